@@ -1,0 +1,23 @@
+// The `palisade` command line. Each subcommand lives in its own file.
+#include <CLI/CLI.hpp>
+
+#include "cli/check_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"palisade: hypervisor-isolated WebAssembly sandboxes"};
+  app.require_subcommand(1);
+
+  palisade::cli::CheckOptions check;
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "Check that KVM is usable; time a cold micro-VM boot and a hypercall round trip");
+  check_cmd->add_option("--runs", check.runs, "Cold boots to take the median of")
+      ->check(CLI::Range(1, 10000));
+  check_cmd->add_option("--calls", check.calls_per_run, "Hypercall round trips per boot")
+      ->check(CLI::Range(1, 10000000));
+  check_cmd->add_option("--memory-mib", check.memory_mib, "Guest memory per micro-VM, MiB")
+      ->check(CLI::Range(1, 65536));
+
+  CLI11_PARSE(app, argc, argv);
+  if (check_cmd->parsed()) return palisade::cli::RunCheck(check);
+  return 2;
+}

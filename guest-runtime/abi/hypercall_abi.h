@@ -1,0 +1,110 @@
+// The guest <-> host ABI: boot info, the mailbox page, the hypercall table and
+// the fault report. Shared verbatim by the freestanding guest and the VMM, so it
+// uses only <stdint.h> and fixed-layout structs. docs/ABI.md is the prose form;
+// bump kAbiVersion on any incompatible change to this file.
+#pragma once
+
+#include <stdint.h>
+
+namespace palisade::abi {
+
+inline constexpr uint32_t kAbiVersion = 1;
+
+// A hypercall is one `out %eax, %dx` with dx = kHypercallPort and eax = the
+// hypercall number; its arguments and results live in the mailbox page.
+inline constexpr uint16_t kHypercallPort = 0x500;
+
+enum class Hypercall : uint32_t {
+  // Guest is ready for (more) work. args[0] = status of the previous command
+  // (0 on the first call, which marks the end of boot). The host answers with
+  // the next command in result (a Command) and results[0..2] (its arguments).
+  kAwaitCommand = 0,
+  // Copies args[1] bytes at guest address args[0] to guest address args[2]
+  // (capacity args[3]); result = bytes copied, results[0] = args[4].
+  kEcho = 1,
+  // Writes args[2] bytes at guest address args[1] to host stream args[0]
+  // (a ConsoleStream). result = bytes written.
+  kConsoleWrite = 2,
+  // The guest took a CPU exception; the FaultReport is in the mailbox payload.
+  // Never returns.
+  kFault = 3,
+  // The guest is done; args[0] is its exit code. Never returns.
+  kExit = 4,
+  // The guest hit a fatal condition it detected itself. args[0] = AbortReason,
+  // args[1]/args[2] = message address/length, args[3..4] = reason-specific
+  // figures (for kOutOfMemory: bytes requested, bytes free). Never returns.
+  kAbort = 5,
+};
+inline constexpr uint32_t kHypercallCount = 6;
+
+enum class ConsoleStream : uint64_t { kStdout = 1, kStderr = 2 };
+
+enum class AbortReason : uint64_t {
+  kOutOfMemory = 1,
+  kAssertion = 2,
+};
+
+// Commands the host hands out in the answer to kAwaitCommand.
+enum class Command : int64_t {
+  kShutdown = 0,  // guest calls kExit(args[0])
+  // Guest makes args[0] kEcho hypercalls of args[1] bytes each and reports
+  // status 0. Used by `palisade check` and the round-trip benchmark.
+  kEchoLoop = 1,
+  // Test-only guest image commands start here; see guest-runtime/test_guest.
+  kFirstTestCommand = 100,
+};
+
+// Mailbox: one 4 KiB page of guest RAM at BootInfo::mailbox. The guest fills
+// abi_version and args, executes the `out`, then reads result/results.
+struct Mailbox {
+  uint32_t abi_version;
+  uint32_t reserved0;
+  uint64_t args[6];
+  int64_t result;
+  uint64_t results[3];
+  uint8_t payload[4096 - 8 - 6 * 8 - 8 - 3 * 8];
+};
+static_assert(sizeof(Mailbox) == 4096);
+inline constexpr uint64_t kMailboxPayloadOffset = 8 + 6 * 8 + 8 + 3 * 8;
+
+// Negative results of a hypercall that returned (the host ends the sandbox for
+// anything malformed; these are for well-formed requests it declines).
+inline constexpr int64_t kErrTooLarge = -1;
+
+// Fixed by the host at boot, read-only to the guest, passed in %rdi.
+struct BootInfo {
+  uint64_t magic;  // kBootMagic
+  uint32_t abi_version;
+  uint32_t reserved0;
+  uint64_t mem_size;       // bytes of guest-physical address space in use
+  uint64_t heap_start;     // [heap_start, heap_end): free RAM for the allocator
+  uint64_t heap_end;
+  uint64_t stack_top;      // initial %rsp; the page below stack_bottom is a guard
+  uint64_t stack_bottom;
+  uint64_t exception_stack_top;  // IST1 (also in the TSS)
+  uint64_t mailbox;        // guest address of the Mailbox
+  uint64_t command_arg_max;  // reserved for future use; 0 today
+};
+inline constexpr uint64_t kBootMagic = 0x544f4f4253494c50ull;  // "PLISBOOT"
+
+// Written by the guest exception handler into Mailbox::payload.
+struct FaultReport {
+  uint64_t vector;
+  uint64_t error_code;
+  uint64_t rip, cs, rflags, rsp, ss;
+  uint64_t cr2, cr3;
+  uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+static_assert(sizeof(FaultReport) <= sizeof(Mailbox::payload));
+
+// Guest-physical layout fixed by the ABI. Everything else (heap, stack,
+// mailbox) is described by BootInfo.
+inline constexpr uint64_t kPageSize = 4096;
+inline constexpr uint64_t kSystemBase = 0x1000;     // GDT, TSS, BootInfo, page tables
+inline constexpr uint64_t kImageBase = 0x100000;    // guest ELF load address
+inline constexpr uint16_t kCodeSelector = 0x08;
+inline constexpr uint16_t kDataSelector = 0x10;
+inline constexpr uint16_t kTssSelector = 0x18;
+
+}  // namespace palisade::abi

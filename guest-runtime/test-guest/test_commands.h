@@ -1,0 +1,50 @@
+// Commands understood only by the test guest image (palisade_test_guest), which
+// the VMM tests boot to make the guest misbehave on purpose. Shared by the
+// guest and the host tests.
+#pragma once
+
+#include <stdint.h>
+
+namespace palisade::test_guest {
+
+enum Command : int64_t {
+  kSpin = 100,            // loop forever
+  kUd2 = 101,             // #UD
+  kReadAddress = 102,     // read a u64 at args[0]
+  kWriteCode = 103,       // write into our own .text (W^X: #PF)
+  kExecData = 104,        // jump into .data (W^X: #PF, instruction fetch)
+  kStackOverflow = 105,   // unbounded recursion into the guard page
+  kAllocUntilOom = 106,   // allocate args[0]-byte blocks until the heap is gone
+  kBadHypercall = 107,    // args[0] = a BadHypercall variant, args[1] = an address
+  kSseSum = 108,          // returns (int)(sum of doubles 0.5..args[0]) via SSE
+  kCpuidVendorEbx = 109,  // returns CPUID leaf 0 %ebx
+  kPrint = 110,           // prints "hello from the guest\n" to stdout
+  kHeapSelfTest = 111,    // allocate/free patterns; returns 0 if consistent
+  kHalt = 112,            // executes hlt
+  kTripleFault = 113,     // empty IDT, then #UD: the CPU shuts down
+  kWriteReadOnlySlot = 114,  // clear CR0.WP, write the page tables
+  kBootInfoCheck = 115,   // returns 0 if BootInfo matches what the guest sees
+};
+
+// Malformed hypercalls, each of which the host must refuse and end the sandbox.
+enum BadHypercall : uint64_t {
+  kUnknownNumber = 0,
+  kWrongPort = 1,
+  kByteSizedOut = 2,
+  kWordSizedOut = 3,
+  kInInsteadOfOut = 4,
+  kStringIo = 5,
+  kWrongAbiVersion = 6,
+  kEchoSourceOutside = 7,      // source at args[1]
+  kEchoLengthOverflow = 8,     // source + length wraps around
+  kEchoDestReadOnly = 9,       // destination in our own .text
+  kEchoDestOverflow = 10,      // destination + capacity wraps around
+  kConsoleBadStream = 11,
+  kConsoleHugeLength = 12,
+  kAbortBadReason = 13,
+  kEchoSourceInGap = 14,       // source in the unmapped gap below the image
+  kAwaitWithBadStatusPtr = 15, // reserved
+  kBadHypercallCount = 16,
+};
+
+}  // namespace palisade::test_guest

@@ -1,0 +1,103 @@
+#include "vmm/crash_report.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "vmm/disassembler.h"
+#include "vmm/x86.h"
+
+namespace palisade {
+namespace {
+
+std::string Symbolize(const ElfImage* image, uint64_t address) {
+  const ElfSymbol* sym = image != nullptr ? image->FindFunction(address) : nullptr;
+  if (sym == nullptr) return absl::StrFormat("%#x", address);
+  return absl::StrFormat("%#x <%s+%#x>", address, sym->name, address - sym->address);
+}
+
+// The longest readable prefix (down to 1 byte) of [gpa, gpa + len).
+std::span<const uint8_t> ReadSome(const GuestMemory& memory, uint64_t gpa, uint64_t len) {
+  for (; len > 0; len /= 2) {
+    if (auto bytes = memory.Read(gpa, len); bytes.ok()) return *bytes;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string DescribeFault(const abi::FaultReport& f, const ElfImage* image,
+                          const char* region_hint) {
+  std::string s = absl::StrFormat("%s %s at rip %s", x86::ExceptionMnemonic(f.vector),
+                                  x86::ExceptionName(f.vector), Symbolize(image, f.rip));
+  if (f.vector == 14) {
+    const char* access = (f.error_code & x86::kPfFetch)   ? "instruction fetch from"
+                         : (f.error_code & x86::kPfWrite) ? "write to"
+                                                          : "read from";
+    const char* why = (f.error_code & x86::kPfPresent) ? "protection violation" : "not present";
+    absl::StrAppendFormat(&s, ": %s %#x (%s", access, f.cr2, why);
+    if (region_hint != nullptr) absl::StrAppend(&s, "; ", region_hint);
+    absl::StrAppend(&s, ")");
+  } else if (f.error_code != 0) {
+    absl::StrAppendFormat(&s, " (error code %#x)", f.error_code);
+  }
+  return s;
+}
+
+std::string DisassembleAround(const GuestMemory& memory, const ElfImage* image, uint64_t rip,
+                              int before, int after) {
+  auto dis = Disassembler::Create();
+  if (!dis.ok()) return absl::StrCat("  (no disassembly: ", dis.status().message(), ")\n");
+
+  std::vector<Instruction> lines;
+  const ElfSymbol* fn = image != nullptr ? image->FindFunction(rip) : nullptr;
+  if (fn != nullptr && rip - fn->address <= 4096) {
+    // Decode from the function start so instruction boundaries are real.
+    auto code = ReadSome(memory, fn->address, rip - fn->address);
+    if (code.size() == rip - fn->address) {
+      auto head = dis->Disassemble(code, fn->address, 4096);
+      uint64_t end = head.empty() ? fn->address : head.back().address + head.back().size;
+      if (end == rip) {
+        size_t skip = head.size() > static_cast<size_t>(before) ? head.size() - before : 0;
+        lines.assign(head.begin() + static_cast<std::ptrdiff_t>(skip), head.end());
+      }
+    }
+  }
+  size_t at_rip = lines.size();
+  auto tail = dis->Disassemble(ReadSome(memory, rip, 16 * static_cast<uint64_t>(after)), rip,
+                               static_cast<size_t>(after));
+  lines.insert(lines.end(), tail.begin(), tail.end());
+  if (tail.empty()) {
+    return absl::StrFormat("  (rip %#x is not readable guest code)\n", rip);
+  }
+
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const Instruction& in = lines[i];
+    absl::StrAppendFormat(&out, "%s %-28s  %-30s %s\n", i == at_rip ? "=>" : "  ",
+                          Symbolize(image, in.address), in.hex, in.text);
+  }
+  return out;
+}
+
+std::string FormatCrashReport(const abi::FaultReport& f, const GuestMemory& memory,
+                              const ElfImage* image, const std::string& summary) {
+  std::string out = absl::StrCat("guest crash: ", summary, "\n");
+  absl::StrAppendFormat(&out, "  vector %d (%s), error code %#x\n", f.vector,
+                        x86::ExceptionName(f.vector), f.error_code);
+  absl::StrAppendFormat(&out, "  rip %016x  rsp %016x  rflags %016x\n", f.rip, f.rsp, f.rflags);
+  absl::StrAppendFormat(&out, "  cr2 %016x  cr3 %016x  cs %04x ss %04x\n", f.cr2, f.cr3, f.cs,
+                        f.ss);
+  absl::StrAppendFormat(&out, "  rax %016x  rbx %016x  rcx %016x  rdx %016x\n", f.rax, f.rbx,
+                        f.rcx, f.rdx);
+  absl::StrAppendFormat(&out, "  rsi %016x  rdi %016x  rbp %016x  r8  %016x\n", f.rsi, f.rdi,
+                        f.rbp, f.r8);
+  absl::StrAppendFormat(&out, "  r9  %016x  r10 %016x  r11 %016x  r12 %016x\n", f.r9, f.r10,
+                        f.r11, f.r12);
+  absl::StrAppendFormat(&out, "  r13 %016x  r14 %016x  r15 %016x\n", f.r13, f.r14, f.r15);
+  absl::StrAppend(&out, "  code:\n", DisassembleAround(memory, image, f.rip, 8, 6));
+  return out;
+}
+
+}  // namespace palisade

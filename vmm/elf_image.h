@@ -1,0 +1,66 @@
+// The guest image: a static x86-64 ELF executable, parsed and checked once.
+// Anything malformed is refused with the reason (file offsets included):
+// bad header, segments outside the file or the load window, overlapping or
+// W+X segments, an entry point outside executable code, broken symbol tables.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace palisade {
+
+class GuestMemory;
+
+struct ElfSegment {
+  uint64_t vaddr = 0;
+  uint64_t memsz = 0;
+  uint64_t filesz = 0;
+  uint64_t offset = 0;
+  bool readable = false;
+  bool writable = false;
+  bool executable = false;
+};
+
+struct ElfSymbol {
+  std::string name;
+  uint64_t address = 0;
+  uint64_t size = 0;
+};
+
+struct ElfLoadWindow {
+  uint64_t begin;  // lowest address a segment may occupy
+  uint64_t end;    // one past the highest
+};
+
+class ElfImage {
+ public:
+  static absl::StatusOr<ElfImage> Parse(std::span<const uint8_t> file,
+                                        ElfLoadWindow window);
+
+  uint64_t entry() const { return entry_; }
+  // PT_LOAD segments, sorted by address, page-aligned, non-overlapping.
+  const std::vector<ElfSegment>& segments() const { return segments_; }
+  // Lowest and one-past-highest page-aligned address the image occupies.
+  uint64_t begin() const { return segments_.front().vaddr; }
+  uint64_t end() const;
+
+  // Copies every segment into guest memory at its address and zero-fills
+  // the rest of it (bss). The caller has checked the window fits.
+  void LoadInto(GuestMemory& memory) const;
+
+  // Function symbol containing `address`, if the image has a symbol table.
+  const ElfSymbol* FindFunction(uint64_t address) const;
+
+ private:
+  uint64_t entry_ = 0;
+  std::vector<ElfSegment> segments_;
+  std::vector<ElfSymbol> functions_;  // sorted by address
+  std::vector<uint8_t> file_;
+};
+
+}  // namespace palisade

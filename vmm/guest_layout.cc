@@ -1,0 +1,58 @@
+#include "vmm/guest_layout.h"
+
+#include "absl/strings/str_format.h"
+#include "guest-runtime/abi/hypercall_abi.h"
+
+namespace palisade {
+namespace {
+constexpr uint64_t kPage = 4096;
+uint64_t PageUp(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+}  // namespace
+
+absl::StatusOr<GuestLayout> PlanLayout(uint64_t mem_size, uint64_t stack_bytes,
+                                       const ElfImage& image) {
+  if (mem_size % kPage != 0 || mem_size > kMaxGuestMemory) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "guest memory of %d bytes: must be a multiple of 4 KiB and at most %d GiB", mem_size,
+        kMaxGuestMemory >> 30));
+  }
+  if (stack_bytes < kMinStackBytes || stack_bytes % kPage != 0 || stack_bytes > (1ull << 30)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "guest stack of %d bytes: must be a multiple of 4 KiB between 16 KiB and 1 GiB",
+        stack_bytes));
+  }
+  GuestLayout l;
+  l.mem_size = mem_size;
+  l.gdt = abi::kSystemBase;
+  l.tss = l.gdt + kPage;
+  l.boot_info = l.tss + kPage;
+  l.system_end = l.boot_info + kPage;
+  l.page_tables = l.system_end;
+  l.image_begin = image.begin();
+  l.ram_begin = l.image_begin;
+  for (const ElfSegment& s : image.segments()) {
+    if (s.writable) break;
+    l.ram_begin = PageUp(s.vaddr + s.memsz);
+  }
+  if (l.ram_begin == l.image_begin) {
+    return absl::InvalidArgumentError("guest image has no read-only segment to execute");
+  }
+  l.image_end = image.end();
+  l.exception_stack_bottom = l.image_end + kPage;  // guard page below
+  l.exception_stack_top = l.exception_stack_bottom + kExceptionStackBytes;
+  l.stack_bottom = l.exception_stack_top + kPage;  // guard page below
+  l.stack_top = l.stack_bottom + stack_bytes;
+  l.mailbox = l.stack_top;
+  l.heap_begin = l.mailbox + kPage;
+  uint64_t needed = l.heap_begin + kMinHeapBytes;
+  if (mem_size < needed) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "guest memory of %d KiB is too small for this image and a %d KiB stack: need at least "
+        "%d KiB",
+        mem_size / 1024, stack_bytes / 1024, PageUp(needed) / 1024));
+  }
+  l.heap_end = mem_size;
+  return l;
+}
+
+}  // namespace palisade

@@ -1,0 +1,53 @@
+// Where everything lives in guest-physical memory (identity-mapped, so these
+// are also the guest's virtual addresses):
+//
+//   0x0000      unmapped: null pointers fault
+//   0x1000      system area, read-only memory slot: GDT, TSS, BootInfo
+//   0x4000      page tables, their own slot, not mapped in the guest's tables
+//   ...         unmapped gap up to the image
+//   0x100000    image text + rodata, read-only memory slot (R+X / R)
+//   ram_begin   RAM memory slot (R+W, never executable):
+//                 image data + bss
+//                 guard page | exception stack (IST1) | guard page | stack
+//                 mailbox page
+//                 heap, up to memory size
+#pragma once
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "vmm/elf_image.h"
+
+namespace palisade {
+
+struct GuestLayout {
+  uint64_t mem_size = 0;
+  uint64_t gdt = 0;
+  uint64_t tss = 0;
+  uint64_t boot_info = 0;
+  uint64_t system_end = 0;    // end of the read-only system area
+  uint64_t page_tables = 0;   // first page-table page (PML4)
+  uint64_t page_tables_end = 0;  // set once the tables are built
+  uint64_t image_begin = 0;
+  uint64_t ram_begin = 0;     // end of the read-only image part
+  uint64_t image_end = 0;
+  uint64_t exception_stack_bottom = 0;
+  uint64_t exception_stack_top = 0;
+  uint64_t stack_bottom = 0;
+  uint64_t stack_top = 0;
+  uint64_t mailbox = 0;
+  uint64_t heap_begin = 0;
+  uint64_t heap_end = 0;
+};
+
+inline constexpr uint64_t kMinStackBytes = 16 * 1024;
+inline constexpr uint64_t kExceptionStackBytes = 16 * 1024;
+inline constexpr uint64_t kMinHeapBytes = 64 * 1024;
+inline constexpr uint64_t kMaxGuestMemory = 64ull << 30;
+
+// Plans the layout for an image, a memory size and a stack size; says how
+// much memory would be needed when `mem_size` is too small.
+absl::StatusOr<GuestLayout> PlanLayout(uint64_t mem_size, uint64_t stack_bytes,
+                                       const ElfImage& image);
+
+}  // namespace palisade

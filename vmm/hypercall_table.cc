@@ -1,0 +1,103 @@
+// The hypercall table: one handler per abi::Hypercall, in number order.
+// Each handler checks every guest-supplied pointer, length and enum before
+// use; an InvalidArgument error ends the sandbox as a bad hypercall.
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "vmm/hypercalls.h"
+
+namespace palisade {
+namespace {
+
+using Kind = HypercallOutcome::Kind;
+
+constexpr HypercallInfo kTable[abi::kHypercallCount] = {
+    {"await_command", &HypercallDispatcher::AwaitCommand},
+    {"echo", &HypercallDispatcher::Echo},
+    {"console_write", &HypercallDispatcher::ConsoleWrite},
+    {"fault", &HypercallDispatcher::Fault},
+    {"exit", &HypercallDispatcher::Exit},
+    {"abort", &HypercallDispatcher::Abort},
+};
+
+}  // namespace
+
+const HypercallInfo& HypercallTable(uint32_t nr) { return kTable[nr]; }
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::AwaitCommand(const abi::Mailbox& req) {
+  return HypercallOutcome{Kind::kAwaitCommand, static_cast<int64_t>(req.args[0]), {}};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::Echo(const abi::Mailbox& req) {
+  const uint64_t src = req.args[0], len = req.args[1], dst = req.args[2], cap = req.args[3];
+  if (len > kMaxEchoBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("length %d exceeds the %d-byte limit", len, kMaxEchoBytes));
+  }
+  if (len > cap) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("length %d exceeds the destination capacity %d", len, cap));
+  }
+  auto in = memory_->Read(src, len);
+  if (!in.ok()) return absl::InvalidArgumentError(absl::StrCat("source: ", in.status().message()));
+  auto out = memory_->Write(dst, cap);
+  if (!out.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("destination: ", out.status().message()));
+  }
+  if (len != 0) std::memmove(out->data(), in->data(), len);
+  mailbox_->result = static_cast<int64_t>(len);
+  mailbox_->results[0] = req.args[4];
+  return HypercallOutcome{};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::ConsoleWrite(const abi::Mailbox& req) {
+  const auto stream = static_cast<abi::ConsoleStream>(req.args[0]);
+  if (stream != abi::ConsoleStream::kStdout && stream != abi::ConsoleStream::kStderr) {
+    return absl::InvalidArgumentError(absl::StrFormat("unknown stream %d", req.args[0]));
+  }
+  if (req.args[2] > kMaxConsoleWriteBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "length %d exceeds the %d-byte limit", req.args[2], kMaxConsoleWriteBytes));
+  }
+  auto bytes = memory_->Read(req.args[1], req.args[2]);
+  if (!bytes.ok()) return bytes.status();
+  if (console_ != nullptr) {
+    console_->Write(stream, std::string_view(reinterpret_cast<const char*>(bytes->data()),
+                                             bytes->size()));
+  }
+  mailbox_->result = static_cast<int64_t>(bytes->size());
+  return HypercallOutcome{};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::Fault(const abi::Mailbox&) {
+  HypercallOutcome outcome{Kind::kFault, 0, {}};
+  std::memcpy(&outcome.fault, mailbox_->payload, sizeof(outcome.fault));
+  return outcome;
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::Exit(const abi::Mailbox& req) {
+  return HypercallOutcome{Kind::kExit, static_cast<int64_t>(req.args[0]), {}};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::Abort(const abi::Mailbox& req) {
+  const auto reason = static_cast<abi::AbortReason>(req.args[0]);
+  if (reason != abi::AbortReason::kOutOfMemory && reason != abi::AbortReason::kAssertion) {
+    return absl::InvalidArgumentError(absl::StrFormat("unknown abort reason %d", req.args[0]));
+  }
+  if (req.args[2] > kMaxAbortMessageBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "message length %d exceeds the %d-byte limit", req.args[2], kMaxAbortMessageBytes));
+  }
+  auto text = memory_->Read(req.args[1], req.args[2]);
+  if (!text.ok()) return text.status();
+  std::string message(reinterpret_cast<const char*>(text->data()), text->size());
+  if (reason == abi::AbortReason::kOutOfMemory) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "guest out of memory: %s (requested %d bytes, %d bytes free)", message, req.args[3],
+        req.args[4]));
+  }
+  return absl::AbortedError(absl::StrCat("guest aborted: ", message));
+}
+
+}  // namespace palisade

@@ -1,0 +1,71 @@
+// The host side of the hypercall ABI (guest-runtime/abi/hypercall_abi.h,
+// docs/ABI.md). Dispatch() takes a KVM_EXIT_IO exit, checks that it is exactly
+// a hypercall (port, direction, width, count), reads the mailbox and runs the
+// handler from the table in hypercall_table.cc. Everything the guest wrote is
+// hostile: a malformed call is an error that ends the sandbox, never a crash.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "guest-runtime/abi/hypercall_abi.h"
+#include "vmm/console.h"
+#include "vmm/guest_memory.h"
+
+namespace palisade {
+
+struct HypercallOutcome {
+  enum class Kind { kResume, kAwaitCommand, kExit, kFault };
+  Kind kind = Kind::kResume;
+  int64_t value = 0;  // kAwaitCommand: the previous command's status; kExit: the code
+  abi::FaultReport fault{};
+};
+
+// Limits on what one hypercall may move.
+inline constexpr uint64_t kMaxEchoBytes = 64 * 1024;
+inline constexpr uint64_t kMaxConsoleWriteBytes = 1 << 20;
+inline constexpr uint64_t kMaxAbortMessageBytes = 4096;
+
+class HypercallDispatcher {
+ public:
+  // `mailbox_gpa` must be a read-write page of `memory` (checked here).
+  static absl::StatusOr<HypercallDispatcher> Create(GuestMemory* memory, uint64_t mailbox_gpa,
+                                                    ConsoleSink* console);
+
+  // `run`/`run_size`: the vCPU's kvm_run area after a KVM_EXIT_IO exit.
+  absl::StatusOr<HypercallOutcome> Dispatch(const kvm_run& run, size_t run_size);
+
+  // Fills in the answer to the kAwaitCommand the guest is blocked in.
+  void AnswerAwaitCommand(abi::Command command, uint64_t a0, uint64_t a1, uint64_t a2);
+
+  uint64_t calls() const { return calls_; }
+
+  // Handlers, one per hypercall number (see hypercall_table.cc).
+  using Handler = absl::StatusOr<HypercallOutcome> (HypercallDispatcher::*)(const abi::Mailbox&);
+  absl::StatusOr<HypercallOutcome> AwaitCommand(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> Echo(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> ConsoleWrite(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> Fault(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> Exit(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> Abort(const abi::Mailbox& req);
+
+ private:
+  HypercallDispatcher(GuestMemory* memory, abi::Mailbox* mailbox, ConsoleSink* console)
+      : memory_(memory), mailbox_(mailbox), console_(console) {}
+
+  GuestMemory* memory_;
+  abi::Mailbox* mailbox_;  // host view of the guest's mailbox page
+  ConsoleSink* console_;
+  uint64_t calls_ = 0;
+};
+
+struct HypercallInfo {
+  const char* name;
+  HypercallDispatcher::Handler handler;
+};
+// The hypercall table, indexed by abi::Hypercall.
+const HypercallInfo& HypercallTable(uint32_t nr);
+
+}  // namespace palisade

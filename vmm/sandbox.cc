@@ -1,0 +1,350 @@
+#include "vmm/sandbox.h"
+
+#include <signal.h>
+
+#include <cstring>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "vmm/crash_report.h"
+#include "vmm/long_mode.h"
+#include "vmm/page_tables.h"
+#include "vmm/x86.h"
+
+namespace palisade {
+namespace {
+
+constexpr uint64_t kMaxImageBytes = 64ull << 20;
+constexpr uint32_t kSlotSystem = 0;
+constexpr uint32_t kSlotPageTables = 1;
+constexpr uint32_t kSlotImage = 2;
+constexpr uint32_t kSlotRam = 3;
+
+// Parsing the image is per process, not per boot: the embedded image never
+// changes, and warm boots should not pay for ELF parsing.
+absl::StatusOr<std::shared_ptr<const ElfImage>> ParsedImage(std::span<const uint8_t> bytes) {
+  static std::mutex mu;
+  static std::map<std::pair<const uint8_t*, size_t>, std::shared_ptr<const ElfImage>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto key = std::make_pair(bytes.data(), bytes.size());
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  ASSIGN_OR_RETURN(ElfImage image,
+                   ElfImage::Parse(bytes, {abi::kImageBase, abi::kImageBase + kMaxImageBytes}));
+  auto shared = std::make_shared<const ElfImage>(std::move(image));
+  if (cache.size() < 64) cache.emplace(key, shared);
+  return shared;
+}
+
+std::vector<PageRange> PageRanges(const GuestLayout& l, const ElfImage& image) {
+  std::vector<PageRange> r;
+  r.push_back({abi::kSystemBase, l.system_end, PagePermission::kRead});
+  for (const ElfSegment& s : image.segments()) {
+    uint64_t end = (s.vaddr + s.memsz + 4095) & ~uint64_t{4095};
+    r.push_back({s.vaddr, end,
+                 s.executable ? PagePermission::kReadExecute
+                 : s.writable ? PagePermission::kReadWrite
+                              : PagePermission::kRead});
+  }
+  // Guard pages are simply absent: below each stack and at address 0.
+  r.push_back({l.exception_stack_bottom, l.exception_stack_top, PagePermission::kReadWrite});
+  r.push_back({l.stack_bottom, l.stack_top, PagePermission::kReadWrite});
+  r.push_back({l.mailbox, l.mem_size, PagePermission::kReadWrite});
+  return r;
+}
+
+abi::FaultReport ReportFromRegs(const kvm_regs& regs, const kvm_sregs& sregs) {
+  abi::FaultReport f{};
+  f.vector = ~uint64_t{0};
+  f.rip = regs.rip;
+  f.rflags = regs.rflags;
+  f.rsp = regs.rsp;
+  f.cs = sregs.cs.selector;
+  f.ss = sregs.ss.selector;
+  f.cr2 = sregs.cr2;
+  f.cr3 = sregs.cr3;
+  f.rax = regs.rax;
+  f.rbx = regs.rbx;
+  f.rcx = regs.rcx;
+  f.rdx = regs.rdx;
+  f.rsi = regs.rsi;
+  f.rdi = regs.rdi;
+  f.rbp = regs.rbp;
+  f.r8 = regs.r8;
+  f.r9 = regs.r9;
+  f.r10 = regs.r10;
+  f.r11 = regs.r11;
+  f.r12 = regs.r12;
+  f.r13 = regs.r13;
+  f.r14 = regs.r14;
+  f.r15 = regs.r15;
+  return f;
+}
+
+}  // namespace
+
+struct Sandbox::Parts {
+  std::shared_ptr<const ElfImage> image;
+  GuestLayout layout;
+  GuestMemory memory;
+  Vm vm;
+  Vcpu vcpu;
+  ConsoleSink* console;
+};
+
+Sandbox::Sandbox(Parts parts)
+    : image_(std::move(parts.image)),
+      layout_(parts.layout),
+      memory_(std::move(parts.memory)),
+      vm_(std::move(parts.vm)),
+      vcpu_(std::move(parts.vcpu)) {}
+
+Sandbox::~Sandbox() = default;
+
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& options,
+                                                       absl::Time deadline) {
+  const absl::Time start = absl::Now();
+  ASSIGN_OR_RETURN(std::shared_ptr<const Kvm> kvm, Kvm::Shared());
+  ASSIGN_OR_RETURN(std::shared_ptr<const ElfImage> image, ParsedImage(options.image));
+  ASSIGN_OR_RETURN(GuestLayout layout,
+                   PlanLayout(options.memory_bytes, options.stack_bytes, *image));
+  ASSIGN_OR_RETURN(GuestMemory memory, GuestMemory::Create(layout.mem_size));
+
+  // The page tables follow the system area and must end below the image;
+  // that bounds how many table pages there may be.
+  const size_t max_table_pages = (layout.image_begin - layout.page_tables) / x86::kPage4K;
+  ASSIGN_OR_RETURN(PageTables tables, BuildPageTables(PageRanges(layout, *image),
+                                                      layout.page_tables, max_table_pages));
+  layout.page_tables_end = layout.page_tables + tables.pages.size() * x86::kPage4K;
+  std::memcpy(memory.HostAddress(layout.page_tables, tables.pages.size() * x86::kPage4K),
+              tables.pages.data(), tables.pages.size() * x86::kPage4K);
+  WriteDescriptorTables(memory, layout);
+  abi::BootInfo info{};
+  info.magic = abi::kBootMagic;
+  info.abi_version = abi::kAbiVersion;
+  info.mem_size = layout.mem_size;
+  info.heap_start = layout.heap_begin;
+  info.heap_end = layout.heap_end;
+  info.stack_top = layout.stack_top;
+  info.stack_bottom = layout.stack_bottom;
+  info.exception_stack_top = layout.exception_stack_top;
+  info.mailbox = layout.mailbox;
+  std::memcpy(memory.HostAddress(layout.boot_info, sizeof(info)), &info, sizeof(info));
+  image->LoadInto(memory);
+
+  // What hypercalls may name. The page tables are deliberately absent: no
+  // guest pointer may refer to them.
+  using Access = GuestMemory::Access;
+  RETURN_IF_ERROR(memory.AddRegion(abi::kSystemBase, layout.system_end - abi::kSystemBase,
+                                   Access::kReadOnly, "the system area"));
+  RETURN_IF_ERROR(memory.AddRegion(layout.image_begin, layout.ram_begin - layout.image_begin,
+                                   Access::kReadOnly, "the image's code"));
+  RETURN_IF_ERROR(memory.AddRegion(layout.ram_begin, layout.mem_size - layout.ram_begin,
+                                   Access::kReadWrite, "RAM"));
+
+  ASSIGN_OR_RETURN(Vm vm, Vm::Create(kvm));
+  struct Slot {
+    uint32_t id;
+    uint64_t begin, end;
+    bool read_only;
+  };
+  // The page tables get a writable slot: with AMD nested paging (as emulated
+  // by QEMU, our CI platform) the CPU's own page-table walk is checked as a
+  // write, so tables in a read-only slot make every walk exit. They are safe
+  // from the guest anyway: its page tables do not map them.
+  const Slot slots[] = {
+      {kSlotSystem, abi::kSystemBase, layout.system_end, true},
+      {kSlotPageTables, layout.page_tables, layout.page_tables_end, false},
+      {kSlotImage, layout.image_begin, layout.ram_begin, true},
+      {kSlotRam, layout.ram_begin, layout.mem_size, false},
+  };
+  for (const Slot& slot : slots) {
+    RETURN_IF_ERROR(vm.SetMemorySlot(slot.id, slot.begin, slot.end - slot.begin,
+                                     memory.HostAddress(slot.begin, slot.end - slot.begin),
+                                     slot.read_only));
+  }
+  ASSIGN_OR_RETURN(Vcpu vcpu, vm.CreateVcpu(0));
+  RETURN_IF_ERROR(vcpu.SetCpuid(*kvm->supported_cpuid()));
+  ASSIGN_OR_RETURN(kvm_sregs reset, vcpu.GetSregs());
+  RETURN_IF_ERROR(vcpu.SetSregs(LongModeSregs(reset, layout)));
+  kvm_regs regs{};
+  regs.rip = image->entry();
+  regs.rsp = layout.stack_top;
+  regs.rdi = layout.boot_info;
+  regs.rflags = x86::kRflagsReserved1;
+  RETURN_IF_ERROR(vcpu.SetRegs(regs));
+
+  auto sandbox = std::make_unique<Sandbox>(
+      Parts{std::move(image), layout, std::move(memory), std::move(vm), std::move(vcpu),
+            options.console});
+  ASSIGN_OR_RETURN(HypercallDispatcher dispatcher,
+                   HypercallDispatcher::Create(&sandbox->memory_, layout.mailbox, options.console));
+  sandbox->dispatcher_.emplace(std::move(dispatcher));
+
+  const absl::Time setup_done = absl::Now();
+  ASSIGN_OR_RETURN(HypercallOutcome ready, sandbox->RunUntilStop(deadline));
+  if (ready.kind != HypercallOutcome::Kind::kAwaitCommand) {
+    sandbox->alive_ = false;
+    return absl::AbortedError(
+        absl::StrFormat("guest exited with code %d during boot", ready.value));
+  }
+  const absl::Time end = absl::Now();
+  sandbox->timings_ = BootTimings{setup_done - start, end - setup_done, end - start};
+  return sandbox;
+}
+
+absl::StatusOr<int64_t> Sandbox::RunCommand(abi::Command command, uint64_t a0, uint64_t a1,
+                                            uint64_t a2, absl::Time deadline) {
+  if (!alive_) return absl::FailedPreconditionError("sandbox has already stopped");
+  dispatcher_->AnswerAwaitCommand(command, a0, a1, a2);
+  ASSIGN_OR_RETURN(HypercallOutcome out, RunUntilStop(deadline));
+  if (out.kind == HypercallOutcome::Kind::kExit) {
+    alive_ = false;
+    return absl::AbortedError(absl::StrFormat(
+        "guest exited with code %d instead of finishing command %d", out.value,
+        static_cast<int64_t>(command)));
+  }
+  return out.value;
+}
+
+absl::StatusOr<int64_t> Sandbox::Shutdown(int64_t code, absl::Time deadline) {
+  if (!alive_) return absl::FailedPreconditionError("sandbox has already stopped");
+  dispatcher_->AnswerAwaitCommand(abi::Command::kShutdown, static_cast<uint64_t>(code), 0, 0);
+  ASSIGN_OR_RETURN(HypercallOutcome out, RunUntilStop(deadline));
+  alive_ = false;
+  if (out.kind != HypercallOutcome::Kind::kExit) {
+    return absl::AbortedError("guest asked for another command after shutdown");
+  }
+  return out.value;
+}
+
+void Sandbox::Cancel() {
+  cancelled_.store(true);
+  std::lock_guard<std::mutex> lock(run_mu_);
+  if (running_) {
+    __atomic_store_n(&vcpu_.run()->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    pthread_kill(running_thread_, Vcpu::KickSignal());
+  }
+}
+
+absl::StatusOr<HypercallOutcome> Sandbox::RunUntilStop(absl::Time deadline) {
+  Vcpu::InstallKickHandler();
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    running_ = true;
+    running_thread_ = pthread_self();
+  }
+  vcpu_.ClearKick();
+  absl::StatusOr<HypercallOutcome> result;
+  if (absl::Status armed = watchdog_.Arm(deadline); !armed.ok()) {
+    result = armed;
+  } else {
+    result = RunLoop(deadline);
+    watchdog_.Disarm();
+  }
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    running_ = false;
+  }
+  if (!result.ok()) alive_ = false;
+  return result;
+}
+
+absl::StatusOr<HypercallOutcome> Sandbox::RunLoop(absl::Time deadline) {
+  for (;;) {
+    if (cancelled_.load()) return absl::CancelledError("sandbox cancelled");
+    ASSIGN_OR_RETURN(Vcpu::RunResult rr, vcpu_.Run());
+    if (rr == Vcpu::RunResult::kInterrupted) {
+      if (cancelled_.load()) return absl::CancelledError("sandbox cancelled");
+      if (absl::Now() >= deadline) {
+        auto regs = vcpu_.GetRegs();
+        return absl::DeadlineExceededError(absl::StrFormat(
+            "sandbox deadline exceeded; the guest was stopped at rip %s",
+            regs.ok() ? absl::StrFormat("%#x", regs->rip) : std::string("(unknown)")));
+      }
+      vcpu_.ClearKick();  // a stray signal, not ours
+      continue;
+    }
+    ++exits_;
+    const kvm_run& run = *vcpu_.run();
+    switch (run.exit_reason) {
+      case KVM_EXIT_IO: {
+        auto outcome = dispatcher_->Dispatch(run, vcpu_.run_size());
+        if (!outcome.ok()) return outcome.status();
+        switch (outcome->kind) {
+          case HypercallOutcome::Kind::kResume:
+            continue;
+          case HypercallOutcome::Kind::kFault:
+            return Crash(absl::StatusCode::kAborted,
+                         DescribeFault(outcome->fault, image_.get(), RegionHint(outcome->fault.cr2)),
+                         outcome->fault);
+          default:
+            return *outcome;
+        }
+      }
+      case KVM_EXIT_MMIO: {
+        const uint64_t gpa = run.mmio.phys_addr;
+        const bool in_memory = memory_.Read(gpa, 1).ok();
+        return CrashFromVcpu(absl::StrFormat(
+            "guest %s %d bytes at guest-physical %#x, which is %s", run.mmio.is_write ? "wrote" : "read",
+            run.mmio.len, gpa, in_memory ? "read-only memory" : "not guest memory"));
+      }
+      case KVM_EXIT_HLT:
+        return CrashFromVcpu("guest executed hlt (it has no interrupts to wait for)");
+      case KVM_EXIT_SHUTDOWN:
+        return CrashFromVcpu("guest triple-faulted (CPU shutdown)");
+      case KVM_EXIT_FAIL_ENTRY:
+        return CrashFromVcpu(absl::StrFormat(
+            "KVM could not enter the guest (hardware reason %#x)",
+            run.fail_entry.hardware_entry_failure_reason));
+      case KVM_EXIT_INTERNAL_ERROR:
+        return CrashFromVcpu(absl::StrFormat("KVM internal error (suberror %d)",
+                                             run.internal.suberror));
+      default:
+        return CrashFromVcpu(absl::StrFormat("unexpected KVM exit reason %d", run.exit_reason));
+    }
+  }
+}
+
+absl::Status Sandbox::Crash(absl::StatusCode code, const std::string& summary,
+                            const abi::FaultReport& report) {
+  alive_ = false;
+  fault_ = report;
+  crash_report_ = FormatCrashReport(report, memory_, image_.get(), summary);
+  return absl::Status(code, absl::StrCat("guest crashed: ", summary));
+}
+
+absl::Status Sandbox::CrashFromVcpu(const std::string& what) {
+  auto regs = vcpu_.GetRegs();
+  auto sregs = vcpu_.GetSregs();
+  if (!regs.ok() || !sregs.ok()) {
+    alive_ = false;
+    return absl::AbortedError(absl::StrCat("guest crashed: ", what));
+  }
+  const ElfSymbol* fn = image_->FindFunction(regs->rip);
+  std::string summary =
+      fn != nullptr ? absl::StrFormat("%s at rip %#x <%s+%#x>", what, regs->rip, fn->name,
+                                      regs->rip - fn->address)
+                    : absl::StrFormat("%s at rip %#x", what, regs->rip);
+  return Crash(absl::StatusCode::kAborted, summary, ReportFromRegs(*regs, *sregs));
+}
+
+const char* Sandbox::RegionHint(uint64_t a) const {
+  const GuestLayout& l = layout_;
+  if (a < abi::kSystemBase) return "null page";
+  if (a >= l.stack_bottom - x86::kPage4K && a < l.stack_bottom) return "stack guard page: stack overflow";
+  if (a >= l.exception_stack_bottom - x86::kPage4K && a < l.exception_stack_bottom) {
+    return "exception stack guard page";
+  }
+  if (a >= abi::kSystemBase && a < l.system_end) return "system area, read-only";
+  if (a >= l.page_tables && a < l.page_tables_end) return "page tables, not mapped";
+  if (a >= l.image_begin && a < l.ram_begin) return "image code/rodata, not writable";
+  if (a >= l.ram_begin && a < l.image_end) return "image data, not executable";
+  if (a >= l.mem_size) return "beyond guest memory";
+  if (a >= l.mailbox) return "heap";
+  return nullptr;
+}
+
+}  // namespace palisade

@@ -1,0 +1,104 @@
+// A micro-VM running one guest image: boot straight into long mode, serve its
+// hypercalls, hand it commands, enforce deadlines. Any guest misbehaviour
+// (CPU fault, bad hypercall, stray memory access, deadline) ends the sandbox
+// with a clear absl::Status and, for crashes, a crash report; the host
+// process is never harmed.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "guest-runtime/abi/hypercall_abi.h"
+#include "vmm/console.h"
+#include "vmm/elf_image.h"
+#include "vmm/guest_layout.h"
+#include "vmm/guest_memory.h"
+#include "vmm/hypercalls.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+#include "vmm/watchdog.h"
+
+namespace palisade {
+
+struct SandboxOptions {
+  std::span<const uint8_t> image;        // the guest ELF (must outlive Boot())
+  uint64_t memory_bytes = 16ull << 20;   // guest-physical memory, multiple of 4 KiB
+  uint64_t stack_bytes = 256ull << 10;   // guest stack (a guard page sits below it)
+  ConsoleSink* console = nullptr;        // guest console output; nullptr = discard
+};
+
+struct BootTimings {
+  absl::Duration setup;     // VM, memory, page tables, vCPU state
+  absl::Duration to_ready;  // first KVM_RUN until the guest's first kAwaitCommand
+  absl::Duration total;
+};
+
+class Sandbox {
+ public:
+  // Boots the image until the guest announces it is ready.
+  static absl::StatusOr<std::unique_ptr<Sandbox>> Boot(const SandboxOptions& options,
+                                                       absl::Time deadline = absl::InfiniteFuture());
+
+  // Hands the guest one command and runs it until the guest asks for the next;
+  // returns the status the guest reported for it.
+  absl::StatusOr<int64_t> RunCommand(abi::Command command, uint64_t a0 = 0, uint64_t a1 = 0,
+                                     uint64_t a2 = 0, absl::Time deadline = absl::InfiniteFuture());
+
+  // Tells the guest to exit with `code`; returns the code it exited with.
+  absl::StatusOr<int64_t> Shutdown(int64_t code, absl::Time deadline = absl::InfiniteFuture());
+
+  // Stops a running command from any thread; it returns CancelledError.
+  void Cancel();
+
+  bool alive() const { return alive_; }
+  // Set when the guest crashed (CPU exception or a stray exit).
+  const std::optional<abi::FaultReport>& fault() const { return fault_; }
+  const std::string& crash_report() const { return crash_report_; }
+  const GuestLayout& layout() const { return layout_; }
+  const BootTimings& timings() const { return timings_; }
+  uint64_t exits() const { return exits_; }
+  uint64_t hypercalls() const { return dispatcher_->calls(); }
+  const GuestMemory& memory() const { return memory_; }
+
+  struct Parts;  // construction helper (sandbox.cc)
+  explicit Sandbox(Parts parts);
+  ~Sandbox();
+
+ private:
+  // Runs the vCPU until the guest waits for a command or exits.
+  absl::StatusOr<HypercallOutcome> RunUntilStop(absl::Time deadline);
+  absl::StatusOr<HypercallOutcome> RunLoop(absl::Time deadline);
+  absl::Status Crash(absl::StatusCode code, const std::string& summary,
+                     const abi::FaultReport& report);
+  absl::Status CrashFromVcpu(const std::string& what);
+  const char* RegionHint(uint64_t address) const;
+
+  std::shared_ptr<const ElfImage> image_;
+  GuestLayout layout_;
+  GuestMemory memory_;
+  Vm vm_;
+  Vcpu vcpu_;
+  std::optional<HypercallDispatcher> dispatcher_;
+  Watchdog watchdog_;
+  BootTimings timings_;
+  bool alive_ = true;
+  uint64_t exits_ = 0;
+  std::optional<abi::FaultReport> fault_;
+  std::string crash_report_;
+
+  std::mutex run_mu_;  // guards running_/running_thread_ against Cancel()
+  bool running_ = false;
+  pthread_t running_thread_{};
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace palisade

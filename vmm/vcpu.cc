@@ -1,0 +1,87 @@
+#include "vmm/vcpu.h"
+
+#include <signal.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <mutex>
+
+#include "common/errno_status.h"
+
+namespace palisade {
+namespace {
+
+// The kvm_run of the vCPU this thread is running, for the kick handler.
+thread_local kvm_run* tls_running = nullptr;
+
+void OnKick(int) {
+  if (kvm_run* run = tls_running; run != nullptr) {
+    __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  }
+}
+
+}  // namespace
+
+int Vcpu::KickSignal() { return SIGRTMIN + 2; }
+
+void Vcpu::InstallKickHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_handler = OnKick;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: KVM_RUN must return EINTR
+    sigaction(KickSignal(), &sa, nullptr);
+  });
+}
+
+absl::Status Vcpu::SetCpuid(const KvmCpuid2Header& cpuid) {
+  if (::ioctl(fd_.get(), kKvmSetCpuid2, &cpuid) != 0) {
+    return ErrnoError(errno, "KVM_SET_CPUID2");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<kvm_regs> Vcpu::GetRegs() const {
+  kvm_regs regs{};
+  if (::ioctl(fd_.get(), KVM_GET_REGS, &regs) != 0) {
+    return ErrnoError(errno, "KVM_GET_REGS");
+  }
+  return regs;
+}
+
+absl::Status Vcpu::SetRegs(const kvm_regs& regs) {
+  if (::ioctl(fd_.get(), KVM_SET_REGS, &regs) != 0) {
+    return ErrnoError(errno, "KVM_SET_REGS");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<kvm_sregs> Vcpu::GetSregs() const {
+  kvm_sregs sregs{};
+  if (::ioctl(fd_.get(), KVM_GET_SREGS, &sregs) != 0) {
+    return ErrnoError(errno, "KVM_GET_SREGS");
+  }
+  return sregs;
+}
+
+absl::Status Vcpu::SetSregs(const kvm_sregs& sregs) {
+  if (::ioctl(fd_.get(), KVM_SET_SREGS, &sregs) != 0) {
+    return ErrnoError(errno, "KVM_SET_SREGS");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Vcpu::RunResult> Vcpu::Run() {
+  tls_running = run();
+  int r = ::ioctl(fd_.get(), KVM_RUN, 0);
+  int err = errno;
+  tls_running = nullptr;
+  if (r == 0) return RunResult::kExit;
+  if (err == EINTR || err == EAGAIN) return RunResult::kInterrupted;
+  return ErrnoError(err, "KVM_RUN");
+}
+
+void Vcpu::ClearKick() { __atomic_store_n(&run()->immediate_exit, 0, __ATOMIC_SEQ_CST); }
+
+}  // namespace palisade

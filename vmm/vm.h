@@ -1,0 +1,37 @@
+// A KVM virtual machine: its fd and its guest-physical memory slots.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "common/unique_fd.h"
+#include "vmm/kvm.h"
+
+namespace palisade {
+
+class Vcpu;
+
+class Vm {
+ public:
+  static absl::StatusOr<Vm> Create(std::shared_ptr<const Kvm> kvm);
+
+  // Maps `size` bytes of host memory at `host` into the guest at `gpa`.
+  // A read-only slot makes every guest write to it exit to the VMM, whatever
+  // the guest does to its own page tables or CR0.WP.
+  absl::Status SetMemorySlot(uint32_t slot, uint64_t gpa, uint64_t size,
+                             void* host, bool read_only);
+
+  absl::StatusOr<Vcpu> CreateVcpu(uint32_t id) const;
+
+  const Kvm& kvm() const { return *kvm_; }
+  int fd() const { return fd_.get(); }
+
+ private:
+  Vm(std::shared_ptr<const Kvm> kvm, UniqueFd fd)
+      : kvm_(std::move(kvm)), fd_(std::move(fd)) {}
+  std::shared_ptr<const Kvm> kvm_;
+  UniqueFd fd_;
+};
+
+}  // namespace palisade

@@ -82,7 +82,7 @@ absl::StatusOr<std::span<uint8_t>> GuestMemory::Write(uint64_t gpa, uint64_t len
   }
   if (r->access != Access::kReadWrite) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "guest range [%#x, +%#x) is in read-only %s", gpa, len, r->name));
+        "guest range [%#x, +%#x) lies in %s, which is read-only", gpa, len, r->name));
   }
   return std::span<uint8_t>(mapping_.data() + gpa, len);
 }

@@ -28,10 +28,10 @@ absl::StatusOr<HypercallOutcome> HypercallDispatcher::Dispatch(const kvm_run& ru
                                    abi::kHypercallPort));
   }
   if (io.direction != KVM_EXIT_IO_OUT) return BadExit("`in` from the hypercall port");
+  if (io.count != 1) return BadExit("string I/O (`rep outs`) to the hypercall port");
   if (io.size != 4) {
     return BadExit(absl::StrFormat("%d-byte `out`; hypercalls are 4-byte `out`", io.size));
   }
-  if (io.count != 1) return BadExit("string I/O (`rep outs`) to the hypercall port");
   // KVM wrote data_offset itself, but a bad value must still not make us read
   // outside the run area.
   if (io.data_offset > run_size || run_size - io.data_offset < 4) {

@@ -22,7 +22,7 @@ enum Command : int64_t {
   kHeapSelfTest = 111,    // allocate/free patterns; returns 0 if consistent
   kHalt = 112,            // executes hlt
   kTripleFault = 113,     // empty IDT, then #UD: the CPU shuts down
-  kWriteReadOnlySlot = 114,  // clear CR0.WP, write the page tables
+  kWriteReadOnlySlot = 114,  // clear CR0.WP, write the (read-only) GDT page
   kBootInfoCheck = 115,   // returns 0 if BootInfo matches what the guest sees
 };
 

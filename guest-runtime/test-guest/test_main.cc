@@ -147,6 +147,8 @@ int64_t Handle(int64_t command, const uint64_t args[3]) {
       if (args[0] == 0) return guest::kStatusBadArgument;
       for (;;) {
         auto* p = new uint8_t[args[0]];
+        // Let the pointer escape, or the compiler may drop the allocation.
+        asm volatile("" : : "r"(p) : "memory");
         p[0] = 1;
       }
     }
@@ -179,14 +181,18 @@ int64_t Handle(int64_t command, const uint64_t args[3]) {
       break;
     }
     case kWriteReadOnlySlot: {
-      uint64_t cr0, cr3;
+      struct [[gnu::packed]] {
+        uint16_t limit;
+        uint64_t base;
+      } gdtr;
+      asm volatile("sgdt %0" : "=m"(gdtr));
+      uint64_t cr0;
       asm volatile("mov %%cr0, %0" : "=r"(cr0));
-      asm volatile("mov %%cr3, %0" : "=r"(cr3));
       cr0 &= ~(uint64_t{1} << 16);  // CR0.WP: ring 0 may now write RO pages
       asm volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
-      // Writing the PML4 now bypasses the page tables' protection; only the
-      // read-only memory slot stops it.
-      *reinterpret_cast<volatile uint64_t*>(cr3 + 8 * 511) = 0x1234007;
+      // The GDT page is mapped read-only; with WP clear only the read-only
+      // memory slot stops this write.
+      *reinterpret_cast<volatile uint64_t*>(gdtr.base + 0x100) = 0x1234;
       break;
     }
     case kBootInfoCheck: {

@@ -1,0 +1,138 @@
+// Guest CPU exceptions and stray exits become crash reports: a one-line
+// status, every register, and Capstone disassembly around RIP.
+#include "guest-runtime/test-guest/test_commands.h"
+#include "tests/kvm/kvm_test_support.h"
+
+namespace palisade {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::Deadline;
+using testing::TestGuestOptions;
+namespace tg = test_guest;
+
+struct Crash {
+  absl::Status status;
+  std::string report;
+  std::optional<abi::FaultReport> fault;
+  GuestLayout layout;
+};
+
+Crash RunToCrash(tg::Command command, uint64_t a0 = 0) {
+  auto sb = Sandbox::Boot(TestGuestOptions(), Deadline());
+  EXPECT_TRUE(sb.ok()) << sb.status();
+  if (!sb.ok()) return {sb.status(), "", std::nullopt, {}};
+  auto r = (*sb)->RunCommand(static_cast<abi::Command>(command), a0, 0, 0, Deadline());
+  EXPECT_FALSE(r.ok()) << "guest survived with status " << *r;
+  EXPECT_FALSE((*sb)->alive());
+  return {r.status(), (*sb)->crash_report(), (*sb)->fault(), (*sb)->layout()};
+}
+
+TEST(Fault, InvalidOpcodeIsReportedWithDisassembly) {
+  PALISADE_REQUIRE_KVM();
+  Crash c = RunToCrash(tg::kUd2);
+  EXPECT_EQ(c.status.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("#UD invalid opcode"));
+  ASSERT_TRUE(c.fault.has_value());
+  EXPECT_EQ(c.fault->vector, 6u);
+  // The report names the function, marks RIP, and shows the instruction.
+  EXPECT_THAT(c.report, HasSubstr("Handle"));
+  EXPECT_THAT(c.report, HasSubstr("=> "));
+  EXPECT_THAT(c.report, HasSubstr("0f 0b"));
+  EXPECT_THAT(c.report, HasSubstr("ud2"));
+  EXPECT_THAT(c.report, HasSubstr("rip "));
+  EXPECT_THAT(c.report, HasSubstr("r15 "));
+  // Instructions before RIP are decoded from the function start, so there
+  // are lines before the marked one.
+  EXPECT_LT(c.report.find("code:\n   "), c.report.find("=> "));
+}
+
+TEST(Fault, NullPointerReadIsAPageFault) {
+  PALISADE_REQUIRE_KVM();
+  Crash c = RunToCrash(tg::kReadAddress, 0x10);
+  ASSERT_TRUE(c.fault.has_value());
+  EXPECT_EQ(c.fault->vector, 14u);
+  EXPECT_EQ(c.fault->cr2, 0x10u);
+  EXPECT_THAT(std::string(c.status.message()),
+              HasSubstr("#PF page fault at rip"));
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("read from 0x10 (not present; null page)"));
+}
+
+TEST(Fault, CodeIsNotWritable) {
+  PALISADE_REQUIRE_KVM();
+  Crash c = RunToCrash(tg::kWriteCode);
+  ASSERT_TRUE(c.fault.has_value());
+  EXPECT_EQ(c.fault->vector, 14u);
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("write to"));
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("protection violation"));
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("not writable"));
+}
+
+TEST(Fault, DataIsNotExecutable) {
+  PALISADE_REQUIRE_KVM();
+  Crash c = RunToCrash(tg::kExecData);
+  ASSERT_TRUE(c.fault.has_value());
+  EXPECT_EQ(c.fault->vector, 14u);
+  EXPECT_EQ(c.fault->rip, c.fault->cr2);
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("instruction fetch from"));
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("not executable"));
+}
+
+TEST(Fault, StackOverflowHitsTheGuardPage) {
+  PALISADE_REQUIRE_KVM();
+  Crash c = RunToCrash(tg::kStackOverflow);
+  ASSERT_TRUE(c.fault.has_value()) << c.status;
+  EXPECT_EQ(c.fault->vector, 14u);
+  EXPECT_LT(c.fault->cr2, c.layout.stack_bottom);
+  EXPECT_GE(c.fault->cr2, c.layout.stack_bottom - 4096);
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("stack guard page: stack overflow"));
+  EXPECT_THAT(c.report, HasSubstr("Recurse"));
+}
+
+TEST(Fault, PageTablesAreNotMappedInTheGuest) {
+  PALISADE_REQUIRE_KVM();
+  auto sb = Sandbox::Boot(TestGuestOptions(), Deadline());
+  ASSERT_TRUE(sb.ok()) << sb.status();
+  const uint64_t pml4 = (*sb)->layout().page_tables;
+  auto r = (*sb)->RunCommand(static_cast<abi::Command>(tg::kReadAddress), pml4, 0, 0, Deadline());
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("page tables, not mapped"));
+}
+
+TEST(Fault, MemoryBeyondTheGuestIsNotMapped) {
+  PALISADE_REQUIRE_KVM();
+  auto sb = Sandbox::Boot(TestGuestOptions(), Deadline());
+  ASSERT_TRUE(sb.ok()) << sb.status();
+  const uint64_t beyond = (*sb)->layout().mem_size + 0x1000;
+  auto r = (*sb)->RunCommand(static_cast<abi::Command>(tg::kReadAddress), beyond, 0, 0, Deadline());
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("beyond guest memory"));
+}
+
+TEST(Fault, ReadOnlySlotHoldsEvenWithWriteProtectOff) {
+  PALISADE_REQUIRE_KVM();
+  // The guest clears CR0.WP and writes the GDT page through its own mapping:
+  // the page tables no longer stop it, the read-only memory slot does.
+  Crash c = RunToCrash(tg::kWriteReadOnlySlot);
+  EXPECT_EQ(c.status.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("guest wrote"));
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("which is read-only memory"));
+  EXPECT_THAT(c.report, HasSubstr("=> "));
+}
+
+TEST(Fault, HaltEndsTheSandbox) {
+  PALISADE_REQUIRE_KVM();
+  Crash c = RunToCrash(tg::kHalt);
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("guest executed hlt"));
+  EXPECT_THAT(c.report, HasSubstr("Handle"));
+}
+
+TEST(Fault, TripleFaultEndsTheSandbox) {
+  PALISADE_REQUIRE_KVM();
+  Crash c = RunToCrash(tg::kTripleFault);
+  EXPECT_EQ(c.status.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("triple-faulted"));
+}
+
+}  // namespace
+}  // namespace palisade

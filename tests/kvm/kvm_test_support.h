@@ -1,0 +1,38 @@
+// Shared setup for tests that boot real micro-VMs.
+#pragma once
+
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/time/clock.h"
+#include "vmm/console.h"
+#include "vmm/embedded_images.h"
+#include "vmm/sandbox.h"
+
+// KVM tests skip only when /dev/kvm does not exist, and say so. A /dev/kvm
+// that exists but cannot be used is a failure, not a skip.
+#define PALISADE_REQUIRE_KVM()                                                       \
+  do {                                                                               \
+    if (::access("/dev/kvm", F_OK) != 0) {                                           \
+      GTEST_SKIP() << "/dev/kvm is absent on this machine: KVM test skipped (ctest " \
+                      "runs these tests inside QEMU as palisade_kvm_tests_in_qemu)";  \
+    }                                                                                \
+  } while (0)
+
+namespace palisade::testing {
+
+// Generous: under QEMU's software emulation a boot takes ~100x longer.
+inline absl::Time Deadline(absl::Duration d = absl::Seconds(60)) { return absl::Now() + d; }
+
+inline SandboxOptions TestGuestOptions(ConsoleSink* console = nullptr) {
+  SandboxOptions o;
+  o.image = TestGuestImage();
+  o.memory_bytes = 8ull << 20;
+  o.stack_bytes = 64ull << 10;
+  o.console = console;
+  return o;
+}
+
+}  // namespace palisade::testing

@@ -253,6 +253,11 @@ absl::StatusOr<HypercallOutcome> Sandbox::RunUntilStop(absl::Time deadline) {
 }
 
 absl::StatusOr<HypercallOutcome> Sandbox::RunLoop(absl::Time deadline) {
+  // The timer signal for an already-past deadline is asynchronous; without
+  // this check a short run could finish before it lands.
+  if (absl::Now() >= deadline) {
+    return absl::DeadlineExceededError("sandbox deadline exceeded before the guest ran");
+  }
   for (;;) {
     if (cancelled_.load()) return absl::CancelledError("sandbox cancelled");
     ASSIGN_OR_RETURN(Vcpu::RunResult rr, vcpu_.Run());

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine (run as root):
+#   bash scripts/dev.sh check   install, build (Release), run `palisade check`
+#   bash scripts/dev.sh test    install, build, run every test (ctest), then
+#                               the unit tests again under ASan+UBSan
+#   bash scripts/dev.sh deps    only install the Debian packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+deps() {
+  local pkgs=(cmake ninja-build g++ pkg-config libabsl-dev libcapstone-dev libcli11-dev
+              libgtest-dev libgmock-dev libbenchmark-dev)
+  # Without /dev/kvm the KVM tests run inside QEMU's emulated SVM: they need
+  # QEMU, a Debian kernel with kvm-amd, and a static busybox for the initramfs.
+  if [[ ! -e /dev/kvm ]]; then
+    pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static cpio)
+  fi
+  local missing=()
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # INITRD=No: the kernel is only booted by QEMU with our own initramfs, so
+    # skip the (slow) system initramfs generation.
+    INITRD=No apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+build() {  # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja "$@"
+  cmake --build "$dir" -j "$jobs"
+}
+
+case "${1:-}" in
+  deps)
+    deps ;;
+  check)
+    deps
+    build build -DCMAKE_BUILD_TYPE=Release
+    if [[ -e /dev/kvm ]]; then
+      build/cli/palisade check
+    else
+      echo "No /dev/kvm on this machine: running 'palisade check' inside QEMU's emulated KVM" \
+           "(correct, but the timings are emulated, not this machine's)."
+      tests/qemu/run-in-qemu.sh build/cli/palisade check
+    fi ;;
+  test)
+    deps
+    build build -DCMAKE_BUILD_TYPE=Release
+    (cd build && ctest --output-on-failure -j "$jobs")
+    # Sanitizers: the unit tests (everything that parses guest-controlled
+    # data without KVM) under ASan+UBSan.
+    build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPALISADE_SANITIZE=ON \
+      -DPALISADE_BUILD_BENCHMARKS=OFF
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      build-asan/tests/palisade_unit_tests --gtest_brief=1 ;;
+  *)
+    echo "usage: bash scripts/dev.sh check|test|deps" >&2
+    exit 2 ;;
+esac

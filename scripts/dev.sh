@@ -56,8 +56,15 @@ case "${1:-}" in
     # data without KVM) under ASan+UBSan.
     build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPALISADE_SANITIZE=ON \
       -DPALISADE_BUILD_BENCHMARKS=OFF
-    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      build-asan/tests/palisade_unit_tests --gtest_brief=1 ;;
+    export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+    build-asan/tests/palisade_unit_tests --gtest_brief=1
+    # ...and the KVM tests too, natively or inside QEMU.
+    if [[ -e /dev/kvm ]]; then
+      build-asan/tests/palisade_kvm_tests --gtest_brief=1
+    else
+      tests/qemu/run-in-qemu.sh --env ASAN_OPTIONS=detect_leaks=1 \
+        build-asan/tests/palisade_kvm_tests --gtest_brief=1
+    fi ;;
   *)
     echo "usage: bash scripts/dev.sh check|test|deps" >&2
     exit 2 ;;

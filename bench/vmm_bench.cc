@@ -16,6 +16,8 @@
 #include "vmm/embedded_images.h"
 #include "vmm/kvm.h"
 #include "vmm/mapping.h"
+#include "absl/time/clock.h"
+#include "guest-runtime/test-guest/test_commands.h"
 #include "vmm/sandbox.h"
 
 namespace palisade {
@@ -156,6 +158,32 @@ void BM_HypercallRoundTrip(benchmark::State& state) {
   state.counters["us_per_call"] = calls == 0 ? 0 : seconds * 1e6 / static_cast<double>(calls);
 }
 BENCHMARK(BM_HypercallRoundTrip)->Arg(0)->Arg(1024)->Unit(benchmark::kMicrosecond);
+
+// Ours: how long after its deadline a guest spinning in a tight loop is back
+// in the host (watchdog timer -> signal -> immediate_exit -> KVM_RUN returns).
+// Boot is not timed; the reported time is the overshoot alone.
+void BM_DeadlineOvershoot(benchmark::State& state) {
+  if (KvmOrSkip(state) == nullptr) return;
+  SandboxOptions options;
+  options.image = TestGuestImage();
+  for (auto _ : state) {
+    auto sandbox = Sandbox::Boot(options);
+    if (!sandbox.ok()) {
+      state.SkipWithError(std::string(sandbox.status().message()).c_str());
+      return;
+    }
+    const absl::Time deadline = absl::Now() + absl::Milliseconds(5);
+    auto r = (*sandbox)->RunCommand(static_cast<abi::Command>(test_guest::kSpin), 0, 0,
+                                    0, deadline);
+    const absl::Duration overshoot = absl::Now() - deadline;
+    if (r.status().code() != absl::StatusCode::kDeadlineExceeded) {
+      state.SkipWithError("spinning guest was not stopped by its deadline");
+      return;
+    }
+    state.SetIterationTime(absl::ToDoubleSeconds(overshoot));
+  }
+}
+BENCHMARK(BM_DeadlineOvershoot)->UseManualTime()->Iterations(50)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace palisade

@@ -20,6 +20,9 @@ double Median(std::vector<double> v) {
 
 int Fail(const char* stage, const absl::Status& status) {
   std::fprintf(stderr, "check: %s failed: %s\n", stage, std::string(status.message()).c_str());
+  if (auto report = status.GetPayload(kCrashReportPayload); report.has_value()) {
+    std::fprintf(stderr, "%s", std::string(*report).c_str());
+  }
   return 1;
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
@@ -318,7 +319,9 @@ absl::Status Sandbox::Crash(absl::StatusCode code, const std::string& summary,
   alive_ = false;
   fault_ = report;
   crash_report_ = FormatCrashReport(report, memory_, image_.get(), summary);
-  return absl::Status(code, absl::StrCat("guest crashed: ", summary));
+  absl::Status status(code, absl::StrCat("guest crashed: ", summary));
+  status.SetPayload(kCrashReportPayload, absl::Cord(crash_report_));
+  return status;
 }
 
 absl::Status Sandbox::CrashFromVcpu(const std::string& what) {

@@ -29,6 +29,10 @@
 
 namespace palisade {
 
+// Crash statuses carry the full crash report (registers, disassembly) as a
+// payload under this URL, so it survives even a failed Boot().
+inline constexpr char kCrashReportPayload[] = "palisade.dev/crash-report";
+
 struct SandboxOptions {
   std::span<const uint8_t> image;        // the guest ELF (must outlive Boot())
   uint64_t memory_bytes = 16ull << 20;   // guest-physical memory, multiple of 4 KiB

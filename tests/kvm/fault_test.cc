@@ -45,6 +45,10 @@ TEST(Fault, InvalidOpcodeIsReportedWithDisassembly) {
   // Instructions before RIP are decoded from the function start, so there
   // are lines before the marked one.
   EXPECT_LT(c.report.find("code:\n   "), c.report.find("=> "));
+  // The status carries the same report, for callers that only keep statuses.
+  auto payload = c.status.GetPayload(kCrashReportPayload);
+  ASSERT_TRUE(payload.has_value());
+  EXPECT_EQ(std::string(*payload), c.report);
 }
 
 TEST(Fault, NullPointerReadIsAPageFault) {

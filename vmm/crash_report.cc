@@ -11,10 +11,22 @@
 namespace palisade {
 namespace {
 
-std::string Symbolize(const ElfImage* image, uint64_t address) {
+// "ns::(anonymous namespace)::Handle(long, unsigned long const*)" -> "Handle",
+// for the narrow disassembly column; the summary line keeps the full name.
+std::string ShortName(std::string name) {
+  for (size_t at; (at = name.find("(anonymous namespace)::")) != std::string::npos;) {
+    name.erase(at, sizeof("(anonymous namespace)::") - 1);
+  }
+  std::string s = name.substr(0, name.find('('));
+  size_t colon = s.rfind("::");
+  return colon == std::string::npos ? s : s.substr(colon + 2);
+}
+
+std::string Symbolize(const ElfImage* image, uint64_t address, bool short_name = false) {
   const ElfSymbol* sym = image != nullptr ? image->FindFunction(address) : nullptr;
   if (sym == nullptr) return absl::StrFormat("%#x", address);
-  return absl::StrFormat("%#x <%s+%#x>", address, sym->name, address - sym->address);
+  return absl::StrFormat("%#x <%s+%#x>", address, short_name ? ShortName(sym->name) : sym->name,
+                         address - sym->address);
 }
 
 // The longest readable prefix (down to 1 byte) of [gpa, gpa + len).
@@ -76,7 +88,7 @@ std::string DisassembleAround(const GuestMemory& memory, const ElfImage* image, 
   for (size_t i = 0; i < lines.size(); ++i) {
     const Instruction& in = lines[i];
     absl::StrAppendFormat(&out, "%s %-28s  %-30s %s\n", i == at_rip ? "=>" : "  ",
-                          Symbolize(image, in.address), in.hex, in.text);
+                          Symbolize(image, in.address, /*short_name=*/true), in.hex, in.text);
   }
   return out;
 }

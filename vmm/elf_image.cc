@@ -1,9 +1,12 @@
 #include "vmm/elf_image.h"
 
+#include <cxxabi.h>
 #include <elf.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "absl/strings/str_format.h"
 #include "vmm/guest_memory.h"
@@ -18,6 +21,14 @@ absl::Status Malformed(absl::string_view what) {
 }
 
 // True if [off, off + len) lies inside a file of `size` bytes (overflow-safe).
+// C++ names in crash reports read better demangled.
+std::string Demangle(std::string name) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(
+      abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status), std::free);
+  return status == 0 && out != nullptr ? std::string(out.get()) : name;
+}
+
 bool InFile(uint64_t off, uint64_t len, uint64_t size) {
   return off <= size && len <= size - off;
 }
@@ -156,7 +167,8 @@ absl::StatusOr<ElfImage> ElfImage::Parse(std::span<const uint8_t> file,
         size_t max = strtab.sh_size - sym.st_name;
         size_t len = strnlen(name, max);
         if (len == max) return Malformed("unterminated symbol name");
-        image.functions_.push_back(ElfSymbol{std::string(name, len), sym.st_value, sym.st_size});
+        image.functions_.push_back(
+            ElfSymbol{Demangle(std::string(name, len)), sym.st_value, sym.st_size});
       }
     }
     std::sort(image.functions_.begin(), image.functions_.end(),

@@ -43,8 +43,6 @@ enum BadHypercall : uint64_t {
   kConsoleHugeLength = 12,
   kAbortBadReason = 13,
   kEchoSourceInGap = 14,       // source in the unmapped gap below the image
-  kAwaitWithBadStatusPtr = 15, // reserved
-  kBadHypercallCount = 16,
 };
 
 }  // namespace palisade::test_guest

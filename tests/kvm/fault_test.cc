@@ -35,6 +35,7 @@ TEST(Fault, InvalidOpcodeIsReportedWithDisassembly) {
   EXPECT_THAT(std::string(c.status.message()), HasSubstr("#UD invalid opcode"));
   ASSERT_TRUE(c.fault.has_value());
   EXPECT_EQ(c.fault->vector, 6u);
+  std::printf("%s", c.report.c_str());  // for humans reading the test log
   // The report names the function, marks RIP, and shows the instruction.
   EXPECT_THAT(c.report, HasSubstr("Handle"));
   EXPECT_THAT(c.report, HasSubstr("=> "));

@@ -41,10 +41,13 @@ TEST(Hypercall, GuestRejectsOversizedEchoItself) {
 }
 
 struct BadCase {
+  const char* name;
   tg::BadHypercall variant;
   uint64_t address;
   const char* expect;  // substring of the error
 };
+
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 
 class MalformedHypercall : public ::testing::TestWithParam<BadCase> {};
 
@@ -67,26 +70,26 @@ TEST_P(MalformedHypercall, EndsTheSandboxWithAClearError) {
 INSTANTIATE_TEST_SUITE_P(
     EveryCase, MalformedHypercall,
     ::testing::Values(
-        BadCase{tg::kUnknownNumber, 0, "unknown hypercall number 999"},
-        BadCase{tg::kWrongPort, 0, "port I/O to 0x501"},
-        BadCase{tg::kByteSizedOut, 0, "1-byte `out`"},
-        BadCase{tg::kWordSizedOut, 0, "2-byte `out`"},
-        BadCase{tg::kInInsteadOfOut, 0, "`in` from the hypercall port"},
+        BadCase{"UnknownNumber", tg::kUnknownNumber, 0, "unknown hypercall number 999"},
+        BadCase{"WrongPort", tg::kWrongPort, 0, "port I/O to 0x501"},
+        BadCase{"ByteSizedOut", tg::kByteSizedOut, 0, "1-byte `out`"},
+        BadCase{"WordSizedOut", tg::kWordSizedOut, 0, "2-byte `out`"},
+        BadCase{"InInsteadOfOut", tg::kInInsteadOfOut, 0, "`in` from the hypercall port"},
         // KVM may hand `rep outsb` over one byte at a time, so this is
         // refused either as string I/O or as a 1-byte `out`.
-        BadCase{tg::kStringIo, 0, "out`"},
-        BadCase{tg::kWrongAbiVersion, 0, "ABI version 77"},
-        BadCase{tg::kEchoSourceOutside, 0x7fff0000, "source: guest range [0x7fff0000, +0x10) is not guest memory"},
-        BadCase{tg::kEchoSourceOutside, 0xfffffffffffffff8ull, "is not guest memory"},
-        BadCase{tg::kEchoLengthOverflow, 0, "exceeds the 65536-byte limit"},
-        BadCase{tg::kEchoDestReadOnly, 0, "lies in the image's code, which is read-only"},
-        BadCase{tg::kEchoDestOverflow, 0, "destination: guest range"},
-        BadCase{tg::kConsoleBadStream, 0, "unknown stream 7"},
-        BadCase{tg::kConsoleHugeLength, 0, "exceeds the 1048576-byte limit"},
-        BadCase{tg::kAbortBadReason, 0, "unknown abort reason 12345"},
-        BadCase{tg::kEchoSourceInGap, 0, "is not guest memory"}),
+        BadCase{"StringIo", tg::kStringIo, 0, "out`"},
+        BadCase{"WrongAbiVersion", tg::kWrongAbiVersion, 0, "ABI version 77"},
+        BadCase{"EchoSourceOutside", tg::kEchoSourceOutside, 0x7fff0000, "source: guest range [0x7fff0000, +0x10) is not guest memory"},
+        BadCase{"EchoSourceAtTopOfAddressSpace", tg::kEchoSourceOutside, 0xfffffffffffffff8ull, "is not guest memory"},
+        BadCase{"EchoLengthOverLimit", tg::kEchoLengthOverflow, 0, "exceeds the 65536-byte limit"},
+        BadCase{"EchoDestReadOnly", tg::kEchoDestReadOnly, 0, "lies in the image's code, which is read-only"},
+        BadCase{"EchoDestWraps", tg::kEchoDestOverflow, 0, "destination: guest range"},
+        BadCase{"ConsoleBadStream", tg::kConsoleBadStream, 0, "unknown stream 7"},
+        BadCase{"ConsoleHugeLength", tg::kConsoleHugeLength, 0, "exceeds the 1048576-byte limit"},
+        BadCase{"AbortBadReason", tg::kAbortBadReason, 0, "unknown abort reason 12345"},
+        BadCase{"EchoSourceInGap", tg::kEchoSourceInGap, 0, "is not guest memory"}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
-      return "Case" + std::to_string(info.index);
+      return std::string(info.param.name);
     });
 
 TEST(Hypercall, EchoSourceRunningPastTheEndOfRamIsRefused) {

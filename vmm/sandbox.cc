@@ -166,6 +166,10 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
                                      memory.HostAddress(slot.begin, slot.end - slot.begin),
                                      slot.read_only));
   }
+  // Where kvmtool and Firecracker put it; guests larger than this leave it
+  // out (only pre-2010 Intel CPUs without unrestricted guest need it).
+  constexpr uint64_t kTssAddress = 0xfffbd000;
+  if (layout.mem_size <= kTssAddress) RETURN_IF_ERROR(vm.SetTssAddress(kTssAddress));
   ASSIGN_OR_RETURN(Vcpu vcpu, vm.CreateVcpu(0));
   RETURN_IF_ERROR(vcpu.SetCpuid(*kvm->supported_cpuid()));
   ASSIGN_OR_RETURN(kvm_sregs reset, vcpu.GetSregs());

@@ -35,6 +35,13 @@ absl::Status Vm::SetMemorySlot(uint32_t slot, uint64_t gpa, uint64_t size,
   return absl::OkStatus();
 }
 
+absl::Status Vm::SetTssAddress(uint64_t gpa) {
+  if (::ioctl(fd_.get(), KVM_SET_TSS_ADDR, gpa) != 0) {
+    return ErrnoError(errno, "KVM_SET_TSS_ADDR");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Vcpu> Vm::CreateVcpu(uint32_t id) const {
   int fd = ::ioctl(fd_.get(), KVM_CREATE_VCPU, id);
   if (fd < 0) return ErrnoError(errno, "KVM_CREATE_VCPU");

@@ -24,6 +24,11 @@ class Vm {
 
   absl::StatusOr<Vcpu> CreateVcpu(uint32_t id) const;
 
+  // Intel VMX without "unrestricted guest" needs three pages of guest-physical
+  // address space for its real-mode TSS, even for a guest that starts in long
+  // mode; `gpa` must lie outside every memory slot and below 4 GiB.
+  absl::Status SetTssAddress(uint64_t gpa);
+
   const Kvm& kvm() const { return *kvm_; }
   int fd() const { return fd_.get(); }
 

@@ -1,3 +1,5 @@
+#include <thread>
+
 #include "guest-runtime/test-guest/test_commands.h"
 #include "tests/kvm/kvm_test_support.h"
 #include "vmm/kvm.h"
@@ -126,6 +128,39 @@ TEST(Boot, TooLittleMemoryIsAClearError) {
   auto sb = Sandbox::Boot(o, Deadline());
   EXPECT_EQ(sb.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(sb.status().message()), ::testing::HasSubstr("need at least"));
+}
+
+}  // namespace
+}  // namespace palisade
+
+namespace palisade {
+namespace {
+
+TEST(Boot, SandboxesOnManyThreadsAtOnce) {
+  PALISADE_REQUIRE_KVM();
+  // Each thread owns its sandboxes; nothing is shared but the process's Kvm
+  // and parsed image. Deadlines use per-thread timers, so they are armed too.
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> results(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &results] {
+      for (int i = 0; i < 5; ++i) {
+        auto sb = Sandbox::Boot(testing::TestGuestOptions(), testing::Deadline());
+        if (!sb.ok()) {
+          results[t] = sb.status();
+          return;
+        }
+        auto r = (*sb)->RunCommand(abi::Command::kEchoLoop, 50, 64, 0, testing::Deadline());
+        if (!r.ok() || *r != 0) {
+          results[t] = r.ok() ? absl::InternalError("echo mismatch") : r.status();
+          return;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const absl::Status& s : results) EXPECT_TRUE(s.ok()) << s;
 }
 
 }  // namespace

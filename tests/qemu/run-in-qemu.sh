@@ -154,8 +154,6 @@ else
   "$@"
   status=$?
 fi
-# A leading newline, in case PROGRAM's output did not end with one.
-echo
 echo "PALISADE-QEMU-EXIT-STATUS=$status"
 poweroff -f
 EOF
@@ -169,22 +167,36 @@ chmod +x "$root/init"
 # -nodefaults drops the VGA, NIC etc. we do not use; -no-reboot together with
 # panic=-1 turns a guest kernel panic into QEMU exiting.
 log=$work/console.log
+status=""
+shopt -s lastpipe  # the loop below runs in this shell, so it can set $status
 set +e
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 -M q35 -accel tcg -cpu qemu64,+svm,+npt \
   -smp "$smp" -m "$mem" -nographic -no-reboot -nodefaults -serial stdio \
   -kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
   -append "console=ttyS0 quiet loglevel=0 panic=-1 ${PALISADE_QEMU_APPEND:-}" </dev/null 2>&1 |
   # Drop CRs and the terminal control sequences SeaBIOS and QEMU emit
-  # (ESC c, ESC[?7l, ESC[2J, ...), line by line as they arrive (-u), so the
-  # program's progress shows live; keep a copy for finding the status.
+  # (ESC c, ESC[?7l, ESC[2J, ...), line by line as they arrive (-u); keep a
+  # copy of everything for the error report.
   sed -u 's/\r//g; s/\x1b\[[?0-9;]*[A-Za-z]//g; s/\x1b[()][A-Za-z0-9]//g; s/\x1b[A-Za-z=>]//g' |
   tee "$log" |
-  awk '/PALISADE-QEMU-START/ { on = 1; next }
-       /^PALISADE-QEMU-EXIT-STATUS=/ { next }
-       on { print; fflush() }'
+  # Show the guest's output from PALISADE-QEMU-START on, live. Not awk: mawk
+  # (Debian's default) reads its input in blocks and would hold it back.
+  # The status marker may follow PROGRAM's last output on the same line
+  # when that output did not end with a newline.
+  {
+    on=""
+    while IFS= read -r line; do
+      if [[ -z $on ]]; then [[ $line == *PALISADE-QEMU-START* ]] && on=1; continue; fi
+      if [[ $line =~ ^(.*)PALISADE-QEMU-EXIT-STATUS=([0-9]+)$ ]]; then
+        [[ -n ${BASH_REMATCH[1]} ]] && printf '%s\n' "${BASH_REMATCH[1]}"
+        status=${BASH_REMATCH[2]}
+      else
+        printf '%s\n' "$line"
+      fi
+    done
+  }
 qemu_rc=${PIPESTATUS[0]}
 set -e
-status=$(grep -ao '^PALISADE-QEMU-EXIT-STATUS=[0-9]*' "$log" | tail -1 | cut -d= -f2 || true)
 if [[ -z $status ]]; then
   if [[ $qemu_rc == 124 || $qemu_rc == 137 ]]; then
     echo "run-in-qemu: timed out after ${timeout_s}s without an exit status from the guest" >&2

@@ -120,7 +120,8 @@ TEST(WasmReader, SubReaderKeepsModuleOffsets) {
   EXPECT_EQ(sub.offset(), 1u);
   EXPECT_EQ(sub.U8(), 0xbb);
   EXPECT_EQ(r.U8(), 0x03);
-  auto over = r.Sub(10);
+  Reader over = r.Sub(10);
+  EXPECT_TRUE(over.at_end());
   EXPECT_FALSE(r.ok());
 }
 

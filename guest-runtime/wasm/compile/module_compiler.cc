@@ -1,0 +1,56 @@
+// CompileModule: decode, validate the module, then validate and compile
+// every function body.
+#include "wasm/binary/decoder.h"
+#include "wasm/compile/compiled_module.h"
+#include "wasm/compile/function_compiler.h"
+#include "wasm/runtime/engine.h"
+#include "wasm/runtime/interpreter.h"
+#include "wasm/validate/module_validator.h"
+
+namespace palisade::wasm {
+
+Error CompileModule(const uint8_t* bytes, size_t size, CompiledModule** out,
+                    const CompileOptions& options) {
+  *out = nullptr;
+  void* p = EngineAlloc(sizeof(CompiledModule));
+  if (p == nullptr) return MakeError(ErrorKind::kOutOfMemory, 0, "", "out of memory");
+  CompiledModule* cm = new (p) CompiledModule();
+  Error e = DecodeModule(bytes, size, &cm->module, options.limits);
+  if (e.ok()) e = ValidateModule(cm->module);
+  if (e.ok()) {
+    const Module& m = cm->module;
+    if (!cm->functions.reserve(m.functions.size())) {
+      e = MakeError(ErrorKind::kOutOfMemory, 0, "code", "out of memory");
+    }
+    FunctionCompiler fc(m, cm, InterpreterHandlers(), CompileLimits());
+    for (uint32_t i = 0; e.ok() && i < m.functions.size(); ++i) e = fc.Compile(i);
+  }
+  if (!e.ok()) {
+    FreeCompiledModule(cm);
+    return e;
+  }
+  *out = cm;
+  return e;
+}
+
+void FreeCompiledModule(CompiledModule* module) {
+  if (module == nullptr) return;
+  module->~CompiledModule();
+  EngineFree(module);
+}
+
+const Module& GetModule(const CompiledModule* module) { return module->module; }
+
+const char* FunctionNameOf(const CompiledModule* module, uint32_t func_index, size_t* len) {
+  const Vec<FunctionName>& names = module->module.function_names;
+  size_t lo = 0, hi = names.size();
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (names[mid].index < func_index) lo = mid + 1; else hi = mid;
+  }
+  if (lo == names.size() || names[lo].index != func_index) return nullptr;
+  *len = names[lo].name.size;
+  return reinterpret_cast<const char*>(module->module.bytes + names[lo].name.offset);
+}
+
+}  // namespace palisade::wasm

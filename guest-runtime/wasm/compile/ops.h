@@ -1,0 +1,139 @@
+// The internal instruction set the compiler emits and the interpreter runs.
+// Each internal instruction is the address of its handler (two 32-bit
+// words) followed by 32-bit operand words: frame slot indices, immediates,
+// or branch offsets (in words, relative to the instruction's first word).
+// The comment after each group gives the operand words in order.
+//
+// A naming scheme keeps the list greppable: <Type><Op>[Imm], where Imm means
+// the last operand is an immediate instead of a slot.
+#pragma once
+
+#include <stdint.h>
+
+// clang-format off
+#define PALISADE_WASM_CONTROL_OPS(X)                                        \
+  X(Unreachable)        /* */                                               \
+  X(Jmp)                /* off */                                           \
+  X(BrIf)               /* cond off */                                      \
+  X(BrUnless)           /* cond off */                                      \
+  X(BrTable)            /* idx n off[0..n] (the last is the default) */     \
+  X(Return)             /* */                                               \
+  X(Return1)            /* src: copies one result to slot 0 */              \
+  X(Call)               /* defined-function index, arg base */              \
+  X(CallImport)         /* function index, arg base */                      \
+  X(CallIndirect)       /* table, type index, idx slot, arg base */         \
+  X(LoopCheck)          /* (fuel and interrupts) */                         \
+  X(Copy)               /* dst src */                                       \
+  X(Copy2)              /* dst src dst2 src2 */                             \
+  X(Const32)            /* dst imm */                                       \
+  X(Const64)            /* dst lo hi */                                     \
+  X(Select)             /* dst a b cond */                                  \
+  X(GlobalGet)          /* dst idx */                                       \
+  X(GlobalSet)          /* idx src */                                       \
+  X(RefIsNull)          /* dst src */                                       \
+  X(RefFunc)            /* dst idx */                                       \
+  X(TableGet)           /* dst table idx */                                 \
+  X(TableSet)           /* table idx val */                                 \
+  X(TableSize)          /* dst table */                                     \
+  X(TableGrow)          /* dst table init n */                              \
+  X(TableFill)          /* table i val n */                                 \
+  X(TableCopy)          /* dst_table src_table d s n */                     \
+  X(TableInit)          /* table elem d s n */                              \
+  X(ElemDrop)           /* elem */                                          \
+  X(MemorySize)         /* dst */                                           \
+  X(MemoryGrow)         /* dst delta */                                     \
+  X(MemoryFill)         /* d val n */                                       \
+  X(MemoryCopy)         /* d s n */                                         \
+  X(MemoryInit)         /* data d s n */                                    \
+  X(DataDrop)           /* data */
+
+// Loads: dst addr offset. Stores: addr src offset.
+#define PALISADE_WASM_MEMORY_OPS(X)                                         \
+  X(I32Load) X(I64Load) X(I32Load8S) X(I32Load8U) X(I32Load16S)             \
+  X(I32Load16U) X(I64Load8S) X(I64Load8U) X(I64Load16S) X(I64Load16U)       \
+  X(I64Load32S) X(I64Load32U)                                               \
+  X(I32Store) X(I64Store) X(I32Store8) X(I32Store16) X(I64Store8)           \
+  X(I64Store16) X(I64Store32)
+
+// Unary: dst src.
+#define PALISADE_WASM_UNARY_OPS(X)                                          \
+  X(I32Eqz) X(I64Eqz)                                                       \
+  X(I32Clz) X(I32Ctz) X(I32Popcnt) X(I64Clz) X(I64Ctz) X(I64Popcnt)        \
+  X(F32Abs) X(F32Neg) X(F32Ceil) X(F32Floor) X(F32Trunc) X(F32Nearest)      \
+  X(F32Sqrt)                                                                \
+  X(F64Abs) X(F64Neg) X(F64Ceil) X(F64Floor) X(F64Trunc) X(F64Nearest)      \
+  X(F64Sqrt)                                                                \
+  X(I32WrapI64) X(I32TruncF32S) X(I32TruncF32U) X(I32TruncF64S)             \
+  X(I32TruncF64U) X(I64ExtendI32S) X(I64ExtendI32U) X(I64TruncF32S)         \
+  X(I64TruncF32U) X(I64TruncF64S) X(I64TruncF64U) X(F32ConvertI32S)         \
+  X(F32ConvertI32U) X(F32ConvertI64S) X(F32ConvertI64U) X(F32DemoteF64)     \
+  X(F64ConvertI32S) X(F64ConvertI32U) X(F64ConvertI64S) X(F64ConvertI64U)   \
+  X(F64PromoteF32)                                                          \
+  X(I32Extend8S) X(I32Extend16S) X(I64Extend8S) X(I64Extend16S)             \
+  X(I64Extend32S)                                                           \
+  X(I32TruncSatF32S) X(I32TruncSatF32U) X(I32TruncSatF64S)                  \
+  X(I32TruncSatF64U) X(I64TruncSatF32S) X(I64TruncSatF32U)                  \
+  X(I64TruncSatF64S) X(I64TruncSatF64U)
+
+// Binary: dst a b. The integer ones marked in the compiler also have an
+// <Op>Imm form: dst a imm (one word for i32, two for i64).
+#define PALISADE_WASM_BINARY_OPS(X)                                         \
+  X(I32Eq) X(I32Ne) X(I32LtS) X(I32LtU) X(I32GtS) X(I32GtU) X(I32LeS)       \
+  X(I32LeU) X(I32GeS) X(I32GeU)                                             \
+  X(I64Eq) X(I64Ne) X(I64LtS) X(I64LtU) X(I64GtS) X(I64GtU) X(I64LeS)       \
+  X(I64LeU) X(I64GeS) X(I64GeU)                                             \
+  X(F32Eq) X(F32Ne) X(F32Lt) X(F32Gt) X(F32Le) X(F32Ge)                     \
+  X(F64Eq) X(F64Ne) X(F64Lt) X(F64Gt) X(F64Le) X(F64Ge)                     \
+  X(I32Add) X(I32Sub) X(I32Mul) X(I32DivS) X(I32DivU) X(I32RemS)            \
+  X(I32RemU) X(I32And) X(I32Or) X(I32Xor) X(I32Shl) X(I32ShrS) X(I32ShrU)   \
+  X(I32Rotl) X(I32Rotr)                                                     \
+  X(I64Add) X(I64Sub) X(I64Mul) X(I64DivS) X(I64DivU) X(I64RemS)            \
+  X(I64RemU) X(I64And) X(I64Or) X(I64Xor) X(I64Shl) X(I64ShrS) X(I64ShrU)   \
+  X(I64Rotl) X(I64Rotr)                                                     \
+  X(F32Add) X(F32Sub) X(F32Mul) X(F32Div) X(F32Min) X(F32Max)               \
+  X(F32Copysign)                                                            \
+  X(F64Add) X(F64Sub) X(F64Mul) X(F64Div) X(F64Min) X(F64Max)               \
+  X(F64Copysign)
+
+// Integer binary ops with an immediate right operand: dst a imm.
+#define PALISADE_WASM_IMM_OPS(X)                                            \
+  X(I32AddImm) X(I32MulImm) X(I32AndImm) X(I32OrImm) X(I32XorImm)           \
+  X(I32ShlImm) X(I32ShrSImm) X(I32ShrUImm)                                  \
+  X(I32EqImm) X(I32NeImm) X(I32LtSImm) X(I32LtUImm) X(I32GtSImm)            \
+  X(I32GtUImm) X(I32LeSImm) X(I32LeUImm) X(I32GeSImm) X(I32GeUImm)          \
+  X(I64AddImm) X(I64MulImm) X(I64AndImm) X(I64OrImm) X(I64XorImm)           \
+  X(I64ShlImm) X(I64ShrSImm) X(I64ShrUImm)                                  \
+  X(I64EqImm) X(I64NeImm) X(I64LtSImm) X(I64LtUImm) X(I64GtSImm)            \
+  X(I64GtUImm) X(I64LeSImm) X(I64LeUImm) X(I64GeSImm) X(I64GeUImm)
+
+// Compare-and-branch (a compare fused with the br_if or if that consumes
+// it): a b off, or a imm off for the Imm forms; branches when true.
+#define PALISADE_WASM_BRANCH_OPS(X)                                         \
+  X(BrI32Eqz) X(BrI32Nez) X(BrI64Eqz) X(BrI64Nez)                           \
+  X(BrI32Eq) X(BrI32Ne) X(BrI32LtS) X(BrI32LtU) X(BrI32GtS) X(BrI32GtU)     \
+  X(BrI32LeS) X(BrI32LeU) X(BrI32GeS) X(BrI32GeU)                           \
+  X(BrI64Eq) X(BrI64Ne) X(BrI64LtS) X(BrI64LtU) X(BrI64GtS) X(BrI64GtU)     \
+  X(BrI64LeS) X(BrI64LeU) X(BrI64GeS) X(BrI64GeU)                           \
+  X(BrI32EqImm) X(BrI32NeImm) X(BrI32LtSImm) X(BrI32LtUImm) X(BrI32GtSImm)  \
+  X(BrI32GtUImm) X(BrI32LeSImm) X(BrI32LeUImm) X(BrI32GeSImm)               \
+  X(BrI32GeUImm)                                                            \
+  X(BrI64EqImm) X(BrI64NeImm) X(BrI64LtSImm) X(BrI64LtUImm) X(BrI64GtSImm)  \
+  X(BrI64GtUImm) X(BrI64LeSImm) X(BrI64LeUImm) X(BrI64GeSImm)               \
+  X(BrI64GeUImm)
+
+#define PALISADE_WASM_ALL_OPS(X)                                            \
+  PALISADE_WASM_CONTROL_OPS(X) PALISADE_WASM_MEMORY_OPS(X)                  \
+  PALISADE_WASM_UNARY_OPS(X) PALISADE_WASM_BINARY_OPS(X)                    \
+  PALISADE_WASM_IMM_OPS(X) PALISADE_WASM_BRANCH_OPS(X)
+// clang-format on
+
+namespace palisade::wasm {
+
+enum class Op : uint16_t {
+#define PALISADE_WASM_ENUM(name) k##name,
+  PALISADE_WASM_ALL_OPS(PALISADE_WASM_ENUM)
+#undef PALISADE_WASM_ENUM
+  kCount
+};
+
+}  // namespace palisade::wasm

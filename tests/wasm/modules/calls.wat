@@ -1,0 +1,27 @@
+(module
+  (type $ii (func (param i32) (result i32)))
+  (type $v (func))
+  (table 4 funcref)
+  (elem (i32.const 0) $fib $twice)
+  (func $fib (export "fib") (type $ii)
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else
+        (i32.add
+          (call $fib (i32.sub (local.get 0) (i32.const 1)))
+          (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+  (func $twice (type $ii) (i32.mul (local.get 0) (i32.const 2)))
+  (func (export "call_indirect") (param i32 i32) (result i32)
+    (call_indirect (type $ii) (local.get 1) (local.get 0)))
+  (func (export "call_indirect_wrong_type") (param i32)
+    (call_indirect (type $v) (local.get 0)))
+  (func $forever (export "recurse_forever") (param i32) (result i32)
+    (call $forever (i32.add (local.get 0) (i32.const 1))))
+  (func (export "spin") (loop (br 0)))
+  (func (export "count") (param i32) (result i32)
+    (local i32)
+    (loop
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br_if 0 (i32.lt_u (local.get 1) (local.get 0))))
+    (local.get 1))
+)

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/check_command.h"
+#include "cli/spec/spec_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"palisade: hypervisor-isolated WebAssembly sandboxes"};
@@ -17,7 +18,18 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--memory-mib", check.memory_mib, "Guest memory per micro-VM, MiB")
       ->check(CLI::Range(1, 65536));
 
+  palisade::cli::SpecCommandOptions spec;
+  CLI::App* spec_cmd = app.add_subcommand(
+      "spec", "Run WebAssembly spec tests (wast2json output) and report every failure");
+  spec_cmd->add_flag("--in-process", spec.in_process, "Run the engine in this process");
+  spec_cmd->add_flag("--in-vm", spec.in_vm, "Run the engine inside a micro-VM (not yet available)");
+  spec_cmd->add_flag("-v,--verbose", spec.verbose, "Print every command's outcome");
+  spec_cmd->add_option("--expected-failures", spec.expected_failures,
+                       "File of known failures (FILE.json:LINE per line); only others fail the run");
+  spec_cmd->add_option("files", spec.files, "wast2json .json files")->required()->check(CLI::ExistingFile);
+
   CLI11_PARSE(app, argc, argv);
   if (check_cmd->parsed()) return palisade::cli::RunCheck(check);
+  if (spec_cmd->parsed()) return palisade::cli::RunSpecCommand(spec);
   return 2;
 }

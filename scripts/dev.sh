@@ -10,7 +10,8 @@ jobs=$(nproc)
 
 deps() {
   local pkgs=(cmake ninja-build g++ pkg-config libabsl-dev libcapstone-dev libcli11-dev
-              libgtest-dev libgmock-dev libbenchmark-dev wabt)
+              libgtest-dev libgmock-dev libbenchmark-dev wabt
+              nlohmann-json3-dev)
   # Without /dev/kvm the KVM tests run inside QEMU's emulated SVM: they need
   # QEMU, a Debian kernel with kvm-amd, and a static busybox for the initramfs.
   if [[ ! -e /dev/kvm ]]; then

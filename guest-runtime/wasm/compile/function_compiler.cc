@@ -248,8 +248,10 @@ bool FunctionCompiler::PushCtrl(CtrlKind kind, int64_t bt) {
   if (!MaterializeBelowBlock() || !MaterializeRange(height() - params, height())) return false;
   Ctrl c{};
   c.kind = kind;
-  c.unreachable = cur.unreachable;
-  c.dead = cur.unreachable;
+  // A new block's operand stack is not polymorphic even in dead code; it
+  // just emits nothing.
+  c.unreachable = false;
+  c.dead = !live();
   c.height = height() - params;
   c.block_type = bt;
   c.loop_word = 0;
@@ -370,8 +372,14 @@ bool FunctionCompiler::EmitReturn() {
     return Emit1(Op::kReturn1, src);
   }
   // Results go to slots [0, n). Put them all in their homes first so no
-  // copy reads a local that an earlier copy overwrote.
-  if (!MaterializeRange(h - n, h)) return false;
+  // copy reads a local that an earlier copy overwrote. The stack entries
+  // keep their kinds: this code may run on one path only (a br_if or
+  // br_table exit), and the other paths must not assume the copies ran.
+  for (uint32_t i = h - n; i < h; ++i) {
+    const Entry& e = stack_[i];
+    if (e.kind == Kind::kLocal && !EmitCopy(e.home, e.local)) return false;
+    if (e.kind == Kind::kConst && !EmitConst(e.home, e.type, e.bits)) return false;
+  }
   for (uint32_t i = 0; i < n; ++i) {
     if (!EmitCopy(i, stack_[h - n + i].home)) return false;
   }

@@ -94,7 +94,7 @@ class FunctionCompiler {
   ValType LabelType(const Ctrl& c, uint32_t i) const;
 
   // --- the operand stack
-  bool live() const { return !ctrl_.back().unreachable; }
+  bool live() const { return !ctrl_.back().unreachable && !ctrl_.back().dead; }
   uint32_t height() const { return static_cast<uint32_t>(stack_.size()); }
   uint32_t HomeAt(uint32_t h) const { return first_temp_ + h; }
   bool Push(const Entry& e);

@@ -468,7 +468,7 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
       if (c.has_else_fixup) PatchFixups(c.else_fixup, code_size());
       c.has_else_fixup = false;
       c.kind = CtrlKind::kElse;
-      c.unreachable = c.dead;
+      c.unreachable = false;
       ForgetLast();
       // The else branch starts from the if's params, in their homes.
       uint32_t params = BlockParamCount(c.block_type);

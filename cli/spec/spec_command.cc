@@ -1,0 +1,54 @@
+#include "cli/spec/spec_command.h"
+
+#include <fstream>
+#include <iostream>
+
+#include "cli/spec/spec_runner.h"
+
+namespace palisade::cli {
+
+int RunSpecCommand(const SpecCommandOptions& o) {
+  if (o.in_vm || !o.in_process) {
+    std::cerr << "palisade spec: only --in-process is available yet (the micro-VM engine comes "
+                 "with issue 5)\n";
+    return 2;
+  }
+  spec::SpecOptions options;
+  options.verbose = o.verbose;
+  if (!o.expected_failures.empty()) {
+    std::ifstream in(o.expected_failures);
+    if (!in) {
+      std::cerr << "palisade spec: cannot read " << o.expected_failures << "\n";
+      return 2;
+    }
+    for (std::string line; std::getline(in, line);) {
+      size_t hash = line.find('#');
+      if (hash != std::string::npos) line.resize(hash);
+      while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
+      if (!line.empty()) options.expected_failures.insert(line);
+    }
+  }
+  spec::SpecCounts counts;
+  std::set<std::string> failures;
+  int file_errors = 0;
+  for (const std::string& f : o.files) {
+    absl::Status s = spec::RunSpecFile(f, options, &counts, &failures, std::cout);
+    if (!s.ok()) {
+      std::cerr << "palisade spec: " << s.message() << "\n";
+      ++file_errors;
+    }
+  }
+  int unexpected = 0;
+  for (const std::string& f : failures) unexpected += options.expected_failures.count(f) ? 0 : 1;
+  if (!o.expected_failures.empty()) {
+    for (const std::string& e : options.expected_failures) {
+      if (!failures.count(e)) std::cout << e << ": listed as an expected failure but passed\n";
+    }
+  }
+  std::cout << "spec: " << counts.passed << " passed, " << counts.failed << " failed, "
+            << counts.skipped << " skipped\n";
+  if (file_errors > 0) return 2;
+  return unexpected == 0 && (counts.failed == 0 || !o.expected_failures.empty()) ? 0 : 1;
+}
+
+}  // namespace palisade::cli

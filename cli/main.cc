@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/check_command.h"
+#include "cli/invoke_command.h"
+#include "cli/run_command.h"
 #include "cli/spec/spec_command.h"
 
 int main(int argc, char** argv) {
@@ -28,7 +30,32 @@ int main(int argc, char** argv) {
                        "File of known failures (FILE.json:LINE per line); only others fail the run");
   spec_cmd->add_option("files", spec.files, "wast2json .json files")->required()->check(CLI::ExistingFile);
 
+  palisade::cli::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Run a WASI command module (MODULE.wasm [-- ARGS...])");
+  run_cmd->add_flag("--in-process", run.in_process,
+                    "Run the engine in this process (no micro-VM: for debugging and comparison, "
+                    "not for untrusted code)");
+  run_cmd->add_option("--env", run.env, "Environment entry KEY=VALUE (repeatable)")
+      ->allow_extra_args(false);
+  run_cmd->add_option("--timeout", run.timeout, "Wall-clock limit, e.g. 10s or 500ms");
+  run_cmd->add_option("--fuel", run.fuel, "Instruction budget (function calls + loop iterations)");
+  run_cmd->add_option("--max-memory-pages", run.max_memory_pages, "Cap on linear memory, 64 KiB pages")
+      ->check(CLI::Range(1, 65536));
+  run_cmd->add_option("module", run.module, "The .wasm file")->required();
+  run_cmd->add_option("args", run.args, "Arguments for the program (after --)");
+
+  palisade::cli::InvokeOptions invoke;
+  CLI::App* invoke_cmd =
+      app.add_subcommand("invoke", "Call an exported function: MODULE.wasm FUNC [ARGS...]");
+  invoke_cmd->add_flag("--in-process", invoke.in_process, "Run the engine in this process");
+  invoke_cmd->add_option("module", invoke.module, "The .wasm file")->required();
+  invoke_cmd->add_option("function", invoke.function, "Exported function name")->required();
+  invoke_cmd->add_option("args", invoke.args, "Arguments, typed by the function's signature");
+  invoke_cmd->allow_extras(false);
+
   CLI11_PARSE(app, argc, argv);
+  if (run_cmd->parsed()) return palisade::cli::RunRun(run);
+  if (invoke_cmd->parsed()) return palisade::cli::RunInvoke(invoke);
   if (check_cmd->parsed()) return palisade::cli::RunCheck(check);
   if (spec_cmd->parsed()) return palisade::cli::RunSpecCommand(spec);
   return 2;

@@ -1,0 +1,99 @@
+#include "cli/run_command.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "absl/time/time.h"
+#include "cli/wasm_loader.h"
+#include "wasm/host/wasi_host_system.h"
+
+namespace palisade::cli {
+
+namespace {
+
+// Interrupts the store once the deadline passes, unless cancelled first.
+class Deadline {
+ public:
+  Deadline(wasm::Store* store, absl::Duration d) : store_(store) {
+    thread_ = std::thread([this, d] {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!cv_.wait_for(lock, absl::ToChronoNanoseconds(d), [this] { return done_; })) {
+        fired_ = true;
+        wasm::Interrupt(store_);
+      }
+    });
+  }
+  ~Deadline() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  bool fired() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fired_;
+  }
+
+ private:
+  wasm::Store* store_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool fired_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int RunRun(const RunOptions& o) {
+  if (!o.in_process) {
+    std::cerr << "palisade run: only --in-process is available yet (running inside a micro-VM "
+                 "comes with issue 5)\n";
+    return kExitUsage;
+  }
+  absl::Duration timeout = absl::InfiniteDuration();
+  if (!o.timeout.empty() && (!absl::ParseDuration(o.timeout, &timeout) || timeout <= absl::ZeroDuration())) {
+    std::cerr << "palisade run: bad --timeout '" << o.timeout << "' (use e.g. 10s, 500ms)\n";
+    return kExitUsage;
+  }
+  static wasm::HostWasiSystem system;
+  LoadOptions lo;
+  lo.max_memory_pages = o.max_memory_pages;
+  lo.args.push_back(o.module);
+  lo.args.insert(lo.args.end(), o.args.begin(), o.args.end());
+  lo.env = o.env;
+  auto program = LoadProgram(o.module, &system, lo);
+  if (!program.ok()) {
+    std::cerr << "palisade run: " << program.status().message() << "\n";
+    return program.status().code() == absl::StatusCode::kAborted ? kExitTrap : kExitUsage;
+  }
+  LoadedProgram& p = **program;
+  wasm::Extern start;
+  if (!wasm::FindExport(p.instance, "_start", 6, &start) || start.kind != wasm::ExternKind::kFunc) {
+    std::cerr << "palisade run: " << o.module << " exports no _start function (not a WASI command)\n";
+    return kExitUsage;
+  }
+  if (o.fuel > 0) wasm::SetFuel(p.store.get(), true, o.fuel);
+  wasm::Trap trap;
+  {
+    std::unique_ptr<Deadline> deadline;
+    if (timeout != absl::InfiniteDuration()) deadline = std::make_unique<Deadline>(p.store.get(), timeout);
+    trap = wasm::Invoke(p.store.get(), static_cast<wasm::FuncInst*>(start.object), nullptr, 0,
+                        nullptr, 0);
+  }
+  if (trap.ok()) return 0;
+  if (trap.kind == wasm::TrapKind::kExit) return trap.exit_code & 0xff;
+  if (trap.kind == wasm::TrapKind::kInterrupted) {
+    std::cerr << "palisade: timeout: " << o.module << " ran past " << o.timeout << "\n";
+    return kExitTrap;
+  }
+  std::cerr << "palisade: trap: " << DescribeTrap(p, trap) << "\n";
+  return kExitTrap;
+}
+
+}  // namespace palisade::cli

@@ -1,0 +1,48 @@
+// Reading, compiling and instantiating a module for the in-process
+// commands (`run`, `invoke`), with WASI as the only import source.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "wasm/runtime/engine.h"
+#include "wasm/wasi/wasi_context.h"
+
+namespace palisade::cli {
+
+struct StoreDeleter {
+  void operator()(wasm::Store* s) const { wasm::FreeStore(s); }
+};
+struct CompiledModuleDeleter {
+  void operator()(wasm::CompiledModule* m) const { wasm::FreeCompiledModule(m); }
+};
+
+// A module instantiated in its own store. Member order is destruction
+// order in reverse: the store (instances) goes before the module and bytes.
+struct LoadedProgram {
+  std::vector<uint8_t> bytes;
+  std::unique_ptr<wasm::CompiledModule, CompiledModuleDeleter> module;
+  std::unique_ptr<wasm::wasi::WasiContext> wasi;
+  std::unique_ptr<wasm::Store, StoreDeleter> store;
+  wasm::Instance* instance = nullptr;
+};
+
+struct LoadOptions {
+  uint32_t max_memory_pages = 65536;
+  std::vector<std::string> args;  // argv, argv[0] included
+  std::vector<std::string> env;   // KEY=VALUE
+};
+
+// Errors name the file and say what was wrong (decode/validation errors
+// with section and offset, link errors with the missing imports, a trap in
+// the start function).
+absl::StatusOr<std::unique_ptr<LoadedProgram>> LoadProgram(const std::string& path,
+                                                           wasm::wasi::WasiSystem* system,
+                                                           const LoadOptions& options);
+
+// "unreachable in function 3 ($main) at offset 0x1a2"
+std::string DescribeTrap(const LoadedProgram& program, const wasm::Trap& trap);
+
+}  // namespace palisade::cli

@@ -1,0 +1,72 @@
+#include "wasm/host/wasi_host_system.h"
+
+#include <errno.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wasm/wasi/wasi_abi.h"
+
+namespace palisade::wasm {
+
+namespace {
+
+bool ClockOf(uint32_t id, clockid_t* out) {
+  switch (id) {
+    case wasi::kRealtime: *out = CLOCK_REALTIME; return true;
+    case wasi::kMonotonic: *out = CLOCK_MONOTONIC; return true;
+    case wasi::kProcessCputime: *out = CLOCK_PROCESS_CPUTIME_ID; return true;
+    case wasi::kThreadCputime: *out = CLOCK_THREAD_CPUTIME_ID; return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+int64_t HostWasiSystem::Write(uint32_t fd, const uint8_t* data, size_t len) {
+  // The guest's fd 0-2 are this process's; nothing else is reachable.
+  for (;;) {
+    ssize_t n = ::write(static_cast<int>(fd), data, len);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -wasi::kIo;
+  }
+}
+
+int64_t HostWasiSystem::Read(uint32_t fd, uint8_t* data, size_t len) {
+  for (;;) {
+    ssize_t n = ::read(static_cast<int>(fd), data, len);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -wasi::kIo;
+  }
+}
+
+bool HostWasiSystem::ClockTime(uint32_t id, uint64_t* ns) {
+  clockid_t c;
+  timespec ts;
+  if (!ClockOf(id, &c) || clock_gettime(c, &ts) != 0) return false;
+  *ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+  return true;
+}
+
+bool HostWasiSystem::ClockResolution(uint32_t id, uint64_t* ns) {
+  clockid_t c;
+  timespec ts;
+  if (!ClockOf(id, &c) || clock_getres(c, &ts) != 0) return false;
+  *ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+  return true;
+}
+
+bool HostWasiSystem::Random(uint8_t* data, size_t len) {
+  while (len > 0) {
+    ssize_t n = getrandom(data, len, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace palisade::wasm

@@ -4,14 +4,19 @@
 #   bash scripts/dev.sh test    install, build, run every test (ctest), then
 #                               all of them again under ASan+UBSan
 #   bash scripts/dev.sh deps    only install the Debian packages
+#   bash scripts/dev.sh bench   install, build, run the Wasm benchmarks
+#                               (native vs node vs palisade)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
 deps() {
-  local pkgs=(cmake ninja-build g++ pkg-config libabsl-dev libcapstone-dev libcli11-dev
-              libgtest-dev libgmock-dev libbenchmark-dev wabt
-              nlohmann-json3-dev)
+  install_packages cmake ninja-build g++ pkg-config libabsl-dev libcapstone-dev libcli11-dev \
+    libgtest-dev libgmock-dev libbenchmark-dev wabt nlohmann-json3-dev "$@"
+}
+
+install_packages() {
+  local pkgs=("$@")
   # Without /dev/kvm the KVM tests run inside QEMU's emulated SVM: they need
   # QEMU, a Debian kernel with kvm-amd, and a static busybox for the initramfs.
   if [[ ! -e /dev/kvm ]]; then
@@ -76,7 +81,13 @@ for path in sys.argv[1:]:
 print(f"ctest (Release + ASan/UBSan): {passed} passed, {failed} failed, {skipped} skipped")
 PY
     ;;
+  bench)
+    # The benchmark programs are compiled to wasm32-wasi by Debian's clang
+    # and compared with node.
+    deps clang lld wasi-libc libclang-rt-14-dev-wasm32 nodejs bc
+    build build -DCMAKE_BUILD_TYPE=Release
+    bench/wasm/run.sh ;;
   *)
-    echo "usage: bash scripts/dev.sh check|test|deps" >&2
+    echo "usage: bash scripts/dev.sh check|test|deps|bench" >&2
     exit 2 ;;
 esac

@@ -443,8 +443,9 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
       if (opcode == 0x02) return PushCtrl(CtrlKind::kBlock, bt);
       if (opcode == 0x03) {
         if (!PushCtrl(CtrlKind::kLoop, bt)) return false;
+        // Back-edges charge fuel and look for interrupts themselves.
         ctrl_.back().loop_word = code_size();
-        return Emit0(Op::kLoopCheck);
+        return true;
       }
       Entry cond;
       if (!Pop(kI32, &cond)) return false;

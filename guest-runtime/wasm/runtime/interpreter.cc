@@ -149,12 +149,18 @@ Trap Run(Store* store, FuncInst* entry, uint64_t* args, HandlerTable* handlers_o
 #define SET(k, v) SLOT(k) = (v)
 #define SETF32(k, v) SLOT(k) = F32ToBits(v)
 #define SETF64(k, v) SLOT(k) = F64ToBits(v)
+// Taken backward branches (loop back-edges) pay one unit of the budget, so
+// fuel and interrupts need no instruction of their own in loops.
+#define JUMP(off_word)                                         \
+  do {                                                         \
+    int32_t off_ = static_cast<int32_t>(ip[off_word]);         \
+    ip += off_;                                                \
+    if (off_ <= 0 && __builtin_expect(--budget < 0, 0)) goto refill; \
+    DISPATCH();                                                \
+  } while (0)
 #define BRANCH(cond, off_word)                                 \
   do {                                                         \
-    if (cond) {                                                \
-      ip += static_cast<int32_t>(ip[off_word]);                \
-      DISPATCH();                                              \
-    }                                                          \
+    if (cond) JUMP(off_word);                                  \
     NEXT((off_word) + 1);                                      \
   } while (0)
 
@@ -174,8 +180,7 @@ Trap Run(Store* store, FuncInst* entry, uint64_t* args, HandlerTable* handlers_o
 L_Unreachable:
   TRAP(TrapKind::kUnreachable);
 L_Jmp:
-  ip += static_cast<int32_t>(ip[2]);
-  DISPATCH();
+  JUMP(2);
 L_BrIf:
   BRANCH(U32(2) != 0, 3);
 L_BrUnless:
@@ -184,8 +189,7 @@ L_BrTable: {
   uint32_t i = U32(2);
   uint32_t n = ip[3];
   if (i > n) i = n;
-  ip += static_cast<int32_t>(ip[4 + i]);
-  DISPATCH();
+  JUMP(4 + i);
 }
 L_Return1:
   fp[0] = SLOT(2);
@@ -265,6 +269,11 @@ L_LoopCheck:
     if (kind != TrapKind::kNone) goto trap;
   }
   NEXT(2);
+refill:
+  // After a back-edge: ip already points at the loop's first instruction.
+  kind = Refill(store, &budget);
+  if (kind != TrapKind::kNone) goto trap;
+  DISPATCH();
 L_Copy:
   SET(2, SLOT(3));
   NEXT(4);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The in-process CLI end to end: `palisade run` and `palisade invoke` on a
+# small WASI program, their exit statuses, and their errors on bad input.
+#   cli_test.sh PALISADE MODULE_DIR
+set -uo pipefail
+palisade=$1 dir=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+# expect NAME WANT_STATUS WANT_STDOUT_REGEX WANT_STDERR_REGEX -- CMD...
+expect() {
+  local name=$1 status=$2 out_re=$3 err_re=$4
+  shift 5
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  local ok=1
+  [[ $got -eq $status ]] || ok=0
+  grep -Eq -- "$out_re" "$tmp/out" || [[ -z $out_re && ! -s $tmp/out ]] || ok=0
+  grep -Eq -- "$err_re" "$tmp/err" || [[ -z $err_re ]] || ok=0
+  if [[ $ok -eq 1 ]]; then
+    echo "ok   $name"
+  else
+    echo "FAIL $name: status $got (want $status)"
+    sed 's/^/     stdout: /' "$tmp/out"
+    sed 's/^/     stderr: /' "$tmp/err"
+    failures=$((failures + 1))
+  fi
+}
+
+m=$dir/cli_program.wasm
+expect "run prints args, exits with proc_exit's code" 3 '^one$' '' -- \
+  "$palisade" run --in-process "$m" -- one "two words"
+grep -qx 'two words' "$tmp/out" || { echo "FAIL second argument"; failures=$((failures + 1)); }
+expect "invoke i64" 0 '^-5$' '' -- "$palisade" invoke --in-process "$m" add 7 -12
+expect "invoke hex i64" 0 '^4294967297$' '' -- "$palisade" invoke --in-process "$m" add 0xffffffff 2
+expect "invoke f64, two results" 0 '^1\.25$' '' -- "$palisade" invoke --in-process "$m" half 2.5
+grep -qx '0.100000001' "$tmp/out" || { echo "FAIL f32 result round-trips"; failures=$((failures + 1)); }
+expect "trap: one line, status 134" 134 '' '^palisade: trap: unreachable in function [0-9]+ at offset 0x[0-9a-f]+$' -- \
+  "$palisade" invoke --in-process "$m" boom
+expect "timeout stops a spinning program" 134 '' 'timeout: .* ran past 200ms' -- \
+  "$palisade" run --in-process --timeout 200ms "$dir/spin_command.wasm"
+expect "fuel stops a spinning program" 134 '' 'trap: fuel exhausted' -- \
+  "$palisade" run --in-process --fuel 100000 "$dir/spin_command.wasm"
+expect "bad timeout" 2 '' 'bad --timeout' -- \
+  "$palisade" run --in-process --timeout soon "$dir/spin_command.wasm"
+expect "wrong argument count" 2 '' 'takes 2 argument' -- "$palisade" invoke --in-process "$m" add 1
+expect "bad argument" 2 '' "'x' is not a valid i64" -- "$palisade" invoke --in-process "$m" add 1 x
+expect "missing export" 2 '' "exports no function 'nope'" -- "$palisade" invoke --in-process "$m" nope
+expect "missing file" 2 '' '' -- "$palisade" run --in-process "$tmp/absent.wasm"
+printf '\0asm\1\0\0\0\1\5' >"$tmp/trunc.wasm"
+expect "malformed module" 2 '' 'malformed module: .*type section' -- "$palisade" run --in-process "$tmp/trunc.wasm"
+expect "unknown imports listed" 2 '' 'env\.mystery' -- "$palisade" run --in-process "$dir/unknown_import.wasm"
+expect "not a command" 2 '' 'no _start' -- "$palisade" run --in-process "$dir/memory.wasm"
+expect "without --in-process: clear error" 2 '' 'only --in-process' -- "$palisade" run "$m"
+
+[[ $failures -eq 0 ]] && echo "all CLI checks passed" || echo "$failures CLI check(s) failed"
+exit $((failures > 0))

@@ -34,6 +34,8 @@ Op ImmFormOf(Op op) {
     case Op::kI32Shl: return Op::kI32ShlImm;
     case Op::kI32ShrS: return Op::kI32ShrSImm;
     case Op::kI32ShrU: return Op::kI32ShrUImm;
+    case Op::kI32Rotl: return Op::kI32RotlImm;
+    case Op::kI32Rotr: return Op::kI32RotrImm;
     case Op::kI64Add: return Op::kI64AddImm;
     case Op::kI64Mul: return Op::kI64MulImm;
     case Op::kI64And: return Op::kI64AndImm;
@@ -42,6 +44,8 @@ Op ImmFormOf(Op op) {
     case Op::kI64Shl: return Op::kI64ShlImm;
     case Op::kI64ShrS: return Op::kI64ShrSImm;
     case Op::kI64ShrU: return Op::kI64ShrUImm;
+    case Op::kI64Rotl: return Op::kI64RotlImm;
+    case Op::kI64Rotr: return Op::kI64RotrImm;
     default: break;
   }
   if (InRange(op, Op::kI32Eq, Op::kI32GeU)) return OpAt(Op::kI32EqImm, Index(op, Op::kI32Eq));
@@ -255,6 +259,23 @@ bool FunctionCompiler::Binary(Op op, ValType in, ValType out) {
       immv = 0ull - b.bits;
     } else {
       imm = ImmFormOf(op);
+    }
+    // Division by a constant that can neither be zero nor overflow.
+    bool is64 = in == kI64;
+    uint64_t d = is64 ? b.bits : static_cast<uint32_t>(b.bits);
+    bool minus_one = is64 ? d == ~0ull : d == 0xffffffffu;
+    if (d != 0) {
+      switch (op) {
+        case Op::kI32DivU: imm = Op::kI32DivUImm; break;
+        case Op::kI32RemU: imm = Op::kI32RemUImm; break;
+        case Op::kI64DivU: imm = Op::kI64DivUImm; break;
+        case Op::kI64RemU: imm = Op::kI64RemUImm; break;
+        case Op::kI32DivS: if (!minus_one) imm = Op::kI32DivSImm; break;
+        case Op::kI32RemS: if (!minus_one) imm = Op::kI32RemSImm; break;
+        case Op::kI64DivS: if (!minus_one) imm = Op::kI64DivSImm; break;
+        case Op::kI64RemS: if (!minus_one) imm = Op::kI64RemSImm; break;
+        default: break;
+      }
     }
   }
   uint32_t sa;

@@ -95,14 +95,18 @@
   X(F64Add) X(F64Sub) X(F64Mul) X(F64Div) X(F64Min) X(F64Max)               \
   X(F64Copysign)
 
-// Integer binary ops with an immediate right operand: dst a imm.
+// Integer binary ops with an immediate right operand: dst a imm. Division
+// and remainder get one only for divisors that cannot trap (not 0, not -1
+// for the signed forms).
 #define PALISADE_WASM_IMM_OPS(X)                                            \
   X(I32AddImm) X(I32MulImm) X(I32AndImm) X(I32OrImm) X(I32XorImm)           \
-  X(I32ShlImm) X(I32ShrSImm) X(I32ShrUImm)                                  \
+  X(I32ShlImm) X(I32ShrSImm) X(I32ShrUImm) X(I32RotlImm) X(I32RotrImm)     \
+  X(I32DivSImm) X(I32DivUImm) X(I32RemSImm) X(I32RemUImm)                   \
   X(I32EqImm) X(I32NeImm) X(I32LtSImm) X(I32LtUImm) X(I32GtSImm)            \
   X(I32GtUImm) X(I32LeSImm) X(I32LeUImm) X(I32GeSImm) X(I32GeUImm)          \
   X(I64AddImm) X(I64MulImm) X(I64AndImm) X(I64OrImm) X(I64XorImm)           \
-  X(I64ShlImm) X(I64ShrSImm) X(I64ShrUImm)                                  \
+  X(I64ShlImm) X(I64ShrSImm) X(I64ShrUImm) X(I64RotlImm) X(I64RotrImm)     \
+  X(I64DivSImm) X(I64DivUImm) X(I64RemSImm) X(I64RemUImm)                   \
   X(I64EqImm) X(I64NeImm) X(I64LtSImm) X(I64LtUImm) X(I64GtSImm)            \
   X(I64GtUImm) X(I64LeSImm) X(I64LeUImm) X(I64GeSImm) X(I64GeUImm)
 

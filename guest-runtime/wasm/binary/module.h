@@ -42,6 +42,7 @@ struct Limits {
   uint64_t min = 0;
   uint64_t max = 0;
   bool has_max = false;
+  uint32_t offset = 0;  // module offset of the encoding, for errors
 };
 
 struct TableType {
@@ -78,6 +79,7 @@ struct Import {
   ByteRange name;
   ExternKind kind = ExternKind::kFunc;
   uint32_t func_type = 0;  // kFunc: type index
+  uint32_t desc_offset = 0;  // module offset of the import's type, for errors
   TableType table;         // kTable
   MemoryType memory;       // kMemory
   GlobalType global;       // kGlobal
@@ -87,6 +89,7 @@ struct Export {
   ByteRange name;
   ExternKind kind = ExternKind::kFunc;
   uint32_t index = 0;
+  uint32_t index_offset = 0;  // module offset of `index`, for errors
 };
 
 struct Global {
@@ -121,6 +124,7 @@ struct LocalRun {
 // A function defined in this module (imports are not in Module::functions).
 struct Function {
   uint32_t type_index = 0;
+  uint32_t type_offset = 0;       // module offset of type_index in the function section
   uint32_t local_run_offset = 0;  // runs at Module::local_runs[offset, +count)
   uint32_t local_run_count = 0;
   uint32_t local_count = 0;       // total declared locals (params not included)
@@ -157,6 +161,7 @@ struct Module {
   Vec<Export> exports;
   bool has_start = false;
   uint32_t start = 0;
+  uint32_t start_offset = 0;  // module offset of `start`, for errors
   Vec<ElemSegment> elems;
   Vec<ConstExpr> elem_inits;
   Vec<DataSegment> datas;

@@ -91,6 +91,7 @@ bool ModuleDecoder::RefType(Reader& r, ValType* t) {
 }
 
 bool ModuleDecoder::ReadLimits(Reader& r, Limits* l) {
+  l->offset = r.offset();
   uint8_t flags = r.U8();
   if (!r.ok()) return false;
   if (flags > 1) return Fail(r, ErrorKind::kMalformed, "integer too large");
@@ -161,6 +162,7 @@ bool ModuleDecoder::ImportSection(Reader& r) {
     switch (kind) {
       case 0:
         imp.kind = ExternKind::kFunc;
+        imp.desc_offset = r.offset();
         imp.func_type = r.U32();
         if (!r.ok()) return false;
         if (m_->func_types.size() >= limits_.max_functions) {
@@ -209,11 +211,13 @@ bool ModuleDecoder::FunctionSection(Reader& r) {
     return Oom(r);
   }
   for (uint32_t i = 0; i < n; ++i) {
+    uint32_t at = r.offset();
     uint32_t t = r.U32();
     if (!r.ok()) return false;
     (void)m_->func_types.push_back(t);
     Function f;
     f.type_index = t;
+    f.type_offset = at;
     (void)m_->functions.push_back(f);
   }
   declared_functions_ = n;
@@ -273,6 +277,7 @@ bool ModuleDecoder::ExportSection(Reader& r) {
     if (!r.ok()) return false;
     if (kind > 3) return Fail(r, ErrorKind::kMalformed, "malformed export kind");
     e.kind = static_cast<ExternKind>(kind);
+    e.index_offset = r.offset();
     e.index = r.U32();
     if (!r.ok()) return false;
     (void)m_->exports.push_back(e);
@@ -282,6 +287,7 @@ bool ModuleDecoder::ExportSection(Reader& r) {
 
 bool ModuleDecoder::StartSection(Reader& r) {
   m_->has_start = true;
+  m_->start_offset = r.offset();
   m_->start = r.U32();
   return r.ok();
 }

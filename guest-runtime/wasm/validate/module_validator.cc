@@ -25,9 +25,9 @@ class ModuleValidator {
 
 bool ModuleValidator::Limits(const wasm::Limits& l, uint64_t bound, const char* too_big,
                              const char* section) {
-  if (l.min > bound || (l.has_max && l.max > bound)) return Fail(0, section, too_big);
+  if (l.min > bound || (l.has_max && l.max > bound)) return Fail(l.offset, section, too_big);
   if (l.has_max && l.min > l.max) {
-    return Fail(0, section, "size minimum must not be greater than maximum");
+    return Fail(l.offset, section, "size minimum must not be greater than maximum");
   }
   return true;
 }
@@ -42,13 +42,13 @@ Error ModuleValidator::Validate() {
   for (uint32_t i = 0; i < m_.imports.size(); ++i) {
     const Import& imp = m_.imports[i];
     if (imp.kind == ExternKind::kFunc && imp.func_type >= ntypes) {
-      Fail(0, "import", "unknown type");
+      Fail(imp.desc_offset, "import", "unknown type");
       return error_;
     }
   }
   for (uint32_t i = 0; i < m_.functions.size(); ++i) {
     if (m_.functions[i].type_index >= ntypes) {
-      Fail(0, "function", "unknown type");
+      Fail(m_.functions[i].type_offset, "function", "unknown type");
       return error_;
     }
   }
@@ -56,7 +56,7 @@ Error ModuleValidator::Validate() {
     if (!Limits(t.limits, 0xffffffffu, "table size must be at most 2^32-1", "table")) return error_;
   }
   if (m_.memories.size() > 1) {
-    Fail(0, "memory", "multiple memories");
+    Fail(m_.memories[1].limits.offset, "memory", "multiple memories");
     return error_;
   }
   for (const MemoryType& mt : m_.memories) {
@@ -104,7 +104,9 @@ Error ModuleValidator::Validate() {
     }
     for (uint32_t i = 1; i < n; ++i) {
       if (!less(order[i - 1], order[i])) {
-        Fail(m_.exports[order[i]].name.offset, "export", "duplicate export name");
+        // Point at the later of the two, the one that repeats a name.
+        uint32_t later = order[i - 1] > order[i] ? order[i - 1] : order[i];
+        Fail(m_.exports[later].name.offset, "export", "duplicate export name");
         return error_;
       }
     }
@@ -112,21 +114,21 @@ Error ModuleValidator::Validate() {
   for (const Export& e : m_.exports) {
     bool ok = true;
     switch (e.kind) {
-      case ExternKind::kFunc: ok = e.index < m_.func_types.size() || Fail(0, "export", "unknown function"); break;
-      case ExternKind::kTable: ok = e.index < m_.tables.size() || Fail(0, "export", "unknown table"); break;
-      case ExternKind::kMemory: ok = e.index < m_.memories.size() || Fail(0, "export", "unknown memory"); break;
-      case ExternKind::kGlobal: ok = e.index < m_.globals.size() || Fail(0, "export", "unknown global"); break;
+      case ExternKind::kFunc: ok = e.index < m_.func_types.size() || Fail(e.index_offset, "export", "unknown function"); break;
+      case ExternKind::kTable: ok = e.index < m_.tables.size() || Fail(e.index_offset, "export", "unknown table"); break;
+      case ExternKind::kMemory: ok = e.index < m_.memories.size() || Fail(e.index_offset, "export", "unknown memory"); break;
+      case ExternKind::kGlobal: ok = e.index < m_.globals.size() || Fail(e.index_offset, "export", "unknown global"); break;
     }
     if (!ok) return error_;
   }
   if (m_.has_start) {
     if (m_.start >= m_.func_types.size()) {
-      Fail(0, "start", "unknown function");
+      Fail(m_.start_offset, "start", "unknown function");
       return error_;
     }
     const FuncType& ft = m_.FuncTypeOf(m_.start);
     if (ft.param_count != 0 || ft.result_count != 0) {
-      Fail(0, "start", "start function");
+      Fail(m_.start_offset, "start", "start function");
       return error_;
     }
   }

@@ -1,0 +1,4 @@
+(module
+  (func $boom unreachable)
+  (start $boom)
+)

@@ -1,0 +1,2 @@
+;; Needs 3 pages; link_provider's memory has 1.
+(module (import "p" "mem" (memory 3)))

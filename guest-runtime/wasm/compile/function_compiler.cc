@@ -84,7 +84,23 @@ bool FunctionCompiler::Emit(Op op, const uint32_t* operands, uint32_t n) {
   last_instr_ = at;
   last_dst_word_ = kNoWord;
   last_cmp_ = false;
+  last_op_ = op;
+  last_wasm_offset_ = instr_offset_;
   return true;
+}
+
+bool FunctionCompiler::JustProduced(const Entry& e, Op op) const {
+  return last_op_ == op && e.kind == Kind::kTemp && last_dst_word_ != kNoWord &&
+         out_->code[last_dst_word_] == e.home;
+}
+
+void FunctionCompiler::TakeBackLast() {
+  out_->code.shrink(last_instr_);
+  while (out_->positions.size() > fn_->positions_begin &&
+         out_->positions.back().code_word >= last_instr_) {
+    out_->positions.pop_back();
+  }
+  ForgetLast();
 }
 
 bool FunctionCompiler::EmitConst(uint32_t dst, ValType t, uint64_t bits) {
@@ -96,6 +112,12 @@ bool FunctionCompiler::EmitConst(uint32_t dst, ValType t, uint64_t bits) {
 
 bool FunctionCompiler::EmitCopy(uint32_t dst, uint32_t src) {
   if (dst == src) return true;
+  if (last_op_ == Op::kCopy) {
+    // Runs of copies (a local shuffle, a block's results) pair up.
+    uint32_t d1 = out_->code[last_instr_ + 2], s1 = out_->code[last_instr_ + 3];
+    TakeBackLast();
+    return Emit4(Op::kCopy2, d1, s1, dst, src);
+  }
   return Emit2(Op::kCopy, dst, src);
 }
 

@@ -156,7 +156,21 @@ class FunctionCompiler {
   bool EmitConst(uint32_t dst, ValType t, uint64_t bits);
   bool EmitCopy(uint32_t dst, uint32_t src);
   uint32_t code_size() const { return static_cast<uint32_t>(out_->code.size()); }
-  void ForgetLast() { last_dst_word_ = kNoWord; last_cmp_ = false; }
+  void ForgetLast() {
+    last_dst_word_ = kNoWord;
+    last_cmp_ = false;
+    last_op_ = Op::kCount;
+  }
+  // Peephole fusion: whether `e` is the temp the last instruction (`op`)
+  // just wrote, and taking that instruction back out of the code. Only the
+  // last instruction can be taken back, and ForgetLast() runs at every
+  // branch target, so no label ever points into a fused instruction.
+  bool JustProduced(const Entry& e, Op op) const;
+  void TakeBackLast();
+  // Fusions tried by the numeric and memory cases; each returns true with
+  // *done set when it emitted the fused instruction.
+  bool FuseLoadOperand(Op op, const Entry& a, const Entry& b, ValType out, bool* done);
+  bool FuseMulAdd(Op op, const Entry& a, const Entry& b, ValType out, bool* done);
 
   // Ops
   bool Unary(Op op, ValType in, ValType out);
@@ -189,6 +203,8 @@ class FunctionCompiler {
   // Peephole state: the last instruction wrote a single temp at this word.
   uint32_t last_dst_word_ = kNoWord;
   uint32_t last_instr_ = 0;
+  Op last_op_ = Op::kCount;        // kCount: nothing fusable before this point
+  uint32_t last_wasm_offset_ = 0;  // module offset of the Wasm instruction it came from
   // ... and if it was an integer compare, what it compared.
   bool last_cmp_ = false;
   Op last_cmp_op_ = Op::kCount;

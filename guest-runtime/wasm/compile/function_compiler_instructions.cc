@@ -46,6 +46,14 @@ Op ImmFormOf(Op op) {
     case Op::kI64ShrU: return Op::kI64ShrUImm;
     case Op::kI64Rotl: return Op::kI64RotlImm;
     case Op::kI64Rotr: return Op::kI64RotrImm;
+    case Op::kF32Add: return Op::kF32AddImm;
+    case Op::kF32Sub: return Op::kF32SubImm;
+    case Op::kF32Mul: return Op::kF32MulImm;
+    case Op::kF32Div: return Op::kF32DivImm;
+    case Op::kF64Add: return Op::kF64AddImm;
+    case Op::kF64Sub: return Op::kF64SubImm;
+    case Op::kF64Mul: return Op::kF64MulImm;
+    case Op::kF64Div: return Op::kF64DivImm;
     default: break;
   }
   if (InRange(op, Op::kI32Eq, Op::kI32GeU)) return OpAt(Op::kI32EqImm, Index(op, Op::kI32Eq));
@@ -58,6 +66,9 @@ Op SwappedOf(Op op) {
   switch (op) {
     case Op::kI32Add: case Op::kI32Mul: case Op::kI32And: case Op::kI32Or: case Op::kI32Xor:
     case Op::kI64Add: case Op::kI64Mul: case Op::kI64And: case Op::kI64Or: case Op::kI64Xor:
+    // Swapping float operands changes only which input NaN a NaN result
+    // carries, and Wasm leaves that choice open.
+    case Op::kF32Add: case Op::kF32Mul: case Op::kF64Add: case Op::kF64Mul:
       return op;
     default: break;
   }
@@ -107,12 +118,7 @@ bool FunctionCompiler::TakeCond(const Entry& cond, Cond* out) {
     out->cmp = last_cmp_op_;
     out->a = last_cmp_a_;
     out->b = last_cmp_b_;
-    out_->code.shrink(last_instr_);
-    while (out_->positions.size() > fn_->positions_begin &&
-           out_->positions.back().code_word >= last_instr_) {
-      out_->positions.pop_back();
-    }
-    ForgetLast();
+    TakeBackLast();
     return true;
   }
   return SlotOf(cond, &out->slot);
@@ -236,11 +242,90 @@ bool FunctionCompiler::Unary(Op op, ValType in, ValType out) {
   return true;
 }
 
+// `a op load(...)` where the load was the last instruction and its result
+// goes only here: one instruction that loads and operates.
+bool FunctionCompiler::FuseLoadOperand(Op op, const Entry& a, const Entry& b, ValType out,
+                                       bool* done) {
+  Op fused, load = Op::kI32Load;
+  bool commutative = true;
+  switch (op) {
+    case Op::kI32Add: fused = Op::kI32AddLoad; break;
+    case Op::kI64Add: fused = Op::kI64AddLoad; load = Op::kI64Load; break;
+    case Op::kF32Add: fused = Op::kF32AddLoad; break;
+    case Op::kF32Sub: fused = Op::kF32SubLoad; commutative = false; break;
+    case Op::kF32Mul: fused = Op::kF32MulLoad; break;
+    case Op::kF64Add: fused = Op::kF64AddLoad; load = Op::kI64Load; break;
+    case Op::kF64Sub: fused = Op::kF64SubLoad; load = Op::kI64Load; commutative = false; break;
+    case Op::kF64Mul: fused = Op::kF64MulLoad; load = Op::kI64Load; break;
+    default: return true;
+  }
+  const Entry* other;
+  if (JustProduced(b, load)) {
+    other = &a;
+  } else if (commutative && JustProduced(a, load)) {
+    other = &b;
+  } else {
+    return true;
+  }
+  if (other->kind == Kind::kConst) return true;
+  uint32_t addr = out_->code[last_instr_ + 3], offset = out_->code[last_instr_ + 4];
+  uint32_t load_at = last_wasm_offset_;
+  TakeBackLast();
+  uint32_t x, dst;
+  if (!SlotOf(*other, &x) || !PushTemp(out, &dst)) return false;
+  // A trap is the load's: report its offset.
+  uint32_t here = instr_offset_;
+  instr_offset_ = load_at;
+  bool ok = Emit4(fused, dst, x, addr, offset);
+  instr_offset_ = here;
+  if (!ok) return false;
+  last_dst_word_ = last_instr_ + 2;
+  *done = true;
+  return true;
+}
+
+// A float add or subtract of a product the last instruction computed.
+bool FunctionCompiler::FuseMulAdd(Op op, const Entry& a, const Entry& b, ValType out,
+                                  bool* done) {
+  Op mul, mul_add, mul_sub, sub_mul;
+  if (op == Op::kF64Add || op == Op::kF64Sub) {
+    mul = Op::kF64Mul, mul_add = Op::kF64MulAdd, mul_sub = Op::kF64MulSub, sub_mul = Op::kF64SubMul;
+  } else if (op == Op::kF32Add || op == Op::kF32Sub) {
+    mul = Op::kF32Mul, mul_add = Op::kF32MulAdd, mul_sub = Op::kF32MulSub, sub_mul = Op::kF32SubMul;
+  } else {
+    return true;
+  }
+  bool add = op == Op::kF64Add || op == Op::kF32Add;
+  const Entry* c;
+  Op fused;
+  if (JustProduced(a, mul)) {
+    c = &b;
+    fused = add ? mul_add : mul_sub;
+  } else if (JustProduced(b, mul)) {
+    c = &a;
+    fused = add ? mul_add : sub_mul;
+  } else {
+    return true;
+  }
+  if (c->kind == Kind::kConst) return true;
+  uint32_t x = out_->code[last_instr_ + 3], y = out_->code[last_instr_ + 4];
+  TakeBackLast();
+  uint32_t z, dst;
+  if (!SlotOf(*c, &z) || !PushTemp(out, &dst) || !Emit4(fused, dst, x, y, z)) return false;
+  last_dst_word_ = last_instr_ + 2;
+  *done = true;
+  return true;
+}
+
 bool FunctionCompiler::Binary(Op op, ValType in, ValType out) {
   Entry b, a;
   if (!Pop(in, &b) || !Pop(in, &a)) return false;
   uint32_t dst;
   if (!live()) return PushTemp(out, &dst);
+  bool fused = false;
+  if (!FuseLoadOperand(op, a, b, out, &fused)) return false;
+  if (!fused && !FuseMulAdd(op, a, b, out, &fused)) return false;
+  if (fused) return true;
   // A constant operand becomes an immediate where the op has such a form.
   if (a.kind == Kind::kConst && b.kind != Kind::kConst && SwappedOf(op) != Op::kCount) {
     Entry t = a;
@@ -282,7 +367,7 @@ bool FunctionCompiler::Binary(Op op, ValType in, ValType out) {
   if (!SlotOf(a, &sa)) return false;
   if (imm != Op::kCount) {
     if (!PushTemp(out, &dst)) return false;
-    bool ok = in == kI64 ? Emit4(imm, dst, sa, static_cast<uint32_t>(immv),
+    bool ok = in == kI64 || in == kF64 ? Emit4(imm, dst, sa, static_cast<uint32_t>(immv),
                                  static_cast<uint32_t>(immv >> 32))
                          : Emit3(imm, dst, sa, static_cast<uint32_t>(immv));
     if (!ok) return false;
@@ -367,21 +452,47 @@ bool FunctionCompiler::CompileMemoryAccess(uint8_t opcode) {
   if (!r_.ok()) return false;
   if (m_.memories.empty()) return Invalid("unknown memory 0");
   if (align > acc.natural_log2) return Invalid("alignment must not be larger than natural");
+  // A constant address folds into the offset (the sum is exact in 64 bits);
+  // the At forms take it when it fits their one-word operand.
+  bool full_width = acc.op == Op::kI32Load || acc.op == Op::kI64Load ||
+                    acc.op == Op::kI32Store || acc.op == Op::kI64Store;
+  auto constant_ea = [&](const Entry& addr, uint32_t* ea) {
+    if (!full_width || addr.kind != Kind::kConst) return false;
+    uint64_t sum = static_cast<uint64_t>(static_cast<uint32_t>(addr.bits)) + offset;
+    *ea = static_cast<uint32_t>(sum);
+    return sum <= UINT32_MAX;
+  };
+  bool is64 = acc.op == Op::kI64Load || acc.op == Op::kI64Store;
+  uint32_t ea;
   if (acc.store) {
     Entry v, addr;
     if (!Pop(acc.type, &v) || !Pop(kI32, &addr)) return false;
     if (!live()) return true;
     uint32_t sa, sv;
+    if (constant_ea(addr, &ea)) {
+      return SlotOf(v, &sv) && Emit2(is64 ? Op::kI64StoreAt : Op::kI32StoreAt, ea, sv);
+    }
     if (!SlotOf(addr, &sa) || !SlotOf(v, &sv)) return false;
     return Emit3(acc.op, sa, sv, offset);
   }
   Entry addr;
   if (!Pop(kI32, &addr)) return false;
   uint32_t sa = 0, dst;
-  if (live() && !SlotOf(addr, &sa)) return false;
-  if (!PushTemp(acc.type, &dst)) return false;
-  if (!live()) return true;
-  if (!Emit3(acc.op, dst, sa, offset)) return false;
+  if (!live()) return PushTemp(acc.type, &dst);
+  bool ok;
+  if (constant_ea(addr, &ea)) {
+    ok = PushTemp(acc.type, &dst) && Emit2(is64 ? Op::kI64LoadAt : Op::kI32LoadAt, dst, ea);
+  } else if (full_width && JustProduced(addr, Op::kI32AddImm)) {
+    // load(x + imm): the wrapping add and the load in one.
+    uint32_t x = out_->code[last_instr_ + 3], imm = out_->code[last_instr_ + 4];
+    TakeBackLast();
+    ok = PushTemp(acc.type, &dst) &&
+         Emit4(is64 ? Op::kI64LoadAddImm : Op::kI32LoadAddImm, dst, x, imm, offset);
+  } else {
+    ok = SlotOf(addr, &sa) && PushTemp(acc.type, &dst) && Emit3(acc.op, dst, sa, offset);
+  }
+  if (!ok) return false;
+  // Plain loads stay fusable into the op that consumes them.
   last_dst_word_ = last_instr_ + 2;
   return true;
 }

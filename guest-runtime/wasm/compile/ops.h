@@ -125,10 +125,35 @@
   X(BrI64GtUImm) X(BrI64LeSImm) X(BrI64LeUImm) X(BrI64GeSImm)               \
   X(BrI64GeUImm)
 
+// Float binary ops with a constant right operand: dst a imm (one word for
+// f32, two for f64).
+#define PALISADE_WASM_FLOAT_IMM_OPS(X)                                      \
+  X(F32AddImm) X(F32SubImm) X(F32MulImm) X(F32DivImm)                       \
+  X(F64AddImm) X(F64SubImm) X(F64MulImm) X(F64DivImm)
+
+// Pairs of Wasm instructions the compiler fuses when the first one's result
+// goes straight into the second (each still rounds and traps exactly as the
+// pair would; a fused load traps at the load's offset):
+//   <T>LoadAddImm   dst a imm offset   load from (a + imm) mod 2^32, + offset
+//   <T>LoadAt       dst ea             load from a constant address
+//   <T>StoreAt      ea src             store to a constant address
+//   <Op>Load        dst a addr offset  a <op> load(addr + offset)
+//   <T>MulAdd       dst a b c          (a * b) + c
+//   <T>MulSub       dst a b c          (a * b) - c
+//   <T>SubMul       dst a b c          c - (a * b)
+#define PALISADE_WASM_FUSED_OPS(X)                                          \
+  X(I32LoadAddImm) X(I64LoadAddImm) X(I32LoadAt) X(I64LoadAt)               \
+  X(I32StoreAt) X(I64StoreAt)                                               \
+  X(I32AddLoad) X(I64AddLoad) X(F32AddLoad) X(F32SubLoad) X(F32MulLoad)     \
+  X(F64AddLoad) X(F64SubLoad) X(F64MulLoad)                                 \
+  X(F32MulAdd) X(F32MulSub) X(F32SubMul) X(F64MulAdd) X(F64MulSub)          \
+  X(F64SubMul)
+
 #define PALISADE_WASM_ALL_OPS(X)                                            \
   PALISADE_WASM_CONTROL_OPS(X) PALISADE_WASM_MEMORY_OPS(X)                  \
   PALISADE_WASM_UNARY_OPS(X) PALISADE_WASM_BINARY_OPS(X)                    \
-  PALISADE_WASM_IMM_OPS(X) PALISADE_WASM_BRANCH_OPS(X)
+  PALISADE_WASM_IMM_OPS(X) PALISADE_WASM_BRANCH_OPS(X)                      \
+  PALISADE_WASM_FLOAT_IMM_OPS(X) PALISADE_WASM_FUSED_OPS(X)
 // clang-format on
 
 namespace palisade::wasm {

@@ -671,6 +671,96 @@ L_DataDrop:
   IMMOP64(I64GeSImm, S64(3) >= static_cast<int64_t>(b) ? 1u : 0u)
   IMMOP64(I64GeUImm, U64(3) >= b ? 1u : 0u)
 
+  // --- float ops with a constant operand ---------------------------------------
+#define FIMMOP32(name, expr)               \
+  L_##name: {                              \
+    float b = BitsToF32(ip[4]);            \
+    SETF32(2, expr);                       \
+    NEXT(5);                               \
+  }
+#define FIMMOP64(name, expr)               \
+  L_##name: {                              \
+    double b = BitsToF64(IMM64(4));        \
+    SETF64(2, expr);                       \
+    NEXT(6);                               \
+  }
+  FIMMOP32(F32AddImm, F32(3) + b)
+  FIMMOP32(F32SubImm, F32(3) - b)
+  FIMMOP32(F32MulImm, F32(3) * b)
+  FIMMOP32(F32DivImm, F32(3) / b)
+  FIMMOP64(F64AddImm, F64(3) + b)
+  FIMMOP64(F64SubImm, F64(3) - b)
+  FIMMOP64(F64MulImm, F64(3) * b)
+  FIMMOP64(F64DivImm, F64(3) / b)
+#undef FIMMOP32
+#undef FIMMOP64
+
+  // --- fused pairs (compile/ops.h) ------------------------------------------------
+#define LOAD_ADD_IMM(name, T)                                                      \
+  L_##name: {                                                                      \
+    uint64_t ea = static_cast<uint64_t>(static_cast<uint32_t>(U32(3) + ip[4])) + ip[5]; \
+    if (__builtin_expect(ea + sizeof(T) > mem_size, 0)) TRAP(TrapKind::kMemoryOutOfBounds); \
+    SET(2, LoadMem<T>(mem_base + ea));                                             \
+    NEXT(6);                                                                       \
+  }
+#define LOAD_AT(name, T)                                                           \
+  L_##name: {                                                                      \
+    uint64_t ea = ip[3];                                                           \
+    if (__builtin_expect(ea + sizeof(T) > mem_size, 0)) TRAP(TrapKind::kMemoryOutOfBounds); \
+    SET(2, LoadMem<T>(mem_base + ea));                                             \
+    NEXT(4);                                                                       \
+  }
+#define STORE_AT(name, T)                                                          \
+  L_##name: {                                                                      \
+    uint64_t ea = ip[2];                                                           \
+    if (__builtin_expect(ea + sizeof(T) > mem_size, 0)) TRAP(TrapKind::kMemoryOutOfBounds); \
+    StoreMem<T>(mem_base + ea, static_cast<T>(SLOT(3)));                           \
+    NEXT(4);                                                                       \
+  }
+// `expr` combines x (slot 3) with the loaded value v.
+#define OP_LOAD(name, T, set, expr)                                                \
+  L_##name: {                                                                      \
+    uint64_t ea = static_cast<uint64_t>(U32(4)) + ip[5];                           \
+    if (__builtin_expect(ea + sizeof(T) > mem_size, 0)) TRAP(TrapKind::kMemoryOutOfBounds); \
+    T v = LoadMem<T>(mem_base + ea);                                               \
+    set(2, expr);                                                                  \
+    NEXT(6);                                                                       \
+  }
+  LOAD_ADD_IMM(I32LoadAddImm, uint32_t)
+  LOAD_ADD_IMM(I64LoadAddImm, uint64_t)
+  LOAD_AT(I32LoadAt, uint32_t)
+  LOAD_AT(I64LoadAt, uint64_t)
+  STORE_AT(I32StoreAt, uint32_t)
+  STORE_AT(I64StoreAt, uint64_t)
+  OP_LOAD(I32AddLoad, uint32_t, SET, U32(3) + v)
+  OP_LOAD(I64AddLoad, uint64_t, SET, U64(3) + v)
+  OP_LOAD(F32AddLoad, uint32_t, SETF32, F32(3) + BitsToF32(v))
+  OP_LOAD(F32SubLoad, uint32_t, SETF32, F32(3) - BitsToF32(v))
+  OP_LOAD(F32MulLoad, uint32_t, SETF32, F32(3) * BitsToF32(v))
+  OP_LOAD(F64AddLoad, uint64_t, SETF64, F64(3) + BitsToF64(v))
+  OP_LOAD(F64SubLoad, uint64_t, SETF64, F64(3) - BitsToF64(v))
+  OP_LOAD(F64MulLoad, uint64_t, SETF64, F64(3) * BitsToF64(v))
+#undef LOAD_ADD_IMM
+#undef LOAD_AT
+#undef STORE_AT
+#undef OP_LOAD
+// Two roundings, as the separate instructions would do: the product is
+// stored to a variable first and the build forbids contraction into FMA.
+#define MUL_THEN(name, F, set, expr)    \
+  L_##name: {                           \
+    auto p = F(3) * F(4);               \
+    auto c = F(5);                      \
+    set(2, expr);                       \
+    NEXT(6);                            \
+  }
+  MUL_THEN(F32MulAdd, F32, SETF32, p + c)
+  MUL_THEN(F32MulSub, F32, SETF32, p - c)
+  MUL_THEN(F32SubMul, F32, SETF32, c - p)
+  MUL_THEN(F64MulAdd, F64, SETF64, p + c)
+  MUL_THEN(F64MulSub, F64, SETF64, p - c)
+  MUL_THEN(F64SubMul, F64, SETF64, c - p)
+#undef MUL_THEN
+
   // --- fused compare-and-branch ------------------------------------------------
 L_BrI32Eqz:
   BRANCH(U32(2) == 0, 3);

@@ -1,0 +1,51 @@
+;; Instruction pairs the compiler fuses into one internal instruction
+;; (compile/ops.h): each function exercises one fusion at its edge cases.
+(module
+  (memory 1)
+  (data (i32.const 0) "\01\02\03\04\05\06\07\08")
+  ;; load(x + imm): the add wraps before the offset is added.
+  (func (export "load_add_imm") (param i32) (result i32)
+    (i32.load (i32.add (local.get 0) (i32.const 8))))
+  (func (export "load_add_imm_offset") (param i32) (result i64)
+    (i64.load offset=65528 (i32.add (local.get 0) (i32.const 8))))
+  ;; Constant addresses.
+  (func (export "load_at_end") (result i64) (i64.load offset=8 (i32.const 65528)))
+  (func (export "load_at_huge") (result i32) (i32.load offset=1 (i32.const 0xffffffff)))
+  (func (export "store_at") (param i32) (result i32)
+    (i32.store offset=4 (i32.const 96) (local.get 0))
+    (i32.load (i32.const 100)))
+  (func (export "store_at_end") (param i64) (i64.store (i32.const 65529) (local.get 0)))
+  ;; x op load(addr).
+  (func (export "add_load") (param f64 i32) (result f64)
+    (f64.add (local.get 0) (f64.load (local.get 1))))
+  (func (export "load_sub") (param f64 i32) (result f64)
+    (f64.sub (f64.load (local.get 1)) (local.get 0)))
+  (func (export "sub_load") (param f64 i32) (result f64)
+    (f64.sub (local.get 0) (f64.load (local.get 1))))
+  (func (export "i32_add_load") (param i32 i32) (result i32)
+    (i32.add (local.get 0) (i32.load (local.get 1))))
+  (func (export "store_f64") (param i32 f64) (f64.store (local.get 0) (local.get 1)))
+  ;; Products consumed by an add or subtract: two roundings, never an FMA.
+  (func (export "mul_add") (param f64 f64 f64) (result f64)
+    (f64.add (f64.mul (local.get 0) (local.get 1)) (local.get 2)))
+  (func (export "add_mul") (param f64 f64 f64) (result f64)
+    (f64.add (local.get 2) (f64.mul (local.get 0) (local.get 1))))
+  (func (export "mul_sub") (param f64 f64 f64) (result f64)
+    (f64.sub (f64.mul (local.get 0) (local.get 1)) (local.get 2)))
+  (func (export "sub_mul") (param f64 f64 f64) (result f64)
+    (f64.sub (local.get 2) (f64.mul (local.get 0) (local.get 1))))
+  (func (export "mul_add_f32") (param f32 f32 f32) (result f32)
+    (f32.add (f32.mul (local.get 0) (local.get 1)) (local.get 2)))
+  ;; Float constants as immediates; subtraction keeps its operand order.
+  (func (export "const_minus") (param f64) (result f64) (f64.sub (f64.const 1.5) (local.get 0)))
+  (func (export "minus_const") (param f64) (result f64) (f64.sub (local.get 0) (f64.const 1.5)))
+  (func (export "div_zero") (param f32) (result f32) (f32.div (local.get 0) (f32.const 0)))
+  ;; A run of local copies becomes paired copies: rotate three locals.
+  (func (export "rotate") (param i32 i32 i32) (result i32 i32 i32)
+    (local i32)
+    (local.set 3 (local.get 0))
+    (local.set 0 (local.get 1))
+    (local.set 1 (local.get 2))
+    (local.set 2 (local.get 3))
+    (local.get 0) (local.get 1) (local.get 2))
+)

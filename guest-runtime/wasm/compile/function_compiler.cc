@@ -121,14 +121,26 @@ bool FunctionCompiler::EmitCopy(uint32_t dst, uint32_t src) {
   return Emit2(Op::kCopy, dst, src);
 }
 
+bool FunctionCompiler::EmitMove(uint32_t dst, uint32_t src, ValType t) {
+  if (!EmitCopy(dst, src)) return false;
+  // Ascending order: moves only ever go to the same or a lower slot.
+  return SlotsOf(t) == 1 || EmitCopy(dst + 1, src + 1);
+}
+
 // --- the operand stack -------------------------------------------------------
+
+uint32_t FunctionCompiler::LabelHome(const Ctrl& c, uint32_t i) const {
+  uint32_t home = HomeAt(c.height);
+  for (uint32_t j = 0; j < i; ++j) home += SlotsOf(LabelType(c, j));
+  return home;
+}
 
 bool FunctionCompiler::Push(const Entry& e) {
   if (height() >= limits_.max_stack_height) {
     return Fail(ErrorKind::kLimit, "operand stack too deep");
   }
   if (!stack_.push_back(e)) return Fail(ErrorKind::kOutOfMemory, "out of memory");
-  if (e.home + 1 > max_slot_) max_slot_ = e.home + 1;
+  if (e.home + SlotsOf(e.type) > max_slot_) max_slot_ = e.home + SlotsOf(e.type);
   if (e.kind == Kind::kLocal) ++local_refs_[e.local];
   return true;
 }
@@ -177,7 +189,7 @@ bool FunctionCompiler::Pop(ValType expected, Entry* out) {
 bool FunctionCompiler::SlotOf(const Entry& e, uint32_t* slot) {
   switch (e.kind) {
     case Kind::kTemp: *slot = e.home; return true;
-    case Kind::kLocal: *slot = e.local; return true;  // locals' slots equal their index
+    case Kind::kLocal: *slot = LocalSlot(e.local); return true;
     case Kind::kConst: *slot = e.home; return EmitConst(e.home, e.type, e.bits);
   }
   return true;
@@ -186,7 +198,8 @@ bool FunctionCompiler::SlotOf(const Entry& e, uint32_t* slot) {
 bool FunctionCompiler::Materialize(uint32_t index) {
   Entry& e = stack_[index];
   if (e.kind == Kind::kTemp) return true;
-  bool ok = e.kind == Kind::kLocal ? EmitCopy(e.home, e.local) : EmitConst(e.home, e.type, e.bits);
+  bool ok = e.kind == Kind::kLocal ? EmitMove(e.home, LocalSlot(e.local), e.type)
+                                    : EmitConst(e.home, e.type, e.bits);
   if (e.kind == Kind::kLocal) --local_refs_[e.local];
   e.kind = Kind::kTemp;
   return ok;
@@ -314,7 +327,7 @@ bool FunctionCompiler::MovesNeeded(const Ctrl& c, uint32_t arity) const {
   uint32_t h = height();
   for (uint32_t i = 0; i < arity; ++i) {
     const Entry& e = stack_[h - arity + i];
-    if (e.kind != Kind::kTemp || e.home != HomeAt(c.height + i)) return true;
+    if (e.kind != Kind::kTemp || e.home != LabelHome(c, i)) return true;
   }
   return false;
 }
@@ -325,10 +338,10 @@ bool FunctionCompiler::EmitMovesToLabel(const Ctrl& c, uint32_t arity) {
   uint32_t h = height();
   for (uint32_t i = 0; i < arity; ++i) {
     const Entry& e = stack_[h - arity + i];
-    uint32_t dst = HomeAt(c.height + i);
+    uint32_t dst = LabelHome(c, i);
     switch (e.kind) {
-      case Kind::kTemp: if (!EmitCopy(dst, e.home)) return false; break;
-      case Kind::kLocal: if (!EmitCopy(dst, e.local)) return false; break;
+      case Kind::kTemp: if (!EmitMove(dst, e.home, e.type)) return false; break;
+      case Kind::kLocal: if (!EmitMove(dst, LocalSlot(e.local), e.type)) return false; break;
       case Kind::kConst: if (!EmitConst(dst, e.type, e.bits)) return false; break;
     }
   }
@@ -388,7 +401,7 @@ bool FunctionCompiler::EmitReturn() {
   uint32_t n = type_->result_count;
   if (!live()) return true;
   uint32_t h = height();
-  if (n == 1) {
+  if (n == 1 && SlotsOf(stack_[h - 1].type) == 1) {
     uint32_t src = 0;
     if (!SlotOf(stack_[h - 1], &src)) return false;
     return Emit1(Op::kReturn1, src);
@@ -399,11 +412,13 @@ bool FunctionCompiler::EmitReturn() {
   // br_table exit), and the other paths must not assume the copies ran.
   for (uint32_t i = h - n; i < h; ++i) {
     const Entry& e = stack_[i];
-    if (e.kind == Kind::kLocal && !EmitCopy(e.home, e.local)) return false;
+    if (e.kind == Kind::kLocal && !EmitMove(e.home, LocalSlot(e.local), e.type)) return false;
     if (e.kind == Kind::kConst && !EmitConst(e.home, e.type, e.bits)) return false;
   }
-  for (uint32_t i = 0; i < n; ++i) {
-    if (!EmitCopy(i, stack_[h - n + i].home)) return false;
+  for (uint32_t i = 0, slot = 0; i < n; ++i) {
+    const Entry& e = stack_[h - n + i];
+    if (!EmitMove(slot, e.home, e.type)) return false;
+    slot += SlotsOf(e.type);
   }
   return Emit0(Op::kReturn);
 }
@@ -426,19 +441,28 @@ bool FunctionCompiler::ReadLocals() {
   const Function& f = m_.functions[fn_->func_index - m_.imported_funcs];
   uint32_t params = type_->param_count;
   uint64_t total = static_cast<uint64_t>(params) + f.local_count;
-  if (!local_types_.reserve(total) || !local_refs_.resize(total)) {
+  if (!local_types_.reserve(total) || !local_slot_.reserve(total) || !local_refs_.resize(total)) {
     return Fail(ErrorKind::kOutOfMemory, "out of memory");
   }
-  for (uint32_t i = 0; i < params; ++i) (void)local_types_.push_back(m_.Params(*type_)[i]);
+  uint32_t slot = 0;
+  auto add = [&](ValType t) {
+    (void)local_types_.push_back(t);
+    (void)local_slot_.push_back(slot);
+    slot += SlotsOf(t);
+  };
+  for (uint32_t i = 0; i < params; ++i) add(m_.Params(*type_)[i]);
+  uint32_t param_slots = slot;
   for (uint32_t r = 0; r < f.local_run_count; ++r) {
     const LocalRun& run = m_.local_runs[f.local_run_offset + r];
     if (run.type == ValType::kV128) return Invalid("SIMD (v128) is not supported yet");
-    for (uint32_t i = 0; i < run.count; ++i) (void)local_types_.push_back(run.type);
+    for (uint32_t i = 0; i < run.count; ++i) add(run.type);
   }
-  fn_->param_slots = params;
-  fn_->local_slots = f.local_count;
-  first_temp_ = static_cast<uint32_t>(total);
-  max_slot_ = first_temp_ > type_->result_count ? first_temp_ : type_->result_count;
+  fn_->param_slots = param_slots;
+  fn_->local_slots = slot - param_slots;
+  first_temp_ = slot;
+  uint32_t result_slots = 0;
+  for (uint32_t i = 0; i < type_->result_count; ++i) result_slots += SlotsOf(m_.Results(*type_)[i]);
+  max_slot_ = first_temp_ > result_slots ? first_temp_ : result_slots;
   return true;
 }
 
@@ -458,6 +482,7 @@ Error FunctionCompiler::Compile(uint32_t defined_index) {
   fn_->positions_begin = static_cast<uint32_t>(out_->positions.size());
   instr_offset_ = f.code.offset;
   local_types_.clear();
+  local_slot_.clear();
   local_refs_.clear();
   stack_.clear();
   ctrl_.clear();

@@ -96,7 +96,17 @@ class FunctionCompiler {
   // --- the operand stack
   bool live() const { return !ctrl_.back().unreachable && !ctrl_.back().dead; }
   uint32_t height() const { return static_cast<uint32_t>(stack_.size()); }
-  uint32_t HomeAt(uint32_t h) const { return first_temp_ + h; }
+  // v128 values take two slots, everything else one.
+  static uint32_t SlotsOf(ValType t) { return t == ValType::kV128 ? 2 : 1; }
+  // The home slot of stack height h: right above the entry below it, so
+  // homes are contiguous and a call's arguments form the callee's frame.
+  uint32_t HomeAt(uint32_t h) const {
+    return h == 0 ? first_temp_ : stack_[h - 1].home + SlotsOf(stack_[h - 1].type);
+  }
+  // The home of label `c`'s i-th value (the entries below c.height are
+  // still on the stack, the label's own values may not be).
+  uint32_t LabelHome(const Ctrl& c, uint32_t i) const;
+  uint32_t LocalSlot(uint32_t local) const { return local_slot_[local]; }
   bool Push(const Entry& e);
   bool PushTemp(ValType t, uint32_t* slot);
   bool PushConst(ValType t, uint64_t bits);
@@ -154,7 +164,8 @@ class FunctionCompiler {
     return Emit(op, w, 4);
   }
   bool EmitConst(uint32_t dst, ValType t, uint64_t bits);
-  bool EmitCopy(uint32_t dst, uint32_t src);
+  bool EmitCopy(uint32_t dst, uint32_t src);  // one slot
+  bool EmitMove(uint32_t dst, uint32_t src, ValType t);  // a whole value
   uint32_t code_size() const { return static_cast<uint32_t>(out_->code.size()); }
   void ForgetLast() {
     last_dst_word_ = kNoWord;
@@ -187,6 +198,7 @@ class FunctionCompiler {
   CompiledFunction* fn_ = nullptr;
   const FuncType* type_ = nullptr;
   Vec<ValType> local_types_;
+  Vec<uint32_t> local_slot_;  // first frame slot of each local (params first)
   Vec<uint32_t> local_refs_;  // kLocal entries on the stack, per local
   uint32_t first_temp_ = 0;
   uint32_t max_slot_ = 0;

@@ -211,12 +211,14 @@ bool FunctionCompiler::SetLocal(uint32_t local, bool tee) {
     if (e.kind == Kind::kTemp && last_dst_word_ != kNoWord &&
         out_->code[last_dst_word_] == e.home && local_refs_[local] == 0) {
       // The value was just computed: compute it straight into the local.
-      out_->code[last_dst_word_] = local;
+      out_->code[last_dst_word_] = LocalSlot(local);
       ForgetLast();
     } else if (!(e.kind == Kind::kLocal && e.local == local)) {
       if (!PreserveLocal(local)) return false;
-      bool ok = e.kind == Kind::kConst ? EmitConst(local, e.type, e.bits)
-                                       : EmitCopy(local, e.kind == Kind::kLocal ? e.local : e.home);
+      uint32_t slot = LocalSlot(local);
+      bool ok = e.kind == Kind::kConst
+                    ? EmitConst(slot, e.type, e.bits)
+                    : EmitMove(slot, e.kind == Kind::kLocal ? LocalSlot(e.local) : e.home, e.type);
       if (!ok) return false;
     }
   }

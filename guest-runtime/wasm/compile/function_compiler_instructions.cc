@@ -809,8 +809,9 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
       uint32_t dst;
       if (!PushTemp(m_.globals[g].type, &dst)) return false;
       if (!live()) return true;
-      if (!Emit2(Op::kGlobalGet, dst, g)) return false;
-      last_dst_word_ = last_instr_ + 2;
+      bool wide = m_.globals[g].type == ValType::kV128;
+      if (!Emit2(wide ? Op::kGlobalGet128 : Op::kGlobalGet, dst, g)) return false;
+      if (!wide) last_dst_word_ = last_instr_ + 2;
       return true;
     }
     case 0x24: {  // global.set
@@ -822,7 +823,8 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
       if (!Pop(m_.globals[g].type, &v)) return false;
       uint32_t s;
       if (!live()) return true;
-      return SlotOf(v, &s) && Emit2(Op::kGlobalSet, g, s);
+      bool wide = m_.globals[g].type == ValType::kV128;
+      return SlotOf(v, &s) && Emit2(wide ? Op::kGlobalSet128 : Op::kGlobalSet, g, s);
     }
     case 0x25:    // table.get
     case 0x26: {  // table.set

@@ -30,6 +30,8 @@
   X(Select)             /* dst a b cond */                                  \
   X(GlobalGet)          /* dst idx */                                       \
   X(GlobalSet)          /* idx src */                                       \
+  X(GlobalGet128)       /* dst idx (v128: two slots) */                     \
+  X(GlobalSet128)       /* idx src */                                       \
   X(RefIsNull)          /* dst src */                                       \
   X(RefFunc)            /* dst idx */                                       \
   X(TableGet)           /* dst table idx */                                 \

@@ -98,30 +98,36 @@ Trap Invoke(Store* s, FuncInst* f, const Value* args, size_t arg_count, Value* r
     return t;
   }
   uint64_t* base = s->value_sp;
-  size_t need = arg_count > f->result_count ? arg_count : f->result_count;
-  if (base + need + f->result_count > s->value_stack + s->value_stack_slots) {
+  size_t need = f->param_slots > f->result_slots ? f->param_slots : f->result_slots;
+  if (base + need + f->result_slots > s->value_stack + s->value_stack_slots) {
     t.kind = TrapKind::kCallStackExhausted;
     return t;
   }
-  for (size_t i = 0; i < arg_count; ++i) base[i] = args[i].bits[0];
+  // Values go in slots in order; a v128 takes two (low half first).
+  for (size_t i = 0, slot = 0; i < arg_count; ++i) {
+    base[slot++] = args[i].bits[0];
+    if (args[i].type == ValType::kV128) base[slot++] = args[i].bits[1];
+  }
   if (f->host != nullptr) {
     uint64_t* res = base + need;
     HostCall call{s, nullptr, nullptr};
     uint64_t* saved = s->value_sp;
-    s->value_sp = res + f->result_count;
+    s->value_sp = res + f->result_slots;
     t = f->host(f->host_context, call, base, res);
     s->value_sp = saved;
-    for (uint32_t i = 0; t.ok() && i < f->result_count; ++i) base[i] = res[i];
+    for (uint32_t i = 0; t.ok() && i < f->result_slots; ++i) base[i] = res[i];
   } else {
     t = Execute(s, f, base);
   }
   if (!t.ok()) return t;
-  for (uint32_t i = 0; i < f->result_count; ++i) {
+  for (uint32_t i = 0, slot = 0; i < f->result_count; ++i) {
+    ValType type = f->results[i];
     results[i] = Value();
-    results[i].type = f->results[i];
-    results[i].bits[0] = f->results[i] == ValType::kI32 || f->results[i] == ValType::kF32
-                             ? static_cast<uint32_t>(base[i])
-                             : base[i];
+    results[i].type = type;
+    results[i].bits[0] =
+        type == ValType::kI32 || type == ValType::kF32 ? static_cast<uint32_t>(base[slot]) : base[slot];
+    ++slot;
+    if (type == ValType::kV128) results[i].bits[1] = base[slot++];
   }
   return t;
 }

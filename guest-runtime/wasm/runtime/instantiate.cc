@@ -135,6 +135,8 @@ InstantiateResult Instantiate(Store* store, const CompiledModule* cm, const Exte
     f->results = m.Results(ft);
     f->param_count = ft.param_count;
     f->result_count = ft.result_count;
+    f->param_slots = ValueSlots(f->params, ft.param_count);
+    f->result_slots = ValueSlots(f->results, ft.result_count);
     (void)inst->funcs.push_back(f);
   }
   for (uint32_t i = m.imported_tables; i < m.tables.size(); ++i) {

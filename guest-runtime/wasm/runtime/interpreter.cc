@@ -235,9 +235,9 @@ L_CallIndirect: {
 }
 call_func_inst: {
   if (callee->host != nullptr) {
-    uint64_t* results = callee_fp + callee->param_count;
-    if (results + callee->result_count > stack_end) TRAP(TrapKind::kCallStackExhausted);
-    store->value_sp = results + callee->result_count;
+    uint64_t* results = callee_fp + callee->param_slots;
+    if (results + callee->result_slots > stack_end) TRAP(TrapKind::kCallStackExhausted);
+    store->value_sp = results + callee->result_slots;
     store->frame_sp = frame_top;
     HostCall call{store, inst, inst->memory0};
     Trap t = callee->host(callee->host_context, call, callee_fp, results);
@@ -246,7 +246,7 @@ call_func_inst: {
       kind = t.kind;
       goto trap;
     }
-    for (uint32_t i = 0; i < callee->result_count; ++i) callee_fp[i] = results[i];
+    for (uint32_t i = 0; i < callee->result_slots; ++i) callee_fp[i] = results[i];
     RELOAD_MEMORY();
     ip = ret_ip;
     DISPATCH();
@@ -296,6 +296,18 @@ L_GlobalGet:
 L_GlobalSet:
   inst->globals.data()[ip[2]]->value[0] = SLOT(3);
   NEXT(4);
+L_GlobalGet128: {
+  const GlobalInst* g = inst->globals.data()[ip[3]];
+  SET(2, g->value[0]);
+  fp[ip[2] + 1] = g->value[1];
+  NEXT(4);
+}
+L_GlobalSet128: {
+  GlobalInst* g = inst->globals.data()[ip[2]];
+  g->value[0] = SLOT(3);
+  g->value[1] = fp[ip[3] + 1];
+  NEXT(4);
+}
 L_RefIsNull:
   SET(2, SLOT(3) == 0 ? 1u : 0u);
   NEXT(4);

@@ -98,6 +98,8 @@ FuncInst* NewHostFunction(Store* s, const ValType* params, uint32_t np, const Va
   f->results = f->own_types.data() + np;
   f->param_count = np;
   f->result_count = nr;
+  f->param_slots = ValueSlots(params, np);
+  f->result_slots = ValueSlots(results, nr);
   return f;
 }
 

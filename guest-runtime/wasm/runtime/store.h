@@ -27,8 +27,17 @@ struct FuncInst {
   const ValType* results = nullptr;
   uint32_t param_count = 0;
   uint32_t result_count = 0;
+  // 64-bit value slots the params and results take (a v128 takes two).
+  uint32_t param_slots = 0;
+  uint32_t result_slots = 0;
   Vec<ValType> own_types;  // host functions: the signature's storage
 };
+
+inline uint32_t ValueSlots(const ValType* types, uint32_t n) {
+  uint32_t slots = 0;
+  for (uint32_t i = 0; i < n; ++i) slots += types[i] == ValType::kV128 ? 2 : 1;
+  return slots;
+}
 
 struct TableInst {
   ValType elem = ValType::kFuncRef;

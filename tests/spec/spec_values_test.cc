@@ -2,6 +2,9 @@
 // NaN patterns.
 #include "cli/spec/spec_values.h"
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace palisade::spec {
@@ -54,6 +57,36 @@ TEST(SpecValues, ReferencesNeverConfuseNullWithExternZero) {
   EXPECT_FALSE(Matches(V("externref", "null"), *zero));
   EXPECT_TRUE(Matches(json{{"type", "funcref"}}, Value::Ref(wasm::ValType::kFuncRef, 1234)));
   EXPECT_FALSE(Matches(V("funcref", "null"), Value::Ref(wasm::ValType::kFuncRef, 1234)));
+}
+
+json V128(const char* lane, std::vector<std::string> lanes) {
+  return json{{"type", "v128"}, {"lane_type", lane}, {"value", lanes}};
+}
+
+TEST(SpecValues, V128LanesAreLittleEndian) {
+  auto v = ParseValue(V128("i32", {"1", "2", "3", "4294967295"}));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->bits[0], 0x0000000200000001ull);
+  EXPECT_EQ(v->bits[1], 0xffffffff00000003ull);
+  auto b = ParseValue(V128("i8", {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+                                  "13", "14", "15", "255"}));
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->bits[0], 0x0807060504030201ull);
+  EXPECT_EQ(b->bits[1], 0xff0f0e0d0c0b0a09ull);
+  EXPECT_TRUE(Matches(V128("i16", {"1", "0", "2", "0", "3", "0", "65535", "65535"}), *v));
+  EXPECT_FALSE(Matches(V128("i64", {"1", "0"}), *v));
+  EXPECT_FALSE(ParseValue(V128("i32", {"1", "2", "3"})).ok());  // wrong lane count
+  EXPECT_FALSE(ParseValue(json{{"type", "v128"}, {"value", {"1"}}}).ok());
+}
+
+TEST(SpecValues, V128FloatLanesMayBeNanPatterns) {
+  Value v;
+  v.type = wasm::ValType::kV128;
+  v.bits[0] = 0x3f8000007fc00000ull;  // lane 0 canonical NaN, lane 1 = 1.0
+  v.bits[1] = 0x7fc0000100000000ull;  // lane 2 = 0, lane 3 arithmetic NaN
+  EXPECT_TRUE(Matches(V128("f32", {"nan:canonical", "1065353216", "0", "nan:arithmetic"}), v));
+  EXPECT_FALSE(Matches(V128("f32", {"nan:canonical", "1065353216", "0", "nan:canonical"}), v));
+  EXPECT_FALSE(Matches(V128("i32", {"nan:canonical", "1065353216", "0", "0"}), v));
 }
 
 }  // namespace

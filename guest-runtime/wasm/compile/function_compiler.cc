@@ -52,11 +52,9 @@ bool FunctionCompiler::ReadBlockType(int64_t* bt) {
     return true;
   }
   switch (static_cast<uint8_t>(v & 0x7f)) {
-    case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x70: case 0x6f:
+    case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x7b: case 0x70: case 0x6f:
       *bt = v;
       return true;
-    case 0x7b:
-      return Invalid("SIMD (v128) is not supported yet");
     default:
       return Fail(ErrorKind::kMalformed, "malformed block type");
   }
@@ -454,7 +452,6 @@ bool FunctionCompiler::ReadLocals() {
   uint32_t param_slots = slot;
   for (uint32_t r = 0; r < f.local_run_count; ++r) {
     const LocalRun& run = m_.local_runs[f.local_run_offset + r];
-    if (run.type == ValType::kV128) return Invalid("SIMD (v128) is not supported yet");
     for (uint32_t i = 0; i < run.count; ++i) add(run.type);
   }
   fn_->param_slots = param_slots;

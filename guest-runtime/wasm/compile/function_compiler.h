@@ -80,6 +80,7 @@ class FunctionCompiler {
   bool CompilePrefixed();
   bool CompileNumeric(uint8_t opcode);
   bool CompileMemoryAccess(uint8_t opcode);
+  bool CompileSimd();  // function_compiler_simd.cc
   bool CompileBrTable();
   bool SetLocal(uint32_t local, bool tee);
 

@@ -765,10 +765,8 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
         if (!r_.ok()) return false;
         switch (want) {
           case kI32: case kI64: case kF32: case kF64: case ValType::kFuncRef:
-          case ValType::kExternRef:
+          case ValType::kExternRef: case ValType::kV128:
             break;
-          case ValType::kV128:
-            return Invalid("SIMD (v128) is not supported yet");
           default:
             return Fail(ErrorKind::kMalformed, "malformed value type");
         }
@@ -786,7 +784,7 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
       if (live() && (!SlotOf(a, &sa) || !SlotOf(b, &sb) || !SlotOf(cond, &sc))) return false;
       if (!PushTemp(t, &dst)) return false;
       if (!live()) return true;
-      if (!Emit4(Op::kSelect, dst, sa, sb, sc)) return false;
+      if (!Emit4(t == ValType::kV128 ? Op::kSelect128 : Op::kSelect, dst, sa, sb, sc)) return false;
       last_dst_word_ = last_instr_ + 2;
       return true;
     }
@@ -918,7 +916,7 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
     case 0xfc:
       return CompilePrefixed();
     case 0xfd:
-      return Invalid("SIMD instructions are not supported yet");
+      return CompileSimd();
     default:
       break;
   }

@@ -151,11 +151,77 @@
   X(F32MulAdd) X(F32MulSub) X(F32SubMul) X(F64MulAdd) X(F64MulSub)          \
   X(F64SubMul)
 
+// SIMD (0xfd prefix), one internal op per Wasm instruction, in opcode
+// order; compile/simd_opcodes.h gives each one's form and operands.
+// Select128 is the v128 form of select (dst a b cond).
+#define PALISADE_WASM_SIMD_OPS(X)                                           \
+  X(V128Load) X(V128Load8x8S) X(V128Load8x8U) X(V128Load16x4S)              \
+  X(V128Load16x4U) X(V128Load32x2S) X(V128Load32x2U) X(V128Load8Splat)      \
+  X(V128Load16Splat) X(V128Load32Splat) X(V128Load64Splat) X(V128Store)     \
+  X(V128Const) X(I8x16Shuffle) X(I8x16Swizzle) X(I8x16Splat)                \
+  X(I16x8Splat) X(I32x4Splat) X(I64x2Splat) X(F32x4Splat) X(F64x2Splat)     \
+  X(I8x16ExtractLaneS) X(I8x16ExtractLaneU) X(I8x16ReplaceLane)             \
+  X(I16x8ExtractLaneS) X(I16x8ExtractLaneU) X(I16x8ReplaceLane)             \
+  X(I32x4ExtractLane) X(I32x4ReplaceLane) X(I64x2ExtractLane)               \
+  X(I64x2ReplaceLane) X(F32x4ExtractLane) X(F32x4ReplaceLane)               \
+  X(F64x2ExtractLane) X(F64x2ReplaceLane) X(I8x16Eq) X(I8x16Ne)             \
+  X(I8x16LtS) X(I8x16LtU) X(I8x16GtS) X(I8x16GtU) X(I8x16LeS) X(I8x16LeU)   \
+  X(I8x16GeS) X(I8x16GeU) X(I16x8Eq) X(I16x8Ne) X(I16x8LtS) X(I16x8LtU)     \
+  X(I16x8GtS) X(I16x8GtU) X(I16x8LeS) X(I16x8LeU) X(I16x8GeS) X(I16x8GeU)   \
+  X(I32x4Eq) X(I32x4Ne) X(I32x4LtS) X(I32x4LtU) X(I32x4GtS) X(I32x4GtU)     \
+  X(I32x4LeS) X(I32x4LeU) X(I32x4GeS) X(I32x4GeU) X(F32x4Eq) X(F32x4Ne)     \
+  X(F32x4Lt) X(F32x4Gt) X(F32x4Le) X(F32x4Ge) X(F64x2Eq) X(F64x2Ne)         \
+  X(F64x2Lt) X(F64x2Gt) X(F64x2Le) X(F64x2Ge) X(V128Not) X(V128And)         \
+  X(V128Andnot) X(V128Or) X(V128Xor) X(V128Bitselect) X(V128AnyTrue)        \
+  X(V128Load8Lane) X(V128Load16Lane) X(V128Load32Lane) X(V128Load64Lane)    \
+  X(V128Store8Lane) X(V128Store16Lane) X(V128Store32Lane)                   \
+  X(V128Store64Lane) X(V128Load32Zero) X(V128Load64Zero)                    \
+  X(F32x4DemoteF64x2Zero) X(F64x2PromoteLowF32x4) X(I8x16Abs) X(I8x16Neg)   \
+  X(I8x16Popcnt) X(I8x16AllTrue) X(I8x16Bitmask) X(I8x16NarrowI16x8S)       \
+  X(I8x16NarrowI16x8U) X(F32x4Ceil) X(F32x4Floor) X(F32x4Trunc)             \
+  X(F32x4Nearest) X(I8x16Shl) X(I8x16ShrS) X(I8x16ShrU) X(I8x16Add)         \
+  X(I8x16AddSatS) X(I8x16AddSatU) X(I8x16Sub) X(I8x16SubSatS)               \
+  X(I8x16SubSatU) X(F64x2Ceil) X(F64x2Floor) X(I8x16MinS) X(I8x16MinU)      \
+  X(I8x16MaxS) X(I8x16MaxU) X(F64x2Trunc) X(I8x16AvgrU)                     \
+  X(I16x8ExtaddPairwiseI8x16S) X(I16x8ExtaddPairwiseI8x16U)                 \
+  X(I32x4ExtaddPairwiseI16x8S) X(I32x4ExtaddPairwiseI16x8U) X(I16x8Abs)     \
+  X(I16x8Neg) X(I16x8Q15mulrSatS) X(I16x8AllTrue) X(I16x8Bitmask)           \
+  X(I16x8NarrowI32x4S) X(I16x8NarrowI32x4U) X(I16x8ExtendLowI8x16S)         \
+  X(I16x8ExtendHighI8x16S) X(I16x8ExtendLowI8x16U)                          \
+  X(I16x8ExtendHighI8x16U) X(I16x8Shl) X(I16x8ShrS) X(I16x8ShrU)            \
+  X(I16x8Add) X(I16x8AddSatS) X(I16x8AddSatU) X(I16x8Sub) X(I16x8SubSatS)   \
+  X(I16x8SubSatU) X(F64x2Nearest) X(I16x8Mul) X(I16x8MinS) X(I16x8MinU)     \
+  X(I16x8MaxS) X(I16x8MaxU) X(I16x8AvgrU) X(I16x8ExtmulLowI8x16S)           \
+  X(I16x8ExtmulHighI8x16S) X(I16x8ExtmulLowI8x16U)                          \
+  X(I16x8ExtmulHighI8x16U) X(I32x4Abs) X(I32x4Neg) X(I32x4AllTrue)          \
+  X(I32x4Bitmask) X(I32x4ExtendLowI16x8S) X(I32x4ExtendHighI16x8S)          \
+  X(I32x4ExtendLowI16x8U) X(I32x4ExtendHighI16x8U) X(I32x4Shl)              \
+  X(I32x4ShrS) X(I32x4ShrU) X(I32x4Add) X(I32x4Sub) X(I32x4Mul)             \
+  X(I32x4MinS) X(I32x4MinU) X(I32x4MaxS) X(I32x4MaxU) X(I32x4DotI16x8S)     \
+  X(I32x4ExtmulLowI16x8S) X(I32x4ExtmulHighI16x8S)                          \
+  X(I32x4ExtmulLowI16x8U) X(I32x4ExtmulHighI16x8U) X(I64x2Abs)              \
+  X(I64x2Neg) X(I64x2AllTrue) X(I64x2Bitmask) X(I64x2ExtendLowI32x4S)       \
+  X(I64x2ExtendHighI32x4S) X(I64x2ExtendLowI32x4U)                          \
+  X(I64x2ExtendHighI32x4U) X(I64x2Shl) X(I64x2ShrS) X(I64x2ShrU)            \
+  X(I64x2Add) X(I64x2Sub) X(I64x2Mul) X(I64x2Eq) X(I64x2Ne) X(I64x2LtS)     \
+  X(I64x2GtS) X(I64x2LeS) X(I64x2GeS) X(I64x2ExtmulLowI32x4S)               \
+  X(I64x2ExtmulHighI32x4S) X(I64x2ExtmulLowI32x4U)                          \
+  X(I64x2ExtmulHighI32x4U) X(F32x4Abs) X(F32x4Neg) X(F32x4Sqrt)             \
+  X(F32x4Add) X(F32x4Sub) X(F32x4Mul) X(F32x4Div) X(F32x4Min) X(F32x4Max)   \
+  X(F32x4Pmin) X(F32x4Pmax) X(F64x2Abs) X(F64x2Neg) X(F64x2Sqrt)            \
+  X(F64x2Add) X(F64x2Sub) X(F64x2Mul) X(F64x2Div) X(F64x2Min) X(F64x2Max)   \
+  X(F64x2Pmin) X(F64x2Pmax) X(I32x4TruncSatF32x4S) X(I32x4TruncSatF32x4U)   \
+  X(F32x4ConvertI32x4S) X(F32x4ConvertI32x4U) X(I32x4TruncSatF64x2SZero)    \
+  X(I32x4TruncSatF64x2UZero) X(F64x2ConvertLowI32x4S)                       \
+  X(F64x2ConvertLowI32x4U) \
+  X(Select128)
+
 #define PALISADE_WASM_ALL_OPS(X)                                            \
   PALISADE_WASM_CONTROL_OPS(X) PALISADE_WASM_MEMORY_OPS(X)                  \
   PALISADE_WASM_UNARY_OPS(X) PALISADE_WASM_BINARY_OPS(X)                    \
   PALISADE_WASM_IMM_OPS(X) PALISADE_WASM_BRANCH_OPS(X)                      \
-  PALISADE_WASM_FLOAT_IMM_OPS(X) PALISADE_WASM_FUSED_OPS(X)
+  PALISADE_WASM_FLOAT_IMM_OPS(X) PALISADE_WASM_FUSED_OPS(X)                 \
+  PALISADE_WASM_SIMD_OPS(X)
 // clang-format on
 
 namespace palisade::wasm {

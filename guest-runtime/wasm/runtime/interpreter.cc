@@ -1,6 +1,7 @@
 #include "wasm/runtime/interpreter.h"
 
 #include "wasm/runtime/interpreter_numerics.h"
+#include "wasm/runtime/simd_lanes.h"
 
 namespace palisade::wasm {
 
@@ -772,6 +773,9 @@ L_DataDrop:
   MUL_THEN(F64MulSub, F64, SETF64, p - c)
   MUL_THEN(F64SubMul, F64, SETF64, c - p)
 #undef MUL_THEN
+
+  // --- SIMD ---------------------------------------------------------------------
+#include "wasm/runtime/interpreter_simd.inc"
 
   // --- fused compare-and-branch ------------------------------------------------
 L_BrI32Eqz:

@@ -12,7 +12,8 @@ jobs=$(nproc)
 
 deps() {
   install_packages cmake ninja-build g++ pkg-config libabsl-dev libcapstone-dev libcli11-dev \
-    libgtest-dev libgmock-dev libbenchmark-dev wabt nlohmann-json3-dev "$@"
+    libgtest-dev libgmock-dev libbenchmark-dev wabt nlohmann-json3-dev \
+    clang lld wasi-libc libclang-rt-14-dev-wasm32 "$@"
 }
 
 install_packages() {
@@ -84,7 +85,7 @@ PY
   bench)
     # The benchmark programs are compiled to wasm32-wasi by Debian's clang
     # and compared with node.
-    deps clang lld wasi-libc libclang-rt-14-dev-wasm32 nodejs bc
+    deps nodejs bc
     build build -DCMAKE_BUILD_TYPE=Release
     bench/wasm/run.sh ;;
   *)

@@ -7,7 +7,37 @@
 
 namespace palisade::wasm {
 
+typedef uint8_t U8x16 __attribute__((vector_size(16)));
+typedef int8_t I8x16 __attribute__((vector_size(16)));
+typedef uint16_t U16x8 __attribute__((vector_size(16)));
+typedef int16_t I16x8 __attribute__((vector_size(16)));
+typedef uint32_t U32x4 __attribute__((vector_size(16)));
+typedef int32_t I32x4 __attribute__((vector_size(16)));
+typedef uint64_t U64x2 __attribute__((vector_size(16)));
+typedef int64_t I64x2 __attribute__((vector_size(16)));
+typedef float F32x4 __attribute__((vector_size(16)));
+typedef double F64x2 __attribute__((vector_size(16)));
+// The element type SSE builtins use for 64-bit lanes.
+typedef long long LL64x2 __attribute__((vector_size(16)));
+typedef short S16x8 __attribute__((vector_size(16)));
+typedef char C8x16 __attribute__((vector_size(16)));
+
 union V128 {
+  // Whole-vector views: GCC compiles operators on these to SSE.
+  U8x16 vu8;
+  I8x16 vi8;
+  U16x8 vu16;
+  I16x8 vi16;
+  U32x4 vu32;
+  I32x4 vi32;
+  U64x2 vu64;
+  I64x2 vi64;
+  F32x4 vf32;
+  F64x2 vf64;
+  LL64x2 vll;
+  S16x8 vs16;
+  C8x16 vc8;
+  // Lane views.
   uint8_t u8[16];
   int8_t i8[16];
   uint16_t u16[8];

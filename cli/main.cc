@@ -1,4 +1,6 @@
 // The `palisade` command line. Each subcommand lives in its own file.
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/check_command.h"
@@ -7,6 +9,12 @@
 #include "cli/spec/spec_command.h"
 
 int main(int argc, char** argv) {
+  // The Wasm engine is compiled for SSE4.1 (guest-runtime/wasm/CMakeLists.txt):
+  // say so instead of dying on an illegal instruction.
+  if (!__builtin_cpu_supports("sse4.1")) {
+    std::fprintf(stderr, "palisade: this CPU lacks SSE4.1, which the Wasm engine requires\n");
+    return 2;
+  }
   CLI::App app{"palisade: hypervisor-isolated WebAssembly sandboxes"};
   app.require_subcommand(1);
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/time/time.h"
+#include "cli/vm_run.h"
 #include "cli/wasm_loader.h"
 #include "wasm/host/wasi_host_system.h"
 
@@ -51,11 +52,7 @@ class Deadline {
 }  // namespace
 
 int RunRun(const RunOptions& o) {
-  if (!o.in_process) {
-    std::cerr << "palisade run: only --in-process is available yet (running inside a micro-VM "
-                 "comes with issue 5)\n";
-    return kExitUsage;
-  }
+  if (!o.in_process) return RunInVm(o);
   absl::Duration timeout = absl::InfiniteDuration();
   if (!o.timeout.empty() && (!absl::ParseDuration(o.timeout, &timeout) || timeout <= absl::ZeroDuration())) {
     std::cerr << "palisade run: bad --timeout '" << o.timeout << "' (use e.g. 10s, 500ms)\n";

@@ -1,5 +1,5 @@
-// `palisade run`: runs a WASI command module. Only `--in-process` exists
-// until the micro-VM engine lands (issue 5).
+// `palisade run`: runs a WASI command module in a fresh micro-VM
+// (cli/vm_run.h), or with --in-process in this process.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@ namespace palisade::cli {
 // Exit statuses besides the program's own proc_exit code.
 constexpr int kExitUsage = 2;     // bad arguments, unreadable/invalid module, link error
 constexpr int kExitTrap = 134;    // the program trapped (or ran out of time or fuel)
+constexpr int kExitNoSandbox = 69;  // no micro-VM could be started (no KVM, no memory)
 
 struct RunOptions {
   bool in_process = false;
@@ -20,6 +21,7 @@ struct RunOptions {
   std::string timeout;       // e.g. "10s", "500ms"; empty = none
   uint64_t fuel = 0;         // 0 = unlimited
   uint32_t max_memory_pages = 65536;
+  std::string memory = "256M";  // guest memory of the micro-VM
 };
 
 int RunRun(const RunOptions& options);

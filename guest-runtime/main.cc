@@ -1,8 +1,42 @@
-// The production guest: boots, then serves the host's commands. (The Wasm
-// engine joins here in a later milestone.)
+// The production guest: boots, then serves the host's commands, including
+// running WASI programs in the Wasm engine (runner/).
 #include "abi/hypercall_abi.h"
 #include "lib/command_loop.h"
+#include "lib/heap.h"
+#include "runner/wasi_run.h"
+
+namespace {
+
+using palisade::abi::Command;
+
+// The input buffer of the last kAllocInput; freed by the next one.
+void* g_input = nullptr;
+
+int64_t HandleCommand(int64_t command, const uint64_t args[3]) {
+  auto& heap = palisade::guest::GlobalHeap();
+  switch (static_cast<Command>(command)) {
+    case Command::kAllocInput: {
+      if (g_input != nullptr) heap.Free(g_input);
+      g_input = args[0] == 0 ? nullptr : heap.Allocate(args[0]);
+      return g_input == nullptr ? palisade::guest::kStatusBadArgument
+                                : static_cast<int64_t>(reinterpret_cast<uintptr_t>(g_input));
+    }
+    case Command::kRunWasi: {
+      if (g_input == nullptr || args[0] != reinterpret_cast<uintptr_t>(g_input)) {
+        return palisade::guest::kStatusBadArgument;
+      }
+      int64_t status = palisade::guest::RunWasi(args[0], args[1]);
+      heap.Free(g_input);
+      g_input = nullptr;
+      return status;
+    }
+    default:
+      return palisade::guest::kStatusUnknownCommand;
+  }
+}
+
+}  // namespace
 
 extern "C" int palisade_guest_main(const palisade::abi::BootInfo*) {
-  return static_cast<int>(palisade::guest::ServeCommands(nullptr));
+  return static_cast<int>(palisade::guest::ServeCommands(HandleCommand));
 }

@@ -14,10 +14,12 @@ absl::Status BadExit(absl::string_view why) {
 
 absl::StatusOr<HypercallDispatcher> HypercallDispatcher::Create(GuestMemory* memory,
                                                                 uint64_t mailbox_gpa,
-                                                                ConsoleSink* console) {
+                                                                ConsoleSink* console,
+                                                                GuestServices* services) {
   auto page = memory->Write(mailbox_gpa, sizeof(abi::Mailbox));
   if (!page.ok()) return page.status();
-  return HypercallDispatcher(memory, reinterpret_cast<abi::Mailbox*>(page->data()), console);
+  return HypercallDispatcher(memory, reinterpret_cast<abi::Mailbox*>(page->data()), console,
+                             services);
 }
 
 absl::StatusOr<HypercallOutcome> HypercallDispatcher::Dispatch(const kvm_run& run,

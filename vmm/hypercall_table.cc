@@ -4,7 +4,9 @@
 #include <cstring>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/status_macros.h"
 #include "vmm/hypercalls.h"
 
 namespace palisade {
@@ -19,6 +21,10 @@ constexpr HypercallInfo kTable[abi::kHypercallCount] = {
     {"fault", &HypercallDispatcher::Fault},
     {"exit", &HypercallDispatcher::Exit},
     {"abort", &HypercallDispatcher::Abort},
+    {"stdin_read", &HypercallDispatcher::StdinRead},
+    {"clock_time", &HypercallDispatcher::ClockTime},
+    {"random", &HypercallDispatcher::Random},
+    {"wasm_outcome", &HypercallDispatcher::WasmOutcome},
 };
 
 }  // namespace
@@ -98,6 +104,73 @@ absl::StatusOr<HypercallOutcome> HypercallDispatcher::Abort(const abi::Mailbox& 
         req.args[4]));
   }
   return absl::AbortedError(absl::StrCat("guest aborted: ", message));
+}
+
+absl::Status HypercallDispatcher::NeedServices(const char* what) const {
+  if (services_ != nullptr) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(what, " is not offered to this sandbox"));
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::StdinRead(const abi::Mailbox& req) {
+  RETURN_IF_ERROR(NeedServices("stdin"));
+  const uint64_t cap = req.args[1] < kMaxStdinReadBytes ? req.args[1] : kMaxStdinReadBytes;
+  auto out = memory_->Write(req.args[0], cap);
+  if (!out.ok()) return out.status();
+  mailbox_->result = cap == 0 ? 0 : services_->ReadStdin(out->data(), out->size());
+  return HypercallOutcome{};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::ClockTime(const abi::Mailbox& req) {
+  RETURN_IF_ERROR(NeedServices("the clock"));
+  if (req.args[1] > 1) {
+    return absl::InvalidArgumentError(absl::StrFormat("unknown clock query %d", req.args[1]));
+  }
+  constexpr int64_t kWasiEinval = 28;
+  std::optional<uint64_t> ns =
+      req.args[0] > UINT32_MAX ? std::nullopt
+                               : services_->Clock(static_cast<uint32_t>(req.args[0]), req.args[1] == 1);
+  mailbox_->result = ns.has_value() ? 0 : -kWasiEinval;
+  mailbox_->results[0] = ns.value_or(0);
+  return HypercallOutcome{};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::Random(const abi::Mailbox& req) {
+  RETURN_IF_ERROR(NeedServices("randomness"));
+  if (req.args[1] > abi::kMaxRandomBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "length %d exceeds the %d-byte limit", req.args[1], abi::kMaxRandomBytes));
+  }
+  auto out = memory_->Write(req.args[0], req.args[1]);
+  if (!out.ok()) return out.status();
+  if (!services_->Random(out->data(), out->size())) {
+    return absl::UnavailableError("the host could not produce random bytes");
+  }
+  mailbox_->result = 0;
+  return HypercallOutcome{};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::WasmOutcome(const abi::Mailbox& req) {
+  RETURN_IF_ERROR(NeedServices("a Wasm outcome"));
+  const auto kind = static_cast<abi::WasmOutcome>(req.args[0]);
+  if (kind != abi::WasmOutcome::kExited && kind != abi::WasmOutcome::kTrapped &&
+      kind != abi::WasmOutcome::kLoadFailed && kind != abi::WasmOutcome::kLinkFailed) {
+    return absl::InvalidArgumentError(absl::StrFormat("unknown outcome %d", req.args[0]));
+  }
+  if (req.args[5] > abi::kMaxOutcomeTextBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "text length %d exceeds the %d-byte limit", req.args[5], abi::kMaxOutcomeTextBytes));
+  }
+  auto text = memory_->Read(req.args[4], req.args[5]);
+  if (!text.ok()) return text.status();
+  WasmOutcomeReport report;
+  report.kind = kind;
+  report.code = static_cast<int64_t>(req.args[1]);
+  report.func_index = static_cast<uint32_t>(req.args[2]);
+  report.offset = static_cast<uint32_t>(req.args[3]);
+  report.text.assign(reinterpret_cast<const char*>(text->data()), text->size());
+  services_->Outcome(std::move(report));
+  mailbox_->result = 0;
+  return HypercallOutcome{};
 }
 
 }  // namespace palisade

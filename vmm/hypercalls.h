@@ -13,6 +13,7 @@
 #include "guest-runtime/abi/hypercall_abi.h"
 #include "vmm/console.h"
 #include "vmm/guest_memory.h"
+#include "vmm/guest_services.h"
 
 namespace palisade {
 
@@ -27,12 +28,14 @@ struct HypercallOutcome {
 inline constexpr uint64_t kMaxEchoBytes = 64 * 1024;
 inline constexpr uint64_t kMaxConsoleWriteBytes = 1 << 20;
 inline constexpr uint64_t kMaxAbortMessageBytes = 4096;
+inline constexpr uint64_t kMaxStdinReadBytes = 1 << 20;
 
 class HypercallDispatcher {
  public:
   // `mailbox_gpa` must be a read-write page of `memory` (checked here).
   static absl::StatusOr<HypercallDispatcher> Create(GuestMemory* memory, uint64_t mailbox_gpa,
-                                                    ConsoleSink* console);
+                                                    ConsoleSink* console,
+                                                    GuestServices* services = nullptr);
 
   // `run`/`run_size`: the vCPU's kvm_run area after a KVM_EXIT_IO exit.
   absl::StatusOr<HypercallOutcome> Dispatch(const kvm_run& run, size_t run_size);
@@ -50,14 +53,21 @@ class HypercallDispatcher {
   absl::StatusOr<HypercallOutcome> Fault(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> Exit(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> Abort(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> StdinRead(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> ClockTime(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> Random(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> WasmOutcome(const abi::Mailbox& req);
 
  private:
-  HypercallDispatcher(GuestMemory* memory, abi::Mailbox* mailbox, ConsoleSink* console)
-      : memory_(memory), mailbox_(mailbox), console_(console) {}
+  HypercallDispatcher(GuestMemory* memory, abi::Mailbox* mailbox, ConsoleSink* console,
+                      GuestServices* services)
+      : memory_(memory), mailbox_(mailbox), console_(console), services_(services) {}
+  absl::Status NeedServices(const char* what) const;
 
   GuestMemory* memory_;
   abi::Mailbox* mailbox_;  // host view of the guest's mailbox page
   ConsoleSink* console_;
+  GuestServices* services_;  // nullptr: WASI hypercalls end the sandbox
   uint64_t calls_ = 0;
 };
 

@@ -185,7 +185,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
       Parts{std::move(image), layout, std::move(memory), std::move(vm), std::move(vcpu),
             options.console});
   ASSIGN_OR_RETURN(HypercallDispatcher dispatcher,
-                   HypercallDispatcher::Create(&sandbox->memory_, layout.mailbox, options.console));
+                   HypercallDispatcher::Create(&sandbox->memory_, layout.mailbox, options.console,
+                                               options.services));
   sandbox->dispatcher_.emplace(std::move(dispatcher));
 
   const absl::Time setup_done = absl::Now();
@@ -212,6 +213,12 @@ absl::StatusOr<int64_t> Sandbox::RunCommand(abi::Command command, uint64_t a0, u
         static_cast<int64_t>(command)));
   }
   return out.value;
+}
+
+absl::Status Sandbox::CopyToGuest(uint64_t gpa, std::span<const uint8_t> bytes) {
+  ASSIGN_OR_RETURN(std::span<uint8_t> dst, memory_.Write(gpa, bytes.size()));
+  if (!bytes.empty()) std::memcpy(dst.data(), bytes.data(), bytes.size());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> Sandbox::Shutdown(int64_t code, absl::Time deadline) {

@@ -38,6 +38,7 @@ struct SandboxOptions {
   uint64_t memory_bytes = 16ull << 20;   // guest-physical memory, multiple of 4 KiB
   uint64_t stack_bytes = 256ull << 10;   // guest stack (a guard page sits below it)
   ConsoleSink* console = nullptr;        // guest console output; nullptr = discard
+  GuestServices* services = nullptr;     // stdin, clocks, randomness, Wasm outcomes
 };
 
 struct BootTimings {
@@ -72,6 +73,8 @@ class Sandbox {
   uint64_t exits() const { return exits_; }
   uint64_t hypercalls() const { return dispatcher_->calls(); }
   const GuestMemory& memory() const { return memory_; }
+  // Copies host bytes into guest RAM (checked like any guest address).
+  absl::Status CopyToGuest(uint64_t gpa, std::span<const uint8_t> bytes);
 
   struct Parts;  // construction helper (sandbox.cc)
   explicit Sandbox(Parts parts);

@@ -8,7 +8,7 @@
 
 namespace palisade::abi {
 
-inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbiVersion = 2;
 
 // A hypercall is one `out %eax, %dx` with dx = kHypercallPort and eax = the
 // hypercall number; its arguments and results live in the mailbox page.
@@ -34,8 +34,32 @@ enum class Hypercall : uint32_t {
   // args[1]/args[2] = message address/length, args[3..4] = reason-specific
   // figures (for kOutOfMemory: bytes requested, bytes free). Never returns.
   kAbort = 5,
+  // --- WASI's view of the outside world (the host side of wasi::WasiSystem) ---
+  // Reads at most args[1] bytes of the program's stdin into guest address
+  // args[0]. result = bytes read (0 at end of input) or a negative WASI errno.
+  kStdinRead = 6,
+  // args[0] = WASI clock id, args[1] = 0 for the time, 1 for the resolution.
+  // result = 0 and results[0] = nanoseconds, or a negative WASI errno.
+  kClockTime = 7,
+  // Fills args[1] bytes (at most kMaxRandomBytes) at guest address args[0]
+  // with random data. result = 0.
+  kRandom = 8,
+  // How the program of a kRunWasi command ended (a WasmOutcome in args[0],
+  // the exit code or TrapKind in args[1], function index and module offset of
+  // a trap in args[2..3], and a text in args[4]/args[5]: the function's name
+  // for a trap, the message for a load or link error). result = 0.
+  kWasmOutcome = 9,
 };
-inline constexpr uint32_t kHypercallCount = 6;
+inline constexpr uint32_t kHypercallCount = 10;
+inline constexpr uint64_t kMaxRandomBytes = 64 * 1024;
+inline constexpr uint64_t kMaxOutcomeTextBytes = 4096;
+
+enum class WasmOutcome : uint64_t {
+  kExited = 1,       // _start returned (code 0) or called proc_exit (its code)
+  kTrapped = 2,      // args[1] = the engine's TrapKind
+  kLoadFailed = 3,   // malformed/invalid module, or a bad run request
+  kLinkFailed = 4,   // unknown imports, or instantiation failed
+};
 
 enum class ConsoleStream : uint64_t { kStdout = 1, kStderr = 2 };
 
@@ -50,9 +74,35 @@ enum class Command : int64_t {
   // Guest makes args[0] kEcho hypercalls of args[1] bytes each and reports
   // status 0. Used by `palisade check` and the round-trip benchmark.
   kEchoLoop = 1,
+  // Guest allocates args[0] bytes for a run request the host will write;
+  // status = their guest address, or negative when it cannot.
+  kAllocInput = 2,
+  // Guest runs the WasiRunRequest at guest address args[0] (args[1] bytes,
+  // from kAllocInput), reports a kWasmOutcome, frees everything and
+  // returns status 0; a negative status means the request was unusable.
+  kRunWasi = 3,
   // Test-only guest image commands start here; see guest-runtime/test_guest.
   kFirstTestCommand = 100,
 };
+
+// A WASI command to run, written by the host into guest memory (kAllocInput,
+// then kRunWasi). Offsets are from the start of the request; strings are
+// NUL-terminated and stored back to back.
+struct WasiRunRequest {
+  uint64_t magic;             // kWasiRunMagic
+  uint32_t module_offset;
+  uint32_t module_size;
+  uint32_t args_offset;       // argc strings
+  uint32_t args_size;
+  uint32_t argc;
+  uint32_t env_offset;        // envc "KEY=VALUE" strings
+  uint32_t env_size;
+  uint32_t envc;
+  uint32_t max_memory_pages;  // cap on linear memory (64 KiB pages)
+  uint32_t reserved0;
+  uint64_t fuel;              // 0: unlimited
+};
+inline constexpr uint64_t kWasiRunMagic = 0x4e55524953415750ull;  // "PWASIRUN"
 
 // Mailbox: one 4 KiB page of guest RAM at BootInfo::mailbox. The guest fills
 // abi_version and args, executes the `out`, then reads result/results.

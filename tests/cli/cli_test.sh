@@ -52,7 +52,11 @@ printf '\0asm\1\0\0\0\1\5' >"$tmp/trunc.wasm"
 expect "malformed module" 2 '' 'malformed module: .*type section' -- "$palisade" run --in-process "$tmp/trunc.wasm"
 expect "unknown imports listed" 2 '' 'env\.mystery' -- "$palisade" run --in-process "$dir/unknown_import.wasm"
 expect "not a command" 2 '' 'no _start' -- "$palisade" run --in-process "$dir/memory.wasm"
-expect "without --in-process: clear error" 2 '' 'only --in-process' -- "$palisade" run "$m"
+if [[ -e /dev/kvm ]]; then
+  expect "in a micro-VM: args, proc_exit code" 3 '^one$' '' -- "$palisade" run "$m" -- one "two words"
+else
+  expect "no KVM: clear error" 69 '' '/dev/kvm' -- "$palisade" run "$m"
+fi
 
 [[ $failures -eq 0 ]] && echo "all CLI checks passed" || echo "$failures CLI check(s) failed"
 exit $((failures > 0))

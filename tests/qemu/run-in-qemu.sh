@@ -11,7 +11,8 @@
 # Usage: run-in-qemu.sh [--timeout SECONDS] [--mem MIB] [--smp N]
 #                       [--file HOSTPATH]... [--env K=V]...
 #                       [--skip-if-host-kvm] PROGRAM [ARGS...]
-#   --file  also put HOSTPATH into the guest, at the same absolute path
+#   --file  also put HOSTPATH (a file or directory) into the guest, at the
+#           same absolute path
 #   --env   set K=V in PROGRAM's environment inside the guest
 #   --skip-if-host-kvm  exit 77 at once where this machine has /dev/kvm
 #   PALISADE_QEMU_APPEND (environment): extra kernel command-line arguments
@@ -110,7 +111,7 @@ fi
 copy() {
   [[ -e $1 ]] || { echo "run-in-qemu: $1 does not exist" >&2; exit 2; }
   mkdir -p "$root$(dirname "$1")"
-  cp -L "$1" "$root$1"
+  cp -rL "$1" "$root$1"
 }
 copy "$program"
 for lib in $(grep -o '/[^ ]*' <<<"$ldd_out" | sort -u); do copy "$lib"; done

@@ -72,7 +72,7 @@ TEST_F(DispatcherTest, RefusesAnythingButA4ByteOutToThePort) {
   EXPECT_THAT(Error(Call(nr, {}, 1)), HasSubstr("1-byte `out`"));
   EXPECT_THAT(Error(Call(nr, {}, 4, abi::kHypercallPort, KVM_EXIT_IO_OUT, 3)), HasSubstr("string I/O"));
   EXPECT_THAT(Error(Call(77, {})), HasSubstr("unknown hypercall number 77"));
-  mailbox().abi_version = 2;
+  mailbox().abi_version = abi::kAbiVersion + 1;
   auto* run = reinterpret_cast<kvm_run*>(run_.data());
   EXPECT_THAT(Error(dispatcher_->Dispatch(*run, run_.size())), HasSubstr("ABI version"));
 }

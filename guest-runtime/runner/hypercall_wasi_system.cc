@@ -1,0 +1,51 @@
+#include "runner/hypercall_wasi_system.h"
+
+#include "abi/hypercall_abi.h"
+#include "lib/hypercall.h"
+
+namespace palisade::guest {
+namespace {
+
+constexpr int64_t kWasiEbadf = 8;
+// The host caps one console write; larger writes go in pieces.
+constexpr size_t kWriteChunk = 1 << 20;
+
+bool Query(uint32_t id, uint64_t which, uint64_t* ns) {
+  if (Hypercall(abi::Hypercall::kClockTime, id, which) != 0) return false;
+  *ns = mailbox().results[0];
+  return true;
+}
+
+}  // namespace
+
+int64_t HypercallWasiSystem::Write(uint32_t fd, const uint8_t* data, size_t len) {
+  if (fd != 1 && fd != 2) return -kWasiEbadf;
+  size_t done = 0;
+  while (done < len) {
+    size_t n = len - done < kWriteChunk ? len - done : kWriteChunk;
+    int64_t r = Hypercall(abi::Hypercall::kConsoleWrite, fd, reinterpret_cast<uint64_t>(data + done), n);
+    if (r < 0) return done > 0 ? static_cast<int64_t>(done) : r;
+    done += static_cast<size_t>(r);
+  }
+  return static_cast<int64_t>(done);
+}
+
+int64_t HypercallWasiSystem::Read(uint32_t fd, uint8_t* data, size_t len) {
+  if (fd != 0) return -kWasiEbadf;
+  return Hypercall(abi::Hypercall::kStdinRead, reinterpret_cast<uint64_t>(data), len);
+}
+
+bool HypercallWasiSystem::ClockTime(uint32_t id, uint64_t* ns) { return Query(id, 0, ns); }
+bool HypercallWasiSystem::ClockResolution(uint32_t id, uint64_t* ns) { return Query(id, 1, ns); }
+
+bool HypercallWasiSystem::Random(uint8_t* data, size_t len) {
+  while (len > 0) {
+    size_t n = len < abi::kMaxRandomBytes ? len : abi::kMaxRandomBytes;
+    if (Hypercall(abi::Hypercall::kRandom, reinterpret_cast<uint64_t>(data), n) != 0) return false;
+    data += n;
+    len -= n;
+  }
+  return true;
+}
+
+}  // namespace palisade::guest

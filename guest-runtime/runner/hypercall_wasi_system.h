@@ -1,0 +1,19 @@
+// WASI's outside world from inside the guest: every call is a hypercall to
+// the host (abi/hypercall_abi.h), which owns the real streams, clocks and
+// random source.
+#pragma once
+
+#include "wasm/wasi/wasi_system.h"
+
+namespace palisade::guest {
+
+class HypercallWasiSystem final : public wasm::wasi::WasiSystem {
+ public:
+  int64_t Write(uint32_t fd, const uint8_t* data, size_t len) override;
+  int64_t Read(uint32_t fd, uint8_t* data, size_t len) override;
+  bool ClockTime(uint32_t id, uint64_t* ns) override;
+  bool ClockResolution(uint32_t id, uint64_t* ns) override;
+  bool Random(uint8_t* data, size_t len) override;
+};
+
+}  // namespace palisade::guest

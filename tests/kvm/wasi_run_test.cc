@@ -1,0 +1,155 @@
+// WASI programs in the production guest: the engine inside the micro-VM,
+// its I/O forwarded by hypercalls, outcomes reported back, hostile run
+// requests refused.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "tests/kvm/kvm_test_support.h"
+#include "vmm/guest_services.h"
+#include "vmm/wasi_runner.h"
+#include "wasm/runtime/trap.h"
+
+namespace palisade {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::Deadline;
+
+std::vector<uint8_t> Module(const std::string& name) {
+  std::ifstream in(std::string(PALISADE_TEST_WASM_DIR) + "/" + name + ".wasm", std::ios::binary);
+  EXPECT_TRUE(in) << "missing test module " << name;
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+class WasiRunTest : public ::testing::Test {
+ protected:
+  void Boot(int stdin_fd = -1) {
+    services_ = std::make_unique<PosixGuestServices>(stdin_fd);
+    SandboxOptions o;
+    o.image = ProductionGuestImage();
+    o.memory_bytes = 64ull << 20;
+    o.console = &console_;
+    o.services = services_.get();
+    auto sb = Sandbox::Boot(o, Deadline());
+    ASSERT_TRUE(sb.ok()) << sb.status();
+    sandbox_ = std::move(*sb);
+  }
+
+  absl::Status Run(const std::vector<uint8_t>& module, std::vector<std::string> args = {"prog"},
+                   absl::Time deadline = Deadline()) {
+    WasiRunSpec spec;
+    spec.module = module;
+    spec.args = std::move(args);
+    spec.env = {"GREETING=hi"};
+    services_->ClearOutcome();
+    return RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), deadline);
+  }
+
+  const WasmOutcomeReport& Outcome() {
+    static const WasmOutcomeReport kNone{};
+    EXPECT_TRUE(services_->outcome().has_value());
+    return services_->outcome().has_value() ? *services_->outcome() : kNone;
+  }
+
+  CapturingConsole console_;
+  std::unique_ptr<PosixGuestServices> services_;
+  std::unique_ptr<Sandbox> sandbox_;
+};
+
+TEST_F(WasiRunTest, ArgumentsReachTheProgramAndItsExitCodeComesBack) {
+  PALISADE_REQUIRE_KVM();
+  Boot();
+  ASSERT_TRUE(Run(Module("cli_program"), {"prog", "one", "two words"}).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kExited);
+  EXPECT_EQ(Outcome().code, 3);
+  EXPECT_THAT(console_.out, HasSubstr("one\ntwo words\n"));
+  // The same sandbox runs another program afterwards: the first freed everything.
+  console_.out.clear();
+  ASSERT_TRUE(Run(Module("cli_program"), {"prog", "again"}).ok());
+  EXPECT_THAT(console_.out, HasSubstr("again\n"));
+}
+
+TEST_F(WasiRunTest, StdinClockAndRandomComeFromTheHost) {
+  PALISADE_REQUIRE_KVM();
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const std::string input = "line one\nline two\n";
+  ASSERT_EQ(write(fds[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  close(fds[1]);
+  Boot(fds[0]);
+  ASSERT_TRUE(Run(Module("vm_stdio")).ok());
+  close(fds[0]);
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kExited);
+  EXPECT_EQ(Outcome().code, 0) << "clock or random_get failed inside the guest";
+  EXPECT_EQ(console_.out, input);
+}
+
+TEST_F(WasiRunTest, TrapsReportKindFunctionAndOffset) {
+  PALISADE_REQUIRE_KVM();
+  Boot();
+  ASSERT_TRUE(Run(Module("trap_command")).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kTrapped);
+  EXPECT_EQ(Outcome().code, static_cast<int64_t>(wasm::TrapKind::kMemoryOutOfBounds));
+  EXPECT_EQ(Outcome().func_index, 0u);  // $poke
+  EXPECT_GT(Outcome().offset, 0u);
+}
+
+TEST_F(WasiRunTest, BadModulesAndUnknownImportsAreReportedNotFatal) {
+  PALISADE_REQUIRE_KVM();
+  Boot();
+  std::vector<uint8_t> truncated = Module("cli_program");
+  truncated.resize(20);
+  ASSERT_TRUE(Run(truncated).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kLoadFailed);
+  EXPECT_THAT(Outcome().text, HasSubstr("malformed module"));
+  ASSERT_TRUE(Run(Module("unknown_import")).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kLinkFailed);
+  EXPECT_THAT(Outcome().text, HasSubstr("env.mystery"));
+  ASSERT_TRUE(Run(Module("memory")).ok());  // no _start
+  EXPECT_THAT(Outcome().text, HasSubstr("_start"));
+  EXPECT_TRUE(sandbox_->alive());
+}
+
+TEST_F(WasiRunTest, HostileRunRequestsAreRefused) {
+  PALISADE_REQUIRE_KVM();
+  Boot();
+  WasiRunSpec spec;
+  std::vector<uint8_t> module = Module("cli_program");
+  spec.module = module;
+  spec.args = {"prog"};
+  std::vector<uint8_t> req = BuildWasiRunRequest(spec);
+  std::vector<uint8_t> bad_magic = req;
+  bad_magic[0] ^= 0xff;
+  EXPECT_FALSE(RunWasiCommand(*sandbox_, bad_magic, Deadline()).ok());
+  std::vector<uint8_t> bad_offset = req;
+  bad_offset[offsetof(abi::WasiRunRequest, module_size)] = 0xff;  // past the end
+  bad_offset[offsetof(abi::WasiRunRequest, module_size) + 3] = 0x7f;
+  EXPECT_FALSE(RunWasiCommand(*sandbox_, bad_offset, Deadline()).ok());
+  std::vector<uint8_t> unterminated = req;
+  unterminated.back() = 'x';  // argv[0] loses its NUL
+  services_->ClearOutcome();
+  ASSERT_TRUE(RunWasiCommand(*sandbox_, unterminated, Deadline()).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kLoadFailed);
+  // A kRunWasi for an address the guest never handed out.
+  auto r = sandbox_->RunCommand(abi::Command::kRunWasi, 0x200000, req.size(), 0, Deadline());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_LT(*r, 0);
+  // After all that, a good request still runs.
+  ASSERT_TRUE(RunWasiCommand(*sandbox_, req, Deadline()).ok());
+  EXPECT_EQ(Outcome().code, 3);
+}
+
+TEST_F(WasiRunTest, ARunawayProgramEndsAtTheDeadline) {
+  PALISADE_REQUIRE_KVM();
+  Boot();
+  absl::Status s = Run(Module("spin_command"), {"prog"}, absl::Now() + absl::Seconds(2));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
+}
+
+}  // namespace
+}  // namespace palisade

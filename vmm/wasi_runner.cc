@@ -1,0 +1,57 @@
+#include "vmm/wasi_runner.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace palisade {
+
+std::vector<uint8_t> BuildWasiRunRequest(const WasiRunSpec& spec) {
+  auto blob = [](const std::vector<std::string>& strings) {
+    std::string b;
+    for (const std::string& s : strings) b.append(s).push_back('\0');
+    return b;
+  };
+  const std::string args = blob(spec.args), env = blob(spec.env);
+  abi::WasiRunRequest req{};
+  req.magic = abi::kWasiRunMagic;
+  req.module_offset = sizeof(req);
+  req.module_size = static_cast<uint32_t>(spec.module.size());
+  req.args_offset = req.module_offset + req.module_size;
+  req.args_size = static_cast<uint32_t>(args.size());
+  req.argc = static_cast<uint32_t>(spec.args.size());
+  req.env_offset = req.args_offset + req.args_size;
+  req.env_size = static_cast<uint32_t>(env.size());
+  req.envc = static_cast<uint32_t>(spec.env.size());
+  req.max_memory_pages = spec.max_memory_pages;
+  req.fuel = spec.fuel;
+  std::vector<uint8_t> out(sizeof(req));
+  std::memcpy(out.data(), &req, sizeof(req));
+  out.insert(out.end(), spec.module.begin(), spec.module.end());
+  out.insert(out.end(), args.begin(), args.end());
+  out.insert(out.end(), env.begin(), env.end());
+  return out;
+}
+
+absl::Status RunWasiCommand(Sandbox& sandbox, std::span<const uint8_t> request,
+                            absl::Time deadline) {
+  // The request's offsets are 32-bit.
+  if (request.size() > UINT32_MAX) return absl::InvalidArgumentError("run request over 4 GiB");
+  ASSIGN_OR_RETURN(int64_t addr,
+                   sandbox.RunCommand(abi::Command::kAllocInput, request.size(), 0, 0, deadline));
+  if (addr <= 0) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the guest has no room for a ", request.size(), "-byte run request"));
+  }
+  RETURN_IF_ERROR(sandbox.CopyToGuest(static_cast<uint64_t>(addr), request));
+  ASSIGN_OR_RETURN(int64_t status, sandbox.RunCommand(abi::Command::kRunWasi,
+                                                      static_cast<uint64_t>(addr), request.size(),
+                                                      0, deadline));
+  if (status != 0) {
+    return absl::InternalError(absl::StrCat("the guest rejected the run request (status ", status, ")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace palisade

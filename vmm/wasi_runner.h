@@ -1,0 +1,36 @@
+// Host side of the guest's kAllocInput/kRunWasi commands: lays out a
+// WasiRunRequest and has a booted production guest run it. The program's
+// output and outcome arrive through the sandbox's ConsoleSink and
+// GuestServices while it runs.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "vmm/sandbox.h"
+
+namespace palisade {
+
+struct WasiRunSpec {
+  std::span<const uint8_t> module;
+  std::vector<std::string> args;  // argv, including argv[0]
+  std::vector<std::string> env;   // "KEY=VALUE"
+  uint32_t max_memory_pages = 65536;
+  uint64_t fuel = 0;              // 0: unlimited
+};
+
+// The request's bytes (header, module, argv, environment).
+std::vector<uint8_t> BuildWasiRunRequest(const WasiRunSpec& spec);
+
+// Copies `request` into the guest and runs it. OK means the guest reported
+// an outcome (see GuestServices::Outcome); ResourceExhausted means the guest
+// had no room for the request; other errors end the sandbox (crash,
+// deadline, cancellation).
+absl::Status RunWasiCommand(Sandbox& sandbox, std::span<const uint8_t> request,
+                            absl::Time deadline = absl::InfiniteFuture());
+
+}  // namespace palisade

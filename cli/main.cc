@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--timeout", run.timeout, "Wall-clock limit, e.g. 10s or 500ms");
   run_cmd->add_option("--memory", run.memory, "Guest memory of the micro-VM, e.g. 256M or 1G")
       ->capture_default_str();
+  run_cmd->add_option("--dir", run.dirs,
+                      "Preopen HOST directory read-only as GUEST (HOST::GUEST; repeatable; "
+                      "contents are copied in, up to 256 MiB)")
+      ->allow_extra_args(false);
   run_cmd->add_option("--fuel", run.fuel, "Instruction budget (function calls + loop iterations)");
   run_cmd->add_option("--max-memory-pages", run.max_memory_pages, "Cap on linear memory, 64 KiB pages")
       ->check(CLI::Range(1, 65536));

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/time/time.h"
+#include "cli/fs_image_builder.h"
 #include "cli/vm_run.h"
 #include "cli/wasm_loader.h"
 #include "wasm/host/wasi_host_system.h"
@@ -51,6 +52,17 @@ class Deadline {
 
 }  // namespace
 
+absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<std::string>& dirs) {
+  if (dirs.empty()) return std::vector<uint8_t>();
+  std::vector<Preopen> preopens;
+  for (const std::string& d : dirs) {
+    auto p = ParsePreopen(d);
+    if (!p.ok()) return p.status();
+    preopens.push_back(*p);
+  }
+  return BuildFsImage(preopens);
+}
+
 int RunRun(const RunOptions& o) {
   if (!o.in_process) return RunInVm(o);
   absl::Duration timeout = absl::InfiniteDuration();
@@ -64,6 +76,12 @@ int RunRun(const RunOptions& o) {
   lo.args.push_back(o.module);
   lo.args.insert(lo.args.end(), o.args.begin(), o.args.end());
   lo.env = o.env;
+  auto image = BuildPreopens(o.dirs);
+  if (!image.ok()) {
+    std::cerr << "palisade run: " << image.status().message() << "\n";
+    return kExitUsage;
+  }
+  lo.fs_image = std::move(*image);
   auto program = LoadProgram(o.module, &system, lo);
   if (!program.ok()) {
     std::cerr << "palisade run: " << program.status().message() << "\n";

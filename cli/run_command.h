@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+
 namespace palisade::cli {
 
 // Exit statuses besides the program's own proc_exit code.
@@ -22,8 +24,12 @@ struct RunOptions {
   uint64_t fuel = 0;         // 0 = unlimited
   uint32_t max_memory_pages = 65536;
   std::string memory = "256M";  // guest memory of the micro-VM
+  std::vector<std::string> dirs; // --dir HOST::GUEST, read-only
 };
 
 int RunRun(const RunOptions& options);
+
+// The FsImage for --dir options (empty when there are none).
+absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<std::string>& dirs);
 
 }  // namespace palisade::cli

@@ -68,6 +68,12 @@ int RunInVm(const RunOptions& o) {
   spec.env = o.env;
   spec.max_memory_pages = o.max_memory_pages;
   spec.fuel = o.fuel;
+  auto image = BuildPreopens(o.dirs);
+  if (!image.ok()) {
+    std::cerr << "palisade run: " << image.status().message() << "\n";
+    return kExitUsage;
+  }
+  spec.fs_image = *image;
   std::vector<uint8_t> request = BuildWasiRunRequest(spec);
   if (request.size() >= memory / 2) {
     std::cerr << "palisade run: " << o.module << " (" << module.size()

@@ -30,6 +30,12 @@ absl::StatusOr<std::unique_ptr<LoadedProgram>> LoadProgram(const std::string& pa
     return absl::InvalidArgumentError(path + ": " + kind + ": " + e.message + where);
   }
   p->wasi = std::make_unique<wasm::wasi::WasiContext>(system);
+  if (!options.fs_image.empty()) {
+    p->fs_bytes = options.fs_image;
+    if (!p->fs.Init(p->fs_bytes.data(), p->fs_bytes.size()) || !p->wasi->SetFs(&p->fs)) {
+      return absl::InternalError("unusable directory image");
+    }
+  }
   for (const std::string& a : options.args) {
     if (!p->wasi->AddArg(a.data(), a.size())) return absl::ResourceExhaustedError("out of memory");
   }

@@ -24,6 +24,8 @@ struct CompiledModuleDeleter {
 struct LoadedProgram {
   std::vector<uint8_t> bytes;
   std::unique_ptr<wasm::CompiledModule, CompiledModuleDeleter> module;
+  std::vector<uint8_t> fs_bytes;  // the preopened directories, if any
+  wasm::wasi::FsImage fs;
   std::unique_ptr<wasm::wasi::WasiContext> wasi;
   std::unique_ptr<wasm::Store, StoreDeleter> store;
   wasm::Instance* instance = nullptr;
@@ -33,6 +35,7 @@ struct LoadOptions {
   uint32_t max_memory_pages = 65536;
   std::vector<std::string> args;  // argv, argv[0] included
   std::vector<std::string> env;   // KEY=VALUE
+  std::vector<uint8_t> fs_image;  // from BuildFsImage, or empty
 };
 
 // Errors name the file and say what was wrong (decode/validation errors

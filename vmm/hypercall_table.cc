@@ -1,6 +1,8 @@
 // The hypercall table: one handler per abi::Hypercall, in number order.
 // Each handler checks every guest-supplied pointer, length and enum before
 // use; an InvalidArgument error ends the sandbox as a bad hypercall.
+#include <time.h>
+
 #include <cstring>
 #include <string>
 
@@ -25,6 +27,7 @@ constexpr HypercallInfo kTable[abi::kHypercallCount] = {
     {"clock_time", &HypercallDispatcher::ClockTime},
     {"random", &HypercallDispatcher::Random},
     {"wasm_outcome", &HypercallDispatcher::WasmOutcome},
+    {"sleep", &HypercallDispatcher::Sleep},
 };
 
 }  // namespace
@@ -169,6 +172,20 @@ absl::StatusOr<HypercallOutcome> HypercallDispatcher::WasmOutcome(const abi::Mai
   report.offset = static_cast<uint32_t>(req.args[3]);
   report.text.assign(reinterpret_cast<const char*>(text->data()), text->size());
   services_->Outcome(std::move(report));
+  mailbox_->result = 0;
+  return HypercallOutcome{};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::Sleep(const abi::Mailbox& req) {
+  RETURN_IF_ERROR(NeedServices("sleeping"));
+  if (req.args[0] > abi::kMaxSleepNanos) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "sleep of %d ns exceeds the %d ns limit", req.args[0], abi::kMaxSleepNanos));
+  }
+  // A deadline's signal interrupts the sleep (EINTR) and then KVM_RUN.
+  timespec ts{static_cast<time_t>(req.args[0] / 1000000000),
+              static_cast<long>(req.args[0] % 1000000000)};
+  nanosleep(&ts, nullptr);
   mailbox_->result = 0;
   return HypercallOutcome{};
 }

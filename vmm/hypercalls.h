@@ -57,6 +57,7 @@ class HypercallDispatcher {
   absl::StatusOr<HypercallOutcome> ClockTime(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> Random(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> WasmOutcome(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> Sleep(const abi::Mailbox& req);
 
  private:
   HypercallDispatcher(GuestMemory* memory, abi::Mailbox* mailbox, ConsoleSink* console,

@@ -26,11 +26,21 @@ std::vector<uint8_t> BuildWasiRunRequest(const WasiRunSpec& spec) {
   req.envc = static_cast<uint32_t>(spec.env.size());
   req.max_memory_pages = spec.max_memory_pages;
   req.fuel = spec.fuel;
+  const uint64_t strings_end = req.env_offset + req.env_size;
+  const uint64_t fs_offset = (strings_end + 7) & ~uint64_t{7};  // the image wants 8-byte alignment
+  if (!spec.fs_image.empty()) {
+    req.fs_offset = static_cast<uint32_t>(fs_offset);
+    req.fs_size = spec.fs_image.size();
+  }
   std::vector<uint8_t> out(sizeof(req));
   std::memcpy(out.data(), &req, sizeof(req));
   out.insert(out.end(), spec.module.begin(), spec.module.end());
   out.insert(out.end(), args.begin(), args.end());
   out.insert(out.end(), env.begin(), env.end());
+  if (!spec.fs_image.empty()) {
+    out.resize(fs_offset, 0);
+    out.insert(out.end(), spec.fs_image.begin(), spec.fs_image.end());
+  }
   return out;
 }
 

@@ -21,6 +21,7 @@ struct WasiRunSpec {
   std::vector<std::string> env;   // "KEY=VALUE"
   uint32_t max_memory_pages = 65536;
   uint64_t fuel = 0;              // 0: unlimited
+  std::span<const uint8_t> fs_image;  // preopened directories, or empty
 };
 
 // The request's bytes (header, module, argv, environment).

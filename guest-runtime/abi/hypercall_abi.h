@@ -49,8 +49,12 @@ enum class Hypercall : uint32_t {
   // a trap in args[2..3], and a text in args[4]/args[5]: the function's name
   // for a trap, the message for a load or link error). result = 0.
   kWasmOutcome = 9,
+  // Blocks the guest for args[0] nanoseconds (at most kMaxSleepNanos; the
+  // host's deadline still ends it). result = 0.
+  kSleep = 10,
 };
-inline constexpr uint32_t kHypercallCount = 10;
+inline constexpr uint32_t kHypercallCount = 11;
+inline constexpr uint64_t kMaxSleepNanos = 1'000'000'000;
 inline constexpr uint64_t kMaxRandomBytes = 64 * 1024;
 inline constexpr uint64_t kMaxOutcomeTextBytes = 4096;
 
@@ -99,8 +103,9 @@ struct WasiRunRequest {
   uint32_t env_size;
   uint32_t envc;
   uint32_t max_memory_pages;  // cap on linear memory (64 KiB pages)
-  uint32_t reserved0;
+  uint32_t fs_offset;         // the preopened directories (wasi/fs_image.h), 8-aligned
   uint64_t fuel;              // 0: unlimited
+  uint64_t fs_size;           // 0: no preopens
 };
 inline constexpr uint64_t kWasiRunMagic = 0x4e55524953415750ull;  // "PWASIRUN"
 

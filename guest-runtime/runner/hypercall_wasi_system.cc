@@ -48,4 +48,6 @@ bool HypercallWasiSystem::Random(uint8_t* data, size_t len) {
   return true;
 }
 
+void HypercallWasiSystem::Sleep(uint64_t ns) { Hypercall(abi::Hypercall::kSleep, ns); }
+
 }  // namespace palisade::guest

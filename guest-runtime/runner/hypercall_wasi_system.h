@@ -14,6 +14,7 @@ class HypercallWasiSystem final : public wasm::wasi::WasiSystem {
   bool ClockTime(uint32_t id, uint64_t* ns) override;
   bool ClockResolution(uint32_t id, uint64_t* ns) override;
   bool Random(uint8_t* data, size_t len) override;
+  void Sleep(uint64_t ns) override;
 };
 
 }  // namespace palisade::guest

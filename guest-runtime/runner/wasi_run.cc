@@ -61,7 +61,8 @@ int64_t RunWasi(uint64_t request_addr, uint64_t request_size) {
   if (req->magic != abi::kWasiRunMagic ||
       !InRange(req->module_offset, req->module_size, request_size) ||
       !InRange(req->args_offset, req->args_size, request_size) ||
-      !InRange(req->env_offset, req->env_size, request_size)) {
+      !InRange(req->env_offset, req->env_size, request_size) ||
+      !InRange(req->fs_offset, req->fs_size, request_size)) {
     return kStatusBadArgument;
   }
   static HypercallWasiSystem system;
@@ -74,6 +75,16 @@ int64_t RunWasi(uint64_t request_addr, uint64_t request_size) {
     TextBuilder t;
     ReportText(abi::WasmOutcome::kLoadFailed, t.Add("bad arguments or environment in the run request"));
     return kStatusOk;
+  }
+
+  wasm::wasi::FsImage fs;
+  if (req->fs_size != 0) {
+    if (!fs.Init(reinterpret_cast<const uint8_t*>(base + req->fs_offset), req->fs_size) ||
+        !wasi.SetFs(&fs)) {
+      TextBuilder t;
+      ReportText(abi::WasmOutcome::kLoadFailed, t.Add("unusable directory image in the run request"));
+      return kStatusOk;
+    }
   }
 
   RunState run;

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
+#include "cli/fs_image_builder.h"
 #include "tests/kvm/kvm_test_support.h"
 #include "vmm/guest_services.h"
 #include "vmm/wasi_runner.h"
@@ -41,9 +43,10 @@ class WasiRunTest : public ::testing::Test {
   }
 
   absl::Status Run(const std::vector<uint8_t>& module, std::vector<std::string> args = {"prog"},
-                   absl::Time deadline = Deadline()) {
+                   absl::Time deadline = Deadline(), std::span<const uint8_t> fs_image = {}) {
     WasiRunSpec spec;
     spec.module = module;
+    spec.fs_image = fs_image;
     spec.args = std::move(args);
     spec.env = {"GREETING=hi"};
     services_->ClearOutcome();
@@ -142,6 +145,27 @@ TEST_F(WasiRunTest, HostileRunRequestsAreRefused) {
   // After all that, a good request still runs.
   ASSERT_TRUE(RunWasiCommand(*sandbox_, req, Deadline()).ok());
   EXPECT_EQ(Outcome().code, 3);
+}
+
+TEST_F(WasiRunTest, PreopenedDirectoriesAreReadOnlyAndConfined) {
+  PALISADE_REQUIRE_KVM();
+  namespace fs = std::filesystem;
+  fs::path root = fs::temp_directory_path() / ("palisade_vm_fs_" + std::to_string(::getpid()));
+  fs::create_directories(root / "sub");
+  std::ofstream(root / "sub" / "b.txt") << "nested file\n";
+  auto image = cli::BuildFsImage({{root.string(), "/data"}});
+  fs::remove_all(root);
+  ASSERT_TRUE(image.ok()) << image.status();
+  Boot();
+  ASSERT_TRUE(Run(Module("fs_cat"), {"prog"}, Deadline(), *image).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kExited);
+  EXPECT_EQ(Outcome().code, 0) << "step " << Outcome().code << " of fs_cat.wat failed";
+  EXPECT_EQ(console_.out, "nested file\n");
+  // A corrupted image is refused by the guest, which stays usable.
+  std::vector<uint8_t> bad = *image;
+  bad[0] ^= 1;
+  ASSERT_TRUE(Run(Module("fs_cat"), {"prog"}, Deadline(), bad).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kLoadFailed);
 }
 
 TEST_F(WasiRunTest, ARunawayProgramEndsAtTheDeadline) {

@@ -1,7 +1,10 @@
 // WASI preview1 against a fake outside world: arguments, streams, exit,
 // and guest pointers that point anywhere.
 #include <algorithm>
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -9,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/fs_image_builder.h"
 #include "wasm/host/host_memory.h"
 #include "wasm/runtime/engine.h"
 #include "wasm/wasi/wasi_abi.h"
@@ -35,6 +39,8 @@ class FakeSystem final : public wasi::WasiSystem {
     for (size_t i = 0; i < n; ++i) d[i] = 0xab;
     return true;
   }
+  void Sleep(uint64_t ns) override { slept += ns; }
+  uint64_t slept = 0;
   std::string out, err, in;
 };
 
@@ -144,6 +150,7 @@ TEST_F(WasiTest, ClosedAndUnknownDescriptorsAreEbadf) {
 
 TEST_F(WasiTest, UnimplementedFunctionsSayEnosys) {
   EXPECT_EQ(Value32("unimplemented", {}), wasi::kNosys);
+  EXPECT_EQ(Value32("open_on_stream", {}), wasi::kBadf);
   EXPECT_EQ(Value32("random", {I::I32(500), I::I32(4)}), wasi::kSuccess);
   EXPECT_EQ(Value32("load32", {I::I32(500)}), 0xababababu);
 }
@@ -162,6 +169,46 @@ TEST(WasiLinker, UnknownImportsAreListedInTheError) {
   EXPECT_NE(std::string(e.message).find("other.thing"), std::string::npos) << e.message;
   FreeStore(s);
   FreeCompiledModule(m);
+}
+
+}  // namespace
+}  // namespace palisade::wasm::testing
+
+namespace palisade::wasm::testing {
+namespace {
+
+// fs_cat.wat against a directory image built by the CLI's builder: reads a
+// file beneath the preopen, and is refused "..", absolute paths and writes.
+TEST(WasiFs, ReadsBeneathThePreopenAndNothingElse) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::temp_directory_path() / ("palisade_wasi_fs_" + std::to_string(::getpid()));
+  fs::create_directories(root / "sub");
+  std::ofstream(root / "sub" / "b.txt") << "nested file\n";
+  auto image = cli::BuildFsImage({{root.string(), "/data"}});
+  fs::remove_all(root);
+  ASSERT_TRUE(image.ok()) << image.status();
+  wasi::FsImage fsimg;
+  ASSERT_TRUE(fsimg.Init(image->data(), image->size()));
+
+  FakeSystem system;
+  wasi::WasiContext ctx(&system);
+  ASSERT_TRUE(ctx.SetFs(&fsimg));
+  std::vector<uint8_t> bytes = ReadModule("fs_cat");
+  CompiledModule* module = nullptr;
+  ASSERT_TRUE(CompileModule(bytes.data(), bytes.size(), &module).ok());
+  Store* store = NewStore(StoreLimits(), HostMemoryProvider());
+  Vec<Extern> externs;
+  ASSERT_TRUE(wasi::ResolveWasiImports(store, module, &ctx, &externs).ok());
+  InstantiateResult r = Instantiate(store, module, externs.data(), externs.size());
+  ASSERT_EQ(r.status, InstantiateStatus::kOk);
+  Extern start;
+  ASSERT_TRUE(FindExport(r.instance, "_start", 6, &start));
+  Trap t = Invoke(store, static_cast<FuncInst*>(start.object), nullptr, 0, nullptr, 0);
+  EXPECT_EQ(t.kind, TrapKind::kExit);
+  EXPECT_EQ(t.exit_code, 0) << "step " << t.exit_code << " of fs_cat.wat failed";
+  EXPECT_EQ(system.out, "nested file\n");
+  FreeStore(store);
+  FreeCompiledModule(module);
 }
 
 }  // namespace

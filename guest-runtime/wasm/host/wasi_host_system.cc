@@ -69,4 +69,10 @@ bool HostWasiSystem::Random(uint8_t* data, size_t len) {
   return true;
 }
 
+void HostWasiSystem::Sleep(uint64_t ns) {
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
 }  // namespace palisade::wasm

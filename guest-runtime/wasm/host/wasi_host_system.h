@@ -13,6 +13,7 @@ class HostWasiSystem final : public wasi::WasiSystem {
   bool ClockTime(uint32_t id, uint64_t* ns) override;
   bool ClockResolution(uint32_t id, uint64_t* ns) override;
   bool Random(uint8_t* data, size_t len) override;
+  void Sleep(uint64_t ns) override;
 };
 
 }  // namespace palisade::wasm

@@ -95,6 +95,9 @@ uint64_t RemainingFuel(const Store* store);
 // its next call or loop iteration. Safe to call from another thread or a
 // signal handler.
 void Interrupt(Store* store);
+// True while an Interrupt() is waiting to take effect: host functions that
+// block (poll_oneoff) check it so a deadline still ends them.
+bool InterruptPending(const Store* store);
 
 // --- Host functions --------------------------------------------------------
 

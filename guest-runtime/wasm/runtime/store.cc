@@ -83,6 +83,7 @@ void SetFuel(Store* s, bool enabled, uint64_t units) {
 uint64_t RemainingFuel(const Store* s) { return s->fuel; }
 
 void Interrupt(Store* s) { s->interrupt_requested = 1; }
+bool InterruptPending(const Store* s) { return s->interrupt_requested != 0; }
 
 FuncInst* NewHostFunction(Store* s, const ValType* params, uint32_t np, const ValType* results,
                           uint32_t nr, HostFunction function, void* context) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "wasm/support/vec.h"
+#include "wasm/wasi/fs_image.h"
 #include "wasm/wasi/wasi_system.h"
 
 namespace palisade::wasm::wasi {
@@ -27,9 +28,51 @@ class WasiContext {
   const Vec<char>& env() const { return env_; }
   const Vec<uint32_t>& env_ends() const { return env_ends_; }
 
-  // Standard streams 0-2 exist until closed; there are no other files yet.
+  // Standard streams 0-2 exist until closed.
   bool IsOpen(uint32_t fd) const { return fd < 3 && !closed_[fd]; }
-  void Close(uint32_t fd) { closed_[fd] = true; }
+  void Close(uint32_t fd) {
+    if (fd < 3) {
+      closed_[fd] = true;
+    } else if (OpenFile* f = File(fd)) {
+      f->open = false;
+    }
+  }
+
+  // Read-only files from an FsImage (`--dir`): its roots are preopened as
+  // fds 3, 4, ...; path_open adds more. `fs` must outlive the context.
+  struct OpenFile {
+    uint32_t entry = 0;   // index in the image
+    uint64_t pos = 0;     // files: read position
+    bool open = false;
+  };
+  static constexpr uint32_t kMaxFiles = 1024;
+  [[nodiscard]] bool SetFs(const FsImage* fs) {
+    fs_ = fs;
+    files_.clear();
+    for (uint32_t i = 0; i < fs->root_count(); ++i) {
+      uint32_t fd;
+      if (!OpenEntry(i, &fd)) return false;
+    }
+    return true;
+  }
+  const FsImage* fs() const { return fs_; }
+  // The open file or directory behind fd, or nullptr.
+  OpenFile* File(uint32_t fd) {
+    if (fd < 3 || fd - 3 >= files_.size() || !files_[fd - 3].open) return nullptr;
+    return &files_[fd - 3];
+  }
+  bool IsPreopen(uint32_t fd) const { return fs_ != nullptr && fd >= 3 && fd - 3 < fs_->root_count(); }
+  // Opens image entry `entry` on the lowest free fd; false when out of fds.
+  [[nodiscard]] bool OpenEntry(uint32_t entry, uint32_t* fd) {
+    uint32_t i = 0;
+    while (i < files_.size() && files_[i].open) ++i;
+    if (i == files_.size()) {
+      if (files_.size() >= kMaxFiles || !files_.push_back(OpenFile())) return false;
+    }
+    files_[i] = OpenFile{entry, 0, true};
+    *fd = i + 3;
+    return true;
+  }
 
  private:
   static bool Add(Vec<char>* blob, Vec<uint32_t>* ends, const char* s, size_t len) {
@@ -43,6 +86,8 @@ class WasiContext {
   Vec<char> env_;
   Vec<uint32_t> env_ends_;
   bool closed_[3] = {false, false, false};
+  const FsImage* fs_ = nullptr;
+  Vec<OpenFile> files_;
 };
 
 }  // namespace palisade::wasm::wasi

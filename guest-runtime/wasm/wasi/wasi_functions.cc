@@ -2,48 +2,12 @@
 
 #include "wasm/wasi/wasi_abi.h"
 #include "wasm/wasi/wasi_context.h"
+#include "wasm/wasi/wasi_fs_functions.h"
+#include "wasm/wasi/wasi_memory.h"
 
 namespace palisade::wasm::wasi {
 
 namespace {
-
-// The caller's linear memory, every access checked against its size
-// (overflow-safe: pointers are 32-bit, lengths at most 64-bit products of
-// 32-bit values).
-struct Memory {
-  uint8_t* base = nullptr;
-  uint64_t size = 0;
-
-  explicit Memory(HostCall& call) {
-    if (call.memory != nullptr) {
-      base = MemoryData(call.memory);
-      size = MemorySize(call.memory);
-    }
-  }
-  bool Has(uint64_t ptr, uint64_t len) const { return ptr <= size && len <= size - ptr; }
-  bool PutU32(uint32_t ptr, uint32_t v) {
-    if (!Has(ptr, 4)) return false;
-    __builtin_memcpy(base + ptr, &v, 4);
-    return true;
-  }
-  bool PutU64(uint32_t ptr, uint64_t v) {
-    if (!Has(ptr, 8)) return false;
-    __builtin_memcpy(base + ptr, &v, 8);
-    return true;
-  }
-  uint32_t U32(uint32_t ptr) const {
-    uint32_t v;
-    __builtin_memcpy(&v, base + ptr, 4);
-    return v;
-  }
-};
-
-WasiContext* Ctx(void* c) { return static_cast<WasiContext*>(c); }
-uint32_t Arg32(const uint64_t* args, int i) { return static_cast<uint32_t>(args[i]); }
-Trap Ok(uint64_t* results, Errno e) {
-  results[0] = e;
-  return Trap();
-}
 
 // args_get / environ_get: fills an array of pointers and the strings.
 Trap GetStrings(const Vec<char>& blob, const Vec<uint32_t>& ends, HostCall& call,
@@ -89,7 +53,9 @@ Trap Transfer(bool write, void* c, HostCall& call, const uint64_t* args, uint64_
   WasiContext* ctx = Ctx(c);
   Memory m(call);
   uint32_t fd = Arg32(args, 0), iovs = Arg32(args, 1), count = Arg32(args, 2), out = Arg32(args, 3);
-  if (!ctx->IsOpen(fd)) return Ok(results, kBadf);
+  const bool file = !ctx->IsOpen(fd);
+  if (file && ctx->File(fd) == nullptr) return Ok(results, kBadf);
+  if (file && write) return Ok(results, kBadf);  // files are read-only
   if (!m.Has(iovs, static_cast<uint64_t>(count) * kIovecSize) || !m.Has(out, 4)) {
     return Ok(results, kFault);
   }
@@ -101,8 +67,15 @@ Trap Transfer(bool write, void* c, HostCall& call, const uint64_t* args, uint64_
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t buf = m.U32(iovs + i * kIovecSize), len = m.U32(iovs + i * kIovecSize + 4);
     if (len == 0) continue;
-    int64_t n = write ? ctx->system()->Write(fd, m.base + buf, len)
-                      : ctx->system()->Read(fd, m.base + buf, len);
+    int64_t n;
+    if (file) {
+      uint32_t got = 0;
+      Errno e = ReadFile(ctx, fd, m.base + buf, len, &got);
+      n = e == kSuccess ? got : -static_cast<int64_t>(e);
+    } else {
+      n = write ? ctx->system()->Write(fd, m.base + buf, len)
+                : ctx->system()->Read(fd, m.base + buf, len);
+    }
     if (n < 0) {
       if (total > 0) break;
       return Ok(results, static_cast<Errno>(-n));
@@ -143,24 +116,37 @@ Trap ProcExit(void*, HostCall&, const uint64_t* args, uint64_t*) {
 Trap FdFdstatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* results) {
   Memory m(call);
   uint32_t fd = Arg32(args, 0), out = Arg32(args, 1);
-  if (!Ctx(c)->IsOpen(fd)) return Ok(results, kBadf);
+  uint8_t type = kCharacterDevice;
+  uint64_t rights = fd == 0 ? kRightFdRead : kRightFdWrite;
+  if (!Ctx(c)->IsOpen(fd)) {
+    Errno e = FileFdstat(Ctx(c), fd, &type, &rights);
+    if (e != kSuccess) return Ok(results, e);
+  }
   if (!m.Has(out, kFdstatSize)) return Ok(results, kFault);
   __builtin_memset(m.base + out, 0, kFdstatSize);
-  m.base[out] = kCharacterDevice;
-  (void)m.PutU64(out + 8, fd == 0 ? kRightFdRead : kRightFdWrite);
+  m.base[out] = type;
+  (void)m.PutU64(out + 8, rights);
+  (void)m.PutU64(out + 16, type == kCharacterDevice ? 0 : rights);
   return Ok(results, kSuccess);
 }
-Trap FdSeek(void* c, HostCall&, const uint64_t* args, uint64_t* results) {
-  // Only the standard streams exist, and they cannot seek.
-  return Ok(results, Ctx(c)->IsOpen(Arg32(args, 0)) ? kSpipe : kBadf);
+Trap FdSeek(void* c, HostCall& call, const uint64_t* args, uint64_t* results) {
+  // fd, offset (i64), whence, newoffset: streams cannot seek, files can.
+  uint32_t fd = Arg32(args, 0);
+  if (Ctx(c)->IsOpen(fd)) return Ok(results, kSpipe);
+  Memory m(call);
+  uint32_t out = Arg32(args, 3);
+  if (!m.Has(out, 8)) return Ok(results, kFault);
+  uint64_t pos;
+  Errno e = SeekFile(Ctx(c), fd, static_cast<int64_t>(args[1]), static_cast<uint8_t>(args[2]), &pos);
+  if (e == kSuccess) (void)m.PutU64(out, pos);
+  return Ok(results, e);
 }
 Trap FdClose(void* c, HostCall&, const uint64_t* args, uint64_t* results) {
   uint32_t fd = Arg32(args, 0);
-  if (!Ctx(c)->IsOpen(fd)) return Ok(results, kBadf);
+  if (!Ctx(c)->IsOpen(fd) && Ctx(c)->File(fd) == nullptr) return Ok(results, kBadf);
   Ctx(c)->Close(fd);
   return Ok(results, kSuccess);
 }
-Trap NoPreopens(void*, HostCall&, const uint64_t*, uint64_t* results) { return Ok(results, kBadf); }
 
 constexpr ValType I32 = ValType::kI32;
 constexpr ValType I64 = ValType::kI64;
@@ -171,6 +157,9 @@ constexpr ValType kIIII[] = {I32, I32, I32, I32};
 constexpr ValType kILI[] = {I32, I64, I32};
 constexpr ValType kILII[] = {I32, I64, I32, I32};
 constexpr ValType kIII[] = {I32, I32, I32};
+constexpr ValType kIIIII[] = {I32, I32, I32, I32, I32};
+constexpr ValType kIIILI[] = {I32, I32, I32, I64, I32};
+constexpr ValType kPathOpen[] = {I32, I32, I32, I32, I32, I64, I64, I32, I32};
 
 #define WASI_FN(name, params, has_result, fn) \
   {name, params, sizeof(params) / sizeof(params[0]), kR, has_result ? 1u : 0u, fn}
@@ -188,8 +177,15 @@ constexpr WasiFunction kFunctions[] = {
     WASI_FN("fd_fdstat_get", kII, true, FdFdstatGet),
     WASI_FN("fd_seek", kILII, true, FdSeek),
     WASI_FN("fd_close", kI, true, FdClose),
-    WASI_FN("fd_prestat_get", kII, true, NoPreopens),
-    WASI_FN("fd_prestat_dir_name", kIII, true, NoPreopens),
+    WASI_FN("fd_prestat_get", kII, true, FdPrestatGet),
+    WASI_FN("fd_prestat_dir_name", kIII, true, FdPrestatDirName),
+    WASI_FN("path_open", kPathOpen, true, PathOpen),
+    WASI_FN("fd_readdir", kIIILI, true, FdReaddir),
+    WASI_FN("fd_filestat_get", kII, true, FdFilestatGet),
+    WASI_FN("path_filestat_get", kIIIII, true, PathFilestatGet),
+    WASI_FN("fd_tell", kII, true, FdTell),
+    WASI_FN("poll_oneoff", kIIII, true, PollOneoff),
+    {"sched_yield", nullptr, 0, kR, 1, SchedYield},
 };
 #undef WASI_FN
 

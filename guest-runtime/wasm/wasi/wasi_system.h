@@ -18,6 +18,8 @@ class WasiSystem {
   virtual bool ClockResolution(uint32_t id, uint64_t* ns) = 0;
   // Fills `len` bytes with cryptographically secure random data.
   virtual bool Random(uint8_t* data, size_t len) = 0;
+  // Blocks for about `ns` nanoseconds (poll_oneoff on a clock).
+  virtual void Sleep(uint64_t ns) = 0;
 
  protected:
   ~WasiSystem() = default;

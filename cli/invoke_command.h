@@ -2,6 +2,7 @@
 // results, one per line.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,9 @@ struct InvokeOptions {
   std::string module;
   std::string function;
   std::vector<std::string> args;
+  uint32_t repeat = 1;           // calls, each on a fresh instance (micro-VM only)
+  std::string memory = "256M";   // guest memory of the micro-VM
+  std::string timeout;           // for the whole command; empty = none
 };
 
 int RunInvoke(const InvokeOptions& options);

@@ -62,6 +62,12 @@ int main(int argc, char** argv) {
   CLI::App* invoke_cmd =
       app.add_subcommand("invoke", "Call an exported function: MODULE.wasm FUNC [ARGS...]");
   invoke_cmd->add_flag("--in-process", invoke.in_process, "Run the engine in this process");
+  invoke_cmd->add_option("--repeat", invoke.repeat,
+                         "Calls to make, each on a freshly instantiated module (micro-VM)")
+      ->check(CLI::Range(1u, 1000000u));
+  invoke_cmd->add_option("--memory", invoke.memory, "Guest memory of the micro-VM")
+      ->capture_default_str();
+  invoke_cmd->add_option("--timeout", invoke.timeout, "Wall-clock limit for the whole command");
   invoke_cmd->add_option("module", invoke.module, "The .wasm file")->required();
   invoke_cmd->add_option("function", invoke.function, "Exported function name")->required();
   invoke_cmd->add_option("args", invoke.args, "Arguments, typed by the function's signature");

@@ -4,13 +4,17 @@
 // reports into an exit status.
 #pragma once
 
+#include <string>
+
 #include "cli/run_command.h"
+#include "vmm/guest_services.h"
 
 namespace palisade::cli {
 
 int RunInVm(const RunOptions& options);
 
-// "256M", "1G", "65536K", "1048576": bytes, or 0 if malformed.
-uint64_t ParseSize(const std::string& text);
+// Prints a trap (one line) or a load/link error the guest reported, and
+// returns the exit status for it; -1 for kExited (not a failure).
+int ReportFailedOutcome(const char* command, const std::string& module, const WasmOutcomeReport& r);
 
 }  // namespace palisade::cli

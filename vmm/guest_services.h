@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "guest-runtime/abi/hypercall_abi.h"
 
@@ -32,6 +33,9 @@ class GuestServices {
   // False if the host cannot produce random bytes (the sandbox then ends).
   virtual bool Random(uint8_t* buf, size_t len) = 0;
   virtual void Outcome(WasmOutcomeReport report) = 0;
+  // An export's signature (ValType bytes) and a call's results.
+  virtual void Signature(std::vector<uint8_t> params, std::vector<uint8_t> results) = 0;
+  virtual void Results(std::vector<abi::WasmValue> values) = 0;
 };
 
 // The process's own stdin, the POSIX clocks and getrandom(2); keeps the last
@@ -43,13 +47,26 @@ class PosixGuestServices final : public GuestServices {
   std::optional<uint64_t> Clock(uint32_t id, bool resolution) override;
   bool Random(uint8_t* buf, size_t len) override;
   void Outcome(WasmOutcomeReport report) override { outcome_ = std::move(report); }
+  void Signature(std::vector<uint8_t> params, std::vector<uint8_t> results) override {
+    params_ = std::move(params);
+    results_types_ = std::move(results);
+  }
+  void Results(std::vector<abi::WasmValue> values) override { values_ = std::move(values); }
 
   const std::optional<WasmOutcomeReport>& outcome() const { return outcome_; }
-  void ClearOutcome() { outcome_.reset(); }
+  const std::vector<uint8_t>& param_types() const { return params_; }
+  const std::vector<uint8_t>& result_types() const { return results_types_; }
+  const std::vector<abi::WasmValue>& values() const { return values_; }
+  void ClearOutcome() {
+    outcome_.reset();
+    values_.clear();
+  }
 
  private:
   int stdin_fd_;
   std::optional<WasmOutcomeReport> outcome_;
+  std::vector<uint8_t> params_, results_types_;
+  std::vector<abi::WasmValue> values_;
 };
 
 }  // namespace palisade

@@ -28,6 +28,8 @@ constexpr HypercallInfo kTable[abi::kHypercallCount] = {
     {"random", &HypercallDispatcher::Random},
     {"wasm_outcome", &HypercallDispatcher::WasmOutcome},
     {"sleep", &HypercallDispatcher::Sleep},
+    {"wasm_signature", &HypercallDispatcher::WasmSignature},
+    {"wasm_results", &HypercallDispatcher::WasmResults},
 };
 
 }  // namespace
@@ -186,6 +188,35 @@ absl::StatusOr<HypercallOutcome> HypercallDispatcher::Sleep(const abi::Mailbox& 
   timespec ts{static_cast<time_t>(req.args[0] / 1000000000),
               static_cast<long>(req.args[0] % 1000000000)};
   nanosleep(&ts, nullptr);
+  mailbox_->result = 0;
+  return HypercallOutcome{};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::WasmSignature(const abi::Mailbox& req) {
+  RETURN_IF_ERROR(NeedServices("a signature"));
+  const uint64_t np = req.args[1], nr = req.args[2];
+  if (np > abi::kMaxWasmValues || nr > abi::kMaxWasmValues) {
+    return absl::InvalidArgumentError(absl::StrFormat("signature of %d + %d types", np, nr));
+  }
+  auto types = memory_->Read(req.args[0], np + nr);
+  if (!types.ok()) return types.status();
+  services_->Signature(std::vector<uint8_t>(types->begin(), types->begin() + np),
+                       std::vector<uint8_t>(types->begin() + np, types->end()));
+  mailbox_->result = 0;
+  return HypercallOutcome{};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::WasmResults(const abi::Mailbox& req) {
+  RETURN_IF_ERROR(NeedServices("results"));
+  const uint64_t n = req.args[1];
+  if (n > abi::kMaxWasmValues) {
+    return absl::InvalidArgumentError(absl::StrFormat("%d results exceed the limit", n));
+  }
+  auto bytes = memory_->Read(req.args[0], n * sizeof(abi::WasmValue));
+  if (!bytes.ok()) return bytes.status();
+  std::vector<abi::WasmValue> values(n);
+  if (n > 0) std::memcpy(values.data(), bytes->data(), bytes->size());
+  services_->Results(std::move(values));
   mailbox_->result = 0;
   return HypercallOutcome{};
 }

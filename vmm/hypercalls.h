@@ -58,6 +58,8 @@ class HypercallDispatcher {
   absl::StatusOr<HypercallOutcome> Random(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> WasmOutcome(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> Sleep(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> WasmSignature(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> WasmResults(const abi::Mailbox& req);
 
  private:
   HypercallDispatcher(GuestMemory* memory, abi::Mailbox* mailbox, ConsoleSink* console,

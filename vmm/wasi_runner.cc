@@ -41,6 +41,19 @@ std::vector<uint8_t> BuildWasiRunRequest(const WasiRunSpec& spec) {
     out.resize(fs_offset, 0);
     out.insert(out.end(), spec.fs_image.begin(), spec.fs_image.end());
   }
+  // The export's name, then the arguments (8-aligned).
+  const uint32_t name_offset = static_cast<uint32_t>(out.size());
+  out.insert(out.end(), spec.export_name.begin(), spec.export_name.end());
+  out.resize((out.size() + 7) & ~size_t{7}, 0);
+  const uint32_t values_offset = static_cast<uint32_t>(out.size());
+  const auto* v = reinterpret_cast<const uint8_t*>(spec.values.data());
+  out.insert(out.end(), v, v + spec.values.size() * sizeof(abi::WasmValue));
+  req.mode = spec.mode;
+  req.export_offset = name_offset;
+  req.export_size = static_cast<uint32_t>(spec.export_name.size());
+  req.values_offset = values_offset;
+  req.value_count = static_cast<uint32_t>(spec.values.size());
+  std::memcpy(out.data(), &req, sizeof(req));
   return out;
 }
 

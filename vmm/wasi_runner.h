@@ -22,6 +22,9 @@ struct WasiRunSpec {
   uint32_t max_memory_pages = 65536;
   uint64_t fuel = 0;              // 0: unlimited
   std::span<const uint8_t> fs_image;  // preopened directories, or empty
+  abi::WasiRunMode mode = abi::WasiRunMode::kStart;
+  std::string export_name;            // kDescribe / kInvoke
+  std::vector<abi::WasmValue> values; // kInvoke: the arguments
 };
 
 // The request's bytes (header, module, argv, environment).

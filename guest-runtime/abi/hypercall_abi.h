@@ -52,8 +52,31 @@ enum class Hypercall : uint32_t {
   // Blocks the guest for args[0] nanoseconds (at most kMaxSleepNanos; the
   // host's deadline still ends it). result = 0.
   kSleep = 10,
+  // A kRunWasi in describe mode: the export's signature, args[0] = address
+  // of args[1] + args[2] bytes (param types, then result types; ValType
+  // bytes). result = 0.
+  kWasmSignature = 11,
+  // A kRunWasi in invoke mode: args[1] WasmValues at args[0], the results
+  // of the call. result = 0.
+  kWasmResults = 12,
 };
-inline constexpr uint32_t kHypercallCount = 11;
+inline constexpr uint32_t kHypercallCount = 13;
+inline constexpr uint64_t kMaxWasmValues = 1000;
+
+// A Wasm value crossing the ABI: type is the binary-format ValType byte
+// (0x7f i32 ... 0x7b v128); i32/f32 in the low bits of lo.
+struct WasmValue {
+  uint64_t type;
+  uint64_t lo;
+  uint64_t hi;
+};
+
+// What a kRunWasi does with the instantiated module.
+enum class WasiRunMode : uint32_t {
+  kStart = 0,     // call _start (a WASI command)
+  kDescribe = 1,  // report the signature of the export named by the request
+  kInvoke = 2,    // call that export with the request's arguments
+};
 inline constexpr uint64_t kMaxSleepNanos = 1'000'000'000;
 inline constexpr uint64_t kMaxRandomBytes = 64 * 1024;
 inline constexpr uint64_t kMaxOutcomeTextBytes = 4096;
@@ -106,6 +129,12 @@ struct WasiRunRequest {
   uint32_t fs_offset;         // the preopened directories (wasi/fs_image.h), 8-aligned
   uint64_t fuel;              // 0: unlimited
   uint64_t fs_size;           // 0: no preopens
+  WasiRunMode mode;
+  uint32_t export_offset;     // kDescribe/kInvoke: the export's name
+  uint32_t export_size;
+  uint32_t values_offset;     // kInvoke: value_count WasmValues (8-aligned)
+  uint32_t value_count;
+  uint32_t reserved0;
 };
 inline constexpr uint64_t kWasiRunMagic = 0x4e55524953415750ull;  // "PWASIRUN"
 

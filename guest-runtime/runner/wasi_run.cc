@@ -62,7 +62,10 @@ int64_t RunWasi(uint64_t request_addr, uint64_t request_size) {
       !InRange(req->module_offset, req->module_size, request_size) ||
       !InRange(req->args_offset, req->args_size, request_size) ||
       !InRange(req->env_offset, req->env_size, request_size) ||
-      !InRange(req->fs_offset, req->fs_size, request_size)) {
+      !InRange(req->fs_offset, req->fs_size, request_size) ||
+      !InRange(req->export_offset, req->export_size, request_size) ||
+      (req->mode != abi::WasiRunMode::kStart && req->mode != abi::WasiRunMode::kDescribe &&
+       req->mode != abi::WasiRunMode::kInvoke)) {
     return kStatusBadArgument;
   }
   static HypercallWasiSystem system;
@@ -125,7 +128,7 @@ int64_t RunWasi(uint64_t request_addr, uint64_t request_size) {
     t.Add(r.status == wasm::InstantiateStatus::kLinkError ? "link error: " : "").Add(r.error.message);
     ReportText(abi::WasmOutcome::kLinkFailed, t);
     return kStatusOk;
-  } else {
+  } else if (req->mode == abi::WasiRunMode::kStart) {
     wasm::Extern start;
     if (!wasm::FindExport(r.instance, "_start", 6, &start) || start.kind != wasm::ExternKind::kFunc) {
       TextBuilder t;
@@ -134,6 +137,67 @@ int64_t RunWasi(uint64_t request_addr, uint64_t request_size) {
     }
     if (req->fuel != 0) wasm::SetFuel(run.store, true, req->fuel);
     trap = wasm::Invoke(run.store, static_cast<wasm::FuncInst*>(start.object), nullptr, 0, nullptr, 0);
+  } else {
+    wasm::Extern e;
+    if (!wasm::FindExport(r.instance, base + req->export_offset, req->export_size, &e) ||
+        e.kind != wasm::ExternKind::kFunc) {
+      TextBuilder t;
+      t.Add("exports no function '").Add(base + req->export_offset, req->export_size).Add("'");
+      ReportText(abi::WasmOutcome::kLinkFailed, t);
+      return kStatusOk;
+    }
+    auto* f = static_cast<wasm::FuncInst*>(e.object);
+    const wasm::ValType *params, *results;
+    uint32_t np, nr;
+    wasm::GetFuncSignature(f, &params, &np, &results, &nr);
+    if (req->mode == abi::WasiRunMode::kDescribe) {
+      uint8_t types[2 * abi::kMaxWasmValues];
+      if (np > abi::kMaxWasmValues || nr > abi::kMaxWasmValues) {
+        TextBuilder t;
+        ReportText(abi::WasmOutcome::kLinkFailed, t.Add("signature too long"));
+        return kStatusOk;
+      }
+      for (uint32_t i = 0; i < np; ++i) types[i] = static_cast<uint8_t>(params[i]);
+      for (uint32_t i = 0; i < nr; ++i) types[np + i] = static_cast<uint8_t>(results[i]);
+      Hypercall(abi::Hypercall::kWasmSignature, reinterpret_cast<uint64_t>(types), np, nr);
+      Report(abi::WasmOutcome::kExited, 0, 0, 0, nullptr, 0);
+      return kStatusOk;
+    }
+    // kInvoke: the arguments must match the signature exactly.
+    if (req->value_count != np || req->values_offset % 8 != 0 ||
+        !InRange(req->values_offset, static_cast<uint64_t>(np) * sizeof(abi::WasmValue), request_size) ||
+        nr > abi::kMaxWasmValues) {
+      TextBuilder t;
+      ReportText(abi::WasmOutcome::kLoadFailed, t.Add("arguments do not match the function's signature"));
+      return kStatusOk;
+    }
+    const auto* in = reinterpret_cast<const abi::WasmValue*>(base + req->values_offset);
+    wasm::Value args[abi::kMaxWasmValues > 64 ? 64 : abi::kMaxWasmValues];
+    wasm::Value outs[64];
+    if (np > 64 || nr > 64) {
+      TextBuilder t;
+      ReportText(abi::WasmOutcome::kLoadFailed, t.Add("more than 64 parameters or results"));
+      return kStatusOk;
+    }
+    for (uint32_t i = 0; i < np; ++i) {
+      if (in[i].type != static_cast<uint64_t>(params[i])) {
+        TextBuilder t;
+        ReportText(abi::WasmOutcome::kLoadFailed, t.Add("argument types do not match the signature"));
+        return kStatusOk;
+      }
+      args[i].type = params[i];
+      args[i].bits[0] = in[i].lo;
+      args[i].bits[1] = in[i].hi;
+    }
+    if (req->fuel != 0) wasm::SetFuel(run.store, true, req->fuel);
+    trap = wasm::Invoke(run.store, f, args, np, outs, nr);
+    if (trap.ok()) {
+      abi::WasmValue vals[64];
+      for (uint32_t i = 0; i < nr; ++i) {
+        vals[i] = abi::WasmValue{static_cast<uint64_t>(outs[i].type), outs[i].bits[0], outs[i].bits[1]};
+      }
+      Hypercall(abi::Hypercall::kWasmResults, reinterpret_cast<uint64_t>(vals), nr);
+    }
   }
   if (trap.ok() || trap.kind == wasm::TrapKind::kExit) {
     Report(abi::WasmOutcome::kExited, trap.ok() ? 0 : static_cast<uint32_t>(trap.exit_code), 0, 0,

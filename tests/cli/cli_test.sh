@@ -54,8 +54,12 @@ expect "unknown imports listed" 2 '' 'env\.mystery' -- "$palisade" run --in-proc
 expect "not a command" 2 '' 'no _start' -- "$palisade" run --in-process "$dir/memory.wasm"
 if [[ -e /dev/kvm ]]; then
   expect "in a micro-VM: args, proc_exit code" 3 '^one$' '' -- "$palisade" run "$m" -- one "two words"
+  expect "invoke in a micro-VM" 0 '^-5$' '' -- "$palisade" invoke "$m" add 7 -12
+  expect "invoke --repeat: fresh state each call" 0 '^1$' 'calls, each on a fresh instance' -- \
+    "$palisade" invoke --repeat 5 "$dir/counter.wasm" bump
 else
   expect "no KVM: clear error" 69 '' '/dev/kvm' -- "$palisade" run "$m"
+  expect "no KVM: invoke too" 69 '' '/dev/kvm' -- "$palisade" invoke "$m" add 1 2
 fi
 
 [[ $failures -eq 0 ]] && echo "all CLI checks passed" || echo "$failures CLI check(s) failed"

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -134,7 +135,9 @@ TEST_F(WasiRunTest, HostileRunRequestsAreRefused) {
   bad_offset[offsetof(abi::WasiRunRequest, module_size) + 3] = 0x7f;
   EXPECT_FALSE(RunWasiCommand(*sandbox_, bad_offset, Deadline()).ok());
   std::vector<uint8_t> unterminated = req;
-  unterminated.back() = 'x';  // argv[0] loses its NUL
+  abi::WasiRunRequest header;
+  std::memcpy(&header, req.data(), sizeof header);
+  unterminated[header.args_offset + header.args_size - 1] = 'x';  // argv[0] loses its NUL
   services_->ClearOutcome();
   ASSERT_TRUE(RunWasiCommand(*sandbox_, unterminated, Deadline()).ok());
   EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kLoadFailed);
@@ -166,6 +169,49 @@ TEST_F(WasiRunTest, PreopenedDirectoriesAreReadOnlyAndConfined) {
   bad[0] ^= 1;
   ASSERT_TRUE(Run(Module("fs_cat"), {"prog"}, Deadline(), bad).ok());
   EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kLoadFailed);
+}
+
+TEST_F(WasiRunTest, ExportsAreDescribedThenCalledOnFreshInstances) {
+  PALISADE_REQUIRE_KVM();
+  Boot();
+  std::vector<uint8_t> module = Module("cli_program");
+  WasiRunSpec spec;
+  spec.module = module;
+  spec.args = {"prog"};
+  spec.mode = abi::WasiRunMode::kDescribe;
+  spec.export_name = "add";
+  ASSERT_TRUE(RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), Deadline()).ok());
+  EXPECT_EQ(services_->param_types(), (std::vector<uint8_t>{0x7e, 0x7e}));
+  EXPECT_EQ(services_->result_types(), (std::vector<uint8_t>{0x7e}));
+
+  spec.mode = abi::WasiRunMode::kInvoke;
+  spec.values = {{0x7e, 7, 0}, {0x7e, static_cast<uint64_t>(-12), 0}};
+  services_->ClearOutcome();
+  ASSERT_TRUE(RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), Deadline()).ok());
+  ASSERT_EQ(services_->values().size(), 1u);
+  EXPECT_EQ(services_->values()[0].lo, static_cast<uint64_t>(-5));
+
+  // Arguments that do not match the signature are refused by the guest.
+  spec.values = {{0x7f, 7, 0}, {0x7e, 1, 0}};
+  services_->ClearOutcome();
+  ASSERT_TRUE(RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), Deadline()).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kLoadFailed);
+  spec.export_name = "no_such_export";
+  services_->ClearOutcome();
+  ASSERT_TRUE(RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), Deadline()).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kLinkFailed);
+
+  // State never carries over: each call instantiates afresh.
+  std::vector<uint8_t> counter = Module("counter");
+  spec.module = counter;
+  spec.export_name = "bump";
+  spec.values.clear();
+  for (int i = 0; i < 3; ++i) {
+    services_->ClearOutcome();
+    ASSERT_TRUE(RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), Deadline()).ok());
+    ASSERT_EQ(services_->values().size(), 1u);
+    EXPECT_EQ(services_->values()[0].lo, 1u) << "call " << i;
+  }
 }
 
 TEST_F(WasiRunTest, ARunawayProgramEndsAtTheDeadline) {

@@ -12,7 +12,7 @@
 #                       [--file HOSTPATH]... [--env K=V]...
 #                       [--skip-if-host-kvm] PROGRAM [ARGS...]
 #   --file  also put HOSTPATH (a file or directory) into the guest, at the
-#           same absolute path
+#           same absolute path (with its libraries, if it is a program)
 #   --env   set K=V in PROGRAM's environment inside the guest
 #   --skip-if-host-kvm  exit 77 at once where this machine has /dev/kvm
 #   PALISADE_QEMU_APPEND (environment): extra kernel command-line arguments
@@ -115,7 +115,14 @@ copy() {
 }
 copy "$program"
 for lib in $(grep -o '/[^ ]*' <<<"$ldd_out" | sort -u); do copy "$lib"; done
-for f in "${files[@]+"${files[@]}"}"; do copy "$(readlink -f "$f")"; done
+for f in "${files[@]+"${files[@]}"}"; do
+  f=$(readlink -f "$f")
+  copy "$f"
+  # A dynamically linked program given with --file brings its libraries.
+  if [[ -f $f && -x $f ]] && file_libs=$(ldd "$f" 2>/dev/null); then
+    for lib in $(grep -o '/[^ ]*' <<<"$file_libs" | sort -u); do copy "$lib"; done
+  fi
+done
 
 # Arguments and environment travel one per file, never through shell
 # interpolation, so spaces, quotes and '$' survive unchanged.

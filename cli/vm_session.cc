@@ -1,0 +1,84 @@
+#include "cli/vm_session.h"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "absl/time/clock.h"
+#include "cli/run_command.h"
+#include "vmm/embedded_images.h"
+
+namespace palisade::cli {
+
+uint64_t ParseSize(const std::string& text) {
+  if (text.empty()) return 0;
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    if (v > (UINT64_MAX - 9) / 10) return 0;
+    v = v * 10 + static_cast<uint64_t>(text[i] - '0');
+  }
+  if (i == 0) return 0;
+  uint64_t unit = 1;
+  if (i < text.size()) {
+    switch (text[i]) {
+      case 'K': case 'k': unit = 1ull << 10; break;
+      case 'M': case 'm': unit = 1ull << 20; break;
+      case 'G': case 'g': unit = 1ull << 30; break;
+      default: return 0;
+    }
+    if (i + 1 != text.size() && !(i + 2 == text.size() && (text[i + 1] == 'B' || text[i + 1] == 'b'))) {
+      return 0;
+    }
+  }
+  if (v > UINT64_MAX / unit) return 0;
+  return v * unit;
+}
+
+std::optional<int> VmSession::Start(const std::string& timeout, const std::string& memory) {
+  timeout_text_ = timeout;
+  absl::Duration d = absl::InfiniteDuration();
+  if (!timeout.empty() && (!absl::ParseDuration(timeout, &d) || d <= absl::ZeroDuration())) {
+    std::cerr << command_ << ": bad --timeout '" << timeout << "' (use e.g. 10s, 500ms)\n";
+    return kExitUsage;
+  }
+  memory_bytes_ = ParseSize(memory);
+  constexpr uint64_t kMinMemory = 8ull << 20, kMaxMemory = 64ull << 30;
+  if (memory_bytes_ < kMinMemory || memory_bytes_ > kMaxMemory || memory_bytes_ % 4096 != 0) {
+    std::cerr << command_ << ": bad --memory '" << memory
+              << "' (a size from 8M to 64G, e.g. 256M or 1G)\n";
+    return kExitUsage;
+  }
+  std::ifstream in(module_, std::ios::binary);
+  if (!in) {
+    std::cerr << command_ << ": cannot read " << module_ << "\n";
+    return kExitUsage;
+  }
+  module_bytes_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  deadline_ = d == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + d;
+  SandboxOptions options;
+  options.image = ProductionGuestImage();
+  options.memory_bytes = memory_bytes_;
+  options.console = &console_;
+  options.services = &services_;
+  auto sandbox = Sandbox::Boot(options, deadline_);
+  if (!sandbox.ok()) {
+    if (absl::IsDeadlineExceeded(sandbox.status())) return Failed(sandbox.status());
+    std::cerr << command_ << ": cannot start a micro-VM: " << sandbox.status().message()
+              << " (--in-process runs without one, for trusted code only)\n";
+    return kExitNoSandbox;
+  }
+  sandbox_ = std::move(*sandbox);
+  return std::nullopt;
+}
+
+int VmSession::Failed(const absl::Status& status) const {
+  if (absl::IsDeadlineExceeded(status)) {
+    std::cerr << "palisade: timeout: " << module_ << " ran past " << timeout_text_ << "\n";
+  } else {
+    std::cerr << command_ << ": the sandbox failed: " << status.message() << "\n";
+  }
+  return kExitTrap;
+}
+
+}  // namespace palisade::cli

@@ -1,0 +1,53 @@
+// What `palisade run` and `palisade invoke` share in their micro-VM form:
+// parsing --timeout/--memory, reading the module, booting the production
+// guest with the process's stdio as its console and GuestServices, and
+// wording failures.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "vmm/console.h"
+#include "vmm/guest_services.h"
+#include "vmm/sandbox.h"
+
+namespace palisade::cli {
+
+// "256M", "1G", "65536K", "1048576": bytes, or 0 if malformed.
+uint64_t ParseSize(const std::string& text);
+
+class VmSession {
+ public:
+  // `command` prefixes messages ("palisade run").
+  VmSession(const char* command, std::string module) : command_(command), module_(std::move(module)) {}
+
+  // Parses the options, reads the module and boots. On failure prints why
+  // and returns the exit status; nullopt on success.
+  std::optional<int> Start(const std::string& timeout, const std::string& memory);
+
+  // Prints why a run failed (timeout, crash) and returns the exit status.
+  int Failed(const absl::Status& status) const;
+
+  const std::vector<uint8_t>& module() const { return module_bytes_; }
+  uint64_t memory_bytes() const { return memory_bytes_; }
+  absl::Time deadline() const { return deadline_; }
+  Sandbox& sandbox() { return *sandbox_; }
+  PosixGuestServices& services() { return services_; }
+
+ private:
+  const char* command_;
+  std::string module_;
+  std::string timeout_text_;
+  std::vector<uint8_t> module_bytes_;
+  uint64_t memory_bytes_ = 0;
+  absl::Time deadline_ = absl::InfiniteFuture();
+  StdioConsole console_;
+  PosixGuestServices services_;
+  std::unique_ptr<Sandbox> sandbox_;
+};
+
+}  // namespace palisade::cli

@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--timeout", run.timeout, "Wall-clock limit, e.g. 10s or 500ms");
   run_cmd->add_option("--memory", run.memory, "Guest memory of the micro-VM, e.g. 256M or 1G")
       ->capture_default_str();
+  run_cmd->add_option("--max-output", run.max_output,
+                      "Cap on the program's stdout+stderr in the micro-VM (0: none)")
+      ->capture_default_str();
   run_cmd->add_option("--dir", run.dirs,
                       "Preopen HOST directory read-only as GUEST (HOST::GUEST; repeatable; "
                       "contents are copied in, up to 256 MiB)")

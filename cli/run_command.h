@@ -25,6 +25,7 @@ struct RunOptions {
   uint32_t max_memory_pages = 65536;
   std::string memory = "256M";  // guest memory of the micro-VM
   std::vector<std::string> dirs; // --dir HOST::GUEST, read-only
+  std::string max_output = "1G"; // cap on stdout+stderr in the micro-VM; "0" = none
 };
 
 int RunRun(const RunOptions& options);

@@ -23,7 +23,7 @@ int RunInVm(const RunOptions& o) {
     return kExitUsage;
   }
   VmSession vm("palisade run", o.module);
-  if (std::optional<int> rc = vm.Start(o.timeout, o.memory)) return *rc;
+  if (std::optional<int> rc = vm.Start(o.timeout, o.memory, o.max_output)) return *rc;
   WasiRunSpec spec;
   spec.module = vm.module();
   spec.args = {o.module};
@@ -39,7 +39,7 @@ int RunInVm(const RunOptions& o) {
     return kExitUsage;
   }
   absl::Status run = RunWasiCommand(vm.sandbox(), request, vm.deadline());
-  if (absl::IsResourceExhausted(run)) {
+  if (absl::IsResourceExhausted(run) && vm.sandbox().alive()) {
     std::cerr << "palisade run: " << run.message() << "; raise --memory\n";
     return kExitUsage;
   }

@@ -35,7 +35,8 @@ uint64_t ParseSize(const std::string& text) {
   return v * unit;
 }
 
-std::optional<int> VmSession::Start(const std::string& timeout, const std::string& memory) {
+std::optional<int> VmSession::Start(const std::string& timeout, const std::string& memory,
+                                    const std::string& max_output) {
   timeout_text_ = timeout;
   absl::Duration d = absl::InfiniteDuration();
   if (!timeout.empty() && (!absl::ParseDuration(timeout, &d) || d <= absl::ZeroDuration())) {
@@ -47,6 +48,11 @@ std::optional<int> VmSession::Start(const std::string& timeout, const std::strin
   if (memory_bytes_ < kMinMemory || memory_bytes_ > kMaxMemory || memory_bytes_ % 4096 != 0) {
     std::cerr << command_ << ": bad --memory '" << memory
               << "' (a size from 8M to 64G, e.g. 256M or 1G)\n";
+    return kExitUsage;
+  }
+  const uint64_t output_cap = max_output == "0" ? 0 : ParseSize(max_output);
+  if (max_output != "0" && output_cap == 0) {
+    std::cerr << command_ << ": bad --max-output '" << max_output << "' (e.g. 1G, or 0 for no cap)\n";
     return kExitUsage;
   }
   std::ifstream in(module_, std::ios::binary);
@@ -61,6 +67,7 @@ std::optional<int> VmSession::Start(const std::string& timeout, const std::strin
   options.memory_bytes = memory_bytes_;
   options.console = &console_;
   options.services = &services_;
+  options.max_console_bytes = output_cap;
   auto sandbox = Sandbox::Boot(options, deadline_);
   if (!sandbox.ok()) {
     if (absl::IsDeadlineExceeded(sandbox.status())) return Failed(sandbox.status());
@@ -75,6 +82,8 @@ std::optional<int> VmSession::Start(const std::string& timeout, const std::strin
 int VmSession::Failed(const absl::Status& status) const {
   if (absl::IsDeadlineExceeded(status)) {
     std::cerr << "palisade: timeout: " << module_ << " ran past " << timeout_text_ << "\n";
+  } else if (absl::IsResourceExhausted(status)) {
+    std::cerr << command_ << ": " << module_ << ": " << status.message() << "\n";
   } else {
     std::cerr << command_ << ": the sandbox failed: " << status.message() << "\n";
   }

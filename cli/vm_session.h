@@ -27,7 +27,9 @@ class VmSession {
 
   // Parses the options, reads the module and boots. On failure prints why
   // and returns the exit status; nullopt on success.
-  std::optional<int> Start(const std::string& timeout, const std::string& memory);
+  // `max_output`: total stdout+stderr the program may write ("0": no cap).
+  std::optional<int> Start(const std::string& timeout, const std::string& memory,
+                           const std::string& max_output = "1G");
 
   // Prints why a run failed (timeout, crash) and returns the exit status.
   int Failed(const absl::Status& status) const;

@@ -73,6 +73,11 @@ absl::StatusOr<HypercallOutcome> HypercallDispatcher::ConsoleWrite(const abi::Ma
   }
   auto bytes = memory_->Read(req.args[1], req.args[2]);
   if (!bytes.ok()) return bytes.status();
+  console_bytes_ += bytes->size();
+  if (console_limit_ != 0 && console_bytes_ > console_limit_) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("console output exceeded its limit of %d bytes", console_limit_));
+  }
   if (console_ != nullptr) {
     console_->Write(stream, std::string_view(reinterpret_cast<const char*>(bytes->data()),
                                              bytes->size()));

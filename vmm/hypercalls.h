@@ -44,6 +44,10 @@ class HypercallDispatcher {
   void AnswerAwaitCommand(abi::Command command, uint64_t a0, uint64_t a1, uint64_t a2);
 
   uint64_t calls() const { return calls_; }
+  // Caps the bytes console_write may move in total (0: no cap); past it the
+  // sandbox ends with ResourceExhausted, so a flooding guest cannot fill a
+  // disk or a log.
+  void set_console_limit(uint64_t bytes) { console_limit_ = bytes; }
 
   // Handlers, one per hypercall number (see hypercall_table.cc).
   using Handler = absl::StatusOr<HypercallOutcome> (HypercallDispatcher::*)(const abi::Mailbox&);
@@ -72,6 +76,8 @@ class HypercallDispatcher {
   ConsoleSink* console_;
   GuestServices* services_;  // nullptr: WASI hypercalls end the sandbox
   uint64_t calls_ = 0;
+  uint64_t console_limit_ = 0;
+  uint64_t console_bytes_ = 0;
 };
 
 struct HypercallInfo {

@@ -188,6 +188,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
                    HypercallDispatcher::Create(&sandbox->memory_, layout.mailbox, options.console,
                                                options.services));
   sandbox->dispatcher_.emplace(std::move(dispatcher));
+  sandbox->dispatcher_->set_console_limit(options.max_console_bytes);
 
   const absl::Time setup_done = absl::Now();
   ASSIGN_OR_RETURN(HypercallOutcome ready, sandbox->RunUntilStop(deadline));

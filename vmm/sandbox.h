@@ -39,6 +39,7 @@ struct SandboxOptions {
   uint64_t stack_bytes = 256ull << 10;   // guest stack (a guard page sits below it)
   ConsoleSink* console = nullptr;        // guest console output; nullptr = discard
   GuestServices* services = nullptr;     // stdin, clocks, randomness, Wasm outcomes
+  uint64_t max_console_bytes = 0;        // total console output allowed; 0 = no cap
 };
 
 struct BootTimings {

@@ -31,9 +31,10 @@ std::vector<uint8_t> Module(const std::string& name) {
 
 class WasiRunTest : public ::testing::Test {
  protected:
-  void Boot(int stdin_fd = -1) {
+  void Boot(int stdin_fd = -1, uint64_t max_console_bytes = 0) {
     services_ = std::make_unique<PosixGuestServices>(stdin_fd);
     SandboxOptions o;
+    o.max_console_bytes = max_console_bytes;
     o.image = ProductionGuestImage();
     o.memory_bytes = 64ull << 20;
     o.console = &console_;
@@ -212,6 +213,15 @@ TEST_F(WasiRunTest, ExportsAreDescribedThenCalledOnFreshInstances) {
     ASSERT_EQ(services_->values().size(), 1u);
     EXPECT_EQ(services_->values()[0].lo, 1u) << "call " << i;
   }
+}
+
+TEST_F(WasiRunTest, AnOutputFloodEndsAtTheCap) {
+  PALISADE_REQUIRE_KVM();
+  Boot(-1, 64 << 10);
+  absl::Status s = Run(Module("flood_command"));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_LE(console_.out.size(), 64u << 10);
+  EXPECT_FALSE(sandbox_->alive());
 }
 
 TEST_F(WasiRunTest, ARunawayProgramEndsAtTheDeadline) {

@@ -22,7 +22,7 @@ class DispatcherTest : public ::testing::Test {
     memory_.emplace(*std::move(m));
     ASSERT_TRUE(memory_->AddRegion(0x1000, 0x1000, GuestMemory::Access::kReadOnly, "code").ok());
     ASSERT_TRUE(memory_->AddRegion(0x10000, 0xf0000, GuestMemory::Access::kReadWrite, "RAM").ok());
-    auto d = HypercallDispatcher::Create(&*memory_, kMailbox, &console_);
+    auto d = HypercallDispatcher::Create(&*memory_, kMailbox, &console_, services_);
     ASSERT_TRUE(d.ok()) << d.status();
     dispatcher_.emplace(*std::move(d));
     run_.resize(4096);
@@ -55,6 +55,7 @@ class DispatcherTest : public ::testing::Test {
 
   std::optional<GuestMemory> memory_;
   CapturingConsole console_;
+  GuestServices* services_ = nullptr;  // set by fixtures that offer WASI
   std::optional<HypercallDispatcher> dispatcher_;
   std::vector<uint8_t> run_;
 };
@@ -106,6 +107,15 @@ TEST_F(DispatcherTest, ConsoleWriteChecksStreamAndRange) {
   EXPECT_THAT(Error(Call(write, {1, 0x30000, uint64_t{1} << 40})), HasSubstr("limit"));
 }
 
+TEST_F(DispatcherTest, ConsoleFloodsEndAtTheLimit) {
+  dispatcher_->set_console_limit(10);
+  std::memcpy(memory_->HostAddress(0x30000, 8), "abcdefgh", 8);
+  auto nr = static_cast<uint32_t>(abi::Hypercall::kConsoleWrite);
+  ASSERT_TRUE(Call(nr, {1, 0x30000, 8}).ok());
+  EXPECT_THAT(Error(Call(nr, {1, 0x30000, 8})), HasSubstr("limit of 10 bytes"));
+  EXPECT_EQ(console_.out, "abcdefgh");  // nothing past the limit got out
+}
+
 TEST_F(DispatcherTest, AbortMapsReasonsToStatusCodes) {
   const auto abort = static_cast<uint32_t>(abi::Hypercall::kAbort);
   std::memcpy(memory_->HostAddress(0x30000, 4), "full", 4);
@@ -140,5 +150,109 @@ TEST_F(DispatcherTest, ExitFaultAndAwaitStopTheVcpu) {
   EXPECT_EQ(mailbox().results[2], 3u);
 }
 
+// The WASI hypercalls against a recording GuestServices.
+class FakeServices final : public GuestServices {
+ public:
+  int64_t ReadStdin(uint8_t* buf, size_t cap) override {
+    size_t n = input.size() < cap ? input.size() : cap;
+    std::memcpy(buf, input.data(), n);
+    input.erase(0, n);
+    return static_cast<int64_t>(n);
+  }
+  std::optional<uint64_t> Clock(uint32_t id, bool) override {
+    return id == 1 ? std::optional<uint64_t>(123456789) : std::nullopt;
+  }
+  bool Random(uint8_t* buf, size_t len) override {
+    std::memset(buf, 0x5a, len);
+    return true;
+  }
+  void Outcome(WasmOutcomeReport r) override { outcome = std::move(r); }
+  void Signature(std::vector<uint8_t> p, std::vector<uint8_t> r) override {
+    params = std::move(p);
+    results = std::move(r);
+  }
+  void Results(std::vector<abi::WasmValue> v) override { values = std::move(v); }
+
+  std::string input;
+  std::optional<WasmOutcomeReport> outcome;
+  std::vector<uint8_t> params, results;
+  std::vector<abi::WasmValue> values;
+};
+
+class WasiHypercallTest : public DispatcherTest {
+ protected:
+  void SetUp() override {
+    services_ = &fake_;
+    DispatcherTest::SetUp();
+  }
+  uint8_t* Ram(uint64_t gpa, uint64_t len) { return memory_->HostAddress(gpa, len); }
+  static uint32_t Nr(abi::Hypercall h) { return static_cast<uint32_t>(h); }
+  FakeServices fake_;
+};
+
+TEST_F(DispatcherTest, WasiHypercallsNeedServices) {
+  EXPECT_THAT(Error(Call(static_cast<uint32_t>(abi::Hypercall::kStdinRead), {0x30000, 16})),
+              HasSubstr("not offered"));
+  EXPECT_THAT(Error(Call(static_cast<uint32_t>(abi::Hypercall::kRandom), {0x30000, 16})),
+              HasSubstr("not offered"));
+}
+
+TEST_F(WasiHypercallTest, StdinReadChecksTheDestination) {
+  fake_.input = "hello";
+  EXPECT_THAT(Error(Call(Nr(abi::Hypercall::kStdinRead), {0x1000, 16})), HasSubstr("read-only"));
+  EXPECT_FALSE(Call(Nr(abi::Hypercall::kStdinRead), {0xfffff0, 4096}).ok());  // runs off RAM
+  ASSERT_TRUE(Call(Nr(abi::Hypercall::kStdinRead), {0x30000, 16}).ok());
+  EXPECT_EQ(mailbox().result, 5);
+  EXPECT_EQ(std::memcmp(Ram(0x30000, 5), "hello", 5), 0);
+  ASSERT_TRUE(Call(Nr(abi::Hypercall::kStdinRead), {0x30000, 0x80000}).ok());
+  EXPECT_EQ(mailbox().result, 0);  // end of input
+  // A huge capacity is cut to the 1 MiB per-call limit, and that must
+  // still be the guest's own memory (here it would run past RAM).
+  EXPECT_FALSE(Call(Nr(abi::Hypercall::kStdinRead), {0x30000, ~0ull}).ok());
+}
+
+TEST_F(WasiHypercallTest, ClockAndRandomCheckTheirArguments) {
+  ASSERT_TRUE(Call(Nr(abi::Hypercall::kClockTime), {1, 0}).ok());
+  EXPECT_EQ(mailbox().result, 0);
+  EXPECT_EQ(mailbox().results[0], 123456789u);
+  ASSERT_TRUE(Call(Nr(abi::Hypercall::kClockTime), {7, 0}).ok());
+  EXPECT_EQ(mailbox().result, -28);  // EINVAL: no such clock
+  EXPECT_FALSE(Call(Nr(abi::Hypercall::kClockTime), {1, 2}).ok());
+  EXPECT_THAT(Error(Call(Nr(abi::Hypercall::kRandom), {0x30000, abi::kMaxRandomBytes + 1})),
+              HasSubstr("limit"));
+  EXPECT_FALSE(Call(Nr(abi::Hypercall::kRandom), {0x1000, 8}).ok());
+  ASSERT_TRUE(Call(Nr(abi::Hypercall::kRandom), {0x30000, 8}).ok());
+  EXPECT_EQ(Ram(0x30000, 8)[7], 0x5a);
+  EXPECT_THAT(Error(Call(Nr(abi::Hypercall::kSleep), {abi::kMaxSleepNanos + 1})), HasSubstr("limit"));
+  EXPECT_TRUE(Call(Nr(abi::Hypercall::kSleep), {1000}).ok());
+}
+
+TEST_F(WasiHypercallTest, OutcomesSignaturesAndResultsAreBounded) {
+  std::memcpy(Ram(0x30000, 4), "boom", 4);
+  EXPECT_THAT(Error(Call(Nr(abi::Hypercall::kWasmOutcome), {9, 0, 0, 0, 0x30000, 4})),
+              HasSubstr("unknown outcome"));
+  EXPECT_THAT(Error(Call(Nr(abi::Hypercall::kWasmOutcome), {2, 1, 0, 0, 0x30000, 1 << 20})),
+              HasSubstr("limit"));
+  ASSERT_TRUE(Call(Nr(abi::Hypercall::kWasmOutcome), {2, 1, 3, 0x40, 0x30000, 4}).ok());
+  ASSERT_TRUE(fake_.outcome.has_value());
+  EXPECT_EQ(fake_.outcome->kind, abi::WasmOutcome::kTrapped);
+  EXPECT_EQ(fake_.outcome->func_index, 3u);
+  EXPECT_EQ(fake_.outcome->text, "boom");
+  EXPECT_FALSE(Call(Nr(abi::Hypercall::kWasmSignature), {0x30000, 5000, 0}).ok());
+  const uint8_t types[] = {0x7f, 0x7e, 0x7c};
+  std::memcpy(Ram(0x30000, 3), types, 3);
+  ASSERT_TRUE(Call(Nr(abi::Hypercall::kWasmSignature), {0x30000, 2, 1}).ok());
+  EXPECT_EQ(fake_.params, (std::vector<uint8_t>{0x7f, 0x7e}));
+  EXPECT_EQ(fake_.results, (std::vector<uint8_t>{0x7c}));
+  EXPECT_FALSE(Call(Nr(abi::Hypercall::kWasmResults), {0x30000, abi::kMaxWasmValues + 1}).ok());
+  EXPECT_FALSE(Call(Nr(abi::Hypercall::kWasmResults), {0xfffff0, 2}).ok());
+  abi::WasmValue v{0x7f, 42, 0};
+  std::memcpy(Ram(0x30000, sizeof v), &v, sizeof v);
+  ASSERT_TRUE(Call(Nr(abi::Hypercall::kWasmResults), {0x30000, 1}).ok());
+  ASSERT_EQ(fake_.values.size(), 1u);
+  EXPECT_EQ(fake_.values[0].lo, 42u);
+}
+
 }  // namespace
 }  // namespace palisade
+

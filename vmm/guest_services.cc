@@ -10,16 +10,17 @@ namespace {
 
 constexpr int64_t kWasiEio = 29;
 constexpr int64_t kWasiEbadf = 8;
+constexpr int64_t kWasiEintr = 27;
 
 }  // namespace
 
 int64_t PosixGuestServices::ReadStdin(uint8_t* buf, size_t cap) {
   if (stdin_fd_ < 0) return -kWasiEbadf;
-  for (;;) {
-    ssize_t n = ::read(stdin_fd_, buf, cap);
-    if (n >= 0) return n;
-    if (errno != EINTR) return -kWasiEio;
-  }
+  ssize_t n = ::read(stdin_fd_, buf, cap);
+  if (n >= 0) return n;
+  // A deadline or Cancel() signals this thread: give up the read so the
+  // vCPU can be stopped, rather than block on a silent stdin forever.
+  return errno == EINTR ? -kWasiEintr : -kWasiEio;
 }
 
 std::optional<uint64_t> PosixGuestServices::Clock(uint32_t id, bool resolution) {

@@ -293,6 +293,12 @@ absl::StatusOr<HypercallOutcome> Sandbox::RunLoop(absl::Time deadline) {
         if (!outcome.ok()) return outcome.status();
         switch (outcome->kind) {
           case HypercallOutcome::Kind::kResume:
+            // The deadline's signal only kicks KVM_RUN; one that arrived
+            // while a hypercall blocked (stdin, sleep) is caught here.
+            if (absl::Now() >= deadline) {
+              return absl::DeadlineExceededError(
+                  "sandbox deadline exceeded during a hypercall");
+            }
             continue;
           case HypercallOutcome::Kind::kFault:
             return Crash(absl::StatusCode::kAborted,

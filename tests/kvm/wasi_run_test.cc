@@ -224,6 +224,17 @@ TEST_F(WasiRunTest, AnOutputFloodEndsAtTheCap) {
   EXPECT_FALSE(sandbox_->alive());
 }
 
+TEST_F(WasiRunTest, AProgramBlockedOnStdinStillEndsAtTheDeadline) {
+  PALISADE_REQUIRE_KVM();
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);  // the write end stays open: reads block
+  Boot(fds[0]);
+  absl::Status s = Run(Module("vm_stdio"), {"prog"}, absl::Now() + absl::Seconds(2));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
+  close(fds[0]);
+  close(fds[1]);
+}
+
 TEST_F(WasiRunTest, ARunawayProgramEndsAtTheDeadline) {
   PALISADE_REQUIRE_KVM();
   Boot();

@@ -9,8 +9,8 @@ namespace palisade::cli {
 
 int RunSpecCommand(const SpecCommandOptions& o) {
   if (o.in_vm || !o.in_process) {
-    std::cerr << "palisade spec: only --in-process is available yet (the micro-VM engine comes "
-                 "with issue 5)\n";
+    std::cerr << "palisade spec: --in-vm is not implemented yet; --in-process runs the same "
+                 "engine in this process\n";
     return 2;
   }
   spec::SpecOptions options;

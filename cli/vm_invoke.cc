@@ -41,9 +41,16 @@ int InvokeInVm(const InvokeOptions& o) {
     return ReportFailedOutcome("palisade invoke", o.module, *services.outcome());
   };
 
+  // Compile once in the guest; every later request instantiates that module.
   WasiRunSpec spec;
   spec.module = vm.module();
   spec.args = {o.module};
+  spec.mode = abi::WasiRunMode::kPrepare;
+  services.ClearOutcome();
+  if (int rc = check(RunWasiCommand(vm.sandbox(), BuildWasiRunRequest(spec), vm.deadline())); rc >= 0) {
+    return rc;
+  }
+  spec.module = {};
   spec.mode = abi::WasiRunMode::kDescribe;
   spec.export_name = o.function;
   services.ClearOutcome();
@@ -98,7 +105,9 @@ int InvokeInVm(const InvokeOptions& o) {
   }
   if (o.repeat > 1) {
     std::sort(micros.begin(), micros.end());
-    std::fprintf(stderr, "palisade invoke: %u calls, each on a fresh instance: median %.0f us, min %.0f us\n",
+    std::fprintf(stderr,
+                 "palisade invoke: %u calls, each on a fresh instance of the module compiled once: "
+                 "median %.0f us, min %.0f us\n",
                  o.repeat, micros[micros.size() / 2], micros.front());
   }
   return 0;

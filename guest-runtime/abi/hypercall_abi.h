@@ -76,6 +76,10 @@ enum class WasiRunMode : uint32_t {
   kStart = 0,     // call _start (a WASI command)
   kDescribe = 1,  // report the signature of the export named by the request
   kInvoke = 2,    // call that export with the request's arguments
+  // Compile the request's module and keep it: later requests with an empty
+  // module (module_size 0) instantiate that one afresh instead, skipping
+  // decoding and compiling. A new kPrepare replaces it.
+  kPrepare = 3,
 };
 inline constexpr uint64_t kMaxSleepNanos = 1'000'000'000;
 inline constexpr uint64_t kMaxRandomBytes = 64 * 1024;

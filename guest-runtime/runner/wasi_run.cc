@@ -3,10 +3,12 @@
 #include "abi/hypercall_abi.h"
 #include "lib/command_loop.h"
 #include "lib/hypercall.h"
+#include "lib/string.h"
 #include "runner/heap_memory_provider.h"
 #include "runner/hypercall_wasi_system.h"
 #include "runner/text_builder.h"
 #include "wasm/runtime/engine.h"
+#include "wasm/support/alloc.h"
 #include "wasm/wasi/wasi_context.h"
 #include "wasm/wasi/wasi_linker.h"
 
@@ -42,15 +44,41 @@ bool AddStrings(const char* p, uint64_t size, uint32_t count, AddFn add) {
   return true;
 }
 
-// Owns what one run allocates, so every exit path frees it.
+// Owns what one run allocates, so every exit path frees it. A prepared
+// module is borrowed, not owned.
 struct RunState {
   wasm::CompiledModule* module = nullptr;
+  bool owns_module = true;
   wasm::Store* store = nullptr;
   ~RunState() {
     wasm::FreeStore(store);
-    wasm::FreeCompiledModule(module);
+    if (owns_module) wasm::FreeCompiledModule(module);
   }
 };
+
+// The module kept by kPrepare, with its own copy of the bytes (a compiled
+// module refers to them; the request buffer is freed after each command).
+struct Prepared {
+  uint8_t* bytes = nullptr;
+  wasm::CompiledModule* module = nullptr;
+  void Clear() {
+    wasm::FreeCompiledModule(module);
+    wasm::EngineFree(bytes);
+    *this = Prepared();
+  }
+};
+Prepared g_prepared;
+
+void ReportCompileError(const wasm::Error& e) {
+  TextBuilder t;
+  t.Add(e.kind == wasm::ErrorKind::kMalformed ? "malformed module: "
+        : e.kind == wasm::ErrorKind::kInvalid ? "invalid module: "
+        : e.kind == wasm::ErrorKind::kLimit   ? "module exceeds a limit: "
+                                              : "out of memory: ");
+  t.Add(e.message).Add(" (").Add(e.section[0] != '\0' ? e.section : "module");
+  t.Add(" section, offset ").AddHex(e.offset).Add(")");
+  ReportText(abi::WasmOutcome::kLoadFailed, t);
+}
 
 }  // namespace
 
@@ -65,7 +93,7 @@ int64_t RunWasi(uint64_t request_addr, uint64_t request_size) {
       !InRange(req->fs_offset, req->fs_size, request_size) ||
       !InRange(req->export_offset, req->export_size, request_size) ||
       (req->mode != abi::WasiRunMode::kStart && req->mode != abi::WasiRunMode::kDescribe &&
-       req->mode != abi::WasiRunMode::kInvoke)) {
+       req->mode != abi::WasiRunMode::kInvoke && req->mode != abi::WasiRunMode::kPrepare)) {
     return kStatusBadArgument;
   }
   static HypercallWasiSystem system;
@@ -90,18 +118,31 @@ int64_t RunWasi(uint64_t request_addr, uint64_t request_size) {
     }
   }
 
-  RunState run;
   const auto* bytes = reinterpret_cast<const uint8_t*>(base + req->module_offset);
-  wasm::Error e = wasm::CompileModule(bytes, req->module_size, &run.module);
-  if (!e.ok()) {
-    TextBuilder t;
-    t.Add(e.kind == wasm::ErrorKind::kMalformed ? "malformed module: "
-          : e.kind == wasm::ErrorKind::kInvalid ? "invalid module: "
-          : e.kind == wasm::ErrorKind::kLimit   ? "module exceeds a limit: "
-                                                : "out of memory: ");
-    t.Add(e.message).Add(" (").Add(e.section[0] != '\0' ? e.section : "module");
-    t.Add(" section, offset ").AddHex(e.offset).Add(")");
-    ReportText(abi::WasmOutcome::kLoadFailed, t);
+  if (req->mode == abi::WasiRunMode::kPrepare) {
+    g_prepared.Clear();
+    if (req->module_size > 0) g_prepared.bytes = static_cast<uint8_t*>(wasm::EngineAlloc(req->module_size));
+    if (req->module_size > 0 && g_prepared.bytes == nullptr) {
+      TextBuilder t;
+      ReportText(abi::WasmOutcome::kLoadFailed, t.Add("out of memory keeping the module"));
+      return kStatusOk;
+    }
+    if (req->module_size > 0) memcpy(g_prepared.bytes, bytes, req->module_size);
+    wasm::Error e = wasm::CompileModule(g_prepared.bytes, req->module_size, &g_prepared.module);
+    if (!e.ok()) {
+      g_prepared.Clear();
+      ReportCompileError(e);
+      return kStatusOk;
+    }
+    Report(abi::WasmOutcome::kExited, 0, 0, 0, nullptr, 0);
+    return kStatusOk;
+  }
+  RunState run;
+  if (req->module_size == 0 && g_prepared.module != nullptr) {
+    run.module = g_prepared.module;
+    run.owns_module = false;
+  } else if (wasm::Error e = wasm::CompileModule(bytes, req->module_size, &run.module); !e.ok()) {
+    ReportCompileError(e);
     return kStatusOk;
   }
   wasm::StoreLimits limits;
@@ -113,7 +154,7 @@ int64_t RunWasi(uint64_t request_addr, uint64_t request_size) {
     return kStatusOk;
   }
   wasm::Vec<wasm::Extern> externs;
-  e = wasm::wasi::ResolveWasiImports(run.store, run.module, &wasi, &externs);
+  wasm::Error e = wasm::wasi::ResolveWasiImports(run.store, run.module, &wasi, &externs);
   if (!e.ok()) {
     TextBuilder t;
     ReportText(abi::WasmOutcome::kLinkFailed, t.Add(e.message));

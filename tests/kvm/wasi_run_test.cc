@@ -202,9 +202,16 @@ TEST_F(WasiRunTest, ExportsAreDescribedThenCalledOnFreshInstances) {
   ASSERT_TRUE(RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), Deadline()).ok());
   EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kLinkFailed);
 
-  // State never carries over: each call instantiates afresh.
+  // State never carries over: each call instantiates afresh, here from a
+  // module compiled once (kPrepare; later requests carry no module).
   std::vector<uint8_t> counter = Module("counter");
   spec.module = counter;
+  spec.mode = abi::WasiRunMode::kPrepare;
+  services_->ClearOutcome();
+  ASSERT_TRUE(RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), Deadline()).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kExited);
+  spec.module = {};
+  spec.mode = abi::WasiRunMode::kInvoke;
   spec.export_name = "bump";
   spec.values.clear();
   for (int i = 0; i < 3; ++i) {
@@ -233,6 +240,39 @@ TEST_F(WasiRunTest, AProgramBlockedOnStdinStillEndsAtTheDeadline) {
   EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
   close(fds[0]);
   close(fds[1]);
+}
+
+TEST_F(WasiRunTest, APreparedModuleIsReplacedAndBadOnesAreReported) {
+  PALISADE_REQUIRE_KVM();
+  Boot();
+  WasiRunSpec spec;
+  std::vector<uint8_t> bad = Module("counter");
+  bad.resize(12);
+  spec.module = bad;
+  spec.args = {"prog"};
+  spec.mode = abi::WasiRunMode::kPrepare;
+  ASSERT_TRUE(RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), Deadline()).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kLoadFailed);
+  // Nothing is prepared now: an empty module is just an empty (invalid) module.
+  spec.module = {};
+  spec.mode = abi::WasiRunMode::kStart;
+  services_->ClearOutcome();
+  ASSERT_TRUE(RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), Deadline()).ok());
+  EXPECT_EQ(Outcome().kind, abi::WasmOutcome::kLoadFailed);
+  // Prepare a command, then run it twice from the kept module.
+  std::vector<uint8_t> program = Module("cli_program");
+  spec.module = program;
+  spec.mode = abi::WasiRunMode::kPrepare;
+  ASSERT_TRUE(RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), Deadline()).ok());
+  spec.module = {};
+  spec.mode = abi::WasiRunMode::kStart;
+  spec.args = {"prog", "kept"};
+  for (int i = 0; i < 2; ++i) {
+    services_->ClearOutcome();
+    ASSERT_TRUE(RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), Deadline()).ok());
+    EXPECT_EQ(Outcome().code, 3);
+  }
+  EXPECT_EQ(console_.out, "kept\nkept\n");
 }
 
 TEST_F(WasiRunTest, ARunawayProgramEndsAtTheDeadline) {

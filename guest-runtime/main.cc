@@ -11,6 +11,7 @@ using palisade::abi::Command;
 
 // The input buffer of the last kAllocInput; freed by the next one.
 void* g_input = nullptr;
+uint64_t g_input_size = 0;
 
 int64_t HandleCommand(int64_t command, const uint64_t args[3]) {
   auto& heap = palisade::guest::GlobalHeap();
@@ -18,17 +19,16 @@ int64_t HandleCommand(int64_t command, const uint64_t args[3]) {
     case Command::kAllocInput: {
       if (g_input != nullptr) heap.Free(g_input);
       g_input = args[0] == 0 ? nullptr : heap.Allocate(args[0]);
+      g_input_size = g_input == nullptr ? 0 : args[0];
       return g_input == nullptr ? palisade::guest::kStatusBadArgument
                                 : static_cast<int64_t>(reinterpret_cast<uintptr_t>(g_input));
     }
     case Command::kRunWasi: {
-      if (g_input == nullptr || args[0] != reinterpret_cast<uintptr_t>(g_input)) {
+      if (g_input == nullptr || args[0] != reinterpret_cast<uintptr_t>(g_input) ||
+          args[1] > g_input_size) {
         return palisade::guest::kStatusBadArgument;
       }
-      int64_t status = palisade::guest::RunWasi(args[0], args[1]);
-      heap.Free(g_input);
-      g_input = nullptr;
-      return status;
+      return palisade::guest::RunWasi(args[0], args[1]);
     }
     default:
       return palisade::guest::kStatusUnknownCommand;

@@ -3,6 +3,12 @@
 // guest-supplied address goes through Read()/Write(), which check it against
 // those ranges without integer overflow; nothing else indexes this memory
 // with guest numbers.
+//
+// Snapshots: Freeze() seals the memfd as the snapshot's contents and keeps
+// running on a private copy-on-write mapping of it; MapSnapshot() gives a new
+// sandbox such a mapping. DiscardPages() drops private copies, so those pages
+// read as the snapshot again. Host writes (Write(), HostAddress()) are
+// recorded here, because KVM's dirty log sees only the guest's own writes.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +36,23 @@ class GuestMemory {
   // cost nothing (MAP_NORESERVE on a memfd).
   static absl::StatusOr<GuestMemory> Create(uint64_t size);
 
+  // A private copy-on-write view of a frozen memfd of `size` bytes: clean
+  // pages stay shared with every other view of it.
+  static absl::StatusOr<GuestMemory> MapSnapshot(int memfd, uint64_t size);
+
+  // Seals this memory's memfd read-only and moves this mapping onto a
+  // private view of it; returns the sealed memfd (the snapshot's contents).
+  absl::StatusOr<UniqueFd> Freeze();
+  bool is_private() const { return private_; }
+
+  // Drops the private copies of the pages set in `bitmap` (bit i = page i),
+  // which then read as the frozen contents again. Returns the page count.
+  absl::StatusOr<uint64_t> DiscardPages(std::span<const uint64_t> bitmap);
+  // ORs the pages the host wrote since the last call into `bitmap`.
+  void TakeHostWrites(std::span<uint64_t> bitmap);
+  // Words in a page bitmap of this memory.
+  size_t bitmap_words() const { return host_written_.size(); }
+
   // Declares [gpa, gpa + size) as guest-visible. Regions must not overlap.
   absl::Status AddRegion(uint64_t gpa, uint64_t size, Access access, std::string name);
 
@@ -45,17 +68,20 @@ class GuestMemory {
   uint64_t size() const { return size_; }
   uint8_t* host_base() const { return mapping_.data(); }
   const std::vector<Region>& regions() const { return regions_; }
-  int memfd() const { return memfd_.get(); }
 
  private:
-  GuestMemory(UniqueFd memfd, Mapping mapping, uint64_t size)
-      : memfd_(std::move(memfd)), mapping_(std::move(mapping)), size_(size) {}
+  GuestMemory(UniqueFd memfd, Mapping mapping, uint64_t size, bool is_private)
+      : memfd_(std::move(memfd)), mapping_(std::move(mapping)), size_(size),
+        private_(is_private), host_written_((size / 4096 + 63) / 64, 0) {}
   const Region* Find(uint64_t gpa, uint64_t len, std::string* why) const;
+  void MarkHostWritten(uint64_t gpa, uint64_t len);
 
-  UniqueFd memfd_;
+  UniqueFd memfd_;  // invalid once frozen or for a snapshot view
   Mapping mapping_;
   uint64_t size_ = 0;
+  bool private_ = false;
   std::vector<Region> regions_;
+  std::vector<uint64_t> host_written_;  // one bit per page
 };
 
 }  // namespace palisade

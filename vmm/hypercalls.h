@@ -44,6 +44,10 @@ class HypercallDispatcher {
   void AnswerAwaitCommand(abi::Command command, uint64_t a0, uint64_t a1, uint64_t a2);
 
   uint64_t calls() const { return calls_; }
+  void set_console(ConsoleSink* console) { console_ = console; }
+  void set_services(GuestServices* services) { services_ = services; }
+  // Starts a new console budget (a reset sandbox serves a new call).
+  void ResetConsoleCount() { console_bytes_ = 0; }
   // Caps the bytes console_write may move in total (0: no cap); past it the
   // sandbox ends with ResourceExhausted, so a flooding guest cannot fill a
   // disk or a log.

@@ -29,4 +29,15 @@ inline const kvm_cpuid_entry2* CpuidEntries(const KvmCpuid2Header* header) {
   return reinterpret_cast<const kvm_cpuid_entry2*>(header + 1);
 }
 
+// struct kvm_xsave has the same flexible-array problem (4100 bytes in C++,
+// 4096 in C). 4096 bytes is what KVM_GET_XSAVE moves unless the process
+// asked for dynamic XSAVE features (AMX), which we never do.
+struct KvmXsave {
+  uint32_t region[1024];
+};
+static_assert(sizeof(KvmXsave) == 4096);
+
+inline constexpr unsigned long kKvmGetXsave = _IOR(KVMIO, 0xa4, KvmXsave);
+inline constexpr unsigned long kKvmSetXsave = _IOW(KVMIO, 0xa5, KvmXsave);
+
 }  // namespace palisade

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <array>
+#include <bit>
 #include <cstring>
 #include <map>
 #include <utility>
@@ -84,6 +86,51 @@ abi::FaultReport ReportFromRegs(const kvm_regs& regs, const kvm_sregs& sregs) {
   return f;
 }
 
+struct Machine {
+  Vm vm;
+  Vcpu vcpu;
+};
+
+struct Slot {
+  uint32_t id;
+  uint64_t begin, end;
+  bool read_only;
+};
+
+// The page tables get a writable slot: with AMD nested paging (as emulated by
+// QEMU, our CI platform) the CPU's own page-table walk is checked as a write,
+// so tables in a read-only slot make every walk exit. They are safe from the
+// guest anyway: its page tables do not map them.
+std::array<Slot, 4> Slots(const GuestLayout& layout) {
+  return {{
+      {kSlotSystem, abi::kSystemBase, layout.system_end, true},
+      {kSlotPageTables, layout.page_tables, layout.page_tables_end, false},
+      {kSlotImage, layout.image_begin, layout.ram_begin, true},
+      {kSlotRam, layout.ram_begin, layout.mem_size, false},
+  }};
+}
+
+// The VM with its memory slots and its one vCPU (CPUID set, registers not).
+// Snapshot views log dirty pages in their writable slots, so Reset() knows
+// what to drop.
+absl::StatusOr<Machine> CreateMachine(const std::shared_ptr<const Kvm>& kvm,
+                                      const GuestLayout& layout, GuestMemory& memory,
+                                      bool log_dirty) {
+  ASSIGN_OR_RETURN(Vm vm, Vm::Create(kvm));
+  for (const Slot& slot : Slots(layout)) {
+    RETURN_IF_ERROR(vm.SetMemorySlot(slot.id, slot.begin, slot.end - slot.begin,
+                                     memory.host_base() + slot.begin, slot.read_only,
+                                     log_dirty && !slot.read_only));
+  }
+  // Where kvmtool and Firecracker put it; guests larger than this leave it
+  // out (only pre-2010 Intel CPUs without unrestricted guest need it).
+  constexpr uint64_t kTssAddress = 0xfffbd000;
+  if (layout.mem_size <= kTssAddress) RETURN_IF_ERROR(vm.SetTssAddress(kTssAddress));
+  ASSIGN_OR_RETURN(Vcpu vcpu, vm.CreateVcpu(0));
+  RETURN_IF_ERROR(vcpu.SetCpuid(*kvm->supported_cpuid()));
+  return Machine{std::move(vm), std::move(vcpu)};
+}
+
 }  // namespace
 
 struct Sandbox::Parts {
@@ -103,6 +150,17 @@ Sandbox::Sandbox(Parts parts)
       vcpu_(std::move(parts.vcpu)) {}
 
 Sandbox::~Sandbox() = default;
+
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Assemble(Parts parts,
+                                                           const SandboxOptions& options) {
+  auto sandbox = std::make_unique<Sandbox>(std::move(parts));
+  ASSIGN_OR_RETURN(HypercallDispatcher dispatcher,
+                   HypercallDispatcher::Create(&sandbox->memory_, sandbox->layout_.mailbox,
+                                               options.console, options.services));
+  sandbox->dispatcher_.emplace(std::move(dispatcher));
+  sandbox->dispatcher_->set_console_limit(options.max_console_bytes);
+  return sandbox;
+}
 
 absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& options,
                                                        absl::Time deadline) {
@@ -145,33 +203,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   RETURN_IF_ERROR(memory.AddRegion(layout.ram_begin, layout.mem_size - layout.ram_begin,
                                    Access::kReadWrite, "RAM"));
 
-  ASSIGN_OR_RETURN(Vm vm, Vm::Create(kvm));
-  struct Slot {
-    uint32_t id;
-    uint64_t begin, end;
-    bool read_only;
-  };
-  // The page tables get a writable slot: with AMD nested paging (as emulated
-  // by QEMU, our CI platform) the CPU's own page-table walk is checked as a
-  // write, so tables in a read-only slot make every walk exit. They are safe
-  // from the guest anyway: its page tables do not map them.
-  const Slot slots[] = {
-      {kSlotSystem, abi::kSystemBase, layout.system_end, true},
-      {kSlotPageTables, layout.page_tables, layout.page_tables_end, false},
-      {kSlotImage, layout.image_begin, layout.ram_begin, true},
-      {kSlotRam, layout.ram_begin, layout.mem_size, false},
-  };
-  for (const Slot& slot : slots) {
-    RETURN_IF_ERROR(vm.SetMemorySlot(slot.id, slot.begin, slot.end - slot.begin,
-                                     memory.HostAddress(slot.begin, slot.end - slot.begin),
-                                     slot.read_only));
-  }
-  // Where kvmtool and Firecracker put it; guests larger than this leave it
-  // out (only pre-2010 Intel CPUs without unrestricted guest need it).
-  constexpr uint64_t kTssAddress = 0xfffbd000;
-  if (layout.mem_size <= kTssAddress) RETURN_IF_ERROR(vm.SetTssAddress(kTssAddress));
-  ASSIGN_OR_RETURN(Vcpu vcpu, vm.CreateVcpu(0));
-  RETURN_IF_ERROR(vcpu.SetCpuid(*kvm->supported_cpuid()));
+  ASSIGN_OR_RETURN(Machine machine, CreateMachine(kvm, layout, memory, /*log_dirty=*/false));
+  Vcpu& vcpu = machine.vcpu;
   ASSIGN_OR_RETURN(kvm_sregs reset, vcpu.GetSregs());
   RETURN_IF_ERROR(vcpu.SetSregs(LongModeSregs(reset, layout)));
   kvm_regs regs{};
@@ -181,14 +214,10 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   regs.rflags = x86::kRflagsReserved1;
   RETURN_IF_ERROR(vcpu.SetRegs(regs));
 
-  auto sandbox = std::make_unique<Sandbox>(
-      Parts{std::move(image), layout, std::move(memory), std::move(vm), std::move(vcpu),
-            options.console});
-  ASSIGN_OR_RETURN(HypercallDispatcher dispatcher,
-                   HypercallDispatcher::Create(&sandbox->memory_, layout.mailbox, options.console,
-                                               options.services));
-  sandbox->dispatcher_.emplace(std::move(dispatcher));
-  sandbox->dispatcher_->set_console_limit(options.max_console_bytes);
+  ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
+                   Assemble(Parts{std::move(image), layout, std::move(memory),
+                                  std::move(machine.vm), std::move(machine.vcpu), options.console},
+                            options));
 
   const absl::Time setup_done = absl::Now();
   ASSIGN_OR_RETURN(HypercallOutcome ready, sandbox->RunUntilStop(deadline));
@@ -201,6 +230,97 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   sandbox->timings_ = BootTimings{setup_done - start, end - setup_done, end - start};
   return sandbox;
 }
+
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::FromSnapshot(
+    std::shared_ptr<const Snapshot> snapshot, const SandboxOptions& options) {
+  if (snapshot == nullptr) return absl::InvalidArgumentError("no snapshot");
+  const absl::Time start = absl::Now();
+  ASSIGN_OR_RETURN(std::shared_ptr<const Kvm> kvm, Kvm::Shared());
+  const GuestLayout& layout = snapshot->layout;
+  ASSIGN_OR_RETURN(GuestMemory memory,
+                   GuestMemory::MapSnapshot(snapshot->memfd.get(), layout.mem_size));
+  for (const GuestMemory::Region& r : snapshot->regions) {
+    RETURN_IF_ERROR(memory.AddRegion(r.gpa, r.size, r.access, r.name));
+  }
+  ASSIGN_OR_RETURN(Machine machine, CreateMachine(kvm, layout, memory, /*log_dirty=*/true));
+  RETURN_IF_ERROR(machine.vcpu.RestoreState(snapshot->vcpu));
+  ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
+                   Assemble(Parts{snapshot->image, layout, std::move(memory),
+                                  std::move(machine.vm), std::move(machine.vcpu), options.console},
+                            options));
+  sandbox->snapshot_ = std::move(snapshot);
+  sandbox->awaiting_command_ = true;
+  sandbox->dirty_bitmap_.assign(sandbox->memory_.bitmap_words(), 0);
+  const absl::Duration total = absl::Now() - start;
+  sandbox->timings_ = BootTimings{total, absl::ZeroDuration(), total};
+  return sandbox;
+}
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> Sandbox::TakeSnapshot() {
+  if (!alive_ || !awaiting_command_) {
+    return absl::FailedPreconditionError(
+        "a snapshot needs a live sandbox waiting for a command");
+  }
+  if (snapshot_ != nullptr) {
+    return absl::FailedPreconditionError("this sandbox already runs on a snapshot");
+  }
+  RETURN_IF_ERROR(vcpu_.CompletePendingExit());
+  auto snapshot = std::make_shared<Snapshot>();
+  ASSIGN_OR_RETURN(snapshot->vcpu, vcpu_.SaveState());
+  ASSIGN_OR_RETURN(snapshot->memfd, memory_.Freeze());
+  snapshot->layout = layout_;
+  snapshot->regions = memory_.regions();
+  snapshot->image = image_;
+  for (const Slot& slot : Slots(layout_)) {
+    if (slot.read_only) continue;
+    RETURN_IF_ERROR(vm_.SetMemorySlot(slot.id, slot.begin, slot.end - slot.begin,
+                                      memory_.host_base() + slot.begin, false, true));
+  }
+  dirty_bitmap_.assign(memory_.bitmap_words(), 0);
+  snapshot_ = snapshot;
+  return snapshot;
+}
+
+absl::Status Sandbox::Reset() {
+  if (snapshot_ == nullptr) return absl::FailedPreconditionError("sandbox has no snapshot");
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    if (running_) return absl::FailedPreconditionError("cannot reset a running sandbox");
+  }
+  alive_ = false;  // until the reset is complete
+  awaiting_command_ = false;
+  RETURN_IF_ERROR(vcpu_.CompletePendingExit());
+  std::fill(dirty_bitmap_.begin(), dirty_bitmap_.end(), 0);
+  for (const Slot& slot : Slots(layout_)) {
+    if (slot.read_only) continue;
+    const uint64_t first = slot.begin / x86::kPage4K;
+    const uint64_t pages = (slot.end - slot.begin) / x86::kPage4K;
+    slot_bitmap_.assign((pages + 63) / 64, 0);
+    RETURN_IF_ERROR(vm_.GetDirtyLog(slot.id, slot_bitmap_));
+    for (size_t w = 0; w < slot_bitmap_.size(); ++w) {
+      for (uint64_t bits = slot_bitmap_[w]; bits != 0; bits &= bits - 1) {
+        const uint64_t page = first + w * 64 + std::countr_zero(bits);
+        dirty_bitmap_[page / 64] |= uint64_t{1} << (page % 64);
+      }
+    }
+  }
+  memory_.TakeHostWrites(dirty_bitmap_);
+  // The dispatcher writes the mailbox through its own pointer.
+  const uint64_t mailbox_page = layout_.mailbox / x86::kPage4K;
+  dirty_bitmap_[mailbox_page / 64] |= uint64_t{1} << (mailbox_page % 64);
+  ASSIGN_OR_RETURN(last_reset_pages_, memory_.DiscardPages(dirty_bitmap_));
+  RETURN_IF_ERROR(vcpu_.RestoreState(snapshot_->vcpu));
+  fault_.reset();
+  crash_report_.clear();
+  cancelled_.store(false);
+  dispatcher_->ResetConsoleCount();
+  alive_ = true;
+  awaiting_command_ = true;
+  return absl::OkStatus();
+}
+
+void Sandbox::set_console(ConsoleSink* console) { dispatcher_->set_console(console); }
+void Sandbox::set_services(GuestServices* services) { dispatcher_->set_services(services); }
 
 absl::StatusOr<int64_t> Sandbox::RunCommand(abi::Command command, uint64_t a0, uint64_t a1,
                                             uint64_t a2, absl::Time deadline) {
@@ -262,6 +382,7 @@ absl::StatusOr<HypercallOutcome> Sandbox::RunUntilStop(absl::Time deadline) {
     running_ = false;
   }
   if (!result.ok()) alive_ = false;
+  awaiting_command_ = result.ok() && result->kind == HypercallOutcome::Kind::kAwaitCommand;
   return result;
 }
 

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -23,6 +24,7 @@
 #include "vmm/guest_layout.h"
 #include "vmm/guest_memory.h"
 #include "vmm/hypercalls.h"
+#include "vmm/snapshot.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 #include "vmm/watchdog.h"
@@ -54,6 +56,31 @@ class Sandbox {
   static absl::StatusOr<std::unique_ptr<Sandbox>> Boot(const SandboxOptions& options,
                                                        absl::Time deadline = absl::InfiniteFuture());
 
+  // A sandbox that starts where `snapshot` stopped, waiting for a command.
+  // `options` supplies the console, services and console cap; its image and
+  // sizes are ignored (the snapshot's are used).
+  static absl::StatusOr<std::unique_ptr<Sandbox>> FromSnapshot(
+      std::shared_ptr<const Snapshot> snapshot, const SandboxOptions& options);
+
+  // Freezes this sandbox, which must be waiting for a command, into a
+  // snapshot and makes this sandbox the snapshot's first user: it keeps
+  // running on a copy-on-write view and Reset() returns it there.
+  absl::StatusOr<std::shared_ptr<const Snapshot>> TakeSnapshot();
+
+  // Returns the sandbox to its snapshot (even after a crash, a deadline or a
+  // cancel): drops the pages the guest or the host wrote since the snapshot
+  // or the last reset (KVM's dirty log, plus the host's own record) and
+  // restores the vCPU. An error leaves the sandbox stopped; discard it.
+  absl::Status Reset();
+  const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
+  // Pages the last Reset() dropped.
+  uint64_t last_reset_pages() const { return last_reset_pages_; }
+
+  // Rebinds where output goes and who answers WASI hypercalls (a pooled
+  // sandbox serves a different caller each time).
+  void set_console(ConsoleSink* console);
+  void set_services(GuestServices* services);
+
   // Hands the guest one command and runs it until the guest asks for the next;
   // returns the status the guest reported for it.
   absl::StatusOr<int64_t> RunCommand(abi::Command command, uint64_t a0 = 0, uint64_t a1 = 0,
@@ -82,6 +109,9 @@ class Sandbox {
   ~Sandbox();
 
  private:
+  // The sandbox around its parts, with its hypercall dispatcher.
+  static absl::StatusOr<std::unique_ptr<Sandbox>> Assemble(Parts parts,
+                                                           const SandboxOptions& options);
   // Runs the vCPU until the guest waits for a command or exits.
   absl::StatusOr<HypercallOutcome> RunUntilStop(absl::Time deadline);
   absl::StatusOr<HypercallOutcome> RunLoop(absl::Time deadline);
@@ -89,6 +119,7 @@ class Sandbox {
                      const abi::FaultReport& report);
   absl::Status CrashFromVcpu(const std::string& what);
   const char* RegionHint(uint64_t address) const;
+
 
   std::shared_ptr<const ElfImage> image_;
   GuestLayout layout_;
@@ -99,6 +130,11 @@ class Sandbox {
   Watchdog watchdog_;
   BootTimings timings_;
   bool alive_ = true;
+  bool awaiting_command_ = false;  // the guest is blocked in kAwaitCommand
+  std::shared_ptr<const Snapshot> snapshot_;
+  uint64_t last_reset_pages_ = 0;
+  std::vector<uint64_t> dirty_bitmap_;  // scratch for Reset(): all of memory
+  std::vector<uint64_t> slot_bitmap_;   // scratch for Reset(): one slot
   uint64_t exits_ = 0;
   std::optional<abi::FaultReport> fault_;
   std::string crash_report_;

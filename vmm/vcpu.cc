@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "common/errno_status.h"
+#include "common/status_macros.h"
 
 namespace palisade {
 namespace {
@@ -80,6 +81,45 @@ absl::StatusOr<Vcpu::RunResult> Vcpu::Run() {
   if (r == 0) return RunResult::kExit;
   if (err == EINTR || err == EAGAIN) return RunResult::kInterrupted;
   return ErrnoError(err, "KVM_RUN");
+}
+
+absl::Status Vcpu::CompletePendingExit() {
+  __atomic_store_n(&run()->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  int r = ::ioctl(fd_.get(), KVM_RUN, 0);
+  int err = errno;
+  ClearKick();
+  if (r == 0 || err == EINTR) return absl::OkStatus();
+  return ErrnoError(err, "KVM_RUN (completing the last exit)");
+}
+
+absl::StatusOr<VcpuState> Vcpu::SaveState() const {
+  VcpuState s;
+  ASSIGN_OR_RETURN(s.regs, GetRegs());
+  ASSIGN_OR_RETURN(s.sregs, GetSregs());
+  if (::ioctl(fd_.get(), kKvmGetXsave, &s.xsave) != 0) return ErrnoError(errno, "KVM_GET_XSAVE");
+  if (::ioctl(fd_.get(), KVM_GET_XCRS, &s.xcrs) != 0) return ErrnoError(errno, "KVM_GET_XCRS");
+  if (::ioctl(fd_.get(), KVM_GET_VCPU_EVENTS, &s.events) != 0) {
+    return ErrnoError(errno, "KVM_GET_VCPU_EVENTS");
+  }
+  return s;
+}
+
+absl::Status Vcpu::RestoreState(const VcpuState& s) {
+  // Control registers and XCR0 first: they decide which of the other state
+  // (long mode, XSAVE components) is valid.
+  RETURN_IF_ERROR(SetSregs(s.sregs));
+  // A host CPU without XSAVE reports no XCRs and refuses to set any.
+  kvm_xcrs xcrs = s.xcrs;
+  if (xcrs.nr_xcrs != 0 && ::ioctl(fd_.get(), KVM_SET_XCRS, &xcrs) != 0) {
+    return ErrnoError(errno, "KVM_SET_XCRS");
+  }
+  if (::ioctl(fd_.get(), kKvmSetXsave, &s.xsave) != 0) return ErrnoError(errno, "KVM_SET_XSAVE");
+  RETURN_IF_ERROR(SetRegs(s.regs));
+  kvm_vcpu_events events = s.events;
+  if (::ioctl(fd_.get(), KVM_SET_VCPU_EVENTS, &events) != 0) {
+    return ErrnoError(errno, "KVM_SET_VCPU_EVENTS");
+  }
+  return absl::OkStatus();
 }
 
 void Vcpu::ClearKick() { __atomic_store_n(&run()->immediate_exit, 0, __ATOMIC_SEQ_CST); }

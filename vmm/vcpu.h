@@ -18,6 +18,16 @@
 
 namespace palisade {
 
+// Everything a single-vCPU guest without an interrupt controller keeps in the
+// CPU: enough to restart it exactly where a snapshot stopped it.
+struct VcpuState {
+  kvm_regs regs{};
+  kvm_sregs sregs{};
+  KvmXsave xsave{};  // x87/SSE/AVX registers: the engine keeps values in XMM
+  kvm_xcrs xcrs{};
+  kvm_vcpu_events events{};
+};
+
 class Vcpu {
  public:
   Vcpu(UniqueFd fd, Mapping run) : fd_(std::move(fd)), run_(std::move(run)) {}
@@ -29,6 +39,14 @@ class Vcpu {
   absl::Status SetRegs(const kvm_regs& regs);
   absl::StatusOr<kvm_sregs> GetSregs() const;
   absl::Status SetSregs(const kvm_sregs& sregs);
+
+  // KVM finishes an I/O exit (advancing rip past the `out`) only on the next
+  // KVM_RUN. Before reading or replacing the state, that KVM_RUN is made with
+  // immediate_exit set, so it completes the exit without entering the guest.
+  absl::Status CompletePendingExit();
+  // Both require CompletePendingExit() since the last exit.
+  absl::StatusOr<VcpuState> SaveState() const;
+  absl::Status RestoreState(const VcpuState& state);
 
   enum class RunResult { kExit, kInterrupted };
   // One KVM_RUN. kInterrupted means a signal or Kick() stopped it before or

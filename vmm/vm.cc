@@ -20,10 +20,10 @@ absl::StatusOr<Vm> Vm::Create(std::shared_ptr<const Kvm> kvm) {
 }
 
 absl::Status Vm::SetMemorySlot(uint32_t slot, uint64_t gpa, uint64_t size,
-                               void* host, bool read_only) {
+                               void* host, bool read_only, bool log_dirty) {
   kvm_userspace_memory_region region{};
   region.slot = slot;
-  region.flags = read_only ? KVM_MEM_READONLY : 0;
+  region.flags = (read_only ? KVM_MEM_READONLY : 0) | (log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0);
   region.guest_phys_addr = gpa;
   region.memory_size = size;
   region.userspace_addr = reinterpret_cast<uint64_t>(host);
@@ -31,6 +31,16 @@ absl::Status Vm::SetMemorySlot(uint32_t slot, uint64_t gpa, uint64_t size,
     return ErrnoError(errno, absl::StrFormat(
                                  "KVM_SET_USER_MEMORY_REGION slot %u [%#x, +%#x)",
                                  slot, gpa, size));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Vm::GetDirtyLog(uint32_t slot, std::span<uint64_t> bitmap) const {
+  kvm_dirty_log log{};
+  log.slot = slot;
+  log.dirty_bitmap = bitmap.data();
+  if (::ioctl(fd_.get(), KVM_GET_DIRTY_LOG, &log) != 0) {
+    return ErrnoError(errno, absl::StrFormat("KVM_GET_DIRTY_LOG slot %u", slot));
   }
   return absl::OkStatus();
 }

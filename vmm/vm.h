@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "absl/status/statusor.h"
 #include "common/unique_fd.h"
@@ -19,8 +20,14 @@ class Vm {
   // Maps `size` bytes of host memory at `host` into the guest at `gpa`.
   // A read-only slot makes every guest write to it exit to the VMM, whatever
   // the guest does to its own page tables or CR0.WP.
+  // With `log_dirty`, KVM records which pages the guest writes (see
+  // GetDirtyLog); calling it again on a slot changes only the flags.
   absl::Status SetMemorySlot(uint32_t slot, uint64_t gpa, uint64_t size,
-                             void* host, bool read_only);
+                             void* host, bool read_only, bool log_dirty = false);
+
+  // The pages of a dirty-logged slot written since the last call, one bit
+  // per 4 KiB page; `bitmap` must hold at least ceil(pages / 64) words.
+  absl::Status GetDirtyLog(uint32_t slot, std::span<uint64_t> bitmap) const;
 
   absl::StatusOr<Vcpu> CreateVcpu(uint32_t id) const;
 

@@ -77,4 +77,35 @@ absl::Status RunWasiCommand(Sandbox& sandbox, std::span<const uint8_t> request,
   return absl::OkStatus();
 }
 
+absl::StatusOr<WarmStart> SnapshotForCalls(Sandbox& sandbox, uint64_t request_capacity,
+                                           absl::Time deadline) {
+  ASSIGN_OR_RETURN(int64_t addr, sandbox.RunCommand(abi::Command::kAllocInput, request_capacity,
+                                                    0, 0, deadline));
+  if (addr <= 0) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the guest has no room for a ", request_capacity, "-byte request buffer"));
+  }
+  WarmStart warm;
+  warm.request_addr = static_cast<uint64_t>(addr);
+  warm.request_capacity = request_capacity;
+  ASSIGN_OR_RETURN(warm.snapshot, sandbox.TakeSnapshot());
+  return warm;
+}
+
+absl::Status RunWarmCommand(Sandbox& sandbox, const WarmStart& warm,
+                            std::span<const uint8_t> request, absl::Time deadline) {
+  if (request.size() > warm.request_capacity) {
+    return absl::InvalidArgumentError(absl::StrCat("a ", request.size(), "-byte request exceeds the ",
+                                                   warm.request_capacity,
+                                                   "-byte buffer of a warm sandbox"));
+  }
+  RETURN_IF_ERROR(sandbox.CopyToGuest(warm.request_addr, request));
+  ASSIGN_OR_RETURN(int64_t status, sandbox.RunCommand(abi::Command::kRunWasi, warm.request_addr,
+                                                      request.size(), 0, deadline));
+  if (status != 0) {
+    return absl::InternalError(absl::StrCat("the guest rejected the request (status ", status, ")"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace palisade

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,6 +36,27 @@ std::vector<uint8_t> BuildWasiRunRequest(const WasiRunSpec& spec);
 // had no room for the request; other errors end the sandbox (crash,
 // deadline, cancellation).
 absl::Status RunWasiCommand(Sandbox& sandbox, std::span<const uint8_t> request,
+                            absl::Time deadline = absl::InfiniteFuture());
+
+// Warm calls: a module instantiated once (mode kInstantiate), a request buffer
+// reserved in the guest, then the sandbox frozen into a snapshot. Every call
+// writes its request into that buffer and starts from the snapshot's state;
+// Sandbox::Reset() between calls undoes whatever a call changed.
+struct WarmStart {
+  std::shared_ptr<const Snapshot> snapshot;
+  uint64_t request_addr = 0;      // guest address of the reserved buffer
+  uint64_t request_capacity = 0;  // its size; larger requests are refused
+};
+
+// On a sandbox that has just instantiated a module (RunWasiCommand with mode
+// kInstantiate, outcome kExited 0): reserves the request buffer and snapshots.
+absl::StatusOr<WarmStart> SnapshotForCalls(Sandbox& sandbox, uint64_t request_capacity = 64 << 10,
+                                           absl::Time deadline = absl::InfiniteFuture());
+
+// Runs one request (kDescribe or kInvoke with an empty module) on a sandbox
+// at the snapshot's state (fresh from it, or reset since its last call).
+absl::Status RunWarmCommand(Sandbox& sandbox, const WarmStart& warm,
+                            std::span<const uint8_t> request,
                             absl::Time deadline = absl::InfiniteFuture());
 
 }  // namespace palisade

@@ -80,6 +80,14 @@ enum class WasiRunMode : uint32_t {
   // module (module_size 0) instantiate that one afresh instead, skipping
   // decoding and compiling. A new kPrepare replaces it.
   kPrepare = 3,
+  // Compile and instantiate the request's module, call its `_initialize`
+  // export if it has one (a WASI reactor), and keep the instance with the
+  // request's args, environment and directories: later kDescribe/kInvoke
+  // requests with an empty module call into it. Its memory and globals carry
+  // over from call to call, unless the host resets the sandbox to a snapshot
+  // taken after this command, which is what the host does. Replaces any kept
+  // instance or prepared module.
+  kInstantiate = 4,
 };
 inline constexpr uint64_t kMaxSleepNanos = 1'000'000'000;
 inline constexpr uint64_t kMaxRandomBytes = 64 * 1024;
@@ -105,12 +113,15 @@ enum class Command : int64_t {
   // Guest makes args[0] kEcho hypercalls of args[1] bytes each and reports
   // status 0. Used by `palisade check` and the round-trip benchmark.
   kEchoLoop = 1,
-  // Guest allocates args[0] bytes for a run request the host will write;
-  // status = their guest address, or negative when it cannot.
+  // Guest allocates args[0] bytes for a run request the host will write
+  // (freeing the previous buffer); status = their guest address, or negative
+  // when it cannot.
   kAllocInput = 2,
   // Guest runs the WasiRunRequest at guest address args[0] (args[1] bytes,
-  // from kAllocInput), reports a kWasmOutcome, frees everything and
-  // returns status 0; a negative status means the request was unusable.
+  // inside the kAllocInput buffer), reports a kWasmOutcome, frees what the
+  // run allocated and returns status 0; a negative status means the request
+  // was unusable. The buffer stays until the next kAllocInput, so warm
+  // sandboxes write one request after another into it.
   kRunWasi = 3,
   // Test-only guest image commands start here; see guest-runtime/test_guest.
   kFirstTestCommand = 100,

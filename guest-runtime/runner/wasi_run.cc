@@ -1,5 +1,7 @@
 #include "runner/wasi_run.h"
 
+#include <new>
+
 #include "abi/hypercall_abi.h"
 #include "lib/command_loop.h"
 #include "lib/hypercall.h"
@@ -9,25 +11,37 @@
 #include "runner/text_builder.h"
 #include "wasm/runtime/engine.h"
 #include "wasm/support/alloc.h"
+#include "wasm/wasi/fs_image.h"
 #include "wasm/wasi/wasi_context.h"
 #include "wasm/wasi/wasi_linker.h"
 
 namespace palisade::guest {
 namespace {
 
-void Report(abi::WasmOutcome kind, uint64_t code, uint32_t func, uint32_t offset,
-            const char* text, size_t len) {
+using abi::WasiRunMode;
+using abi::WasmOutcome;
+
+void Report(WasmOutcome kind, uint64_t code, uint32_t func, uint32_t offset, const char* text,
+            size_t len) {
   Hypercall(abi::Hypercall::kWasmOutcome, static_cast<uint64_t>(kind), code, func, offset,
             reinterpret_cast<uint64_t>(text), len);
 }
 
-void ReportText(abi::WasmOutcome kind, const TextBuilder& t) {
-  Report(kind, 0, 0, 0, t.data(), t.size());
-}
+void ReportText(WasmOutcome kind, const char* text) { Report(kind, 0, 0, 0, text, strlen(text)); }
+void ReportText(WasmOutcome kind, const TextBuilder& t) { Report(kind, 0, 0, 0, t.data(), t.size()); }
 
 // True if [offset, offset + size) lies inside a request of `total` bytes.
 bool InRange(uint64_t offset, uint64_t size, uint64_t total) {
   return offset <= total && size <= total - offset;
+}
+
+bool ValidRequest(const abi::WasiRunRequest* req, uint64_t size) {
+  return req->magic == abi::kWasiRunMagic && InRange(req->module_offset, req->module_size, size) &&
+         InRange(req->args_offset, req->args_size, size) &&
+         InRange(req->env_offset, req->env_size, size) &&
+         InRange(req->fs_offset, req->fs_size, size) &&
+         InRange(req->export_offset, req->export_size, size) &&
+         static_cast<uint32_t>(req->mode) <= static_cast<uint32_t>(WasiRunMode::kInstantiate);
 }
 
 // Adds `count` NUL-terminated strings stored back to back in [p, p + size).
@@ -44,17 +58,19 @@ bool AddStrings(const char* p, uint64_t size, uint32_t count, AddFn add) {
   return true;
 }
 
-// Owns what one run allocates, so every exit path frees it. A prepared
-// module is borrowed, not owned.
-struct RunState {
-  wasm::CompiledModule* module = nullptr;
-  bool owns_module = true;
-  wasm::Store* store = nullptr;
-  ~RunState() {
-    wasm::FreeStore(store);
-    if (owns_module) wasm::FreeCompiledModule(module);
-  }
-};
+void ReportCompileError(const wasm::Error& e) {
+  TextBuilder t;
+  t.Add(e.kind == wasm::ErrorKind::kMalformed ? "malformed module: "
+        : e.kind == wasm::ErrorKind::kInvalid ? "invalid module: "
+        : e.kind == wasm::ErrorKind::kLimit   ? "module exceeds a limit: "
+                                              : "out of memory: ");
+  t.Add(e.message).Add(" (").Add(e.section[0] != '\0' ? e.section : "module");
+  t.Add(" section, offset ").AddHex(e.offset).Add(")");
+  ReportText(WasmOutcome::kLoadFailed, t);
+}
+
+HypercallWasiSystem g_system;
+HeapMemoryProvider g_memory;
 
 // The module kept by kPrepare, with its own copy of the bytes (a compiled
 // module refers to them; the request buffer is freed after each command).
@@ -69,15 +85,249 @@ struct Prepared {
 };
 Prepared g_prepared;
 
-void ReportCompileError(const wasm::Error& e) {
-  TextBuilder t;
-  t.Add(e.kind == wasm::ErrorKind::kMalformed ? "malformed module: "
-        : e.kind == wasm::ErrorKind::kInvalid ? "invalid module: "
-        : e.kind == wasm::ErrorKind::kLimit   ? "module exceeds a limit: "
-                                              : "out of memory: ");
-  t.Add(e.message).Add(" (").Add(e.section[0] != '\0' ? e.section : "module");
-  t.Add(" section, offset ").AddHex(e.offset).Add(")");
-  ReportText(abi::WasmOutcome::kLoadFailed, t);
+// One instance and everything it refers to: the WASI context (args, env,
+// open files), the directory image, the module and the store. A one-shot run
+// lives on the stack; kInstantiate keeps one in g_live. Never moved: the
+// context points at `fs` and host functions at the context.
+class Session {
+ public:
+  Session() = default;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session() { Clear(); }
+
+  void Clear() {
+    wasm::FreeStore(store_);
+    store_ = nullptr;
+    instance_ = nullptr;
+    if (owns_module_) wasm::FreeCompiledModule(module_);
+    module_ = nullptr;
+    if (wasi_ != nullptr) {
+      wasi_->~WasiContext();
+      wasm::EngineFree(wasi_);
+      wasi_ = nullptr;
+    }
+    fs_ = wasm::wasi::FsImage();
+    wasm::EngineFree(owned_request_);
+    owned_request_ = nullptr;
+  }
+  bool live() const { return instance_ != nullptr; }
+  wasm::Store* store() const { return store_; }
+  wasm::Instance* instance() const { return instance_; }
+  const wasm::CompiledModule* module() const { return module_; }
+
+  // Keeps a private copy of the request, for a session that outlives the
+  // command (the module bytes and directory image must stay put).
+  const char* Own(const char* base, uint64_t size) {
+    owned_request_ = static_cast<uint8_t*>(wasm::EngineAlloc(size));
+    if (owned_request_ == nullptr) return nullptr;
+    memcpy(owned_request_, base, size);
+    return reinterpret_cast<const char*>(owned_request_);
+  }
+
+  // Sets up WASI, compiles (or borrows the prepared module) and instantiates.
+  // On failure the outcome has been reported and the trap is empty; on a
+  // trap in the start function it is returned, with *ok false.
+  wasm::Trap Open(const abi::WasiRunRequest* req, const char* base, bool* ok) {
+    *ok = false;
+    void* storage = wasm::EngineAlloc(sizeof(wasm::wasi::WasiContext));
+    if (storage == nullptr) {
+      ReportText(WasmOutcome::kLinkFailed, "out of memory for the WASI context");
+      return wasm::Trap();
+    }
+    wasi_ = new (storage) wasm::wasi::WasiContext(&g_system);
+    if (!AddStrings(base + req->args_offset, req->args_size, req->argc,
+                    [&](const char* s, size_t n) { return wasi_->AddArg(s, n); }) ||
+        !AddStrings(base + req->env_offset, req->env_size, req->envc,
+                    [&](const char* s, size_t n) { return wasi_->AddEnv(s, n); })) {
+      ReportText(WasmOutcome::kLoadFailed, "bad arguments or environment in the run request");
+      return wasm::Trap();
+    }
+    if (req->fs_size != 0 &&
+        (!fs_.Init(reinterpret_cast<const uint8_t*>(base + req->fs_offset), req->fs_size) ||
+         !wasi_->SetFs(&fs_))) {
+      ReportText(WasmOutcome::kLoadFailed, "unusable directory image in the run request");
+      return wasm::Trap();
+    }
+    const auto* bytes = reinterpret_cast<const uint8_t*>(base + req->module_offset);
+    if (req->module_size == 0 && g_prepared.module != nullptr) {
+      module_ = g_prepared.module;
+      owns_module_ = false;
+    } else if (wasm::Error e = wasm::CompileModule(bytes, req->module_size, &module_); !e.ok()) {
+      module_ = nullptr;
+      ReportCompileError(e);
+      return wasm::Trap();
+    }
+    wasm::StoreLimits limits;
+    limits.max_memory_pages = req->max_memory_pages;
+    store_ = wasm::NewStore(limits, &g_memory);
+    if (store_ == nullptr) {
+      ReportText(WasmOutcome::kLinkFailed, "out of memory creating the store");
+      return wasm::Trap();
+    }
+    wasm::Vec<wasm::Extern> externs;
+    if (wasm::Error e = wasm::wasi::ResolveWasiImports(store_, module_, wasi_, &externs); !e.ok()) {
+      ReportText(WasmOutcome::kLinkFailed, e.message);
+      return wasm::Trap();
+    }
+    wasm::InstantiateResult r = wasm::Instantiate(store_, module_, externs.data(), externs.size());
+    if (r.status == wasm::InstantiateStatus::kTrap) return r.trap;
+    if (r.status != wasm::InstantiateStatus::kOk) {
+      TextBuilder t;
+      t.Add(r.status == wasm::InstantiateStatus::kLinkError ? "link error: " : "").Add(r.error.message);
+      ReportText(WasmOutcome::kLinkFailed, t);
+      return wasm::Trap();
+    }
+    instance_ = r.instance;
+    *ok = true;
+    return wasm::Trap();
+  }
+
+ private:
+  uint8_t* owned_request_ = nullptr;
+  wasm::wasi::WasiContext* wasi_ = nullptr;
+  wasm::wasi::FsImage fs_;
+  wasm::CompiledModule* module_ = nullptr;
+  bool owns_module_ = true;
+  wasm::Store* store_ = nullptr;
+  wasm::Instance* instance_ = nullptr;
+};
+Session g_live;
+
+// How a run ended: exit/success, or a trap with its place in the module.
+void ReportEnd(const wasm::Trap& trap, const wasm::CompiledModule* module) {
+  if (trap.ok() || trap.kind == wasm::TrapKind::kExit) {
+    Report(WasmOutcome::kExited, trap.ok() ? 0 : static_cast<uint32_t>(trap.exit_code), 0, 0,
+           nullptr, 0);
+    return;
+  }
+  size_t name_len = 0;
+  const char* name = wasm::FunctionNameOf(module, trap.func_index, &name_len);
+  Report(WasmOutcome::kTrapped, static_cast<uint64_t>(trap.kind), trap.func_index, trap.offset,
+         name, name != nullptr ? name_len : 0);
+}
+
+// Finds the exported function named [name, name + len); reports if missing.
+wasm::FuncInst* ExportedFunction(const Session& s, const char* name, size_t len) {
+  wasm::Extern e;
+  if (!wasm::FindExport(s.instance(), name, len, &e) || e.kind != wasm::ExternKind::kFunc) {
+    TextBuilder t;
+    t.Add("exports no function '").Add(name, len).Add("'");
+    ReportText(WasmOutcome::kLinkFailed, t);
+    return nullptr;
+  }
+  return static_cast<wasm::FuncInst*>(e.object);
+}
+
+// kStart: call _start.
+void Start(Session& s, const abi::WasiRunRequest* req) {
+  wasm::Extern start;
+  if (!wasm::FindExport(s.instance(), "_start", 6, &start) || start.kind != wasm::ExternKind::kFunc) {
+    ReportText(WasmOutcome::kLinkFailed, "exports no _start function (not a WASI command)");
+    return;
+  }
+  if (req->fuel != 0) wasm::SetFuel(s.store(), true, req->fuel);
+  ReportEnd(wasm::Invoke(s.store(), static_cast<wasm::FuncInst*>(start.object), nullptr, 0, nullptr, 0),
+            s.module());
+}
+
+// kDescribe / kInvoke on the export the request names.
+void CallExport(Session& s, const abi::WasiRunRequest* req, const char* base, uint64_t size) {
+  wasm::FuncInst* f = ExportedFunction(s, base + req->export_offset, req->export_size);
+  if (f == nullptr) return;
+  const wasm::ValType *params, *results;
+  uint32_t np, nr;
+  wasm::GetFuncSignature(f, &params, &np, &results, &nr);
+  constexpr uint32_t kMax = abi::kMaxWasmValues < 64 ? abi::kMaxWasmValues : 64;
+  if (np > kMax || nr > kMax) {
+    ReportText(WasmOutcome::kLinkFailed, "the function has too many parameters or results");
+    return;
+  }
+  if (req->mode == WasiRunMode::kDescribe) {
+    uint8_t types[2 * kMax];
+    for (uint32_t i = 0; i < np; ++i) types[i] = static_cast<uint8_t>(params[i]);
+    for (uint32_t i = 0; i < nr; ++i) types[np + i] = static_cast<uint8_t>(results[i]);
+    Hypercall(abi::Hypercall::kWasmSignature, reinterpret_cast<uint64_t>(types), np, nr);
+    Report(WasmOutcome::kExited, 0, 0, 0, nullptr, 0);
+    return;
+  }
+  // kInvoke: the arguments must match the signature exactly.
+  if (req->value_count != np || req->values_offset % 8 != 0 ||
+      !InRange(req->values_offset, static_cast<uint64_t>(np) * sizeof(abi::WasmValue), size)) {
+    ReportText(WasmOutcome::kLoadFailed, "arguments do not match the function's signature");
+    return;
+  }
+  const auto* in = reinterpret_cast<const abi::WasmValue*>(base + req->values_offset);
+  wasm::Value args[kMax];
+  wasm::Value outs[kMax];
+  for (uint32_t i = 0; i < np; ++i) {
+    if (in[i].type != static_cast<uint64_t>(params[i])) {
+      ReportText(WasmOutcome::kLoadFailed, "argument types do not match the signature");
+      return;
+    }
+    args[i].type = params[i];
+    args[i].bits[0] = in[i].lo;
+    args[i].bits[1] = in[i].hi;
+  }
+  if (req->fuel != 0) wasm::SetFuel(s.store(), true, req->fuel);
+  wasm::Trap trap = wasm::Invoke(s.store(), f, args, np, outs, nr);
+  if (trap.ok()) {
+    abi::WasmValue vals[kMax];
+    for (uint32_t i = 0; i < nr; ++i) {
+      vals[i] = abi::WasmValue{static_cast<uint64_t>(outs[i].type), outs[i].bits[0], outs[i].bits[1]};
+    }
+    Hypercall(abi::Hypercall::kWasmResults, reinterpret_cast<uint64_t>(vals), nr);
+  }
+  ReportEnd(trap, s.module());
+}
+
+void Prepare(const abi::WasiRunRequest* req, const char* base) {
+  g_live.Clear();
+  g_prepared.Clear();
+  if (req->module_size > 0) {
+    g_prepared.bytes = static_cast<uint8_t*>(wasm::EngineAlloc(req->module_size));
+    if (g_prepared.bytes == nullptr) {
+      ReportText(WasmOutcome::kLoadFailed, "out of memory keeping the module");
+      return;
+    }
+    memcpy(g_prepared.bytes, base + req->module_offset, req->module_size);
+  }
+  if (wasm::Error e = wasm::CompileModule(g_prepared.bytes, req->module_size, &g_prepared.module);
+      !e.ok()) {
+    g_prepared.Clear();
+    ReportCompileError(e);
+    return;
+  }
+  Report(WasmOutcome::kExited, 0, 0, 0, nullptr, 0);
+}
+
+void InstantiateLive(const abi::WasiRunRequest* req, const char* base, uint64_t size) {
+  g_live.Clear();
+  g_prepared.Clear();
+  const char* own = g_live.Own(base, size);
+  if (own == nullptr) {
+    ReportText(WasmOutcome::kLoadFailed, "out of memory keeping the module");
+    return;
+  }
+  const auto* own_req = reinterpret_cast<const abi::WasiRunRequest*>(own);
+  bool ok;
+  wasm::Trap trap = g_live.Open(own_req, own, &ok);
+  if (ok) {
+    // A WASI reactor initialises itself (constructors, libc) here, once, so
+    // the snapshot holds the initialised state.
+    wasm::Extern init;
+    if (wasm::FindExport(g_live.instance(), "_initialize", 11, &init) &&
+        init.kind == wasm::ExternKind::kFunc) {
+      if (req->fuel != 0) wasm::SetFuel(g_live.store(), true, req->fuel);
+      trap = wasm::Invoke(g_live.store(), static_cast<wasm::FuncInst*>(init.object), nullptr, 0,
+                          nullptr, 0);
+    }
+  } else if (trap.ok()) {
+    g_live.Clear();
+    return;  // already reported
+  }
+  ReportEnd(trap, g_live.module());
+  if (!trap.ok()) g_live.Clear();
 }
 
 }  // namespace
@@ -86,169 +336,37 @@ int64_t RunWasi(uint64_t request_addr, uint64_t request_size) {
   if (request_size < sizeof(abi::WasiRunRequest) || request_addr % 8 != 0) return kStatusBadArgument;
   const auto* req = reinterpret_cast<const abi::WasiRunRequest*>(request_addr);
   const char* base = reinterpret_cast<const char*>(request_addr);
-  if (req->magic != abi::kWasiRunMagic ||
-      !InRange(req->module_offset, req->module_size, request_size) ||
-      !InRange(req->args_offset, req->args_size, request_size) ||
-      !InRange(req->env_offset, req->env_size, request_size) ||
-      !InRange(req->fs_offset, req->fs_size, request_size) ||
-      !InRange(req->export_offset, req->export_size, request_size) ||
-      (req->mode != abi::WasiRunMode::kStart && req->mode != abi::WasiRunMode::kDescribe &&
-       req->mode != abi::WasiRunMode::kInvoke && req->mode != abi::WasiRunMode::kPrepare)) {
-    return kStatusBadArgument;
-  }
-  static HypercallWasiSystem system;
-  static HeapMemoryProvider memory;
-  wasm::wasi::WasiContext wasi(&system);
-  if (!AddStrings(base + req->args_offset, req->args_size, req->argc,
-                  [&](const char* s, size_t n) { return wasi.AddArg(s, n); }) ||
-      !AddStrings(base + req->env_offset, req->env_size, req->envc,
-                  [&](const char* s, size_t n) { return wasi.AddEnv(s, n); })) {
-    TextBuilder t;
-    ReportText(abi::WasmOutcome::kLoadFailed, t.Add("bad arguments or environment in the run request"));
-    return kStatusOk;
-  }
+  if (!ValidRequest(req, request_size)) return kStatusBadArgument;
 
-  wasm::wasi::FsImage fs;
-  if (req->fs_size != 0) {
-    if (!fs.Init(reinterpret_cast<const uint8_t*>(base + req->fs_offset), req->fs_size) ||
-        !wasi.SetFs(&fs)) {
-      TextBuilder t;
-      ReportText(abi::WasmOutcome::kLoadFailed, t.Add("unusable directory image in the run request"));
+  switch (req->mode) {
+    case WasiRunMode::kPrepare:
+      Prepare(req, base);
       return kStatusOk;
-    }
-  }
-
-  const auto* bytes = reinterpret_cast<const uint8_t*>(base + req->module_offset);
-  if (req->mode == abi::WasiRunMode::kPrepare) {
-    g_prepared.Clear();
-    if (req->module_size > 0) g_prepared.bytes = static_cast<uint8_t*>(wasm::EngineAlloc(req->module_size));
-    if (req->module_size > 0 && g_prepared.bytes == nullptr) {
-      TextBuilder t;
-      ReportText(abi::WasmOutcome::kLoadFailed, t.Add("out of memory keeping the module"));
+    case WasiRunMode::kInstantiate:
+      InstantiateLive(req, base, request_size);
       return kStatusOk;
-    }
-    if (req->module_size > 0) memcpy(g_prepared.bytes, bytes, req->module_size);
-    wasm::Error e = wasm::CompileModule(g_prepared.bytes, req->module_size, &g_prepared.module);
-    if (!e.ok()) {
-      g_prepared.Clear();
-      ReportCompileError(e);
-      return kStatusOk;
-    }
-    Report(abi::WasmOutcome::kExited, 0, 0, 0, nullptr, 0);
+    case WasiRunMode::kDescribe:
+    case WasiRunMode::kInvoke:
+      if (req->module_size == 0 && g_live.live()) {
+        CallExport(g_live, req, base, request_size);
+        return kStatusOk;
+      }
+      break;
+    case WasiRunMode::kStart:
+      break;
+  }
+  Session s;
+  bool ok;
+  wasm::Trap trap = s.Open(req, base, &ok);
+  if (!ok) {
+    if (!trap.ok()) ReportEnd(trap, s.module());
     return kStatusOk;
   }
-  RunState run;
-  if (req->module_size == 0 && g_prepared.module != nullptr) {
-    run.module = g_prepared.module;
-    run.owns_module = false;
-  } else if (wasm::Error e = wasm::CompileModule(bytes, req->module_size, &run.module); !e.ok()) {
-    ReportCompileError(e);
-    return kStatusOk;
-  }
-  wasm::StoreLimits limits;
-  limits.max_memory_pages = req->max_memory_pages;
-  run.store = wasm::NewStore(limits, &memory);
-  if (run.store == nullptr) {
-    TextBuilder t;
-    ReportText(abi::WasmOutcome::kLinkFailed, t.Add("out of memory creating the store"));
-    return kStatusOk;
-  }
-  wasm::Vec<wasm::Extern> externs;
-  wasm::Error e = wasm::wasi::ResolveWasiImports(run.store, run.module, &wasi, &externs);
-  if (!e.ok()) {
-    TextBuilder t;
-    ReportText(abi::WasmOutcome::kLinkFailed, t.Add(e.message));
-    return kStatusOk;
-  }
-  wasm::InstantiateResult r = wasm::Instantiate(run.store, run.module, externs.data(), externs.size());
-  wasm::Trap trap;
-  if (r.status == wasm::InstantiateStatus::kTrap) {
-    trap = r.trap;
-  } else if (r.status != wasm::InstantiateStatus::kOk) {
-    TextBuilder t;
-    t.Add(r.status == wasm::InstantiateStatus::kLinkError ? "link error: " : "").Add(r.error.message);
-    ReportText(abi::WasmOutcome::kLinkFailed, t);
-    return kStatusOk;
-  } else if (req->mode == abi::WasiRunMode::kStart) {
-    wasm::Extern start;
-    if (!wasm::FindExport(r.instance, "_start", 6, &start) || start.kind != wasm::ExternKind::kFunc) {
-      TextBuilder t;
-      ReportText(abi::WasmOutcome::kLinkFailed, t.Add("exports no _start function (not a WASI command)"));
-      return kStatusOk;
-    }
-    if (req->fuel != 0) wasm::SetFuel(run.store, true, req->fuel);
-    trap = wasm::Invoke(run.store, static_cast<wasm::FuncInst*>(start.object), nullptr, 0, nullptr, 0);
+  if (req->mode == WasiRunMode::kStart) {
+    Start(s, req);
   } else {
-    wasm::Extern e;
-    if (!wasm::FindExport(r.instance, base + req->export_offset, req->export_size, &e) ||
-        e.kind != wasm::ExternKind::kFunc) {
-      TextBuilder t;
-      t.Add("exports no function '").Add(base + req->export_offset, req->export_size).Add("'");
-      ReportText(abi::WasmOutcome::kLinkFailed, t);
-      return kStatusOk;
-    }
-    auto* f = static_cast<wasm::FuncInst*>(e.object);
-    const wasm::ValType *params, *results;
-    uint32_t np, nr;
-    wasm::GetFuncSignature(f, &params, &np, &results, &nr);
-    if (req->mode == abi::WasiRunMode::kDescribe) {
-      uint8_t types[2 * abi::kMaxWasmValues];
-      if (np > abi::kMaxWasmValues || nr > abi::kMaxWasmValues) {
-        TextBuilder t;
-        ReportText(abi::WasmOutcome::kLinkFailed, t.Add("signature too long"));
-        return kStatusOk;
-      }
-      for (uint32_t i = 0; i < np; ++i) types[i] = static_cast<uint8_t>(params[i]);
-      for (uint32_t i = 0; i < nr; ++i) types[np + i] = static_cast<uint8_t>(results[i]);
-      Hypercall(abi::Hypercall::kWasmSignature, reinterpret_cast<uint64_t>(types), np, nr);
-      Report(abi::WasmOutcome::kExited, 0, 0, 0, nullptr, 0);
-      return kStatusOk;
-    }
-    // kInvoke: the arguments must match the signature exactly.
-    if (req->value_count != np || req->values_offset % 8 != 0 ||
-        !InRange(req->values_offset, static_cast<uint64_t>(np) * sizeof(abi::WasmValue), request_size) ||
-        nr > abi::kMaxWasmValues) {
-      TextBuilder t;
-      ReportText(abi::WasmOutcome::kLoadFailed, t.Add("arguments do not match the function's signature"));
-      return kStatusOk;
-    }
-    const auto* in = reinterpret_cast<const abi::WasmValue*>(base + req->values_offset);
-    wasm::Value args[abi::kMaxWasmValues > 64 ? 64 : abi::kMaxWasmValues];
-    wasm::Value outs[64];
-    if (np > 64 || nr > 64) {
-      TextBuilder t;
-      ReportText(abi::WasmOutcome::kLoadFailed, t.Add("more than 64 parameters or results"));
-      return kStatusOk;
-    }
-    for (uint32_t i = 0; i < np; ++i) {
-      if (in[i].type != static_cast<uint64_t>(params[i])) {
-        TextBuilder t;
-        ReportText(abi::WasmOutcome::kLoadFailed, t.Add("argument types do not match the signature"));
-        return kStatusOk;
-      }
-      args[i].type = params[i];
-      args[i].bits[0] = in[i].lo;
-      args[i].bits[1] = in[i].hi;
-    }
-    if (req->fuel != 0) wasm::SetFuel(run.store, true, req->fuel);
-    trap = wasm::Invoke(run.store, f, args, np, outs, nr);
-    if (trap.ok()) {
-      abi::WasmValue vals[64];
-      for (uint32_t i = 0; i < nr; ++i) {
-        vals[i] = abi::WasmValue{static_cast<uint64_t>(outs[i].type), outs[i].bits[0], outs[i].bits[1]};
-      }
-      Hypercall(abi::Hypercall::kWasmResults, reinterpret_cast<uint64_t>(vals), nr);
-    }
+    CallExport(s, req, base, request_size);
   }
-  if (trap.ok() || trap.kind == wasm::TrapKind::kExit) {
-    Report(abi::WasmOutcome::kExited, trap.ok() ? 0 : static_cast<uint32_t>(trap.exit_code), 0, 0,
-           nullptr, 0);
-    return kStatusOk;
-  }
-  size_t name_len = 0;
-  const char* name = wasm::FunctionNameOf(run.module, trap.func_index, &name_len);
-  Report(abi::WasmOutcome::kTrapped, static_cast<uint64_t>(trap.kind), trap.func_index, trap.offset,
-         name, name != nullptr ? name_len : 0);
   return kStatusOk;
 }
 

@@ -3,6 +3,11 @@
 
 #include <unistd.h>
 
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -25,6 +30,13 @@ namespace palisade::testing {
 
 // Generous: under QEMU's software emulation a boot takes ~100x longer.
 inline absl::Time Deadline(absl::Duration d = absl::Seconds(60)) { return absl::Now() + d; }
+
+// A module from tests/wasm/modules, compiled by the build.
+inline std::vector<uint8_t> TestModule(const std::string& name) {
+  std::ifstream in(std::string(PALISADE_TEST_WASM_DIR) + "/" + name + ".wasm", std::ios::binary);
+  EXPECT_TRUE(in) << "missing test module " << name;
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 inline SandboxOptions TestGuestOptions(ConsoleSink* console = nullptr) {
   SandboxOptions o;

@@ -23,11 +23,7 @@ namespace {
 using ::testing::HasSubstr;
 using testing::Deadline;
 
-std::vector<uint8_t> Module(const std::string& name) {
-  std::ifstream in(std::string(PALISADE_TEST_WASM_DIR) + "/" + name + ".wasm", std::ios::binary);
-  EXPECT_TRUE(in) << "missing test module " << name;
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+std::vector<uint8_t> Module(const std::string& name) { return testing::TestModule(name); }
 
 class WasiRunTest : public ::testing::Test {
  protected:

@@ -1,5 +1,10 @@
 #include "vmm/guest_memory.h"
 
+#include <fcntl.h>
+
+#include <algorithm>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -47,6 +52,62 @@ TEST(GuestMemory, StartsZeroed) {
   auto v = m.Read(0x10000, 0x10000);
   ASSERT_TRUE(v.ok());
   for (uint8_t b : *v) ASSERT_EQ(b, 0);
+}
+
+uint8_t ByteAt(const GuestMemory& m, uint64_t gpa) { return (*m.Read(gpa, 1))[0]; }
+
+TEST(GuestMemory, FrozenMemoryIsSealedAndViewsAreCopyOnWrite) {
+  GuestMemory m = Make();
+  (*m.Write(0x10000, 1))[0] = 0x11;
+  (*m.Write(0x12000, 1))[0] = 0x22;
+  auto fd = m.Freeze();
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  EXPECT_TRUE(m.is_private());
+  EXPECT_TRUE(fcntl(fd->get(), F_GET_SEALS) & F_SEAL_WRITE);
+  EXPECT_FALSE(m.Freeze().ok()) << "frozen twice";
+
+  auto view = GuestMemory::MapSnapshot(fd->get(), 1 << 20);
+  ASSERT_TRUE(view.ok()) << view.status();
+  ASSERT_TRUE(view->AddRegion(0x10000, 0x10000, GuestMemory::Access::kReadWrite, "rw").ok());
+  EXPECT_EQ(ByteAt(*view, 0x10000), 0x11);
+  // Writes through one view are private to it.
+  (*m.Write(0x10000, 1))[0] = 0x33;
+  (*view->Write(0x12000, 1))[0] = 0x44;
+  EXPECT_EQ(ByteAt(*view, 0x10000), 0x11);
+  EXPECT_EQ(ByteAt(m, 0x12000), 0x22);
+}
+
+TEST(GuestMemory, DiscardingHostWrittenPagesRestoresTheSnapshot) {
+  GuestMemory m = Make();
+  (*m.Write(0x10000, 1))[0] = 0x11;
+  ASSERT_TRUE(m.Freeze().ok());
+  std::vector<uint64_t> bitmap(m.bitmap_words(), 0);
+  m.TakeHostWrites(bitmap);
+  EXPECT_EQ(std::count_if(bitmap.begin(), bitmap.end(), [](uint64_t w) { return w != 0; }), 0)
+      << "freezing starts a clean record";
+
+  // A write from 0x10ff0 to 0x13010 touches four pages and marks them.
+  auto span = m.Write(0x10ff0, 0x2020);
+  ASSERT_TRUE(span.ok());
+  std::fill(span->begin(), span->end(), 0xee);
+  m.TakeHostWrites(bitmap);
+  EXPECT_EQ(bitmap[0x10 / 64], uint64_t{0xf} << (0x10 % 64));  // pages 0x10..0x13
+  auto dropped = m.DiscardPages(bitmap);
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_EQ(*dropped, 4u);
+  EXPECT_EQ(ByteAt(m, 0x10000), 0x11);
+  EXPECT_EQ(ByteAt(m, 0x11000), 0x00);
+  EXPECT_EQ(ByteAt(m, 0x13000), 0x00);
+  // The record was consumed.
+  std::fill(bitmap.begin(), bitmap.end(), 0);
+  m.TakeHostWrites(bitmap);
+  EXPECT_EQ(bitmap[0x10 / 64], 0u);
+}
+
+TEST(GuestMemory, OnlySnapshotViewsDiscardPages) {
+  GuestMemory m = Make();
+  std::vector<uint64_t> bitmap(m.bitmap_words(), ~uint64_t{0});
+  EXPECT_TRUE(absl::IsFailedPrecondition(m.DiscardPages(bitmap).status()));
 }
 
 }  // namespace

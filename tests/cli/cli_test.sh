@@ -55,8 +55,14 @@ expect "not a command" 2 '' 'no _start' -- "$palisade" run --in-process "$dir/me
 if [[ -e /dev/kvm ]]; then
   expect "in a micro-VM: args, proc_exit code" 3 '^one$' '' -- "$palisade" run "$m" -- one "two words"
   expect "invoke in a micro-VM" 0 '^-5$' '' -- "$palisade" invoke "$m" add 7 -12
-  expect "invoke --repeat: fresh state each call" 0 '^1$' 'calls, each on a fresh instance' -- \
+  expect "invoke --repeat: fresh state each call" 0 '^1$' 'calls from one snapshot, reset after each' -- \
     "$palisade" invoke --repeat 5 "$dir/counter.wasm" bump
+  expect "invoke: _initialize runs once, before the snapshot" 0 '^1043$' '' -- \
+    "$palisade" invoke --repeat 3 "$dir/snapshot_target.wasm" bump
+  expect "invoke: a trap in the VM" 134 '' 'trap: unreachable in function' -- \
+    "$palisade" invoke --repeat 3 "$dir/snapshot_target.wasm" boom
+  expect "invoke: --timeout ends a spinning export" 134 '' 'timeout' -- \
+    "$palisade" invoke --timeout 2s "$dir/snapshot_target.wasm" spin
 else
   expect "no KVM: clear error" 69 '' '/dev/kvm' -- "$palisade" run "$m"
   expect "no KVM: invoke too" 69 '' '/dev/kvm' -- "$palisade" invoke "$m" add 1 2

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   CLI::App* spec_cmd = app.add_subcommand(
       "spec", "Run WebAssembly spec tests (wast2json output) and report every failure");
   spec_cmd->add_flag("--in-process", spec.in_process, "Run the engine in this process");
-  spec_cmd->add_flag("--in-vm", spec.in_vm, "Run the engine inside a micro-VM (not yet available)");
+  spec_cmd->add_flag("--in-vm", spec.in_vm, "Run the engine inside a micro-VM (the default)");
   spec_cmd->add_flag("-v,--verbose", spec.verbose, "Print every command's outcome");
   spec_cmd->add_option("--expected-failures", spec.expected_failures,
                        "File of known failures (FILE.json:LINE per line); only others fail the run");

@@ -3,6 +3,7 @@
 #include "abi/hypercall_abi.h"
 #include "lib/command_loop.h"
 #include "lib/heap.h"
+#include "runner/spec_run.h"
 #include "runner/wasi_run.h"
 
 namespace {
@@ -29,6 +30,12 @@ int64_t HandleCommand(int64_t command, const uint64_t args[3]) {
         return palisade::guest::kStatusBadArgument;
       }
       return palisade::guest::RunWasi(args[0], args[1]);
+    }
+    case Command::kSpec: {
+      if (g_input == nullptr || args[0] != reinterpret_cast<uintptr_t>(g_input)) {
+        return palisade::guest::kStatusBadArgument;
+      }
+      return palisade::guest::RunSpec(args[0], args[1], g_input_size);
     }
     default:
       return palisade::guest::kStatusUnknownCommand;

@@ -3,15 +3,25 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/run_command.h"
 #include "cli/spec/spec_runner.h"
+#include "vmm/kvm.h"
 
 namespace palisade::cli {
 
 int RunSpecCommand(const SpecCommandOptions& o) {
-  if (o.in_vm || !o.in_process) {
-    std::cerr << "palisade spec: --in-vm is not implemented yet; --in-process runs the same "
-                 "engine in this process\n";
-    return 2;
+  if (o.in_vm && o.in_process) {
+    std::cerr << "palisade spec: choose --in-process or --in-vm, not both\n";
+    return kExitUsage;
+  }
+  std::unique_ptr<spec::SpecBackend> backend =
+      o.in_process ? spec::InProcessBackend() : spec::VmBackend();
+  if (!o.in_process) {
+    if (auto kvm = Kvm::Shared(); !kvm.ok()) {
+      std::cerr << "palisade spec: cannot start a micro-VM: " << kvm.status().message()
+                << " (--in-process runs without one)\n";
+      return kExitNoSandbox;
+    }
   }
   spec::SpecOptions options;
   options.verbose = o.verbose;
@@ -32,7 +42,7 @@ int RunSpecCommand(const SpecCommandOptions& o) {
   std::set<std::string> failures;
   int file_errors = 0;
   for (const std::string& f : o.files) {
-    absl::Status s = spec::RunSpecFile(f, options, &counts, &failures, std::cout);
+    absl::Status s = spec::RunSpecFile(f, options, *backend, &counts, &failures, std::cout);
     if (!s.ok()) {
       std::cerr << "palisade spec: " << s.message() << "\n";
       ++file_errors;

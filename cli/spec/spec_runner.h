@@ -1,4 +1,5 @@
-// Runs the commands of one wast2json file against the engine, in process.
+// Runs the commands of one wast2json file against the engine, in process or
+// in a micro-VM (spec_backend.h).
 #pragma once
 
 #include <ostream>
@@ -6,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "cli/spec/spec_backend.h"
 
 namespace palisade::spec {
 
@@ -22,10 +24,11 @@ struct SpecOptions {
   std::set<std::string> expected_failures;
 };
 
-// Runs every command of `json_path`. Failures are printed to `out` as
+// Runs every command of `json_path` on `backend` (reset first). Failures are printed to `out` as
 // "FILE:LINE: command: expected / got". Returns an error only when the file
 // itself cannot be read or parsed.
 absl::Status RunSpecFile(const std::string& json_path, const SpecOptions& options,
-                         SpecCounts* counts, std::set<std::string>* failures, std::ostream& out);
+                         SpecBackend& backend, SpecCounts* counts, std::set<std::string>* failures,
+                         std::ostream& out);
 
 }  // namespace palisade::spec

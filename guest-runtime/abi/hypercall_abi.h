@@ -107,6 +107,37 @@ enum class AbortReason : uint64_t {
   kAssertion = 2,
 };
 
+// kSpec: one step of a spec-test file (guest-runtime/wasm/spectest).
+enum class SpecOp : uint32_t {
+  kReset = 0,        // a new file: fresh store and spectest module
+  kValidate = 1,     // compile the module in data (assert_malformed/invalid)
+  kInstantiate = 2,  // compile and instantiate it; reply.instance = handle
+  kRegister = 3,     // register instance `instance` under the name in data
+  kInvoke = 4,       // call export data of `instance` with the values
+  kGet = 5,          // read global export data of `instance`
+};
+struct SpecRequest {
+  uint64_t magic;          // kSpecMagic
+  SpecOp op;
+  uint32_t instance;
+  uint32_t data_offset;    // module bytes, or an export / registration name
+  uint32_t data_size;
+  uint32_t values_offset;  // kInvoke: value_count WasmValues (8-aligned)
+  uint32_t value_count;
+};
+inline constexpr uint64_t kSpecMagic = 0x5145524345505350ull;  // "PSPECREQ"
+inline constexpr uint32_t kMaxSpecValues = 64;  // arguments or results of one step
+struct SpecReply {
+  uint32_t status;        // wasm::spectest::SpecStatus
+  uint32_t trap;          // wasm::TrapKind when status is kTrap
+  uint32_t instance;      // kInstantiate: the new handle
+  uint32_t result_count;  // <= kMaxSpecValues
+  uint32_t error_kind;    // wasm::ErrorKind of a compile or link error
+  uint32_t message_size;  // bytes of message used
+  char message[120];
+  WasmValue results[kMaxSpecValues];
+};
+
 // Commands the host hands out in the answer to kAwaitCommand.
 enum class Command : int64_t {
   kShutdown = 0,  // guest calls kExit(args[0])
@@ -123,6 +154,11 @@ enum class Command : int64_t {
   // was unusable. The buffer stays until the next kAllocInput, so warm
   // sandboxes write one request after another into it.
   kRunWasi = 3,
+  // Guest performs the SpecRequest at guest address args[0] (args[1] bytes,
+  // inside the kAllocInput buffer) on its spec-test session and writes a
+  // SpecReply over the start of that buffer (which must hold one); status 0,
+  // or negative for an unusable request. `palisade spec --in-vm`.
+  kSpec = 4,
   // Test-only guest image commands start here; see guest-runtime/test_guest.
   kFirstTestCommand = 100,
 };

@@ -1,0 +1,58 @@
+// The spec session in this process, on the host's mmap-backed linear memory.
+#include "cli/spec/spec_backend.h"
+#include "wasm/host/host_memory.h"
+
+namespace palisade::spec {
+namespace {
+
+using wasm::spectest::SpecResult;
+using wasm::spectest::SpecStatus;
+
+StepResult Convert(const SpecResult& r) {
+  StepResult s;
+  s.status = r.status;
+  s.error_kind = r.error.kind;
+  s.message = r.error.message;
+  s.trap = r.trap;
+  s.instance = r.instance;
+  s.results.assign(r.results, r.results + r.result_count);
+  return s;
+}
+
+class InProcess final : public SpecBackend {
+ public:
+  absl::Status Reset() override {
+    if (!session_.Reset(wasm::HostMemoryProvider())) {
+      return absl::ResourceExhaustedError("out of memory creating the spec store");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<StepResult> Validate(std::span<const uint8_t> module) override {
+    return Convert(session_.Validate(module.data(), module.size()));
+  }
+  absl::StatusOr<StepResult> Instantiate(std::span<const uint8_t> module) override {
+    return Convert(session_.Instantiate(module.data(), module.size()));
+  }
+  absl::StatusOr<StepResult> Register(const std::string& name, uint32_t instance) override {
+    StepResult s;
+    if (!session_.Register(name.data(), name.size(), instance)) s.status = SpecStatus::kNoInstance;
+    return s;
+  }
+  absl::StatusOr<StepResult> Invoke(uint32_t instance, const std::string& field,
+                                    const std::vector<wasm::Value>& args) override {
+    return Convert(session_.Invoke(instance, field.data(), field.size(), args.data(),
+                                   static_cast<uint32_t>(args.size())));
+  }
+  absl::StatusOr<StepResult> Get(uint32_t instance, const std::string& field) override {
+    return Convert(session_.Get(instance, field.data(), field.size()));
+  }
+
+ private:
+  wasm::spectest::SpecSession session_;
+};
+
+}  // namespace
+
+std::unique_ptr<SpecBackend> InProcessBackend() { return std::make_unique<InProcess>(); }
+
+}  // namespace palisade::spec

@@ -19,12 +19,14 @@ namespace {
 // Interrupts the store once the deadline passes, unless cancelled first.
 class Deadline {
  public:
-  Deadline(wasm::Store* store, absl::Duration d) : store_(store) {
-    thread_ = std::thread([this, d] {
+  Deadline(wasm::Store* store, wasm::HostWasiSystem* system, absl::Duration d)
+      : store_(store) {
+    thread_ = std::thread([this, system, d] {
       std::unique_lock<std::mutex> lock(mu_);
       if (!cv_.wait_for(lock, absl::ToChronoNanoseconds(d), [this] { return done_; })) {
         fired_ = true;
         wasm::Interrupt(store_);
+        system->Interrupt();  // a program blocked reading stdin
       }
     });
   }
@@ -95,15 +97,19 @@ int RunRun(const RunOptions& o) {
   }
   if (o.fuel > 0) wasm::SetFuel(p.store.get(), true, o.fuel);
   wasm::Trap trap;
+  bool timed_out = false;
   {
     std::unique_ptr<Deadline> deadline;
-    if (timeout != absl::InfiniteDuration()) deadline = std::make_unique<Deadline>(p.store.get(), timeout);
+    if (timeout != absl::InfiniteDuration()) deadline = std::make_unique<Deadline>(p.store.get(), &system, timeout);
     trap = wasm::Invoke(p.store.get(), static_cast<wasm::FuncInst*>(start.object), nullptr, 0,
                         nullptr, 0);
+    // A program whose stdin was cut off by the deadline may still exit on
+    // its own: it ran past its time all the same, as in the micro-VM.
+    timed_out = deadline != nullptr && deadline->fired();
   }
-  if (trap.ok()) return 0;
-  if (trap.kind == wasm::TrapKind::kExit) return trap.exit_code & 0xff;
-  if (trap.kind == wasm::TrapKind::kInterrupted) {
+  if (!timed_out && trap.ok()) return 0;
+  if (!timed_out && trap.kind == wasm::TrapKind::kExit) return trap.exit_code & 0xff;
+  if (timed_out || trap.kind == wasm::TrapKind::kInterrupted) {
     std::cerr << "palisade: timeout: " << o.module << " ran past " << o.timeout << "\n";
     return kExitTrap;
   }

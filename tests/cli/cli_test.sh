@@ -42,6 +42,11 @@ expect "timeout stops a spinning program" 134 '' 'timeout: .* ran past 200ms' --
   "$palisade" run --in-process --timeout 200ms "$dir/spin_command.wasm"
 expect "fuel stops a spinning program" 134 '' 'trap: fuel exhausted' -- \
   "$palisade" run --in-process --fuel 100000 "$dir/spin_command.wasm"
+# A program blocked reading stdin that never comes: the deadline still ends it.
+mkfifo "$tmp/fifo"
+exec 3<>"$tmp/fifo"
+expect "timeout stops a program blocked on stdin" 134 '' 'timeout' -- \
+  timeout 20 "$BASH" -c 'exec "$0" run --in-process --timeout 300ms "$1" <&3' "$palisade" "$dir/vm_stdio.wasm"
 expect "bad timeout" 2 '' 'bad --timeout' -- \
   "$palisade" run --in-process --timeout soon "$dir/spin_command.wasm"
 expect "wrong argument count" 2 '' 'takes 2 argument' -- "$palisade" invoke --in-process "$m" add 1
@@ -54,6 +59,8 @@ expect "unknown imports listed" 2 '' 'env\.mystery' -- "$palisade" run --in-proc
 expect "not a command" 2 '' 'no _start' -- "$palisade" run --in-process "$dir/memory.wasm"
 if [[ -e /dev/kvm ]]; then
   expect "in a micro-VM: args, proc_exit code" 3 '^one$' '' -- "$palisade" run "$m" -- one "two words"
+  expect "in a micro-VM: timeout stops a program blocked on stdin" 134 '' 'timeout' -- \
+    timeout 30 "$BASH" -c 'exec "$0" run --timeout 500ms "$1" <&3' "$palisade" "$dir/vm_stdio.wasm"
   expect "invoke in a micro-VM" 0 '^-5$' '' -- "$palisade" invoke "$m" add 7 -12
   expect "invoke --repeat: fresh state each call" 0 '^1$' 'calls from one snapshot, reset after each' -- \
     "$palisade" invoke --repeat 5 "$dir/counter.wasm" bump

@@ -1,6 +1,7 @@
 #include "wasm/host/wasi_host_system.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,10 @@ int64_t HostWasiSystem::Write(uint32_t fd, const uint8_t* data, size_t len) {
 
 int64_t HostWasiSystem::Read(uint32_t fd, uint8_t* data, size_t len) {
   for (;;) {
+    // Wait in slices, so that Interrupt() is noticed within one.
+    if (interrupted_.load()) return -wasi::kIntr;
+    pollfd p{static_cast<int>(fd), POLLIN, 0};
+    if (::poll(&p, 1, 50) == 0) continue;
     ssize_t n = ::read(static_cast<int>(fd), data, len);
     if (n >= 0) return n;
     if (errno != EINTR) return -wasi::kIo;

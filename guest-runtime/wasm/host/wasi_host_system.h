@@ -2,6 +2,8 @@
 // clocks and getrandom. For `palisade run --in-process`.
 #pragma once
 
+#include <atomic>
+
 #include "wasm/wasi/wasi_system.h"
 
 namespace palisade::wasm {
@@ -14,6 +16,14 @@ class HostWasiSystem final : public wasi::WasiSystem {
   bool ClockResolution(uint32_t id, uint64_t* ns) override;
   bool Random(uint8_t* data, size_t len) override;
   void Sleep(uint64_t ns) override;
+
+  // Makes a Read() blocked on input give up with EINTR, from any thread: a
+  // deadline calls it beside wasm::Interrupt(), which cannot reach a program
+  // waiting in the host for stdin.
+  void Interrupt() { interrupted_.store(true); }
+
+ private:
+  std::atomic<bool> interrupted_{false};
 };
 
 }  // namespace palisade::wasm

@@ -12,6 +12,7 @@ enum Errno : uint16_t {
   kBadf = 8,
   kExist = 20,
   kFault = 21,
+  kIntr = 27,
   kInval = 28,
   kIo = 29,
   kIsdir = 31,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "guest-runtime/test-guest/test_commands.h"
 #include "tests/kvm/kvm_test_support.h"
 #include "vmm/guest_services.h"
 #include "vmm/sandbox_pool.h"
@@ -218,6 +219,44 @@ TEST_F(SnapshotTest, APoolHandsOutResetSandboxes) {
   EXPECT_EQ(stats.created, 2u);
   EXPECT_EQ(stats.reused, 8u);
   EXPECT_EQ(stats.discarded, 0u);
+}
+
+// A guest that wrecks its own CPU state (empty IDT, CR0.WP cleared, stack
+// overflow, hlt, a malformed hypercall) is still back in working order after
+// a reset: control registers, descriptor tables, SSE state and memory all
+// come from the snapshot.
+TEST(SnapshotResetTest, AGuestThatWreckedItselfIsRestored) {
+  PALISADE_REQUIRE_KVM();
+  auto sb = Sandbox::Boot(testing::TestGuestOptions(), Deadline());
+  ASSERT_TRUE(sb.ok()) << sb.status();
+  Sandbox& sandbox = **sb;
+  ASSERT_TRUE(sandbox.TakeSnapshot().ok());
+  const struct {
+    test_guest::Command command;
+    uint64_t arg;
+  } wrecks[] = {
+      {test_guest::kTripleFault, 0},        {test_guest::kWriteReadOnlySlot, 0},
+      {test_guest::kStackOverflow, 0},      {test_guest::kHalt, 0},
+      {test_guest::kWriteCode, 0},          {test_guest::kAllocUntilOom, 4096},
+      {test_guest::kBadHypercall, test_guest::kWrongAbiVersion},
+  };
+  for (const auto& w : wrecks) {
+    SCOPED_TRACE(static_cast<int>(w.command));
+    auto r = sandbox.RunCommand(static_cast<abi::Command>(w.command), w.arg, 0, 0, Deadline());
+    EXPECT_FALSE(r.ok() && *r == 0) << "the wreck did not fail";
+    ASSERT_TRUE(sandbox.Reset().ok());
+    auto sum = sandbox.RunCommand(static_cast<abi::Command>(test_guest::kSseSum), 10, 0, 0, Deadline());
+    ASSERT_TRUE(sum.ok()) << sum.status();
+    auto info = sandbox.RunCommand(static_cast<abi::Command>(test_guest::kBootInfoCheck), 0, 0, 0,
+                                   Deadline());
+    ASSERT_TRUE(info.ok()) << info.status();
+    EXPECT_EQ(*info, 0);
+    auto heap = sandbox.RunCommand(static_cast<abi::Command>(test_guest::kHeapSelfTest), 0, 0, 0,
+                                   Deadline());
+    ASSERT_TRUE(heap.ok()) << heap.status();
+    EXPECT_EQ(*heap, 0);
+    ASSERT_TRUE(sandbox.Reset().ok());
+  }
 }
 
 }  // namespace

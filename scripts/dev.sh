@@ -13,7 +13,9 @@ jobs=$(nproc)
 deps() {
   install_packages cmake ninja-build g++ pkg-config libabsl-dev libcapstone-dev libcli11-dev \
     libgtest-dev libgmock-dev libbenchmark-dev wabt nlohmann-json3-dev \
-    clang lld wasi-libc libclang-rt-14-dev-wasm32 "$@"
+    clang lld wasi-libc libclang-rt-14-dev-wasm32 \
+    libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libssl-dev \
+    python3-grpcio python3-protobuf "$@"
 }
 
 install_packages() {

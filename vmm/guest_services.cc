@@ -5,6 +5,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
+
 namespace palisade {
 namespace {
 
@@ -15,6 +18,12 @@ constexpr int64_t kWasiEintr = 27;
 }  // namespace
 
 int64_t PosixGuestServices::ReadStdin(uint8_t* buf, size_t cap) {
+  if (has_input_) {
+    const size_t n = std::min(cap, input_.size() - input_pos_);
+    std::memcpy(buf, input_.data() + input_pos_, n);
+    input_pos_ += n;
+    return static_cast<int64_t>(n);
+  }
   if (stdin_fd_ < 0) return -kWasiEbadf;
   ssize_t n = ::read(stdin_fd_, buf, cap);
   if (n >= 0) return n;

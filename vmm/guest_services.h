@@ -43,6 +43,14 @@ class GuestServices {
 class PosixGuestServices final : public GuestServices {
  public:
   explicit PosixGuestServices(int stdin_fd = 0) : stdin_fd_(stdin_fd) {}
+  // Stdin is `input` (then end of file), not a file descriptor: the server
+  // hands a call's stdin bytes over this way.
+  static PosixGuestServices WithInput(std::string input) {
+    PosixGuestServices s(-1);
+    s.input_ = std::move(input);
+    s.has_input_ = true;
+    return s;
+  }
   int64_t ReadStdin(uint8_t* buf, size_t cap) override;
   std::optional<uint64_t> Clock(uint32_t id, bool resolution) override;
   bool Random(uint8_t* buf, size_t len) override;
@@ -51,22 +59,32 @@ class PosixGuestServices final : public GuestServices {
     params_ = std::move(params);
     results_types_ = std::move(results);
   }
-  void Results(std::vector<abi::WasmValue> values) override { values_ = std::move(values); }
+  void Results(std::vector<abi::WasmValue> values) override {
+    values_ = std::move(values);
+    has_results_ = true;
+  }
 
   const std::optional<WasmOutcomeReport>& outcome() const { return outcome_; }
   const std::vector<uint8_t>& param_types() const { return params_; }
   const std::vector<uint8_t>& result_types() const { return results_types_; }
   const std::vector<abi::WasmValue>& values() const { return values_; }
+  // True once a call returned normally (its results, possibly none, arrived).
+  bool has_results() const { return has_results_; }
   void ClearOutcome() {
     outcome_.reset();
     values_.clear();
+    has_results_ = false;
   }
 
  private:
   int stdin_fd_;
+  bool has_input_ = false;
+  std::string input_;
+  size_t input_pos_ = 0;
   std::optional<WasmOutcomeReport> outcome_;
   std::vector<uint8_t> params_, results_types_;
   std::vector<abi::WasmValue> values_;
+  bool has_results_ = false;
 };
 
 }  // namespace palisade

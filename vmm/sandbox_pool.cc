@@ -41,12 +41,14 @@ absl::StatusOr<std::unique_ptr<Sandbox>> SandboxPool::Acquire() {
   return sandbox;
 }
 
-void SandboxPool::Release(std::unique_ptr<Sandbox> sandbox) {
+void SandboxPool::Release(std::unique_ptr<Sandbox> sandbox, uint64_t* reset_pages) {
+  if (reset_pages != nullptr) *reset_pages = 0;
   if (sandbox == nullptr) return;
   // The last caller's sinks may be gone by the next use.
   sandbox->set_console(options_.console);
   sandbox->set_services(options_.services);
   const bool reset = sandbox->snapshot() == snapshot_ && sandbox->Reset().ok();
+  if (reset && reset_pages != nullptr) *reset_pages = sandbox->last_reset_pages();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (reset && idle_.size() < max_idle_) {

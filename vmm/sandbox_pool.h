@@ -31,7 +31,9 @@ class SandboxPool {
 
   // Resets `sandbox` (whatever state its last call left) and keeps it; one
   // that cannot be reset, or one too many, is destroyed.
-  void Release(std::unique_ptr<Sandbox> sandbox);
+  // `reset_pages`, if given, receives the pages the reset dropped (0 if the
+  // sandbox was discarded instead).
+  void Release(std::unique_ptr<Sandbox> sandbox, uint64_t* reset_pages = nullptr);
 
   struct Stats {
     uint64_t created = 0;    // made from the snapshot

@@ -143,6 +143,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm  # for shm_open and friends
+ip link set lo up  # loopback, for servers under test (palisaded)
 # A tmpfs on /tmp, as on a normal system. Anything the initramfs itself put
 # under /tmp (a PROGRAM or --file from the host's /tmp) is carried over.
 mount -t tmpfs tmp /mnt && cp -a /tmp/. /mnt/ && mount -o move /mnt /tmp

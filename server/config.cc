@@ -1,0 +1,112 @@
+#include "server/config.h"
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/sha256.h"
+
+namespace palisade::server {
+namespace {
+
+// Collects "FILE:LINE:COLUMN: message" for every parse error.
+class Collector final : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit Collector(std::string filename) : filename_(std::move(filename)) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    errors_.push_back(absl::StrCat(filename_, ":", line + 1, ":", column + 1, ": ", message));
+  }
+  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  std::string filename_;
+  std::vector<std::string> errors_;
+};
+
+absl::Status Check(const v1::ServerConfig& c, const std::string& filename) {
+  std::vector<std::string> problems;
+  std::set<std::string> names, hashes;
+  for (int i = 0; i < c.tenants_size(); ++i) {
+    const v1::Tenant& t = c.tenants(i);
+    const std::string where = absl::StrCat(filename, ": tenants[", i, "]");
+    if (t.name().empty()) problems.push_back(where + ".name is empty");
+    if (!names.insert(t.name()).second) problems.push_back(where + ".name '" + t.name() + "' repeats");
+    if (!IsSha256Hex(t.token_sha256())) {
+      problems.push_back(where + ".token_sha256 is not 64 lowercase hex digits (printf %s TOKEN | sha256sum)");
+    } else if (!hashes.insert(t.token_sha256()).second) {
+      problems.push_back(where + ".token_sha256 is another tenant's");
+    }
+  }
+  if (c.tenants_size() == 0) problems.push_back(filename + ": no tenants: nobody could call the server");
+  const v1::TlsConfig& tls = c.tls();
+  if (tls.cert_file().empty() != tls.key_file().empty()) {
+    problems.push_back(filename + ": tls needs both cert_file and key_file");
+  }
+  if (!tls.client_ca_file().empty() && tls.cert_file().empty()) {
+    problems.push_back(filename + ": tls.client_ca_file (mTLS) needs cert_file and key_file");
+  }
+  for (const std::string* f : {&tls.cert_file(), &tls.key_file(), &tls.client_ca_file()}) {
+    if (!f->empty() && ::access(f->c_str(), R_OK) != 0) problems.push_back(filename + ": cannot read " + *f);
+  }
+  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void ApplyDefaults(v1::ServerConfig* c) {
+  if (c->workers() == 0) c->set_workers(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  if (c->queue_capacity() == 0) c->set_queue_capacity(64 * c->workers());
+  if (c->max_module_bytes() == 0) c->set_max_module_bytes(64ull << 20);
+  if (c->max_store_bytes() == 0) c->set_max_store_bytes(1ull << 30);
+  if (c->max_receive_bytes() == 0) c->set_max_receive_bytes(16ull << 20);
+  if (c->max_sandboxes_per_tenant() == 0) c->set_max_sandboxes_per_tenant(64);
+  if (c->pool_size() == 0) c->set_pool_size(2);
+  if (c->drain_seconds() == 0) c->set_drain_seconds(10);
+  v1::Limits* d = c->mutable_default_limits();
+  if (d->memory_bytes() == 0) d->set_memory_bytes(256ull << 20);
+  if (d->max_memory_pages() == 0) d->set_max_memory_pages(16384);  // 1 GiB
+  if (d->timeout_ms() == 0) d->set_timeout_ms(10000);
+  if (d->max_output_bytes() == 0) d->set_max_output_bytes(16ull << 20);
+  // A tenant's unset limits are the defaults.
+  for (v1::Tenant& t : *c->mutable_tenants()) {
+    v1::Limits* l = t.mutable_limits();
+    if (l->memory_bytes() == 0) l->set_memory_bytes(d->memory_bytes());
+    if (l->max_memory_pages() == 0) l->set_max_memory_pages(d->max_memory_pages());
+    if (l->timeout_ms() == 0) l->set_timeout_ms(d->timeout_ms());
+    if (l->fuel() == 0) l->set_fuel(d->fuel());
+    if (l->max_output_bytes() == 0) l->set_max_output_bytes(d->max_output_bytes());
+  }
+}
+
+absl::StatusOr<v1::ServerConfig> ParseConfig(const std::string& text, const std::string& filename) {
+  v1::ServerConfig config;
+  google::protobuf::TextFormat::Parser parser;
+  Collector errors(filename);
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &config)) {
+    return absl::InvalidArgumentError(errors.errors().empty() ? filename + ": cannot parse"
+                                                              : absl::StrJoin(errors.errors(), "\n"));
+  }
+  if (absl::Status s = Check(config, filename); !s.ok()) return s;
+  ApplyDefaults(&config);
+  return config;
+}
+
+absl::StatusOr<v1::ServerConfig> LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("cannot read config " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseConfig(ss.str(), path);
+}
+
+}  // namespace palisade::server

@@ -1,0 +1,51 @@
+// Uploaded modules, content-addressed by SHA-256 and stored once however
+// many tenants upload them; a tenant sees only the digests it uploaded.
+// Caps: bytes per module and bytes for the whole store.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace palisade::server {
+
+struct StoredModule {
+  std::string sha256;
+  std::vector<uint8_t> bytes;
+};
+
+class ModuleStore {
+ public:
+  ModuleStore(uint64_t max_module_bytes, uint64_t max_total_bytes)
+      : max_module_bytes_(max_module_bytes), max_total_bytes_(max_total_bytes) {}
+
+  // Records that `tenant` holds the (already validated) module; returns it.
+  absl::StatusOr<std::shared_ptr<const StoredModule>> Add(const std::string& tenant,
+                                                          std::string sha256,
+                                                          std::vector<uint8_t> bytes);
+  // NOT_FOUND unless `tenant` uploaded it: digests of other tenants' modules
+  // are not even confirmed to exist.
+  absl::StatusOr<std::shared_ptr<const StoredModule>> Get(const std::string& tenant,
+                                                          const std::string& sha256) const;
+  // True if the bytes are stored already (an upload can skip validation).
+  bool Contains(const std::string& sha256) const;
+
+  uint64_t max_module_bytes() const { return max_module_bytes_; }
+  size_t count() const;
+
+ private:
+  const uint64_t max_module_bytes_;
+  const uint64_t max_total_bytes_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const StoredModule>> modules_;
+  std::map<std::string, std::set<std::string>> owners_;  // tenant -> digests
+  uint64_t total_bytes_ = 0;
+};
+
+}  // namespace palisade::server

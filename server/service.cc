@@ -1,0 +1,666 @@
+#include "server/service.h"
+
+#include <sys/random.h>
+
+#include <deque>
+#include <functional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/sha256.h"
+#include "server/values.h"
+#include "wasm/runtime/trap.h"
+
+namespace palisade::server {
+namespace {
+
+using Tenant = PalisadeService::Tenant;
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  // absl's codes are gRPC's codes, number for number.
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+std::string NewSandboxId() {
+  uint8_t bytes[12];
+  size_t done = 0;
+  while (done < sizeof bytes) {
+    ssize_t n = getrandom(bytes + done, sizeof bytes - done, 0);
+    if (n > 0) done += static_cast<size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "sb-";
+  for (uint8_t b : bytes) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
+}
+
+void FillTrap(const WasmOutcomeReport& r, v1::Trap* trap) {
+  trap->set_kind(r.code >= 0 && r.code < 256 ? wasm::TrapMessage(static_cast<wasm::TrapKind>(r.code))
+                                             : "unknown trap");
+  trap->set_function_index(r.func_index);
+  trap->set_function_name(r.text);
+  trap->set_offset(r.offset);
+}
+
+// The outcome of a WASI run in the response (stdout/stderr filled elsewhere).
+void FillRun(const RunResult& r, v1::RunWasiResponse* out) {
+  out->set_output_truncated(r.output_truncated);
+  if (r.outcome.kind == abi::WasmOutcome::kTrapped) {
+    FillTrap(r.outcome, out->mutable_trap());
+    out->set_exit_code(134);
+  } else {
+    out->set_exit_code(static_cast<int32_t>(r.outcome.code));
+  }
+}
+
+const char* OutcomeName(const WasmOutcomeReport& r) {
+  return r.kind == abi::WasmOutcome::kTrapped ? "trap" : "exit";
+}
+
+std::vector<std::string> Strings(const google::protobuf::RepeatedPtrField<std::string>& f) {
+  return {f.begin(), f.end()};
+}
+
+// A unary call whose work runs on a worker thread. gRPC owns the reactor
+// from Start() until OnDone(); a cancel reaches the VM through `control`.
+class PooledCall final : public grpc::ServerUnaryReactor {
+ public:
+  using Work = std::function<absl::Status(CallControl&)>;
+
+  static grpc::ServerUnaryReactor* Start(PalisadeService* service, Work work) {
+    // Owned by gRPC until OnDone (the callback API's contract), so it is
+    // released here and reclaimed there.
+    PooledCall* call = std::make_unique<PooledCall>().release();
+    if (service->draining()) {
+      call->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+      return call;
+    }
+    service->CountCall();
+    const bool queued = service->workers().TrySubmit([call, work = std::move(work)] {
+      absl::Status s = call->control_.cancelled() ? absl::CancelledError("the call was cancelled")
+                                                  : work(call->control_);
+      call->Finish(ToGrpc(s));
+    });
+    if (!queued) {
+      call->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                "server busy: the call queue is full; retry later"));
+    }
+    return call;
+  }
+
+  void OnCancel() override { control_.Cancel(); }
+  void OnDone() override { std::unique_ptr<PooledCall> reclaim(this); }
+
+ private:
+  CallControl control_;
+};
+
+grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
+  r->Finish(ToGrpc(s));
+  return r;
+}
+
+// Client-streamed upload: chunks accumulate up to the module cap; at the
+// end the module is validated in a micro-VM (unless already stored) and
+// recorded for the tenant.
+class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest> {
+ public:
+  UploadCall(PalisadeService* service, const Tenant* tenant, grpc::CallbackServerContext* ctx,
+             v1::ModuleInfo* response)
+      : service_(service), tenant_(tenant), ctx_(ctx), response_(response) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Complete();
+      return;
+    }
+    if (first_) {
+      expected_ = request_.expected_sha256();
+      first_ = false;
+    }
+    const uint64_t cap = service_->modules().max_module_bytes();
+    if (bytes_.size() + request_.chunk().size() > cap) {
+      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("module exceeds the ", cap, "-byte cap")));
+      return;
+    }
+    bytes_.insert(bytes_.end(), request_.chunk().begin(), request_.chunk().end());
+    StartRead(&request_);
+  }
+
+  void OnCancel() override { control_.Cancel(); }
+  void OnDone() override { std::unique_ptr<UploadCall> reclaim(this); }
+
+ private:
+  void Complete() {
+    std::string digest = Sha256Hex(bytes_);
+    if (!expected_.empty() && expected_ != digest) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "the module's sha256 is " + digest + ", not " + expected_));
+      return;
+    }
+    response_->set_sha256(digest);
+    response_->set_size(bytes_.size());
+    if (service_->modules().Contains(digest)) {  // validated when first stored
+      Store(digest);
+      return;
+    }
+    const absl::Time deadline = service_->DeadlineFor(ctx_, service_->Clamp(*tenant_, v1::Limits()));
+    const bool queued = service_->workers().TrySubmit([this, digest, deadline] {
+      absl::Status valid = ValidateModule(bytes_, deadline);
+      if (!valid.ok()) {
+        service_->Audit({{"event", "module_upload"}, {"tenant", tenant_->name}, {"module", digest},
+                         {"decision", "deny"}, {"reason", std::string(valid.message())}});
+        Finish(ToGrpc(valid));
+        return;
+      }
+      Store(digest);
+    });
+    if (!queued) {
+      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "server busy: the call queue is full"));
+    }
+  }
+
+  void Store(const std::string& digest) {
+    auto stored = service_->modules().Add(tenant_->name, digest, std::move(bytes_));
+    service_->Audit({{"event", "module_upload"}, {"tenant", tenant_->name}, {"module", digest},
+                     {"decision", stored.ok() ? "allow" : "deny"},
+                     {"reason", stored.ok() ? "" : std::string(stored.status().message())}});
+    Finish(ToGrpc(stored.status()));
+  }
+
+  PalisadeService* service_;
+  const Tenant* tenant_;
+  grpc::CallbackServerContext* ctx_;
+  v1::ModuleInfo* response_;
+  v1::UploadModuleRequest request_;
+  std::vector<uint8_t> bytes_;
+  std::string expected_;
+  bool first_ = true;
+  CallControl control_;
+};
+
+// Server-streamed WASI run: the guest's output becomes events as it is
+// written. One write is in flight at a time; the rest wait in order.
+class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, public ConsoleSink {
+ public:
+  StreamRunCall() = default;
+
+  // ConsoleSink, on the worker thread.
+  void Write(abi::ConsoleStream stream, std::string_view bytes) override {
+    v1::RunWasiEvent e;
+    if (stream == abi::ConsoleStream::kStderr) {
+      e.set_stderr(std::string(bytes));
+    } else {
+      e.set_stdout(std::string(bytes));
+    }
+    Push(std::move(e));
+  }
+
+  void Push(v1::RunWasiEvent e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (broken_) return;
+    pending_.push_back(std::move(e));
+    if (!writing_) WriteNext();
+  }
+
+  // The run ended: the last event (if OK) then the status, after every
+  // pending write.
+  void End(const absl::Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ended_ = true;
+    status_ = ToGrpc(status);
+    if (!writing_) FinishOnce();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    writing_ = false;
+    if (!ok) {  // the client is gone: stop the program, drop the rest
+      broken_ = true;
+      pending_.clear();
+      control_.Cancel();
+    }
+    if (!pending_.empty()) {
+      WriteNext();
+    } else if (ended_) {
+      FinishOnce();
+    }
+  }
+  void OnCancel() override { control_.Cancel(); }
+  void OnDone() override { std::unique_ptr<StreamRunCall> reclaim(this); }
+  CallControl& control() { return control_; }
+
+ private:
+  void WriteNext() {  // mu_ held
+    current_ = std::move(pending_.front());
+    pending_.pop_front();
+    writing_ = true;
+    StartWrite(&current_);
+  }
+  void FinishOnce() {  // mu_ held
+    if (finished_) return;
+    finished_ = true;
+    Finish(status_);
+  }
+
+  std::mutex mu_;
+  std::deque<v1::RunWasiEvent> pending_;
+  v1::RunWasiEvent current_;
+  bool writing_ = false, ended_ = false, finished_ = false, broken_ = false;
+  grpc::Status status_;
+  CallControl control_;
+};
+
+}  // namespace
+
+PalisadeService::PalisadeService(const v1::ServerConfig& config, policy::AuditLog* audit)
+    : config_(config),
+      audit_(audit),
+      modules_(config.max_module_bytes(), config.max_store_bytes()),
+      workers_(std::make_unique<WorkerPool>(config.workers(), config.queue_capacity())) {
+  for (const v1::Tenant& t : config.tenants()) tenants_.push_back({t.name(), t.token_sha256(), t.limits()});
+}
+
+PalisadeService::~PalisadeService() { workers_.reset(); }
+
+bool PalisadeService::Drain(absl::Duration timeout) {
+  draining_.store(true);
+  return workers_->WaitIdle(absl::ToChronoMilliseconds(timeout));
+}
+
+void PalisadeService::Audit(nlohmann::json event) {
+  if (audit_ == nullptr) return;
+  if (absl::Status s = audit_->Record(std::move(event)); !s.ok()) {
+    std::fprintf(stderr, "palisaded: audit log: %s\n", std::string(s.message()).c_str());
+  }
+}
+
+absl::StatusOr<const Tenant*> PalisadeService::Authenticate(grpc::CallbackServerContext* ctx,
+                                                            const char* method) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  std::string_view value = it == md.end() ? std::string_view()
+                                          : std::string_view(it->second.data(), it->second.size());
+  if (value.substr(0, 7) != "Bearer " || value.size() == 7) {
+    Audit({{"event", "auth"}, {"method", method}, {"decision", "deny"},
+           {"reason", "no bearer token"}, {"peer", ctx->peer()}});
+    return absl::UnauthenticatedError("missing `authorization: Bearer TOKEN` metadata");
+  }
+  const std::string hash = Sha256Hex(value.substr(7));
+  for (const Tenant& t : tenants_) {
+    if (ConstantTimeEqual(hash, t.token_sha256)) return &t;
+  }
+  Audit({{"event", "auth"}, {"method", method}, {"decision", "deny"}, {"reason", "unknown token"},
+         {"peer", ctx->peer()}});
+  return absl::UnauthenticatedError("unknown token");
+}
+
+CallLimits PalisadeService::Clamp(const Tenant& tenant, const v1::Limits& req) const {
+  // 0 asks for the tenant's value; anything above it is cut down to it.
+  auto pick = [](uint64_t asked, uint64_t allowed) {
+    return asked == 0 || (allowed != 0 && asked > allowed) ? allowed : asked;
+  };
+  const v1::Limits& t = tenant.limits;
+  CallLimits l;
+  l.memory_bytes = (pick(req.memory_bytes(), t.memory_bytes()) + 4095) & ~uint64_t{4095};
+  l.max_memory_pages = static_cast<uint32_t>(pick(req.max_memory_pages(), t.max_memory_pages()));
+  l.timeout = absl::Milliseconds(pick(req.timeout_ms(), t.timeout_ms()));
+  l.fuel = pick(req.fuel(), t.fuel());
+  l.max_output_bytes = pick(req.max_output_bytes(), t.max_output_bytes());
+  return l;
+}
+
+absl::Time PalisadeService::DeadlineFor(grpc::CallbackServerContext* ctx,
+                                        const CallLimits& limits) const {
+  absl::Time d = absl::Now() + limits.timeout;
+  const auto client = ctx->deadline();
+  if (client != std::chrono::system_clock::time_point::max()) d = std::min(d, absl::FromChrono(client));
+  return d;
+}
+
+absl::StatusOr<std::shared_ptr<PalisadeService::SandboxEntry>> PalisadeService::FindSandbox(
+    const Tenant& tenant, const std::string& id) {
+  std::lock_guard<std::mutex> lock(sandboxes_mu_);
+  auto& mine = sandboxes_[tenant.name];
+  auto it = mine.find(id);
+  // Another tenant's sandbox is indistinguishable from none at all.
+  if (it == mine.end()) return absl::NotFoundError("no sandbox " + id);
+  return it->second;
+}
+
+grpc::ServerReadReactor<v1::UploadModuleRequest>* PalisadeService::UploadModule(
+    grpc::CallbackServerContext* ctx, v1::ModuleInfo* response) {
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "UploadModule");
+  if (!tenant.ok() || draining()) {
+    // A reactor that refuses at once.
+    class Refuse final : public grpc::ServerReadReactor<v1::UploadModuleRequest> {
+     public:
+      explicit Refuse(grpc::Status s) { Finish(std::move(s)); }
+      void OnDone() override { std::unique_ptr<Refuse> reclaim(this); }
+    };
+    return std::make_unique<Refuse>(
+               tenant.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down")
+                           : ToGrpc(tenant.status()))
+        .release();
+  }
+  return std::make_unique<UploadCall>(this, *tenant, ctx, response).release();
+}
+
+grpc::ServerUnaryReactor* PalisadeService::GetModule(grpc::CallbackServerContext* ctx,
+                                                     const v1::GetModuleRequest* request,
+                                                     v1::ModuleInfo* response) {
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetModule");
+  if (!tenant.ok()) return Finished(ctx, tenant.status());
+  auto m = modules_.Get((*tenant)->name, request->sha256());
+  if (m.ok()) {
+    response->set_sha256((*m)->sha256);
+    response->set_size((*m)->bytes.size());
+  }
+  return Finished(ctx, m.status());
+}
+
+grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerContext* ctx,
+                                                         const v1::CreateSandboxRequest* request,
+                                                         v1::SandboxInfo* response) {
+  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "CreateSandbox");
+  if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
+  const Tenant* tenant = *tenant_or;
+  auto module = modules_.Get(tenant->name, request->module_sha256());
+  if (!module.ok()) return Finished(ctx, module.status());
+  {
+    std::lock_guard<std::mutex> lock(sandboxes_mu_);
+    if (sandboxes_[tenant->name].size() >= config_.max_sandboxes_per_tenant()) {
+      Audit({{"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", request->module_sha256()},
+             {"decision", "deny"}, {"reason", "sandbox quota"}});
+      return Finished(ctx, absl::ResourceExhaustedError(absl::StrCat(
+                               "tenant ", tenant->name, " already has ",
+                               config_.max_sandboxes_per_tenant(), " sandboxes (the quota)")));
+    }
+  }
+  const CallLimits limits = Clamp(*tenant, request->limits());
+  // Instantiation gets the tenant's timeout too: a start function may spin.
+  const absl::Time deadline = DeadlineFor(ctx, limits);
+  return PooledCall::Start(this, [this, tenant, request, response, module = *module, limits,
+                                  deadline](CallControl&) -> absl::Status {
+    auto warm = CreateWarmModule(module->bytes, Strings(request->args()), Strings(request->env()),
+                                 limits, config_.pool_size(), deadline);
+    if (!warm.ok()) {
+      Audit({{"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", module->sha256},
+             {"decision", "deny"}, {"reason", std::string(warm.status().message())}});
+      return warm.status();
+    }
+    auto entry = std::make_shared<SandboxEntry>();
+    entry->warm = *std::move(warm);
+    v1::SandboxInfo& info = entry->info;
+    info.set_id(NewSandboxId());
+    info.set_module_sha256(module->sha256);
+    info.set_created_unix_ms(absl::ToUnixMillis(absl::Now()));
+    v1::Limits* l = info.mutable_limits();
+    l->set_memory_bytes(limits.memory_bytes);
+    l->set_max_memory_pages(limits.max_memory_pages);
+    l->set_timeout_ms(absl::ToInt64Milliseconds(limits.timeout));
+    l->set_fuel(limits.fuel);
+    l->set_max_output_bytes(limits.max_output_bytes);
+    *response = info;
+    {
+      std::lock_guard<std::mutex> lock(sandboxes_mu_);
+      sandboxes_[tenant->name][info.id()] = entry;
+    }
+    Audit({{"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", module->sha256},
+           {"sandbox", info.id()}, {"decision", "allow"}});
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PalisadeService::GetSandbox(grpc::CallbackServerContext* ctx,
+                                                      const v1::GetSandboxRequest* request,
+                                                      v1::SandboxInfo* response) {
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetSandbox");
+  if (!tenant.ok()) return Finished(ctx, tenant.status());
+  auto entry = FindSandbox(**tenant, request->id());
+  if (entry.ok()) {
+    *response = (*entry)->info;
+    response->set_invocations((*entry)->invocations.load());
+  }
+  return Finished(ctx, entry.status());
+}
+
+grpc::ServerUnaryReactor* PalisadeService::ListSandboxes(grpc::CallbackServerContext* ctx,
+                                                         const v1::ListSandboxesRequest*,
+                                                         v1::ListSandboxesResponse* response) {
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "ListSandboxes");
+  if (!tenant.ok()) return Finished(ctx, tenant.status());
+  std::lock_guard<std::mutex> lock(sandboxes_mu_);
+  for (const auto& [id, entry] : sandboxes_[(*tenant)->name]) {
+    v1::SandboxInfo* info = response->add_sandboxes();
+    *info = entry->info;
+    info->set_invocations(entry->invocations.load());
+  }
+  return Finished(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* PalisadeService::DestroySandbox(grpc::CallbackServerContext* ctx,
+                                                          const v1::DestroySandboxRequest* request,
+                                                          v1::DestroySandboxResponse*) {
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "DestroySandbox");
+  if (!tenant.ok()) return Finished(ctx, tenant.status());
+  std::shared_ptr<SandboxEntry> gone;
+  {
+    std::lock_guard<std::mutex> lock(sandboxes_mu_);
+    auto& mine = sandboxes_[(*tenant)->name];
+    auto it = mine.find(request->id());
+    if (it == mine.end()) return Finished(ctx, absl::NotFoundError("no sandbox " + request->id()));
+    gone = std::move(it->second);
+    mine.erase(it);
+  }
+  Audit({{"event", "sandbox_destroy"}, {"tenant", (*tenant)->name}, {"sandbox", request->id()},
+         {"module", gone->info.module_sha256()}, {"decision", "allow"}});
+  // Its VMs go when the last call using them ends.
+  return Finished(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* ctx,
+                                                  const v1::InvokeRequest* request,
+                                                  v1::InvokeResponse* response) {
+  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "Invoke");
+  if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
+  const Tenant* tenant = *tenant_or;
+  auto entry_or = FindSandbox(*tenant, request->sandbox_id());
+  if (!entry_or.ok()) return Finished(ctx, entry_or.status());
+  std::vector<abi::WasmValue> args;
+  for (const v1::Value& v : request->args()) {
+    auto w = FromProto(v);
+    if (!w.ok()) return Finished(ctx, w.status());
+    args.push_back(*w);
+  }
+  if (args.size() > abi::kMaxWasmValues) return Finished(ctx, absl::InvalidArgumentError("too many arguments"));
+  std::shared_ptr<SandboxEntry> entry = *std::move(entry_or);
+  const absl::Time deadline = DeadlineFor(ctx, entry->warm->limits);
+  return PooledCall::Start(this, [this, tenant, entry, request, response, args = std::move(args),
+                                  deadline](CallControl& control) -> absl::Status {
+    entry->invocations.fetch_add(1);
+    auto r = InvokeWarm(*entry->warm, request->function(), args, deadline, &control);
+    nlohmann::json event = {{"event", "invoke"},      {"tenant", tenant->name},
+                            {"sandbox", entry->info.id()}, {"module", entry->info.module_sha256()},
+                            {"function", request->function()}};
+    if (!r.ok()) {
+      event["decision"] = "error";
+      event["outcome"] = absl::StatusCodeToString(r.status().code());
+      event["reason"] = std::string(r.status().message());
+      Audit(std::move(event));
+      return r.status();
+    }
+    response->set_dirty_pages(r->dirty_pages);
+    if (r->ended) {
+      event["outcome"] = OutcomeName(*r->ended);
+      if (r->ended->kind == abi::WasmOutcome::kTrapped) {
+        FillTrap(*r->ended, response->mutable_trap());
+      } else {
+        response->set_exited(true);
+        response->set_exit_code(static_cast<int32_t>(r->ended->code));
+      }
+    } else {
+      event["outcome"] = "ok";
+      for (const abi::WasmValue& w : r->results) {
+        auto v = ToProto(w);
+        if (!v.ok()) return v.status();
+        *response->add_results() = *v;
+      }
+    }
+    event["decision"] = "allow";
+    Audit(std::move(event));
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+
+// Collects a run's output for the unary forms, within the run's cap (the
+// sandbox stops the program past it).
+class BufferConsole final : public ConsoleSink {
+ public:
+  explicit BufferConsole(v1::RunWasiResponse* out) : out_(out) {}
+  void Write(abi::ConsoleStream stream, std::string_view bytes) override {
+    (stream == abi::ConsoleStream::kStderr ? out_->mutable_stderr() : out_->mutable_stdout())
+        ->append(bytes);
+  }
+
+ private:
+  v1::RunWasiResponse* out_;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* PalisadeService::RunWasi(grpc::CallbackServerContext* ctx,
+                                                   const v1::RunWasiRequest* request,
+                                                   v1::RunWasiResponse* response) {
+  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "RunWasi");
+  if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
+  const Tenant* tenant = *tenant_or;
+  auto module = modules_.Get(tenant->name, request->module_sha256());
+  if (!module.ok()) return Finished(ctx, module.status());
+  const CallLimits limits = Clamp(*tenant, request->limits());
+  const absl::Time deadline = DeadlineFor(ctx, limits);
+  return PooledCall::Start(this, [this, tenant, request, response, module = *module, limits,
+                                  deadline](CallControl& control) -> absl::Status {
+    std::vector<std::string> args = {module->sha256};
+    args.insert(args.end(), request->args().begin(), request->args().end());
+    BufferConsole console(response);
+    auto r = RunWasiProgram(module->bytes, args, Strings(request->env()), request->stdin(), limits,
+                            &console, deadline, &control);
+    Audit({{"event", "run"}, {"tenant", tenant->name}, {"module", module->sha256},
+           {"decision", r.ok() ? "allow" : "error"},
+           {"outcome", r.ok() ? OutcomeName(r->outcome) : absl::StatusCodeToString(r.status().code())}});
+    if (!r.ok()) return r.status();
+    FillRun(*r, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
+    grpc::CallbackServerContext* ctx, const v1::RunWasiRequest* request) {
+  StreamRunCall* call = std::make_unique<StreamRunCall>().release();  // gRPC's until OnDone
+  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "RunWasiStream");
+  if (!tenant_or.ok()) {
+    call->End(tenant_or.status());
+    return call;
+  }
+  const Tenant* tenant = *tenant_or;
+  auto module = modules_.Get(tenant->name, request->module_sha256());
+  if (!module.ok() || draining()) {
+    call->End(module.ok() ? absl::UnavailableError("the server is shutting down") : module.status());
+    return call;
+  }
+  const CallLimits limits = Clamp(*tenant, request->limits());
+  const absl::Time deadline = DeadlineFor(ctx, limits);
+  CountCall();
+  const bool queued = workers_->TrySubmit([this, call, tenant, request, module = *module, limits,
+                                           deadline] {
+    std::vector<std::string> args = {module->sha256};
+    args.insert(args.end(), request->args().begin(), request->args().end());
+    auto r = RunWasiProgram(module->bytes, args, Strings(request->env()), request->stdin(), limits,
+                            call, deadline, &call->control());
+    Audit({{"event", "run"}, {"tenant", tenant->name}, {"module", module->sha256}, {"stream", true},
+           {"decision", r.ok() ? "allow" : "error"},
+           {"outcome", r.ok() ? OutcomeName(r->outcome) : absl::StatusCodeToString(r.status().code())}});
+    if (r.ok()) {
+      v1::RunWasiEvent done;
+      FillRun(*r, done.mutable_done());
+      call->Push(std::move(done));
+    }
+    call->End(r.status());
+  });
+  if (!queued) call->End(absl::ResourceExhaustedError("server busy: the call queue is full"));
+  return call;
+}
+
+grpc::ServerUnaryReactor* PalisadeService::Run(grpc::CallbackServerContext* ctx,
+                                               const v1::RunRequest* request,
+                                               v1::RunWasiResponse* response) {
+  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "Run");
+  if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
+  const Tenant* tenant = *tenant_or;
+  std::shared_ptr<const StoredModule> stored;
+  if (request->has_module_sha256()) {
+    auto m = modules_.Get(tenant->name, request->module_sha256());
+    if (!m.ok()) return Finished(ctx, m.status());
+    stored = *m;
+  } else if (request->module_bytes().size() > modules_.max_module_bytes()) {
+    return Finished(ctx, absl::ResourceExhaustedError(absl::StrCat(
+                             "module exceeds the ", modules_.max_module_bytes(), "-byte cap")));
+  }
+  const CallLimits limits = Clamp(*tenant, request->limits());
+  const absl::Time deadline = DeadlineFor(ctx, limits);
+  return PooledCall::Start(this, [this, tenant, request, response, stored, limits,
+                                  deadline](CallControl& control) -> absl::Status {
+    std::span<const uint8_t> bytes =
+        stored != nullptr ? std::span<const uint8_t>(stored->bytes)
+                          : std::span<const uint8_t>(
+                                reinterpret_cast<const uint8_t*>(request->module_bytes().data()),
+                                request->module_bytes().size());
+    const std::string digest = stored != nullptr ? stored->sha256 : Sha256Hex(bytes);
+    std::vector<std::string> args = {digest};
+    args.insert(args.end(), request->args().begin(), request->args().end());
+    BufferConsole console(response);
+    auto r = RunWasiProgram(bytes, args, Strings(request->env()), request->stdin(), limits, &console,
+                            deadline, &control);
+    Audit({{"event", "run"}, {"tenant", tenant->name}, {"module", digest}, {"one_shot", true},
+           {"decision", r.ok() ? "allow" : "error"},
+           {"outcome", r.ok() ? OutcomeName(r->outcome) : absl::StatusCodeToString(r.status().code())}});
+    if (!r.ok()) return r.status();
+    FillRun(*r, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PalisadeService::GetStats(grpc::CallbackServerContext* ctx,
+                                                    const v1::GetStatsRequest*, v1::Stats* response) {
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetStats");
+  if (!tenant.ok()) return Finished(ctx, tenant.status());
+  response->set_modules(modules_.count());
+  {
+    std::lock_guard<std::mutex> lock(sandboxes_mu_);
+    uint64_t n = 0;
+    for (const auto& [name, mine] : sandboxes_) n += mine.size();
+    response->set_sandboxes(n);
+  }
+  response->set_calls_total(calls_.load());
+  response->set_calls_rejected(workers_->rejected());
+  response->set_workers(static_cast<uint32_t>(workers_->workers()));
+  response->set_queue_capacity(static_cast<uint32_t>(workers_->capacity()));
+  response->set_queue_depth(static_cast<uint32_t>(workers_->queued()));
+  response->set_running(static_cast<uint32_t>(workers_->running()));
+  response->set_uptime_ms(absl::ToInt64Milliseconds(absl::Now() - started_));
+  return Finished(ctx, absl::OkStatus());
+}
+
+}  // namespace palisade::server

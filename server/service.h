@@ -1,0 +1,103 @@
+// The Palisade gRPC service (proto/palisade/v1/palisade.proto) on gRPC's
+// callback API. gRPC threads only authenticate, check and queue: every
+// micro-VM runs on the WorkerPool, and a full queue is RESOURCE_EXHAUSTED.
+// A cancelled call or an expired deadline reaches the running VM.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "palisade/v1/config.pb.h"
+#include "palisade/v1/palisade.grpc.pb.h"
+#include "policy/audit_log.h"
+#include "server/module_store.h"
+#include "server/vm_executor.h"
+#include "server/worker_pool.h"
+
+namespace palisade::server {
+
+class PalisadeService final : public v1::Palisade::CallbackService {
+ public:
+  // `audit` may be null (no audit log configured).
+  PalisadeService(const v1::ServerConfig& config, policy::AuditLog* audit);
+  ~PalisadeService() override;
+
+  // New calls are refused (UNAVAILABLE) from now on; queued and running
+  // ones finish. Returns once idle or after `timeout`.
+  bool Drain(absl::Duration timeout);
+
+  grpc::ServerReadReactor<v1::UploadModuleRequest>* UploadModule(grpc::CallbackServerContext* ctx,
+                                                                 v1::ModuleInfo* response) override;
+  grpc::ServerUnaryReactor* GetModule(grpc::CallbackServerContext* ctx,
+                                      const v1::GetModuleRequest* request,
+                                      v1::ModuleInfo* response) override;
+  grpc::ServerUnaryReactor* CreateSandbox(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateSandboxRequest* request,
+                                          v1::SandboxInfo* response) override;
+  grpc::ServerUnaryReactor* GetSandbox(grpc::CallbackServerContext* ctx,
+                                       const v1::GetSandboxRequest* request,
+                                       v1::SandboxInfo* response) override;
+  grpc::ServerUnaryReactor* ListSandboxes(grpc::CallbackServerContext* ctx,
+                                          const v1::ListSandboxesRequest* request,
+                                          v1::ListSandboxesResponse* response) override;
+  grpc::ServerUnaryReactor* DestroySandbox(grpc::CallbackServerContext* ctx,
+                                           const v1::DestroySandboxRequest* request,
+                                           v1::DestroySandboxResponse* response) override;
+  grpc::ServerUnaryReactor* Invoke(grpc::CallbackServerContext* ctx, const v1::InvokeRequest* request,
+                                   v1::InvokeResponse* response) override;
+  grpc::ServerUnaryReactor* RunWasi(grpc::CallbackServerContext* ctx,
+                                    const v1::RunWasiRequest* request,
+                                    v1::RunWasiResponse* response) override;
+  grpc::ServerWriteReactor<v1::RunWasiEvent>* RunWasiStream(
+      grpc::CallbackServerContext* ctx, const v1::RunWasiRequest* request) override;
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, const v1::RunRequest* request,
+                                v1::RunWasiResponse* response) override;
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
+                                     const v1::GetStatsRequest* request,
+                                     v1::Stats* response) override;
+
+  // Shared with the reactors in service.cc.
+  struct Tenant {
+    std::string name;
+    std::string token_sha256;
+    v1::Limits limits;
+  };
+  struct SandboxEntry {
+    v1::SandboxInfo info;
+    std::shared_ptr<WarmModule> warm;
+    std::atomic<uint64_t> invocations{0};
+  };
+  // The caller's tenant from `authorization: Bearer TOKEN`; audits failures.
+  absl::StatusOr<const Tenant*> Authenticate(grpc::CallbackServerContext* ctx, const char* method);
+  CallLimits Clamp(const Tenant& tenant, const v1::Limits& requested) const;
+  absl::Time DeadlineFor(grpc::CallbackServerContext* ctx, const CallLimits& limits) const;
+  void Audit(nlohmann::json event);
+  WorkerPool& workers() { return *workers_; }
+  ModuleStore& modules() { return modules_; }
+  const v1::ServerConfig& config() const { return config_; }
+  bool draining() const { return draining_.load(); }
+  void CountCall() { calls_.fetch_add(1); }
+
+ private:
+  absl::StatusOr<std::shared_ptr<SandboxEntry>> FindSandbox(const Tenant& tenant,
+                                                            const std::string& id);
+
+  const v1::ServerConfig config_;
+  policy::AuditLog* const audit_;
+  const absl::Time started_ = absl::Now();
+  std::vector<Tenant> tenants_;
+  ModuleStore modules_;
+  std::mutex sandboxes_mu_;
+  // tenant name -> sandbox id -> entry
+  std::map<std::string, std::map<std::string, std::shared_ptr<SandboxEntry>>> sandboxes_;
+  std::atomic<bool> draining_{false};
+  std::atomic<uint64_t> calls_{0};
+  std::unique_ptr<WorkerPool> workers_;  // last: joined first on destruction
+};
+
+}  // namespace palisade::server

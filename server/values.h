@@ -1,0 +1,14 @@
+// Wasm values between the API (v1::Value) and the guest ABI (abi::WasmValue).
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "guest-runtime/abi/hypercall_abi.h"
+#include "palisade/v1/palisade.pb.h"
+
+namespace palisade::server {
+
+absl::StatusOr<abi::WasmValue> FromProto(const v1::Value& v);
+// References have no API form: InvalidArgument.
+absl::StatusOr<v1::Value> ToProto(const abi::WasmValue& v);
+
+}  // namespace palisade::server

@@ -1,0 +1,182 @@
+#include "server/vm_executor.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "vmm/embedded_images.h"
+
+namespace palisade::server {
+namespace {
+
+// Sandbox errors in the service's terms.
+absl::Status FromSandbox(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kInvalidArgument:
+      return s;
+    case absl::StatusCode::kAborted:
+      return absl::InternalError(s.message());  // the guest crashed: our bug, not the caller's
+    default:
+      return absl::UnavailableError(absl::StrCat("micro-VM: ", s.message()));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Sandbox>> BootGuest(uint64_t memory_bytes, ConsoleSink* console,
+                                                   GuestServices* services, uint64_t max_output,
+                                                   absl::Time deadline) {
+  SandboxOptions o;
+  o.image = ProductionGuestImage();
+  o.memory_bytes = memory_bytes;
+  o.console = console;
+  o.services = services;
+  o.max_console_bytes = max_output;
+  auto sandbox = Sandbox::Boot(o, deadline);
+  if (!sandbox.ok()) return FromSandbox(sandbox.status());
+  return sandbox;
+}
+
+// A load or link failure reported by the guest is the caller's module's fault.
+absl::Status FromOutcome(const WasmOutcomeReport& r) {
+  if (r.kind == abi::WasmOutcome::kLoadFailed || r.kind == abi::WasmOutcome::kLinkFailed) {
+    return absl::InvalidArgumentError(r.text);
+  }
+  return absl::OkStatus();
+}
+
+WasiRunSpec ProgramSpec(std::span<const uint8_t> module, const std::vector<std::string>& args,
+                        const std::vector<std::string>& env, const CallLimits& limits) {
+  WasiRunSpec spec;
+  spec.module = module;
+  spec.args = args;
+  spec.env = env;
+  spec.max_memory_pages = limits.max_memory_pages;
+  spec.fuel = limits.fuel;
+  return spec;
+}
+
+}  // namespace
+
+void CallControl::Cancel() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cancelled_ = true;
+  if (sandbox_ != nullptr) sandbox_->Cancel();
+}
+
+bool CallControl::cancelled() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cancelled_;
+}
+
+void CallControl::Attach(Sandbox* sandbox) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sandbox_ = sandbox;
+  if (cancelled_) sandbox->Cancel();
+}
+
+void CallControl::Detach() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sandbox_ = nullptr;
+}
+
+absl::Status ValidateModule(std::span<const uint8_t> module, absl::Time deadline) {
+  PosixGuestServices services(-1);
+  // Room for the module twice (request + kept copy) and its compiled form.
+  const uint64_t memory = std::max<uint64_t>(64ull << 20, ((module.size() * 6) + (1 << 20)) & ~uint64_t{4095});
+  ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox, BootGuest(memory, nullptr, &services, 1 << 20, deadline));
+  WasiRunSpec spec;
+  spec.module = module;
+  spec.mode = abi::WasiRunMode::kPrepare;
+  if (absl::Status s = RunWasiCommand(*sandbox, BuildWasiRunRequest(spec), deadline); !s.ok()) {
+    return FromSandbox(s);
+  }
+  if (!services.outcome()) return absl::InternalError("the guest reported no outcome");
+  return FromOutcome(*services.outcome());
+}
+
+absl::StatusOr<std::shared_ptr<WarmModule>> CreateWarmModule(
+    std::span<const uint8_t> module, const std::vector<std::string>& args,
+    const std::vector<std::string>& env, const CallLimits& limits, size_t pool_size,
+    absl::Time deadline) {
+  PosixGuestServices services(-1);
+  ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
+                   BootGuest(limits.memory_bytes, nullptr, &services, limits.max_output_bytes, deadline));
+  WasiRunSpec spec = ProgramSpec(module, args, env, limits);
+  spec.mode = abi::WasiRunMode::kInstantiate;
+  if (absl::Status s = RunWasiCommand(*sandbox, BuildWasiRunRequest(spec), deadline); !s.ok()) {
+    return FromSandbox(s);
+  }
+  if (!services.outcome()) return absl::InternalError("the guest reported no outcome");
+  RETURN_IF_ERROR(FromOutcome(*services.outcome()));
+  if (services.outcome()->kind != abi::WasmOutcome::kExited || services.outcome()->code != 0) {
+    return absl::FailedPreconditionError("the module's _initialize or start function failed");
+  }
+  auto warm = std::make_shared<WarmModule>();
+  absl::StatusOr<WarmStart> start = SnapshotForCalls(*sandbox, 64 << 10, deadline);
+  if (!start.ok()) return FromSandbox(start.status());
+  warm->start = *start;
+  warm->limits = limits;
+  SandboxOptions o;
+  o.max_console_bytes = limits.max_output_bytes;
+  warm->pool = std::make_unique<SandboxPool>(warm->start.snapshot, o, pool_size);
+  // The sandbox that took the snapshot is the pool's first.
+  warm->pool->Release(std::move(sandbox));
+  return warm;
+}
+
+absl::StatusOr<InvokeResult> InvokeWarm(WarmModule& warm, const std::string& function,
+                                        std::vector<abi::WasmValue> args, absl::Time deadline,
+                                        CallControl* control) {
+  absl::StatusOr<std::unique_ptr<Sandbox>> acquired = warm.pool->Acquire();
+  if (!acquired.ok()) return FromSandbox(acquired.status());
+  std::unique_ptr<Sandbox> sandbox = *std::move(acquired);
+  PosixGuestServices services(-1);
+  sandbox->set_services(&services);
+  WasiRunSpec spec;
+  spec.mode = abi::WasiRunMode::kInvoke;
+  spec.export_name = function;
+  spec.values = std::move(args);
+  spec.fuel = warm.limits.fuel;
+  if (control != nullptr) control->Attach(sandbox.get());
+  absl::Status run = RunWarmCommand(*sandbox, warm.start, BuildWasiRunRequest(spec), deadline);
+  if (control != nullptr) control->Detach();
+  InvokeResult result;
+  std::optional<WasmOutcomeReport> outcome = services.outcome();
+  result.results = services.values();
+  const bool returned = services.has_results();
+  warm.pool->Release(std::move(sandbox), &result.dirty_pages);
+  if (!run.ok()) return FromSandbox(run);
+  if (!outcome) return absl::InternalError("the guest reported no outcome");
+  RETURN_IF_ERROR(FromOutcome(*outcome));
+  if (!returned) result.ended = *outcome;  // trapped, or ran proc_exit
+  return result;
+}
+
+absl::StatusOr<RunResult> RunWasiProgram(std::span<const uint8_t> module,
+                                         const std::vector<std::string>& args,
+                                         const std::vector<std::string>& env, std::string stdin_bytes,
+                                         const CallLimits& limits, ConsoleSink* console,
+                                         absl::Time deadline, CallControl* control) {
+  PosixGuestServices services = PosixGuestServices::WithInput(std::move(stdin_bytes));
+  ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
+                   BootGuest(limits.memory_bytes, console, &services, limits.max_output_bytes, deadline));
+  WasiRunSpec spec = ProgramSpec(module, args, env, limits);
+  if (control != nullptr) control->Attach(sandbox.get());
+  absl::Status run = RunWasiCommand(*sandbox, BuildWasiRunRequest(spec), deadline);
+  if (control != nullptr) control->Detach();
+  RunResult result;
+  if (absl::IsResourceExhausted(run) && !sandbox->alive()) {
+    // The output cap stopped it: what it wrote so far stands.
+    result.output_truncated = true;
+    result.outcome.kind = abi::WasmOutcome::kExited;
+    result.outcome.code = 134;
+    return result;
+  }
+  if (!run.ok()) return FromSandbox(run);
+  if (!services.outcome()) return absl::InternalError("the guest reported no outcome");
+  RETURN_IF_ERROR(FromOutcome(*services.outcome()));
+  result.outcome = *services.outcome();
+  return result;
+}
+
+}  // namespace palisade::server

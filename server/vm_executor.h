@@ -1,0 +1,88 @@
+// What the service asks of micro-VMs, in its own terms: check a module,
+// make a warm sandbox (instantiate + snapshot + pool), call an export on it,
+// run a WASI command in a fresh VM. Errors carry the gRPC-ready code:
+// InvalidArgument for bad modules and arguments, DeadlineExceeded,
+// Cancelled, ResourceExhausted for output floods, Unavailable when no
+// micro-VM can start, Internal when a guest crashed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "vmm/console.h"
+#include "vmm/guest_services.h"
+#include "vmm/sandbox.h"
+#include "vmm/sandbox_pool.h"
+#include "vmm/wasi_runner.h"
+
+namespace palisade::server {
+
+struct CallLimits {
+  uint64_t memory_bytes = 256ull << 20;
+  uint32_t max_memory_pages = 16384;
+  absl::Duration timeout = absl::Seconds(10);
+  uint64_t fuel = 0;
+  uint64_t max_output_bytes = 16ull << 20;
+};
+
+// Lets a cancelled RPC stop the sandbox running it, from any thread.
+class CallControl {
+ public:
+  void Cancel();
+  bool cancelled() const;
+  // While attached, Cancel() reaches `sandbox` (at once if already cancelled).
+  void Attach(Sandbox* sandbox);
+  void Detach();
+
+ private:
+  mutable std::mutex mu_;
+  bool cancelled_ = false;
+  Sandbox* sandbox_ = nullptr;
+};
+
+// Decodes and validates `module` inside a micro-VM (never in this process).
+absl::Status ValidateModule(std::span<const uint8_t> module, absl::Time deadline);
+
+// A module instantiated once and snapshotted, with a pool of warm VMs.
+struct WarmModule {
+  WarmStart start;
+  std::unique_ptr<SandboxPool> pool;
+  CallLimits limits;
+};
+
+absl::StatusOr<std::shared_ptr<WarmModule>> CreateWarmModule(
+    std::span<const uint8_t> module, const std::vector<std::string>& args,
+    const std::vector<std::string>& env, const CallLimits& limits, size_t pool_size,
+    absl::Time deadline);
+
+struct InvokeResult {
+  std::vector<abi::WasmValue> results;
+  std::optional<WasmOutcomeReport> ended;  // a trap or proc_exit instead of a return
+  uint64_t dirty_pages = 0;
+};
+
+absl::StatusOr<InvokeResult> InvokeWarm(WarmModule& warm, const std::string& function,
+                                        std::vector<abi::WasmValue> args, absl::Time deadline,
+                                        CallControl* control);
+
+struct RunResult {
+  WasmOutcomeReport outcome;
+  bool output_truncated = false;
+};
+
+// Runs a WASI command in a fresh micro-VM; its output goes to `console` as
+// it is written.
+absl::StatusOr<RunResult> RunWasiProgram(std::span<const uint8_t> module,
+                                         const std::vector<std::string>& args,
+                                         const std::vector<std::string>& env, std::string stdin_bytes,
+                                         const CallLimits& limits, ConsoleSink* console,
+                                         absl::Time deadline, CallControl* control);
+
+}  // namespace palisade::server

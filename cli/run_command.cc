@@ -26,7 +26,7 @@ class Deadline {
       if (!cv_.wait_for(lock, absl::ToChronoNanoseconds(d), [this] { return done_; })) {
         fired_ = true;
         wasm::Interrupt(store_);
-        system->Interrupt();  // a program blocked reading stdin
+        wasm::InterruptHostReads(system);  // a program blocked reading stdin
       }
     });
   }

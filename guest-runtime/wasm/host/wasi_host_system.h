@@ -23,7 +23,13 @@ class HostWasiSystem final : public wasi::WasiSystem {
   void Interrupt() { interrupted_.store(true); }
 
  private:
+  friend void InterruptHostReads(HostWasiSystem* system);
   std::atomic<bool> interrupted_{false};
 };
+
+// The same as system->Interrupt(), callable from code built with RTTI (the
+// CLI): the engine is built without it, so UBSan's vptr check on a member
+// call from there would need type information that does not exist.
+void InterruptHostReads(HostWasiSystem* system);
 
 }  // namespace palisade::wasm

@@ -5,6 +5,8 @@
 
 #include "cli/check_command.h"
 #include "cli/invoke_command.h"
+#include "cli/remote/bench_invoke.h"
+#include "cli/remote/remote_commands.h"
 #include "cli/run_command.h"
 #include "cli/spec/spec_command.h"
 
@@ -17,6 +19,18 @@ int main(int argc, char** argv) {
   }
   CLI::App app{"palisade: hypervisor-isolated WebAssembly sandboxes"};
   app.require_subcommand(1);
+
+  // Given --server, run/invoke/stats/bench go to a palisaded instead.
+  palisade::cli::RemoteOptions remote;
+  app.add_option("--server", remote.server,
+                 "palisaded to run on (host:port or unix:PATH) instead of a local micro-VM");
+  app.add_option("--token", remote.token, "Bearer token for --server (default: $PALISADE_TOKEN)");
+  app.add_flag("--tls", remote.tls, "Use TLS to --server, verified against the system's CAs");
+  app.add_option("--tls-ca", remote.tls_ca, "PEM CA to verify --server with (implies --tls)");
+  app.add_option("--tls-cert", remote.tls_cert, "PEM client certificate for mTLS");
+  app.add_option("--tls-key", remote.tls_key, "PEM client key for mTLS");
+  app.add_option("--tls-server-name", remote.tls_server_name,
+                 "Name to expect in the server's certificate (default: the host in --server)");
 
   palisade::cli::CheckOptions check;
   CLI::App* check_cmd = app.add_subcommand(
@@ -76,7 +90,41 @@ int main(int argc, char** argv) {
   invoke_cmd->add_option("args", invoke.args, "Arguments, typed by the function's signature");
   invoke_cmd->allow_extras(false);
 
+  CLI::App* stats_cmd = app.add_subcommand("stats", "Print a palisaded's counters (needs --server)");
+
+  palisade::cli::BenchInvokeOptions bench;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "Load generators against a palisaded (needs --server)");
+  bench_cmd->require_subcommand(1);
+  CLI::App* bench_invoke_cmd = bench_cmd->add_subcommand(
+      "invoke", "Closed-loop Invoke load on one warm sandbox: MODULE.wasm FUNC [ARGS...]");
+  bench_invoke_cmd->add_option("--concurrency,-c", bench.concurrency, "Calls in flight")
+      ->capture_default_str()->check(CLI::Range(1u, 4096u));
+  bench_invoke_cmd->add_option("--duration,-d", bench.duration, "Measured time, e.g. 10s")
+      ->capture_default_str();
+  bench_invoke_cmd->add_option("--warmup", bench.warmup, "Unmeasured time first")->capture_default_str();
+  bench_invoke_cmd->add_flag("--json", bench.json, "Also print the figures as one JSON line");
+  bench_invoke_cmd->add_option("module", bench.module, "The .wasm file")->required();
+  bench_invoke_cmd->add_option("function", bench.function, "Exported function name")->required();
+  bench_invoke_cmd->add_option("args", bench.args, "Arguments, typed by the function's signature");
+
   CLI11_PARSE(app, argc, argv);
+  if (!remote.server.empty()) {
+    // Limits the user did not set are left to the tenant's defaults.
+    if (run_cmd->get_option("--memory")->count() == 0) run.memory.clear();
+    if (run_cmd->get_option("--max-output")->count() == 0) run.max_output.clear();
+    if (run_cmd->get_option("--max-memory-pages")->count() == 0) run.max_memory_pages = 0;
+    if (invoke_cmd->get_option("--memory")->count() == 0) invoke.memory.clear();
+    if (run_cmd->parsed()) return palisade::cli::RunRemote(remote, run);
+    if (invoke_cmd->parsed()) return palisade::cli::InvokeRemote(remote, invoke);
+    if (stats_cmd->parsed()) return palisade::cli::StatsRemote(remote);
+    if (bench_invoke_cmd->parsed()) return palisade::cli::BenchInvoke(remote, bench);
+    std::fprintf(stderr, "palisade: this command runs locally; drop --server\n");
+    return 2;
+  }
+  if (stats_cmd->parsed() || bench_cmd->parsed()) {
+    std::fprintf(stderr, "palisade: %s needs --server ADDR\n", stats_cmd->parsed() ? "stats" : "bench");
+    return 2;
+  }
   if (run_cmd->parsed()) return palisade::cli::RunRun(run);
   if (invoke_cmd->parsed()) return palisade::cli::RunInvoke(invoke);
   if (check_cmd->parsed()) return palisade::cli::RunCheck(check);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/sha256.h"
+#include "server/call_reactors.h"
 #include "server/values.h"
 #include "wasm/runtime/trap.h"
 
@@ -16,12 +17,6 @@ namespace palisade::server {
 namespace {
 
 using Tenant = PalisadeService::Tenant;
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  // absl's codes are gRPC's codes, number for number.
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
 
 std::string NewSandboxId() {
   uint8_t bytes[12];
@@ -65,200 +60,6 @@ const char* OutcomeName(const WasmOutcomeReport& r) {
 std::vector<std::string> Strings(const google::protobuf::RepeatedPtrField<std::string>& f) {
   return {f.begin(), f.end()};
 }
-
-// A unary call whose work runs on a worker thread. gRPC owns the reactor
-// from Start() until OnDone(); a cancel reaches the VM through `control`.
-class PooledCall final : public grpc::ServerUnaryReactor {
- public:
-  using Work = std::function<absl::Status(CallControl&)>;
-
-  static grpc::ServerUnaryReactor* Start(PalisadeService* service, Work work) {
-    // Owned by gRPC until OnDone (the callback API's contract), so it is
-    // released here and reclaimed there.
-    PooledCall* call = std::make_unique<PooledCall>().release();
-    if (service->draining()) {
-      call->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
-      return call;
-    }
-    service->CountCall();
-    const bool queued = service->workers().TrySubmit([call, work = std::move(work)] {
-      absl::Status s = call->control_.cancelled() ? absl::CancelledError("the call was cancelled")
-                                                  : work(call->control_);
-      call->Finish(ToGrpc(s));
-    });
-    if (!queued) {
-      call->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                "server busy: the call queue is full; retry later"));
-    }
-    return call;
-  }
-
-  void OnCancel() override { control_.Cancel(); }
-  void OnDone() override { std::unique_ptr<PooledCall> reclaim(this); }
-
- private:
-  CallControl control_;
-};
-
-grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* ctx, const absl::Status& s) {
-  grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
-  r->Finish(ToGrpc(s));
-  return r;
-}
-
-// Client-streamed upload: chunks accumulate up to the module cap; at the
-// end the module is validated in a micro-VM (unless already stored) and
-// recorded for the tenant.
-class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest> {
- public:
-  UploadCall(PalisadeService* service, const Tenant* tenant, grpc::CallbackServerContext* ctx,
-             v1::ModuleInfo* response)
-      : service_(service), tenant_(tenant), ctx_(ctx), response_(response) {
-    StartRead(&request_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      Complete();
-      return;
-    }
-    if (first_) {
-      expected_ = request_.expected_sha256();
-      first_ = false;
-    }
-    const uint64_t cap = service_->modules().max_module_bytes();
-    if (bytes_.size() + request_.chunk().size() > cap) {
-      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("module exceeds the ", cap, "-byte cap")));
-      return;
-    }
-    bytes_.insert(bytes_.end(), request_.chunk().begin(), request_.chunk().end());
-    StartRead(&request_);
-  }
-
-  void OnCancel() override { control_.Cancel(); }
-  void OnDone() override { std::unique_ptr<UploadCall> reclaim(this); }
-
- private:
-  void Complete() {
-    std::string digest = Sha256Hex(bytes_);
-    if (!expected_.empty() && expected_ != digest) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "the module's sha256 is " + digest + ", not " + expected_));
-      return;
-    }
-    response_->set_sha256(digest);
-    response_->set_size(bytes_.size());
-    if (service_->modules().Contains(digest)) {  // validated when first stored
-      Store(digest);
-      return;
-    }
-    const absl::Time deadline = service_->DeadlineFor(ctx_, service_->Clamp(*tenant_, v1::Limits()));
-    const bool queued = service_->workers().TrySubmit([this, digest, deadline] {
-      absl::Status valid = ValidateModule(bytes_, deadline);
-      if (!valid.ok()) {
-        service_->Audit({{"event", "module_upload"}, {"tenant", tenant_->name}, {"module", digest},
-                         {"decision", "deny"}, {"reason", std::string(valid.message())}});
-        Finish(ToGrpc(valid));
-        return;
-      }
-      Store(digest);
-    });
-    if (!queued) {
-      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "server busy: the call queue is full"));
-    }
-  }
-
-  void Store(const std::string& digest) {
-    auto stored = service_->modules().Add(tenant_->name, digest, std::move(bytes_));
-    service_->Audit({{"event", "module_upload"}, {"tenant", tenant_->name}, {"module", digest},
-                     {"decision", stored.ok() ? "allow" : "deny"},
-                     {"reason", stored.ok() ? "" : std::string(stored.status().message())}});
-    Finish(ToGrpc(stored.status()));
-  }
-
-  PalisadeService* service_;
-  const Tenant* tenant_;
-  grpc::CallbackServerContext* ctx_;
-  v1::ModuleInfo* response_;
-  v1::UploadModuleRequest request_;
-  std::vector<uint8_t> bytes_;
-  std::string expected_;
-  bool first_ = true;
-  CallControl control_;
-};
-
-// Server-streamed WASI run: the guest's output becomes events as it is
-// written. One write is in flight at a time; the rest wait in order.
-class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, public ConsoleSink {
- public:
-  StreamRunCall() = default;
-
-  // ConsoleSink, on the worker thread.
-  void Write(abi::ConsoleStream stream, std::string_view bytes) override {
-    v1::RunWasiEvent e;
-    if (stream == abi::ConsoleStream::kStderr) {
-      e.set_stderr(std::string(bytes));
-    } else {
-      e.set_stdout(std::string(bytes));
-    }
-    Push(std::move(e));
-  }
-
-  void Push(v1::RunWasiEvent e) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (broken_) return;
-    pending_.push_back(std::move(e));
-    if (!writing_) WriteNext();
-  }
-
-  // The run ended: the last event (if OK) then the status, after every
-  // pending write.
-  void End(const absl::Status& status) {
-    std::lock_guard<std::mutex> lock(mu_);
-    ended_ = true;
-    status_ = ToGrpc(status);
-    if (!writing_) FinishOnce();
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    writing_ = false;
-    if (!ok) {  // the client is gone: stop the program, drop the rest
-      broken_ = true;
-      pending_.clear();
-      control_.Cancel();
-    }
-    if (!pending_.empty()) {
-      WriteNext();
-    } else if (ended_) {
-      FinishOnce();
-    }
-  }
-  void OnCancel() override { control_.Cancel(); }
-  void OnDone() override { std::unique_ptr<StreamRunCall> reclaim(this); }
-  CallControl& control() { return control_; }
-
- private:
-  void WriteNext() {  // mu_ held
-    current_ = std::move(pending_.front());
-    pending_.pop_front();
-    writing_ = true;
-    StartWrite(&current_);
-  }
-  void FinishOnce() {  // mu_ held
-    if (finished_) return;
-    finished_ = true;
-    Finish(status_);
-  }
-
-  std::mutex mu_;
-  std::deque<v1::RunWasiEvent> pending_;
-  v1::RunWasiEvent current_;
-  bool writing_ = false, ended_ = false, finished_ = false, broken_ = false;
-  grpc::Status status_;
-  CallControl control_;
-};
 
 }  // namespace
 
@@ -518,6 +319,24 @@ grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* c
     }
     event["decision"] = "allow";
     Audit(std::move(event));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PalisadeService::DescribeFunction(grpc::CallbackServerContext* ctx,
+                                                            const v1::DescribeFunctionRequest* request,
+                                                            v1::FunctionType* response) {
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "DescribeFunction");
+  if (!tenant.ok()) return Finished(ctx, tenant.status());
+  auto entry_or = FindSandbox(**tenant, request->sandbox_id());
+  if (!entry_or.ok()) return Finished(ctx, entry_or.status());
+  std::shared_ptr<SandboxEntry> entry = *std::move(entry_or);
+  const absl::Time deadline = DeadlineFor(ctx, entry->warm->limits);
+  return PooledCall::Start(this, [entry, request, response, deadline](CallControl& control) -> absl::Status {
+    auto sig = DescribeWarm(*entry->warm, request->function(), deadline, &control);
+    if (!sig.ok()) return sig.status();
+    for (uint8_t t : sig->params) response->add_params(ToProtoType(t));
+    for (uint8_t t : sig->results) response->add_results(ToProtoType(t));
     return absl::OkStatus();
   });
 }

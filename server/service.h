@@ -50,6 +50,9 @@ class PalisadeService final : public v1::Palisade::CallbackService {
                                            v1::DestroySandboxResponse* response) override;
   grpc::ServerUnaryReactor* Invoke(grpc::CallbackServerContext* ctx, const v1::InvokeRequest* request,
                                    v1::InvokeResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeFunction(grpc::CallbackServerContext* ctx,
+                                             const v1::DescribeFunctionRequest* request,
+                                             v1::FunctionType* response) override;
   grpc::ServerUnaryReactor* RunWasi(grpc::CallbackServerContext* ctx,
                                     const v1::RunWasiRequest* request,
                                     v1::RunWasiResponse* response) override;

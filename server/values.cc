@@ -5,7 +5,8 @@
 namespace palisade::server {
 namespace {
 // Binary-format ValType bytes.
-constexpr uint64_t kI32 = 0x7f, kI64 = 0x7e, kF32 = 0x7d, kF64 = 0x7c, kV128 = 0x7b;
+constexpr uint64_t kI32 = 0x7f, kI64 = 0x7e, kF32 = 0x7d, kF64 = 0x7c, kV128 = 0x7b, kFuncref = 0x70,
+                   kExternref = 0x6f;
 }  // namespace
 
 absl::StatusOr<abi::WasmValue> FromProto(const v1::Value& v) {
@@ -44,6 +45,19 @@ absl::StatusOr<v1::Value> ToProto(const abi::WasmValue& w) {
       return absl::InvalidArgumentError("the function returns a reference, which the API cannot carry");
   }
   return v;
+}
+
+v1::ValueType ToProtoType(uint8_t t) {
+  switch (t) {
+    case kI32: return v1::VALUE_TYPE_I32;
+    case kI64: return v1::VALUE_TYPE_I64;
+    case kF32: return v1::VALUE_TYPE_F32;
+    case kF64: return v1::VALUE_TYPE_F64;
+    case kV128: return v1::VALUE_TYPE_V128;
+    case kFuncref: return v1::VALUE_TYPE_FUNCREF;
+    case kExternref: return v1::VALUE_TYPE_EXTERNREF;
+    default: return v1::VALUE_TYPE_UNSPECIFIED;
+  }
 }
 
 }  // namespace palisade::server

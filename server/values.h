@@ -11,4 +11,7 @@ absl::StatusOr<abi::WasmValue> FromProto(const v1::Value& v);
 // References have no API form: InvalidArgument.
 absl::StatusOr<v1::Value> ToProto(const abi::WasmValue& v);
 
+// A binary-format value type byte (0x7f = i32, ...) in API terms.
+v1::ValueType ToProtoType(uint8_t binary_type);
+
 }  // namespace palisade::server

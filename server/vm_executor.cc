@@ -124,31 +124,58 @@ absl::StatusOr<std::shared_ptr<WarmModule>> CreateWarmModule(
   return warm;
 }
 
-absl::StatusOr<InvokeResult> InvokeWarm(WarmModule& warm, const std::string& function,
-                                        std::vector<abi::WasmValue> args, absl::Time deadline,
-                                        CallControl* control) {
+namespace {
+
+// One warm command on a VM from `warm`'s pool, which gets it back (reset)
+// afterwards; what the guest reported is in `services`. The outcome is
+// checked: load/link failures are the caller's (InvalidArgument).
+absl::Status RunPooled(WarmModule& warm, const WasiRunSpec& spec, absl::Time deadline,
+                       CallControl* control, PosixGuestServices& services, uint64_t* dirty_pages) {
   absl::StatusOr<std::unique_ptr<Sandbox>> acquired = warm.pool->Acquire();
   if (!acquired.ok()) return FromSandbox(acquired.status());
   std::unique_ptr<Sandbox> sandbox = *std::move(acquired);
-  PosixGuestServices services(-1);
   sandbox->set_services(&services);
+  if (control != nullptr) control->Attach(sandbox.get());
+  absl::Status run = RunWarmCommand(*sandbox, warm.start, BuildWasiRunRequest(spec), deadline);
+  if (control != nullptr) control->Detach();
+  sandbox->set_services(nullptr);
+  warm.pool->Release(std::move(sandbox), dirty_pages);
+  if (!run.ok()) return FromSandbox(run);
+  if (!services.outcome()) return absl::InternalError("the guest reported no outcome");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<FunctionSignature> DescribeWarm(WarmModule& warm, const std::string& function,
+                                               absl::Time deadline, CallControl* control) {
+  PosixGuestServices services(-1);
+  WasiRunSpec spec;
+  spec.mode = abi::WasiRunMode::kDescribe;
+  spec.export_name = function;
+  RETURN_IF_ERROR(RunPooled(warm, spec, deadline, control, services, nullptr));
+  const WasmOutcomeReport& outcome = *services.outcome();
+  if (outcome.kind == abi::WasmOutcome::kLinkFailed && outcome.text.starts_with("exports no function")) {
+    return absl::NotFoundError(outcome.text);
+  }
+  RETURN_IF_ERROR(FromOutcome(outcome));
+  return FunctionSignature{services.param_types(), services.result_types()};
+}
+
+absl::StatusOr<InvokeResult> InvokeWarm(WarmModule& warm, const std::string& function,
+                                        std::vector<abi::WasmValue> args, absl::Time deadline,
+                                        CallControl* control) {
+  PosixGuestServices services(-1);
   WasiRunSpec spec;
   spec.mode = abi::WasiRunMode::kInvoke;
   spec.export_name = function;
   spec.values = std::move(args);
   spec.fuel = warm.limits.fuel;
-  if (control != nullptr) control->Attach(sandbox.get());
-  absl::Status run = RunWarmCommand(*sandbox, warm.start, BuildWasiRunRequest(spec), deadline);
-  if (control != nullptr) control->Detach();
   InvokeResult result;
-  std::optional<WasmOutcomeReport> outcome = services.outcome();
+  RETURN_IF_ERROR(RunPooled(warm, spec, deadline, control, services, &result.dirty_pages));
+  RETURN_IF_ERROR(FromOutcome(*services.outcome()));
   result.results = services.values();
-  const bool returned = services.has_results();
-  warm.pool->Release(std::move(sandbox), &result.dirty_pages);
-  if (!run.ok()) return FromSandbox(run);
-  if (!outcome) return absl::InternalError("the guest reported no outcome");
-  RETURN_IF_ERROR(FromOutcome(*outcome));
-  if (!returned) result.ended = *outcome;  // trapped, or ran proc_exit
+  if (!services.has_results()) result.ended = *services.outcome();  // trapped, or ran proc_exit
   return result;
 }
 

@@ -62,6 +62,16 @@ absl::StatusOr<std::shared_ptr<WarmModule>> CreateWarmModule(
     const std::vector<std::string>& env, const CallLimits& limits, size_t pool_size,
     absl::Time deadline);
 
+// An export's signature as the guest reports it (binary-format type bytes).
+struct FunctionSignature {
+  std::vector<uint8_t> params, results;
+};
+
+// Asks a warm VM of `warm` for the signature of `function`; NotFound when
+// the module exports no such function.
+absl::StatusOr<FunctionSignature> DescribeWarm(WarmModule& warm, const std::string& function,
+                                               absl::Time deadline, CallControl* control);
+
 struct InvokeResult {
   std::vector<abi::WasmValue> results;
   std::optional<WasmOutcomeReport> ended;  // a trap or proc_exit instead of a return

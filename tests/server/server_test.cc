@@ -22,6 +22,8 @@
 
 #include "common/sha256.h"
 #include "palisade/v1/palisade.grpc.pb.h"
+#include "tests/support/palisaded_process.h"
+#include "tests/support/require_kvm.h"
 #include <grpcpp/generic/generic_stub.h>
 
 #include <future>
@@ -32,12 +34,6 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-bool HaveKvm() { return ::access("/dev/kvm", F_OK) == 0; }
-#define REQUIRE_KVM()                                                                     \
-  do {                                                                                    \
-    if (!HaveKvm()) GTEST_SKIP() << "/dev/kvm is absent: the VM calls are tested inside QEMU " \
-                                    "(palisade_server_tests_in_qemu)";                    \
-  } while (0)
 
 std::vector<uint8_t> Module(const std::string& name) {
   std::ifstream in(std::string(PALISADE_TEST_WASM_DIR) + "/" + name + ".wasm", std::ios::binary);
@@ -45,94 +41,18 @@ std::vector<uint8_t> Module(const std::string& name) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// One palisaded process for the whole suite.
-class Server {
- public:
-  void Start() {
-    dir_ = fs::temp_directory_path() / ("palisaded-test-" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-    std::ofstream(dir_ / "config.textproto")
-        << "audit_log: \"" << (dir_ / "audit.jsonl").string() << "\"\n"
-        << "max_receive_bytes: 1048576\n"
-        << "max_module_bytes: 524288\n"
-        << "max_sandboxes_per_tenant: 3\n"
-        << "tenants { name: \"alice\" token_sha256: \"" << Sha256Hex(std::string_view("alice-token")) << "\" }\n"
-        << "tenants { name: \"bob\" token_sha256: \"" << Sha256Hex(std::string_view("bob-token"))
-        << "\" limits { timeout_ms: 1500 } }\n";
-    int out[2];
-    ASSERT_EQ(pipe(out), 0);
-    const std::string config = (dir_ / "config.textproto").string();
-    std::vector<std::string> argv_s = {PALISADED_PATH, "--listen", "127.0.0.1:0", "--config", config};
-    std::vector<char*> argv;
-    for (std::string& s : argv_s) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      // The server dies with the test, even if the test aborts.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(out[1], 1);
-      execv(PALISADED_PATH, argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    out_ = fdopen(out[0], "r");
-    char line[256] = {};
-    ASSERT_NE(fgets(line, sizeof line, out_), nullptr) << "palisaded printed nothing";
-    std::string l(line);
-    ASSERT_THAT(l, HasSubstr("listening on ")) << l;
-    address_ = l.substr(l.find("on ") + 3);
-    address_.erase(address_.find_last_not_of("\n") + 1);
-    channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
-    ASSERT_TRUE(channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10)));
-  }
-
-  // SIGTERM; returns the exit status.
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    if (out_ != nullptr) fclose(out_);
-    out_ = nullptr;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
-  ~Server() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
-  fs::path audit_log() const { return dir_ / "audit.jsonl"; }
-
- private:
-  fs::path dir_;
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  std::string address_;
-  std::shared_ptr<grpc::Channel> channel_;
-};
-
 class ServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    server_ = std::make_unique<Server>();  // one server for the whole suite
-    server_->Start();
+    server_ = std::make_unique<testing::PalisadedProcess>();  // one server for the whole suite
+    const std::string error = server_->Start(testing::StandardTestConfig());
+    ASSERT_EQ(error, "");
   }
   static void TearDownTestSuite() { server_.reset(); }
 
   std::unique_ptr<grpc::ClientContext> Context(const std::string& token,
                                                std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-    ctx->set_deadline(std::chrono::system_clock::now() + timeout);
-    return ctx;
+    return testing::AuthedContext(token, timeout);
   }
   std::unique_ptr<v1::Palisade::Stub> Stub() { return v1::Palisade::NewStub(server_->channel()); }
 
@@ -149,9 +69,9 @@ class ServerTest : public ::testing::Test {
     return writer->Finish();
   }
 
-  static std::unique_ptr<Server> server_;
+  static std::unique_ptr<testing::PalisadedProcess> server_;
 };
-std::unique_ptr<Server> ServerTest::server_;
+std::unique_ptr<testing::PalisadedProcess> ServerTest::server_;
 
 TEST_F(ServerTest, CallsWithoutAValidTokenAreUnauthenticated) {
   v1::Stats stats;
@@ -230,7 +150,7 @@ TEST_F(ServerTest, AMismatchedDigestIsInvalid) {
 }
 
 TEST_F(ServerTest, MalformedModulesAreInvalidArguments) {
-  REQUIRE_KVM();
+  PALISADE_REQUIRE_KVM();
   v1::ModuleInfo info;
   std::vector<uint8_t> junk = {0, 'a', 's', 'm', 1, 0, 0, 0, 1, 5};
   grpc::Status s = Upload("alice-token", junk, &info);
@@ -239,7 +159,7 @@ TEST_F(ServerTest, MalformedModulesAreInvalidArguments) {
 }
 
 TEST_F(ServerTest, UploadCreateInvokeDestroy) {
-  REQUIRE_KVM();
+  PALISADE_REQUIRE_KVM();
   v1::ModuleInfo info;
   const std::vector<uint8_t> module = Module("snapshot_target");
   ASSERT_TRUE(Upload("alice-token", module, &info, 100).ok());  // small chunks
@@ -252,6 +172,41 @@ TEST_F(ServerTest, UploadCreateInvokeDestroy) {
   grpc::Status created = Stub()->CreateSandbox(Context("alice-token").get(), cs, &sb);
   ASSERT_TRUE(created.ok()) << created.error_message();
   EXPECT_THAT(sb.id(), ::testing::StartsWith("sb-"));
+
+  // Signatures come from the guest; a missing export is NOT_FOUND.
+  v1::DescribeFunctionRequest describe;
+  describe.set_sandbox_id(sb.id());
+  describe.set_function("dirty");
+  v1::FunctionType type;
+  ASSERT_TRUE(Stub()->DescribeFunction(Context("alice-token").get(), describe, &type).ok());
+  ASSERT_EQ(type.params_size(), 1);
+  EXPECT_EQ(type.params(0), v1::VALUE_TYPE_I32);
+  ASSERT_EQ(type.results_size(), 1);
+  EXPECT_EQ(type.results(0), v1::VALUE_TYPE_I32);
+  describe.set_function("absent");
+  grpc::Status missing = Stub()->DescribeFunction(Context("alice-token").get(), describe, &type);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(missing.error_message(), HasSubstr("exports no function 'absent'"));
+
+  // Malformed requests: a value with no type, a v128 of 3 bytes, a call
+  // to a missing export.
+  v1::InvokeRequest untyped;
+  untyped.set_sandbox_id(sb.id());
+  untyped.set_function("dirty");
+  untyped.add_args();
+  v1::InvokeResponse unused;
+  grpc::Status no_type = Stub()->Invoke(Context("alice-token").get(), untyped, &unused);
+  EXPECT_EQ(no_type.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(no_type.error_message(), HasSubstr("no type"));
+  untyped.mutable_args(0)->set_v128("abc");
+  EXPECT_EQ(Stub()->Invoke(Context("alice-token").get(), untyped, &unused).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::InvokeRequest nothing;
+  nothing.set_sandbox_id(sb.id());
+  nothing.set_function("absent");
+  grpc::Status absent = Stub()->Invoke(Context("alice-token").get(), nothing, &unused);
+  EXPECT_EQ(absent.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(absent.error_message(), HasSubstr("absent"));
 
   // Every call starts from the snapshot: the same answer each time.
   for (int i = 0; i < 5; ++i) {
@@ -284,7 +239,7 @@ TEST_F(ServerTest, UploadCreateInvokeDestroy) {
   get.set_id(sb.id());
   v1::SandboxInfo got;
   ASSERT_TRUE(Stub()->GetSandbox(Context("alice-token").get(), get, &got).ok());
-  EXPECT_EQ(got.invocations(), 7u);
+  EXPECT_EQ(got.invocations(), 8u);
 
   // Bob sees none of it.
   EXPECT_EQ(Stub()->GetSandbox(Context("bob-token").get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
@@ -310,7 +265,7 @@ TEST_F(ServerTest, UploadCreateInvokeDestroy) {
 }
 
 TEST_F(ServerTest, DeadlinesAndCancellationStopTheVm) {
-  REQUIRE_KVM();
+  PALISADE_REQUIRE_KVM();
   v1::ModuleInfo info;
   ASSERT_TRUE(Upload("alice-token", Module("snapshot_target"), &info).ok());
   v1::CreateSandboxRequest cs;
@@ -350,7 +305,7 @@ TEST_F(ServerTest, DeadlinesAndCancellationStopTheVm) {
 }
 
 TEST_F(ServerTest, TheTenantTimeoutAppliesWithoutAClientDeadline) {
-  REQUIRE_KVM();
+  PALISADE_REQUIRE_KVM();
   v1::ModuleInfo info;
   ASSERT_TRUE(Upload("bob-token", Module("spin_command"), &info).ok());
   v1::RunWasiRequest run;
@@ -362,7 +317,7 @@ TEST_F(ServerTest, TheTenantTimeoutAppliesWithoutAClientDeadline) {
 }
 
 TEST_F(ServerTest, WasiRunsTakeStdinAndReturnOutputAndExitCode) {
-  REQUIRE_KVM();
+  PALISADE_REQUIRE_KVM();
   v1::ModuleInfo info;
   ASSERT_TRUE(Upload("alice-token", Module("vm_stdio"), &info).ok());
   v1::RunWasiRequest run;
@@ -410,7 +365,7 @@ TEST_F(ServerTest, WasiRunsTakeStdinAndReturnOutputAndExitCode) {
 }
 
 TEST_F(ServerTest, TheSandboxQuotaIsEnforcedAndAudited) {
-  REQUIRE_KVM();
+  PALISADE_REQUIRE_KVM();
   v1::ModuleInfo info;
   ASSERT_TRUE(Upload("bob-token", Module("counter"), &info).ok());
   v1::CreateSandboxRequest cs;

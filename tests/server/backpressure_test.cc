@@ -1,0 +1,161 @@
+// palisaded under pressure: a full call queue refuses with
+// RESOURCE_EXHAUSTED instead of growing, and SIGTERM in the middle of a
+// call lets that call finish (health NOT_SERVING, new calls UNAVAILABLE)
+// before the server exits 0. Both need VMs that stay busy: /dev/kvm.
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <iterator>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "palisade/v1/palisade.grpc.pb.h"
+#include "tests/support/palisaded_process.h"
+#include "tests/support/require_kvm.h"
+
+namespace palisade {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::AuthedContext;
+
+
+std::string ModuleBytes(const std::string& name) {
+  std::ifstream in(std::string(PALISADE_TEST_WASM_DIR) + "/" + name + ".wasm", std::ios::binary);
+  EXPECT_TRUE(in) << name;
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string Upload(v1::Palisade::Stub& stub, const std::string& bytes) {
+  v1::ModuleInfo info;
+  auto ctx = AuthedContext("alice-token");
+  auto writer = stub.UploadModule(ctx.get(), &info);
+  v1::UploadModuleRequest r;
+  r.set_chunk(bytes);
+  writer->Write(r);
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return info.sha256();
+}
+
+// 1 = SERVING, 2 = NOT_SERVING; -1 if the check itself failed.
+int Health(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) { done.set_value(s); });
+  if (!done.get_future().get().ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return -1;
+  std::string bytes;
+  for (const grpc::Slice& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : -1;
+}
+
+TEST(Backpressure, AFullQueueIsResourceExhaustedNotUnboundedMemory) {
+  PALISADE_REQUIRE_KVM();
+  testing::PalisadedProcess server;
+  ASSERT_EQ(server.Start(testing::StandardTestConfig() + "workers: 1\nqueue_capacity: 1\n"), "");
+  auto stub = v1::Palisade::NewStub(server.channel());
+  v1::CreateSandboxRequest cs;
+  cs.set_module_sha256(Upload(*stub, ModuleBytes("snapshot_target")));
+  v1::SandboxInfo sb;
+  ASSERT_TRUE(stub->CreateSandbox(AuthedContext("alice-token").get(), cs, &sb).ok());
+
+  // One spinning call runs, one waits; every other is refused at once.
+  constexpr int kCalls = 6;
+  std::vector<std::future<grpc::Status>> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    calls.push_back(std::async(std::launch::async, [&] {
+      v1::InvokeRequest spin;
+      spin.set_sandbox_id(sb.id());
+      spin.set_function("spin");
+      v1::InvokeResponse out;
+      return stub->Invoke(AuthedContext("alice-token", std::chrono::seconds(3)).get(), spin, &out);
+    }));
+  }
+  int rejected = 0, expired = 0;
+  for (auto& c : calls) {
+    grpc::Status s = c.get();
+    if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++rejected;
+      EXPECT_THAT(s.error_message(), HasSubstr("queue is full"));
+    } else {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+      ++expired;
+    }
+  }
+  EXPECT_EQ(rejected, kCalls - 2);
+  EXPECT_EQ(expired, 2);
+  v1::Stats stats;
+  ASSERT_TRUE(stub->GetStats(AuthedContext("alice-token").get(), {}, &stats).ok());
+  EXPECT_EQ(stats.calls_rejected(), static_cast<uint64_t>(kCalls - 2));
+  EXPECT_EQ(stats.queue_capacity(), 1u);
+  // Once the queue drains (the clients gave up at their deadlines a moment
+  // before the server stopped the VMs), the server answers normally again.
+  for (int i = 0; i < 500 && (stats.running() != 0 || stats.queue_depth() != 0); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(stub->GetStats(AuthedContext("alice-token").get(), {}, &stats).ok());
+  }
+  v1::InvokeRequest bump;
+  bump.set_sandbox_id(sb.id());
+  bump.set_function("bump");
+  v1::InvokeResponse out;
+  grpc::Status s = stub->Invoke(AuthedContext("alice-token").get(), bump, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.results(0).i32(), 1043);
+}
+
+TEST(Shutdown, SigtermMidCallLetsTheCallFinishThenExitsCleanly) {
+  PALISADE_REQUIRE_KVM();
+  testing::PalisadedProcess server;
+  ASSERT_EQ(server.Start(testing::StandardTestConfig()), "");
+  auto stub = v1::Palisade::NewStub(server.channel());
+  v1::RunWasiRequest run;
+  run.set_module_sha256(Upload(*stub, ModuleBytes("sleep_command")));  // sleeps 1.5 s, prints "slept"
+  ASSERT_EQ(Health(server.channel()), 1);
+
+  auto in_flight = std::async(std::launch::async, [&] {
+    v1::RunWasiResponse out;
+    grpc::Status s = stub->RunWasi(AuthedContext("alice-token").get(), run, &out);
+    return std::make_pair(s, out);
+  });
+  // Wait until the VM runs, then ask the server to stop.
+  v1::Stats stats;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(stub->GetStats(AuthedContext("alice-token").get(), {}, &stats).ok());
+    if (stats.running() == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(stats.running(), 1u);
+  ASSERT_EQ(kill(server.pid(), SIGTERM), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  // Draining: not serving, and new work is refused.
+  EXPECT_EQ(Health(server.channel()), 2);
+  v1::RunWasiResponse refused;
+  grpc::Status s = stub->RunWasi(AuthedContext("alice-token").get(), run, &refused);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+
+  // The call that was running completes normally.
+  auto [status, out] = in_flight.get();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(out.stdout(), "slept\n");
+  EXPECT_EQ(out.exit_code(), 0);
+  EXPECT_EQ(server.Stop(0), 0);  // already signalled: just wait for the exit
+}
+
+}  // namespace
+}  // namespace palisade

@@ -1,0 +1,98 @@
+#include "tests/support/palisaded_process.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <vector>
+
+#include "common/sha256.h"
+
+namespace palisade::testing {
+namespace fs = std::filesystem;
+
+std::string PalisadedProcess::Start(std::string config) {
+  static int serial = 0;
+  dir_ = fs::temp_directory_path() /
+         ("palisaded-test-" + std::to_string(getpid()) + "-" + std::to_string(serial++));
+  fs::create_directories(dir_);
+  for (size_t at; (at = config.find("$DIR")) != std::string::npos;) config.replace(at, 4, dir_.string());
+  if (config.find("audit_log:") == std::string::npos) {
+    config += "\naudit_log: \"" + audit_log().string() + "\"\n";
+  }
+  std::ofstream(dir_ / "config.textproto") << config;
+  int out[2];
+  if (pipe(out) != 0) return "pipe failed";
+  const std::string config_path = (dir_ / "config.textproto").string();
+  std::vector<std::string> argv_s = {PALISADED_PATH, "--listen", "127.0.0.1:0", "--config", config_path};
+  std::vector<char*> argv;
+  for (std::string& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ < 0) return "fork failed";
+  if (pid_ == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // dies with the test
+    dup2(out[1], 1);
+    close(out[0]);
+    execv(PALISADED_PATH, argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  out_ = fdopen(out[0], "r");
+  char line[512] = {};
+  if (fgets(line, sizeof line, out_) == nullptr) return "palisaded printed nothing (see its stderr)";
+  std::string l(line);
+  const size_t on = l.find("listening on ");
+  if (on == std::string::npos) return "unexpected first line: " + l;
+  address_ = l.substr(on + 13);
+  address_.erase(address_.find_last_not_of("\n") + 1);
+  return "";
+}
+
+int PalisadedProcess::Stop(int signal) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, signal);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  if (out_ != nullptr) fclose(out_);
+  out_ = nullptr;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+PalisadedProcess::~PalisadedProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (out_ != nullptr) fclose(out_);
+  std::error_code ec;
+  if (!dir_.empty()) fs::remove_all(dir_, ec);
+}
+
+std::shared_ptr<grpc::Channel> PalisadedProcess::channel() {
+  if (channel_ == nullptr) channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  return channel_;
+}
+
+std::string StandardTestConfig() {
+  return "max_receive_bytes: 1048576\n"
+         "max_module_bytes: 524288\n"
+         "max_sandboxes_per_tenant: 3\n"
+         "tenants { name: \"alice\" token_sha256: \"" +
+         Sha256Hex(std::string_view("alice-token")) +
+         "\" }\n"
+         "tenants { name: \"bob\" token_sha256: \"" +
+         Sha256Hex(std::string_view("bob-token")) + "\" limits { timeout_ms: 1500 } }\n";
+}
+
+std::unique_ptr<grpc::ClientContext> AuthedContext(const std::string& token, std::chrono::milliseconds timeout) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->set_deadline(std::chrono::system_clock::now() + timeout);
+  return ctx;
+}
+
+}  // namespace palisade::testing

@@ -1,0 +1,54 @@
+// A real palisaded for end-to-end tests: started on 127.0.0.1:0 with a
+// config written to its own temporary directory, killed with the test
+// (PR_SET_PDEATHSIG) even if the test aborts.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+namespace palisade::testing {
+
+class PalisadedProcess {
+ public:
+  PalisadedProcess() = default;
+  ~PalisadedProcess();
+  PalisadedProcess(const PalisadedProcess&) = delete;
+  PalisadedProcess& operator=(const PalisadedProcess&) = delete;
+
+  // Writes `config` (protobuf text; "$DIR" stands for the server's
+  // directory) and starts palisaded; returns "" or what went wrong. The
+  // audit log is $DIR/audit.jsonl unless the config names another.
+  std::string Start(std::string config);
+  // Sends `signal` and waits; the exit status (128+N for a signal death).
+  int Stop(int signal = 15);
+
+  const std::string& address() const { return address_; }
+  std::filesystem::path dir() const { return dir_; }
+  std::filesystem::path audit_log() const { return dir_ / "audit.jsonl"; }
+  pid_t pid() const { return pid_; }
+  // A plaintext channel to the server.
+  std::shared_ptr<grpc::Channel> channel();
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// The config text shared by the tests: tenants alice (alice-token) and bob
+// (bob-token, 1.5 s timeout), the audit log in $DIR, small caps.
+std::string StandardTestConfig();
+
+// A client context with `authorization: Bearer token` and a deadline.
+std::unique_ptr<grpc::ClientContext> AuthedContext(const std::string& token,
+                                                   std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+}  // namespace palisade::testing

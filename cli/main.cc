@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/audit_command.h"
 #include "cli/check_command.h"
 #include "cli/invoke_command.h"
 #include "cli/remote/bench_invoke.h"
@@ -72,6 +73,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--fuel", run.fuel, "Instruction budget (function calls + loop iterations)");
   run_cmd->add_option("--max-memory-pages", run.max_memory_pages, "Cap on linear memory, 64 KiB pages")
       ->check(CLI::Range(1, 65536));
+  run_cmd->add_option("--policy", run.policy,
+                      "Tenant policy file (policy/*.textproto): WASI functions, limits, environment, preopens")
+      ->check(CLI::ExistingFile);
   run_cmd->add_option("module", run.module, "The .wasm file")->required();
   run_cmd->add_option("args", run.args, "Arguments for the program (after --)");
 
@@ -106,18 +110,39 @@ int main(int argc, char** argv) {
   bench_invoke_cmd->add_option("module", bench.module, "The .wasm file")->required();
   bench_invoke_cmd->add_option("function", bench.function, "Exported function name")->required();
   bench_invoke_cmd->add_option("args", bench.args, "Arguments, typed by the function's signature");
+  palisade::cli::BenchInvokeOptions bench_stats;
+  CLI::App* bench_stats_cmd = bench_cmd->add_subcommand(
+      "stats", "Closed-loop GetStats load: the server's RPC ceiling (auth, a reactor, no VM)");
+  bench_stats_cmd->add_option("--concurrency,-c", bench_stats.concurrency, "Calls in flight")
+      ->capture_default_str()->check(CLI::Range(1u, 4096u));
+  bench_stats_cmd->add_option("--duration,-d", bench_stats.duration, "Measured time")->capture_default_str();
+  bench_stats_cmd->add_option("--warmup", bench_stats.warmup, "Unmeasured time first")->capture_default_str();
+  bench_stats_cmd->add_flag("--json", bench_stats.json, "Also print the figures as one JSON line");
+
+  std::string audit_log;
+  CLI::App* audit_cmd = app.add_subcommand("audit", "Audit-log tools");
+  audit_cmd->require_subcommand(1);
+  CLI::App* audit_verify_cmd = audit_cmd->add_subcommand(
+      "verify", "Check an audit log's hash chain; name the first bad line");
+  audit_verify_cmd->add_option("log", audit_log, "The JSON-lines audit log")->required();
 
   CLI11_PARSE(app, argc, argv);
+  if (audit_verify_cmd->parsed()) return palisade::cli::RunAuditVerify(audit_log);
   if (!remote.server.empty()) {
     // Limits the user did not set are left to the tenant's defaults.
     if (run_cmd->get_option("--memory")->count() == 0) run.memory.clear();
     if (run_cmd->get_option("--max-output")->count() == 0) run.max_output.clear();
     if (run_cmd->get_option("--max-memory-pages")->count() == 0) run.max_memory_pages = 0;
     if (invoke_cmd->get_option("--memory")->count() == 0) invoke.memory.clear();
+    if (run_cmd->parsed() && !run.policy.empty()) {
+      std::fprintf(stderr, "palisade run: with --server the tenant's policy applies; drop --policy\n");
+      return 2;
+    }
     if (run_cmd->parsed()) return palisade::cli::RunRemote(remote, run);
     if (invoke_cmd->parsed()) return palisade::cli::InvokeRemote(remote, invoke);
     if (stats_cmd->parsed()) return palisade::cli::StatsRemote(remote);
-    if (bench_invoke_cmd->parsed()) return palisade::cli::BenchInvoke(remote, bench);
+    if (bench_invoke_cmd->parsed()) return palisade::cli::Bench(remote, bench);
+    if (bench_stats_cmd->parsed()) return palisade::cli::Bench(remote, bench_stats);
     std::fprintf(stderr, "palisade: this command runs locally; drop --server\n");
     return 2;
   }

@@ -8,6 +8,7 @@
 
 #include "absl/time/time.h"
 #include "cli/fs_image_builder.h"
+#include "cli/policy_options.h"
 #include "cli/vm_run.h"
 #include "cli/wasm_loader.h"
 #include "wasm/host/wasi_host_system.h"
@@ -65,7 +66,12 @@ absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<std::string
   return BuildFsImage(preopens);
 }
 
-int RunRun(const RunOptions& o) {
+int RunRun(const RunOptions& options) {
+  RunOptions o = options;
+  if (absl::Status s = ApplyPolicy(&o); !s.ok()) {
+    std::cerr << "palisade run: " << s.message() << "\n";
+    return kExitUsage;
+  }
   if (!o.in_process) return RunInVm(o);
   absl::Duration timeout = absl::InfiniteDuration();
   if (!o.timeout.empty() && (!absl::ParseDuration(o.timeout, &timeout) || timeout <= absl::ZeroDuration())) {
@@ -78,6 +84,7 @@ int RunRun(const RunOptions& o) {
   lo.args.push_back(o.module);
   lo.args.insert(lo.args.end(), o.args.begin(), o.args.end());
   lo.env = o.env;
+  lo.policy = {o.wasi_denied, o.refuse_denied_imports};
   auto image = BuildPreopens(o.dirs);
   if (!image.ok()) {
     std::cerr << "palisade run: " << image.status().message() << "\n";
@@ -107,6 +114,7 @@ int RunRun(const RunOptions& o) {
     // its own: it ran past its time all the same, as in the micro-VM.
     timed_out = deadline != nullptr && deadline->fired();
   }
+  ReportDenials(o, wasm::DeniedCalls(&system));
   if (!timed_out && trap.ok()) return 0;
   if (!timed_out && trap.kind == wasm::TrapKind::kExit) return trap.exit_code & 0xff;
   if (timed_out || trap.kind == wasm::TrapKind::kInterrupted) {

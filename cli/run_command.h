@@ -26,6 +26,12 @@ struct RunOptions {
   std::string memory = "256M";  // guest memory of the micro-VM
   std::vector<std::string> dirs; // --dir HOST::GUEST, read-only
   std::string max_output = "1G"; // cap on stdout+stderr in the micro-VM; "0" = none
+  std::string policy;            // --policy FILE (cli/policy_options.h applies it)
+  // Set from the policy:
+  std::string policy_name;
+  uint64_t wasi_denied = 0;
+  bool refuse_denied_imports = false;
+  bool clocks = true, random = true;
 };
 
 int RunRun(const RunOptions& options);

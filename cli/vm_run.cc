@@ -1,5 +1,6 @@
 #include "cli/vm_run.h"
 
+#include "cli/policy_options.h"
 #include "cli/vm_session.h"
 
 #include <cstring>
@@ -32,6 +33,9 @@ int RunInVm(const RunOptions& o) {
   spec.max_memory_pages = o.max_memory_pages;
   spec.fuel = o.fuel;
   spec.fs_image = *image;
+  spec.wasi_denied = o.wasi_denied;
+  spec.refuse_denied_imports = o.refuse_denied_imports;
+  vm.services().Restrict(o.clocks, o.random);
   std::vector<uint8_t> request = BuildWasiRunRequest(spec);
   if (request.size() >= vm.memory_bytes() / 2) {
     std::cerr << "palisade run: " << o.module << " (" << vm.module().size()
@@ -39,6 +43,7 @@ int RunInVm(const RunOptions& o) {
     return kExitUsage;
   }
   absl::Status run = RunWasiCommand(vm.sandbox(), request, vm.deadline());
+  ReportDenials(o, vm.services().denials());
   if (absl::IsResourceExhausted(run) && vm.sandbox().alive()) {
     std::cerr << "palisade run: " << run.message() << "; raise --memory\n";
     return kExitUsage;

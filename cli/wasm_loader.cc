@@ -30,6 +30,7 @@ absl::StatusOr<std::unique_ptr<LoadedProgram>> LoadProgram(const std::string& pa
     return absl::InvalidArgumentError(path + ": " + kind + ": " + e.message + where);
   }
   p->wasi = std::make_unique<wasm::wasi::WasiContext>(system);
+  p->wasi->SetPolicy(options.policy);
   if (!options.fs_image.empty()) {
     p->fs_bytes = options.fs_image;
     if (!p->fs.Init(p->fs_bytes.data(), p->fs_bytes.size()) || !p->wasi->SetFs(&p->fs)) {

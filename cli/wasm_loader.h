@@ -36,6 +36,7 @@ struct LoadOptions {
   std::vector<std::string> args;  // argv, argv[0] included
   std::vector<std::string> env;   // KEY=VALUE
   std::vector<uint8_t> fs_image;  // from BuildFsImage, or empty
+  wasm::wasi::WasiPolicy policy;  // WASI functions denied (--policy)
 };
 
 // Errors name the file and say what was wrong (decode/validation errors

@@ -1,7 +1,5 @@
 #include "server/config.h"
 
-#include <google/protobuf/io/tokenizer.h>
-#include <google/protobuf/text_format.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -11,25 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/sha256.h"
+#include "common/text_proto.h"
 
 namespace palisade::server {
 namespace {
-
-// Collects "FILE:LINE:COLUMN: message" for every parse error.
-class Collector final : public google::protobuf::io::ErrorCollector {
- public:
-  explicit Collector(std::string filename) : filename_(std::move(filename)) {}
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    errors_.push_back(absl::StrCat(filename_, ":", line + 1, ":", column + 1, ": ", message));
-  }
-  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
-  const std::vector<std::string>& errors() const { return errors_; }
-
- private:
-  std::string filename_;
-  std::vector<std::string> errors_;
-};
 
 absl::Status Check(const v1::ServerConfig& c, const std::string& filename) {
   std::vector<std::string> problems;
@@ -89,13 +72,9 @@ void ApplyDefaults(v1::ServerConfig* c) {
 
 absl::StatusOr<v1::ServerConfig> ParseConfig(const std::string& text, const std::string& filename) {
   v1::ServerConfig config;
-  google::protobuf::TextFormat::Parser parser;
-  Collector errors(filename);
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &config)) {
-    return absl::InvalidArgumentError(errors.errors().empty() ? filename + ": cannot parse"
-                                                              : absl::StrJoin(errors.errors(), "\n"));
-  }
+  TextProtoFile file;
+  file.filename = filename;
+  if (absl::Status s = ParseTextProto(text, &config, &file); !s.ok()) return s;
   if (absl::Status s = Check(config, filename); !s.ok()) return s;
   ApplyDefaults(&config);
   return config;

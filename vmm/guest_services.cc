@@ -36,7 +36,7 @@ std::optional<uint64_t> PosixGuestServices::Clock(uint32_t id, bool resolution) 
   // WASI's clock ids: realtime, monotonic, process and thread CPU time.
   static constexpr clockid_t kClocks[] = {CLOCK_REALTIME, CLOCK_MONOTONIC,
                                           CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID};
-  if (id >= sizeof(kClocks) / sizeof(kClocks[0])) return std::nullopt;
+  if (!clocks_allowed_ || id >= sizeof(kClocks) / sizeof(kClocks[0])) return std::nullopt;
   timespec ts{};
   int rc = resolution ? clock_getres(kClocks[id], &ts) : clock_gettime(kClocks[id], &ts);
   if (rc != 0) return std::nullopt;
@@ -44,6 +44,7 @@ std::optional<uint64_t> PosixGuestServices::Clock(uint32_t id, bool resolution) 
 }
 
 bool PosixGuestServices::Random(uint8_t* buf, size_t len) {
+  if (!random_allowed_) return false;
   size_t done = 0;
   while (done < len) {
     ssize_t n = getrandom(buf + done, len - done, 0);

@@ -36,6 +36,9 @@ class GuestServices {
   // An export's signature (ValType bytes) and a call's results.
   virtual void Signature(std::vector<uint8_t> params, std::vector<uint8_t> results) = 0;
   virtual void Results(std::vector<abi::WasmValue> values) = 0;
+  // The program called a WASI function its policy denies (the call failed
+  // in the guest); once per function and run. For the audit log.
+  virtual void PolicyDenied(std::string function) = 0;
 };
 
 // The process's own stdin, the POSIX clocks and getrandom(2); keeps the last
@@ -63,6 +66,15 @@ class PosixGuestServices final : public GuestServices {
     values_ = std::move(values);
     has_results_ = true;
   }
+  void PolicyDenied(std::string function) override { denials_.push_back(std::move(function)); }
+  // Defence in depth behind the guest's own policy check: a guest asking
+  // for a denied clock or random bytes anyway gets none.
+  void Restrict(bool clocks, bool random) {
+    clocks_allowed_ = clocks;
+    random_allowed_ = random;
+  }
+  // WASI functions the program was denied, in the order first called.
+  const std::vector<std::string>& denials() const { return denials_; }
 
   const std::optional<WasmOutcomeReport>& outcome() const { return outcome_; }
   const std::vector<uint8_t>& param_types() const { return params_; }
@@ -71,6 +83,7 @@ class PosixGuestServices final : public GuestServices {
   // True once a call returned normally (its results, possibly none, arrived).
   bool has_results() const { return has_results_; }
   void ClearOutcome() {
+    denials_.clear();
     outcome_.reset();
     values_.clear();
     has_results_ = false;
@@ -85,6 +98,8 @@ class PosixGuestServices final : public GuestServices {
   std::vector<uint8_t> params_, results_types_;
   std::vector<abi::WasmValue> values_;
   bool has_results_ = false;
+  std::vector<std::string> denials_;
+  bool clocks_allowed_ = true, random_allowed_ = true;
 };
 
 }  // namespace palisade

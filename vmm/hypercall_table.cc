@@ -30,6 +30,7 @@ constexpr HypercallInfo kTable[abi::kHypercallCount] = {
     {"sleep", &HypercallDispatcher::Sleep},
     {"wasm_signature", &HypercallDispatcher::WasmSignature},
     {"wasm_results", &HypercallDispatcher::WasmResults},
+    {"policy_denied", &HypercallDispatcher::PolicyDenied},
 };
 
 }  // namespace
@@ -222,6 +223,18 @@ absl::StatusOr<HypercallOutcome> HypercallDispatcher::WasmResults(const abi::Mai
   std::vector<abi::WasmValue> values(n);
   if (n > 0) std::memcpy(values.data(), bytes->data(), bytes->size());
   services_->Results(std::move(values));
+  mailbox_->result = 0;
+  return HypercallOutcome{};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::PolicyDenied(const abi::Mailbox& req) {
+  RETURN_IF_ERROR(NeedServices("a policy denial"));
+  if (req.args[1] == 0 || req.args[1] > abi::kMaxPolicyNameBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat("policy denial name of %d bytes", req.args[1]));
+  }
+  auto name = memory_->Read(req.args[0], req.args[1]);
+  if (!name.ok()) return name.status();
+  services_->PolicyDenied(std::string(name->begin(), name->end()));
   mailbox_->result = 0;
   return HypercallOutcome{};
 }

@@ -68,6 +68,7 @@ class HypercallDispatcher {
   absl::StatusOr<HypercallOutcome> Sleep(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> WasmSignature(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> WasmResults(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> PolicyDenied(const abi::Mailbox& req);
 
  private:
   HypercallDispatcher(GuestMemory* memory, abi::Mailbox* mailbox, ConsoleSink* console,

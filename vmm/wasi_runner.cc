@@ -53,6 +53,8 @@ std::vector<uint8_t> BuildWasiRunRequest(const WasiRunSpec& spec) {
   req.export_size = static_cast<uint32_t>(spec.export_name.size());
   req.values_offset = values_offset;
   req.value_count = static_cast<uint32_t>(spec.values.size());
+  req.wasi_denied = spec.wasi_denied;
+  req.policy_flags = spec.refuse_denied_imports ? abi::kPolicyRefuseModule : 0;
   std::memcpy(out.data(), &req, sizeof(req));
   return out;
 }

@@ -26,6 +26,8 @@ struct WasiRunSpec {
   abi::WasiRunMode mode = abi::WasiRunMode::kStart;
   std::string export_name;            // kDescribe / kInvoke
   std::vector<abi::WasmValue> values; // kInvoke: the arguments
+  uint64_t wasi_denied = 0;           // policy: bit i denies WASI function i
+  bool refuse_denied_imports = false; // policy: such imports fail to link
 };
 
 // The request's bytes (header, module, argv, environment).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -32,30 +33,12 @@ double Percentile(const std::vector<double>& sorted, double p) {
   return sorted[std::min(i, sorted.size() - 1)];
 }
 
-}  // namespace
+// Runs `call` from o.concurrency threads in a closed loop and reports.
+// `call` returns true when the call's program trapped or exited.
+using Call = std::function<absl::StatusOr<bool>(absl::Time deadline)>;
 
-int BenchInvoke(const RemoteOptions& remote, const BenchInvokeOptions& o) {
-  constexpr const char* kCmd = "palisade bench invoke";
-  absl::Duration duration, warmup;
-  if (!absl::ParseDuration(o.duration, &duration) || duration <= absl::ZeroDuration()) {
-    std::cerr << kCmd << ": --duration '" << o.duration << "' is not a duration (e.g. 10s)\n";
-    return kExitUsage;
-  }
-  if (!absl::ParseDuration(o.warmup, &warmup) || warmup < absl::ZeroDuration()) {
-    std::cerr << kCmd << ": --warmup '" << o.warmup << "' is not a duration (e.g. 1s)\n";
-    return kExitUsage;
-  }
-  if (o.concurrency == 0) {
-    std::cerr << kCmd << ": --concurrency must be at least 1\n";
-    return kExitUsage;
-  }
-  auto client = PalisadeClient::Connect(remote);
-  if (!client.ok()) return ReportRemoteError(kCmd, remote.server, client.status());
-  auto sandbox = RemoteSandbox::Create(**client, o.module, v1::Limits());
-  if (!sandbox.ok()) return ReportRemoteError(kCmd, remote.server, sandbox.status());
-  auto request = (*sandbox)->PrepareCall(o.function, o.args);
-  if (!request.ok()) return ReportRemoteError(kCmd, remote.server, request.status());
-
+int RunLoad(const char* kCmd, const RemoteOptions& remote, const BenchInvokeOptions& o,
+            absl::Duration duration, absl::Duration warmup, const Call& call) {
   const absl::Time start = absl::Now();
   const absl::Time measure_from = start + warmup;
   const absl::Time measure_to = measure_from + duration;
@@ -67,7 +50,7 @@ int BenchInvoke(const RemoteOptions& remote, const BenchInvokeOptions& o) {
       CallerTally& t = tallies[c];
       while (absl::Now() < measure_to) {
         const absl::Time begin = absl::Now();
-        auto out = (*client)->Invoke(*request, begin + absl::Seconds(30));
+        absl::StatusOr<bool> out = call(begin + absl::Seconds(30));
         const absl::Time end = absl::Now();
         if (begin < measure_from || end > measure_to) continue;  // warm-up or straddling the end
         if (!out.ok()) {
@@ -75,7 +58,7 @@ int BenchInvoke(const RemoteOptions& remote, const BenchInvokeOptions& o) {
           ++t.errors[out.status().code()];
           continue;
         }
-        if (out->has_trap() || out->exited()) ++t.trapped;
+        if (*out) ++t.trapped;
         t.micros.push_back(absl::ToDoubleMicroseconds(end - begin));
       }
     });
@@ -98,9 +81,9 @@ int BenchInvoke(const RemoteOptions& remote, const BenchInvokeOptions& o) {
   std::sort(all.begin(), all.end());
   const double seconds = absl::ToDoubleSeconds(duration);
   const double rate = static_cast<double>(all.size()) / seconds;
-  std::printf("bench invoke %s on %s: concurrency %u, %.1f s: %zu calls, %.0f calls/s; latency p50 %.3f ms, "
+  std::printf("bench %s on %s: concurrency %u, %.1f s: %zu calls, %.0f calls/s; latency p50 %.3f ms, "
               "p90 %.3f ms, p99 %.3f ms, max %.3f ms; %llu trapped, %llu failed\n",
-              o.function.c_str(), remote.server.c_str(), o.concurrency, seconds, all.size(), rate,
+              o.function.empty() ? "stats" : ("invoke " + o.function).c_str(), remote.server.c_str(), o.concurrency, seconds, all.size(), rate,
               Percentile(all, 50) / 1e3, Percentile(all, 90) / 1e3, Percentile(all, 99) / 1e3,
               all.empty() ? 0.0 : all.back() / 1e3, static_cast<unsigned long long>(trapped),
               static_cast<unsigned long long>(failed));
@@ -119,6 +102,44 @@ int BenchInvoke(const RemoteOptions& remote, const BenchInvokeOptions& o) {
   std::fflush(stdout);
   if (all.empty() && !first_error.ok()) return ReportRemoteError(kCmd, remote.server, first_error);
   return all.empty() ? kExitSoftware : 0;
+}
+
+}  // namespace
+
+int Bench(const RemoteOptions& remote, const BenchInvokeOptions& o) {
+  const char* kCmd = o.function.empty() ? "palisade bench stats" : "palisade bench invoke";
+  absl::Duration duration, warmup;
+  if (!absl::ParseDuration(o.duration, &duration) || duration <= absl::ZeroDuration()) {
+    std::cerr << kCmd << ": --duration '" << o.duration << "' is not a duration (e.g. 10s)\n";
+    return kExitUsage;
+  }
+  if (!absl::ParseDuration(o.warmup, &warmup) || warmup < absl::ZeroDuration()) {
+    std::cerr << kCmd << ": --warmup '" << o.warmup << "' is not a duration (e.g. 1s)\n";
+    return kExitUsage;
+  }
+  if (o.concurrency == 0) {
+    std::cerr << kCmd << ": --concurrency must be at least 1\n";
+    return kExitUsage;
+  }
+  auto client = PalisadeClient::Connect(remote);
+  if (!client.ok()) return ReportRemoteError(kCmd, remote.server, client.status());
+  if (o.function.empty()) {
+    return RunLoad(kCmd, remote, o, duration, warmup, [&](absl::Time deadline) -> absl::StatusOr<bool> {
+      absl::StatusOr<v1::Stats> s = (*client)->GetStats(deadline);
+      if (!s.ok()) return s.status();
+      return false;
+    });
+  }
+  auto sandbox = RemoteSandbox::Create(**client, o.module, v1::Limits());
+  if (!sandbox.ok()) return ReportRemoteError(kCmd, remote.server, sandbox.status());
+  auto request = (*sandbox)->PrepareCall(o.function, o.args);
+  if (!request.ok()) return ReportRemoteError(kCmd, remote.server, request.status());
+
+  return RunLoad(kCmd, remote, o, duration, warmup, [&](absl::Time deadline) -> absl::StatusOr<bool> {
+    absl::StatusOr<v1::InvokeResponse> out = (*client)->Invoke(*request, deadline);
+    if (!out.ok()) return out.status();
+    return out->has_trap() || out->exited();
+  });
 }
 
 }  // namespace palisade::cli

@@ -1,7 +1,8 @@
-// `palisade --server ADDR bench invoke`: a closed-loop load generator.
-// C callers each keep one Invoke in flight on one shared warm sandbox for a
-// warm-up and then the measured duration; it prints calls/s and latency
-// percentiles of the measured part (and a JSON line with --json).
+// `palisade --server ADDR bench invoke|stats`: a closed-loop load
+// generator. C callers each keep one call in flight — Invoke on one shared
+// warm sandbox, or GetStats (the server's RPC ceiling: auth and a reactor,
+// no VM) — for a warm-up and then the measured duration; it prints calls/s
+// and latency percentiles of the measured part (and a JSON line with --json).
 #pragma once
 
 #include <cstdint>
@@ -18,10 +19,10 @@ struct BenchInvokeOptions {
   std::string warmup = "1s";
   bool json = false;
   std::string module;
-  std::string function;
+  std::string function;  // empty: bench GetStats instead
   std::vector<std::string> args;
 };
 
-int BenchInvoke(const RemoteOptions& remote, const BenchInvokeOptions& options);
+int Bench(const RemoteOptions& remote, const BenchInvokeOptions& options);
 
 }  // namespace palisade::cli

@@ -152,9 +152,9 @@ absl::Status PalisadeClient::DestroySandbox(const std::string& id) {
   return FromGrpc(stub_->DestroySandbox(&ctx, req, &out));
 }
 
-absl::StatusOr<v1::Stats> PalisadeClient::GetStats() {
+absl::StatusOr<v1::Stats> PalisadeClient::GetStats(absl::Time deadline) {
   grpc::ClientContext ctx;
-  Prepare(&ctx, absl::Now() + absl::Seconds(30));
+  Prepare(&ctx, deadline);
   v1::Stats stats;
   if (absl::Status s = FromGrpc(stub_->GetStats(&ctx, {}, &stats)); !s.ok()) return s;
   return stats;

@@ -33,7 +33,7 @@ class PalisadeClient {
   absl::StatusOr<v1::InvokeResponse> Invoke(const v1::InvokeRequest& request,
                                             absl::Time deadline = absl::InfiniteFuture());
   absl::Status DestroySandbox(const std::string& id);
-  absl::StatusOr<v1::Stats> GetStats();
+  absl::StatusOr<v1::Stats> GetStats(absl::Time deadline = absl::Now() + absl::Seconds(30));
 
   // RunWasiStream: `output(is_stderr, bytes)` for each piece of output as
   // the server streams it; returns the final outcome.

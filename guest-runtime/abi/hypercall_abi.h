@@ -59,8 +59,13 @@ enum class Hypercall : uint32_t {
   // A kRunWasi in invoke mode: args[1] WasmValues at args[0], the results
   // of the call. result = 0.
   kWasmResults = 12,
+  // The program called a WASI function its policy denies: args[0]/args[1]
+  // = the function's name (at most kMaxPolicyNameBytes). Sent once per
+  // function and run; the call itself fails in the guest. result = 0.
+  kPolicyDenied = 13,
 };
-inline constexpr uint32_t kHypercallCount = 13;
+inline constexpr uint32_t kHypercallCount = 14;
+inline constexpr uint64_t kMaxPolicyNameBytes = 64;
 inline constexpr uint64_t kMaxWasmValues = 1000;
 
 // A Wasm value crossing the ABI: type is the binary-format ValType byte
@@ -185,8 +190,11 @@ struct WasiRunRequest {
   uint32_t export_size;
   uint32_t values_offset;     // kInvoke: value_count WasmValues (8-aligned)
   uint32_t value_count;
-  uint32_t reserved0;
+  uint32_t policy_flags;      // kPolicyRefuseModule
+  uint64_t wasi_denied;       // bit i: WASI function i (wasi/wasi_functions.h) is denied
 };
+// A module importing a denied WASI function fails to link (else the call fails).
+inline constexpr uint32_t kPolicyRefuseModule = 1;
 inline constexpr uint64_t kWasiRunMagic = 0x4e55524953415750ull;  // "PWASIRUN"
 
 // Mailbox: one 4 KiB page of guest RAM at BootInfo::mailbox. The guest fills

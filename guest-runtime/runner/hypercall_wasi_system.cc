@@ -50,4 +50,9 @@ bool HypercallWasiSystem::Random(uint8_t* data, size_t len) {
 
 void HypercallWasiSystem::Sleep(uint64_t ns) { Hypercall(abi::Hypercall::kSleep, ns); }
 
+void HypercallWasiSystem::Denied(const char* function, size_t len) {
+  if (len > abi::kMaxPolicyNameBytes) len = abi::kMaxPolicyNameBytes;
+  Hypercall(abi::Hypercall::kPolicyDenied, reinterpret_cast<uint64_t>(function), len);
+}
+
 }  // namespace palisade::guest

@@ -15,6 +15,7 @@ class HypercallWasiSystem final : public wasm::wasi::WasiSystem {
   bool ClockResolution(uint32_t id, uint64_t* ns) override;
   bool Random(uint8_t* data, size_t len) override;
   void Sleep(uint64_t ns) override;
+  void Denied(const char* function, size_t len) override;
 };
 
 }  // namespace palisade::guest

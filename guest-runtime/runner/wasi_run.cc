@@ -136,6 +136,7 @@ class Session {
       return wasm::Trap();
     }
     wasi_ = new (storage) wasm::wasi::WasiContext(&g_system);
+    wasi_->SetPolicy({req->wasi_denied, (req->policy_flags & abi::kPolicyRefuseModule) != 0});
     if (!AddStrings(base + req->args_offset, req->args_size, req->argc,
                     [&](const char* s, size_t n) { return wasi_->AddArg(s, n); }) ||
         !AddStrings(base + req->env_offset, req->env_size, req->envc,

@@ -24,6 +24,7 @@
 #include "palisade/v1/palisade.grpc.pb.h"
 #include "tests/support/palisaded_process.h"
 #include "tests/support/require_kvm.h"
+#include "tests/support/subprocess.h"
 #include <grpcpp/generic/generic_stub.h>
 
 #include <future>
@@ -386,6 +387,24 @@ TEST_F(ServerTest, ZzSigtermDrainsAndExitsCleanly) {
   std::string first;
   ASSERT_TRUE(std::getline(audit, first));
   EXPECT_THAT(first, HasSubstr("\"prev\":\"0000000000000000"));
+  // The real log's chain verifies; one changed byte is named by line.
+  testing::ProcessResult ok = testing::RunProcess({PALISADE_CLI_PATH, "audit", "verify", server_->audit_log().string()});
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("chain intact"));
+  std::string text;
+  {
+    std::ifstream in(server_->audit_log());
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const size_t second_line = text.find('\n') + 1;
+  const size_t at = text.find("\"event\":\"", second_line);
+  ASSERT_NE(at, std::string::npos);
+  text[at + 9] ^= 1;
+  const std::string tampered = server_->audit_log().string() + ".tampered";
+  std::ofstream(tampered) << text;
+  testing::ProcessResult bad = testing::RunProcess({PALISADE_CLI_PATH, "audit", "verify", tampered});
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_THAT(bad.err, ::testing::MatchesRegex(".*tampered:[0-9]+: the line's bytes do not match.*\n"));
 }
 
 }  // namespace

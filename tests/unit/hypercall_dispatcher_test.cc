@@ -172,8 +172,10 @@ class FakeServices final : public GuestServices {
     results = std::move(r);
   }
   void Results(std::vector<abi::WasmValue> v) override { values = std::move(v); }
+  void PolicyDenied(std::string f) override { denials.push_back(std::move(f)); }
 
   std::string input;
+  std::vector<std::string> denials;
   std::optional<WasmOutcomeReport> outcome;
   std::vector<uint8_t> params, results;
   std::vector<abi::WasmValue> values;

@@ -35,6 +35,8 @@ int64_t HostWasiSystem::Write(uint32_t fd, const uint8_t* data, size_t len) {
 
 void InterruptHostReads(HostWasiSystem* system) { system->Interrupt(); }
 
+const std::vector<std::string>& DeniedCalls(const HostWasiSystem* system) { return system->denied_; }
+
 int64_t HostWasiSystem::Read(uint32_t fd, uint8_t* data, size_t len) {
   for (;;) {
     // Wait in slices, so that Interrupt() is noticed within one.

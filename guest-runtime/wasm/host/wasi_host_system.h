@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <string>
+#include <vector>
 
 #include "wasm/wasi/wasi_system.h"
 
@@ -16,6 +18,7 @@ class HostWasiSystem final : public wasi::WasiSystem {
   bool ClockResolution(uint32_t id, uint64_t* ns) override;
   bool Random(uint8_t* data, size_t len) override;
   void Sleep(uint64_t ns) override;
+  void Denied(const char* function, size_t len) override { denied_.emplace_back(function, len); }
 
   // Makes a Read() blocked on input give up with EINTR, from any thread: a
   // deadline calls it beside wasm::Interrupt(), which cannot reach a program
@@ -24,12 +27,18 @@ class HostWasiSystem final : public wasi::WasiSystem {
 
  private:
   friend void InterruptHostReads(HostWasiSystem* system);
+// The WASI functions the program was denied by its policy, first call each.
+const std::vector<std::string>& DeniedCalls(const HostWasiSystem* system);
+  friend const std::vector<std::string>& DeniedCalls(const HostWasiSystem* system);
   std::atomic<bool> interrupted_{false};
+  std::vector<std::string> denied_;
 };
 
 // The same as system->Interrupt(), callable from code built with RTTI (the
 // CLI): the engine is built without it, so UBSan's vptr check on a member
 // call from there would need type information that does not exist.
 void InterruptHostReads(HostWasiSystem* system);
+// The WASI functions the program was denied by its policy, first call each.
+const std::vector<std::string>& DeniedCalls(const HostWasiSystem* system);
 
 }  // namespace palisade::wasm

@@ -11,6 +11,13 @@
 
 namespace palisade::wasm::wasi {
 
+// Which implemented WASI functions a program may call (bit i: the function
+// at WasiFunctionAt(i)), and what a denied import does.
+struct WasiPolicy {
+  uint64_t denied = 0;
+  bool refuse_module = false;  // a denied import is a link error, not a failing call
+};
+
 class WasiContext {
  public:
   explicit WasiContext(WasiSystem* system) : system_(system) {}
@@ -21,6 +28,15 @@ class WasiContext {
   [[nodiscard]] bool AddEnv(const char* s, size_t len) { return Add(&env_, &env_ends_, s, len); }
 
   WasiSystem* system() const { return system_; }
+  void SetPolicy(const WasiPolicy& policy) { policy_ = policy; }
+  const WasiPolicy& policy() const { return policy_; }
+  // True the first time denied function `index` is called.
+  bool FirstDenial(uint32_t index) {
+    const uint64_t bit = uint64_t{1} << index;
+    const bool first = (denials_seen_ & bit) == 0;
+    denials_seen_ |= bit;
+    return first;
+  }
   // Strings are stored back to back, each NUL-terminated; ends[i] is one
   // past string i's NUL.
   const Vec<char>& args() const { return args_; }
@@ -81,6 +97,8 @@ class WasiContext {
   }
 
   WasiSystem* system_;
+  WasiPolicy policy_;
+  uint64_t denials_seen_ = 0;
   Vec<char> args_;
   Vec<uint32_t> arg_ends_;
   Vec<char> env_;

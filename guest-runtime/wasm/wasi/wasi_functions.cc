@@ -189,7 +189,42 @@ constexpr WasiFunction kFunctions[] = {
 };
 #undef WASI_FN
 
+template <uint32_t I>
+Trap Denied(void* context, HostCall&, const uint64_t*, uint64_t* results) {
+  auto* c = static_cast<WasiContext*>(context);
+  const char* name = kFunctions[I].name;
+  if (c->FirstDenial(I)) c->system()->Denied(name, __builtin_strlen(name));
+  const bool prestat = __builtin_strcmp(name, "fd_prestat_get") == 0;
+  if (kFunctions[I].result_count == 1) results[0] = prestat ? kBadf : kNotcapable;
+  return Trap();
+}
+
+#define D(i) (i < sizeof(kFunctions) / sizeof(kFunctions[0]) ? Denied<(i) % (sizeof(kFunctions) / sizeof(kFunctions[0]))> : nullptr)
+constexpr HostFunction kDenied[] = {D(0),  D(1),  D(2),  D(3),  D(4),  D(5),  D(6),  D(7),
+                                    D(8),  D(9),  D(10), D(11), D(12), D(13), D(14), D(15),
+                                    D(16), D(17), D(18), D(19), D(20), D(21), D(22), D(23),
+                                    D(24), D(25), D(26), D(27), D(28), D(29), D(30), D(31)};
+#undef D
+static_assert(sizeof(kFunctions) / sizeof(kFunctions[0]) <= sizeof(kDenied) / sizeof(kDenied[0]),
+              "add entries to kDenied");
+
 }  // namespace
+
+uint32_t WasiFunctionCount() { return sizeof(kFunctions) / sizeof(kFunctions[0]); }
+
+const WasiFunction& WasiFunctionAt(uint32_t index) { return kFunctions[index]; }
+
+int WasiFunctionIndex(const char* name, size_t len) {
+  for (uint32_t i = 0; i < WasiFunctionCount(); ++i) {
+    const size_t n = __builtin_strlen(kFunctions[i].name);
+    if (n == len && __builtin_memcmp(kFunctions[i].name, name, len) == 0) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+HostFunction DeniedWasiFunction(uint32_t index) {
+  return index < WasiFunctionCount() ? kDenied[index] : nullptr;
+}
 
 const WasiFunction* FindWasiFunction(const char* name, size_t len) {
   for (const WasiFunction& f : kFunctions) {

@@ -39,15 +39,23 @@ Error ResolveWasiImports(Store* store, const CompiledModule* cm, WasiContext* co
       const FuncType& ft = m.types[imp.func_type];
       const ValType* params = m.Params(ft);
       const ValType* results = m.Results(ft);
-      const WasiFunction* w = FindWasiFunction(reinterpret_cast<const char*>(name), imp.name.size);
+      const int index = WasiFunctionIndex(reinterpret_cast<const char*>(name), imp.name.size);
+      const WasiFunction* w = index >= 0 ? &WasiFunctionAt(static_cast<uint32_t>(index)) : nullptr;
+      const bool denied = w != nullptr && (context->policy().denied >> index & 1) != 0;
+      if (denied && context->policy().refuse_module) {
+        char msg[sizeof(Error::message)] = "denied import (the policy forbids it): wasi_snapshot_preview1.";
+        size_t n = __builtin_strlen(msg);
+        AppendName(msg, sizeof(msg), &n, name, imp.name.size);
+        return MakeError(ErrorKind::kInvalid, imp.name.offset, "import", msg);
+      }
       if (w != nullptr) {
         if (!Same(w->params, w->param_count, params, ft.param_count) ||
             !Same(w->results, w->result_count, results, ft.result_count)) {
           return MakeError(ErrorKind::kInvalid, imp.name.offset, "import",
                            "incompatible import type for a wasi_snapshot_preview1 function");
         }
-        f = NewHostFunction(store, params, ft.param_count, results, ft.result_count, w->function,
-                            context);
+        f = NewHostFunction(store, params, ft.param_count, results, ft.result_count,
+                            denied ? DeniedWasiFunction(static_cast<uint32_t>(index)) : w->function, context);
       } else if (ft.result_count == 1 && results[0] == ValType::kI32) {
         // Every preview1 function returns an errno: unknown ones say ENOSYS.
         f = NewHostFunction(store, params, ft.param_count, results, 1, WasiNotImplemented, context);

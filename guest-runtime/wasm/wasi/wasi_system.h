@@ -20,6 +20,12 @@ class WasiSystem {
   virtual bool Random(uint8_t* data, size_t len) = 0;
   // Blocks for about `ns` nanoseconds (poll_oneoff on a clock).
   virtual void Sleep(uint64_t ns) = 0;
+  // The program called `function`, which its policy denies (reported once
+  // per function and program; the call itself fails).
+  virtual void Denied(const char* function, size_t len) {
+    (void)function;
+    (void)len;
+  }
 
  protected:
   ~WasiSystem() = default;

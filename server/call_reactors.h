@@ -73,8 +73,8 @@ inline grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* ctx, cons
 class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest> {
  public:
   UploadCall(PalisadeService* service, const PalisadeService::Tenant* tenant, grpc::CallbackServerContext* ctx,
-             v1::ModuleInfo* response)
-      : service_(service), tenant_(tenant), ctx_(ctx), response_(response) {
+             v1::ModuleInfo* response, std::string rid)
+      : service_(service), tenant_(tenant), ctx_(ctx), response_(response), rid_(std::move(rid)) {
     StartRead(&request_);
   }
 
@@ -87,8 +87,10 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
       expected_ = request_.expected_sha256();
       first_ = false;
     }
-    const uint64_t cap = service_->modules().max_module_bytes();
+    const uint64_t cap = service_->ModuleCapFor(*tenant_);
     if (bytes_.size() + request_.chunk().size() > cap) {
+      service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},
+                       {"decision", "deny"}, {"reason", absl::StrCat("over the ", cap, "-byte module cap")}});
       Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                           absl::StrCat("module exceeds the ", cap, "-byte cap")));
       return;
@@ -118,7 +120,7 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
     const bool queued = service_->workers().TrySubmit([this, digest, deadline] {
       absl::Status valid = ValidateModule(bytes_, deadline);
       if (!valid.ok()) {
-        service_->Audit({{"event", "module_upload"}, {"tenant", tenant_->name}, {"module", digest},
+        service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name}, {"module", digest},
                          {"decision", "deny"}, {"reason", std::string(valid.message())}});
         Finish(ToGrpc(valid));
         return;
@@ -132,7 +134,7 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
 
   void Store(const std::string& digest) {
     auto stored = service_->modules().Add(tenant_->name, digest, std::move(bytes_));
-    service_->Audit({{"event", "module_upload"}, {"tenant", tenant_->name}, {"module", digest},
+    service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name}, {"module", digest},
                      {"decision", stored.ok() ? "allow" : "deny"},
                      {"reason", stored.ok() ? "" : std::string(stored.status().message())}});
     Finish(ToGrpc(stored.status()));
@@ -142,6 +144,7 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
   const PalisadeService::Tenant* tenant_;
   grpc::CallbackServerContext* ctx_;
   v1::ModuleInfo* response_;
+  const std::string rid_;
   v1::UploadModuleRequest request_;
   std::vector<uint8_t> bytes_;
   std::string expected_;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -70,22 +71,48 @@ void ApplyDefaults(v1::ServerConfig* c) {
   }
 }
 
-absl::StatusOr<v1::ServerConfig> ParseConfig(const std::string& text, const std::string& filename) {
+absl::StatusOr<v1::ServerConfig> ParseConfig(const std::string& text, const std::string& filename,
+                                             std::map<std::string, policy::TenantPolicy>* policies) {
   v1::ServerConfig config;
   TextProtoFile file;
   file.filename = filename;
   if (absl::Status s = ParseTextProto(text, &config, &file); !s.ok()) return s;
   if (absl::Status s = Check(config, filename); !s.ok()) return s;
+  // Tenant policies: loaded now, so that a bad one stops the server at start.
+  const std::filesystem::path dir = std::filesystem::path(filename).parent_path();
+  std::vector<std::string> problems;
+  for (int i = 0; i < config.tenants_size(); ++i) {
+    v1::Tenant* t = config.mutable_tenants(i);
+    if (t->policy_file().empty()) continue;
+    const std::string where = file.Where(config, {{"tenants", i}, {"policy_file", 0}});
+    std::filesystem::path path = t->policy_file();
+    if (path.is_relative()) path = dir / path;
+    if (t->has_limits()) {
+      problems.push_back(where + ": tenants[" + std::to_string(i) +
+                         "]: set limits in the policy file or here, not both");
+      continue;
+    }
+    absl::StatusOr<policy::TenantPolicy> p = policy::LoadTenantPolicy(path.string());
+    if (!p.ok()) {
+      problems.push_back(absl::StrCat(where, ": tenants[", i, "].policy_file: ", p.status().message()));
+      continue;
+    }
+    t->set_policy_file(path.string());
+    *t->mutable_limits() = p->proto.limits();
+    if (policies != nullptr) policies->emplace(t->name(), *std::move(p));
+  }
+  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
   ApplyDefaults(&config);
   return config;
 }
 
-absl::StatusOr<v1::ServerConfig> LoadConfig(const std::string& path) {
+absl::StatusOr<v1::ServerConfig> LoadConfig(const std::string& path,
+                                            std::map<std::string, policy::TenantPolicy>* policies) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError("cannot read config " + path);
   std::stringstream ss;
   ss << in.rdbuf();
-  return ParseConfig(ss.str(), path);
+  return ParseConfig(ss.str(), path, policies);
 }
 
 }  // namespace palisade::server

@@ -3,15 +3,22 @@
 // then checked and completed with defaults.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "palisade/v1/config.pb.h"
+#include "policy/tenant_policy.h"
 
 namespace palisade::server {
 
-absl::StatusOr<v1::ServerConfig> ParseConfig(const std::string& text, const std::string& filename);
-absl::StatusOr<v1::ServerConfig> LoadConfig(const std::string& path);
+// Tenants' policy files are loaded too (relative to the config's directory)
+// and returned in `policies` by tenant name; a tenant with a policy gets its
+// limits from it.
+absl::StatusOr<v1::ServerConfig> ParseConfig(const std::string& text, const std::string& filename,
+                                             std::map<std::string, policy::TenantPolicy>* policies = nullptr);
+absl::StatusOr<v1::ServerConfig> LoadConfig(const std::string& path,
+                                            std::map<std::string, policy::TenantPolicy>* policies = nullptr);
 
 // The defaults config.proto documents, for fields left at 0.
 void ApplyDefaults(v1::ServerConfig* config);

@@ -48,7 +48,8 @@ int Main(int argc, char** argv) {
   app.add_option("--config", config_path, "server config, protobuf text format")->required();
   CLI11_PARSE(app, argc, argv);
 
-  auto config = palisade::server::LoadConfig(config_path);
+  std::map<std::string, palisade::policy::TenantPolicy> policies;
+  auto config = palisade::server::LoadConfig(config_path, &policies);
   if (!config.ok()) {
     std::cerr << "palisaded: " << config.status().message() << "\n";
     return 2;
@@ -60,7 +61,7 @@ int Main(int argc, char** argv) {
   }
   std::unique_ptr<palisade::policy::AuditLog> audit;
   if (!config->audit_log().empty()) {
-    auto opened = palisade::policy::AuditLog::Open(config->audit_log(), /*fsync=*/false);
+    auto opened = palisade::policy::AuditLog::Open(config->audit_log(), config->audit_fsync());
     if (!opened.ok()) {
       std::cerr << "palisaded: " << opened.status().message() << "\n";
       return 2;
@@ -75,7 +76,7 @@ int Main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  palisade::server::PalisadeService service(*config, audit.get());
+  palisade::server::PalisadeService service(*config, audit.get(), std::move(policies));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -18,7 +19,7 @@ namespace {
 
 using Tenant = PalisadeService::Tenant;
 
-std::string NewSandboxId() {
+std::string NewId(const char* prefix) {
   uint8_t bytes[12];
   size_t done = 0;
   while (done < sizeof bytes) {
@@ -26,7 +27,7 @@ std::string NewSandboxId() {
     if (n > 0) done += static_cast<size_t>(n);
   }
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "sb-";
+  std::string id = prefix;
   for (uint8_t b : bytes) {
     id.push_back(kHex[b >> 4]);
     id.push_back(kHex[b & 15]);
@@ -53,8 +54,36 @@ void FillRun(const RunResult& r, v1::RunWasiResponse* out) {
   }
 }
 
+// How a program or call ended, in the audit log's words.
 const char* OutcomeName(const WasmOutcomeReport& r) {
-  return r.kind == abi::WasmOutcome::kTrapped ? "trap" : "exit";
+  if (r.kind != abi::WasmOutcome::kTrapped) return "exit";
+  return r.code == static_cast<int64_t>(wasm::TrapKind::kFuelExhausted) ? "fuel_limit" : "trap";
+}
+std::string OutcomeName(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kDeadlineExceeded: return "timeout";
+    case absl::StatusCode::kCancelled: return "cancelled";
+    case absl::StatusCode::kResourceExhausted: return "limit";
+    case absl::StatusCode::kInvalidArgument:
+      return absl::StrContains(s.message(), "denied import") ? "denied_import" : "invalid";
+    default: return absl::AsciiStrToLower(absl::StatusCodeToString(s.code()));
+  }
+}
+
+// A client's x-request-id if it is a sane token, else a fresh one: every
+// audit line of one call carries it.
+std::string RequestId(grpc::CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("x-request-id");
+  if (it != md.end() && !it->second.empty() && it->second.size() <= 64) {
+    std::string id(it->second.data(), it->second.size());
+    if (std::all_of(id.begin(), id.end(), [](char c) {
+          return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+        })) {
+      return id;
+    }
+  }
+  return NewId("rq-");
 }
 
 std::vector<std::string> Strings(const google::protobuf::RepeatedPtrField<std::string>& f) {
@@ -63,12 +92,24 @@ std::vector<std::string> Strings(const google::protobuf::RepeatedPtrField<std::s
 
 }  // namespace
 
-PalisadeService::PalisadeService(const v1::ServerConfig& config, policy::AuditLog* audit)
+PalisadeService::PalisadeService(const v1::ServerConfig& config, policy::AuditLog* audit,
+                                 std::map<std::string, policy::TenantPolicy> policies)
     : config_(config),
       audit_(audit),
       modules_(config.max_module_bytes(), config.max_store_bytes()),
       workers_(std::make_unique<WorkerPool>(config.workers(), config.queue_capacity())) {
-  for (const v1::Tenant& t : config.tenants()) tenants_.push_back({t.name(), t.token_sha256(), t.limits()});
+  for (const v1::Tenant& t : config.tenants()) {
+    Tenant tenant{t.name(), t.token_sha256(), t.limits(), nullptr, nullptr};
+    if (auto it = policies.find(t.name()); it != policies.end()) {
+      auto p = std::make_shared<const policy::TenantPolicy>(std::move(it->second));
+      if (p->proto.calls_per_second() != 0) {
+        const double rate = p->proto.calls_per_second();
+        tenant.rate = std::make_shared<RateLimiter>(rate, p->proto.call_burst() != 0 ? p->proto.call_burst() : rate);
+      }
+      tenant.policy = std::move(p);
+    }
+    tenants_.push_back(std::move(tenant));
+  }
 }
 
 PalisadeService::~PalisadeService() { workers_.reset(); }
@@ -86,21 +127,24 @@ void PalisadeService::Audit(nlohmann::json event) {
 }
 
 absl::StatusOr<const Tenant*> PalisadeService::Authenticate(grpc::CallbackServerContext* ctx,
-                                                            const char* method) {
+                                                            const char* method, const std::string& rid) {
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");
   std::string_view value = it == md.end() ? std::string_view()
                                           : std::string_view(it->second.data(), it->second.size());
   if (value.substr(0, 7) != "Bearer " || value.size() == 7) {
-    Audit({{"event", "auth"}, {"method", method}, {"decision", "deny"},
+    Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"decision", "deny"},
            {"reason", "no bearer token"}, {"peer", ctx->peer()}});
     return absl::UnauthenticatedError("missing `authorization: Bearer TOKEN` metadata");
   }
   const std::string hash = Sha256Hex(value.substr(7));
   for (const Tenant& t : tenants_) {
-    if (ConstantTimeEqual(hash, t.token_sha256)) return &t;
+    if (ConstantTimeEqual(hash, t.token_sha256)) {
+      Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"tenant", t.name}, {"decision", "allow"}});
+      return &t;
+    }
   }
-  Audit({{"event", "auth"}, {"method", method}, {"decision", "deny"}, {"reason", "unknown token"},
+  Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"decision", "deny"}, {"reason", "unknown token"},
          {"peer", ctx->peer()}});
   return absl::UnauthenticatedError("unknown token");
 }
@@ -117,7 +161,40 @@ CallLimits PalisadeService::Clamp(const Tenant& tenant, const v1::Limits& req) c
   l.timeout = absl::Milliseconds(pick(req.timeout_ms(), t.timeout_ms()));
   l.fuel = pick(req.fuel(), t.fuel());
   l.max_output_bytes = pick(req.max_output_bytes(), t.max_output_bytes());
+  if (tenant.policy != nullptr) {
+    l.wasi_denied = tenant.policy->wasi_denied;
+    l.refuse_denied_imports = tenant.policy->refuse_denied_imports;
+    l.clocks = tenant.policy->clocks;
+    l.random = tenant.policy->random;
+  }
   return l;
+}
+
+absl::Status PalisadeService::CheckCallRate(const Tenant& tenant, const char* method, const std::string& rid) {
+  if (tenant.rate == nullptr || tenant.rate->TryTake(absl::Now())) return absl::OkStatus();
+  const std::string reason = absl::StrCat("call-rate quota: ", tenant.policy->proto.calls_per_second(),
+                                          " calls/s (policy '", tenant.policy->proto.name(), "')");
+  Audit({{"request", rid}, {"event", "policy"}, {"method", method}, {"tenant", tenant.name},
+         {"decision", "deny"}, {"reason", reason}});
+  return absl::ResourceExhaustedError(reason);
+}
+
+absl::Status PalisadeService::CheckEnvironment(const Tenant& tenant, int env_count, const char* method,
+                                               const std::string& rid) {
+  if (env_count == 0 || tenant.policy == nullptr || tenant.policy->proto.wasi().environment()) {
+    return absl::OkStatus();
+  }
+  const std::string reason =
+      absl::StrCat("policy '", tenant.policy->proto.name(), "' passes no environment variables");
+  Audit({{"request", rid}, {"event", "policy"}, {"method", method}, {"tenant", tenant.name},
+         {"decision", "deny"}, {"reason", reason}});
+  return absl::PermissionDeniedError(reason);
+}
+
+uint64_t PalisadeService::ModuleCapFor(const Tenant& tenant) const {
+  const uint64_t server = modules_.max_module_bytes();
+  if (tenant.policy == nullptr || tenant.policy->proto.max_module_bytes() == 0) return server;
+  return std::min(server, tenant.policy->proto.max_module_bytes());
 }
 
 absl::Time PalisadeService::DeadlineFor(grpc::CallbackServerContext* ctx,
@@ -140,7 +217,8 @@ absl::StatusOr<std::shared_ptr<PalisadeService::SandboxEntry>> PalisadeService::
 
 grpc::ServerReadReactor<v1::UploadModuleRequest>* PalisadeService::UploadModule(
     grpc::CallbackServerContext* ctx, v1::ModuleInfo* response) {
-  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "UploadModule");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "UploadModule", rid);
   if (!tenant.ok() || draining()) {
     // A reactor that refuses at once.
     class Refuse final : public grpc::ServerReadReactor<v1::UploadModuleRequest> {
@@ -153,13 +231,14 @@ grpc::ServerReadReactor<v1::UploadModuleRequest>* PalisadeService::UploadModule(
                            : ToGrpc(tenant.status()))
         .release();
   }
-  return std::make_unique<UploadCall>(this, *tenant, ctx, response).release();
+  return std::make_unique<UploadCall>(this, *tenant, ctx, response, rid).release();
 }
 
 grpc::ServerUnaryReactor* PalisadeService::GetModule(grpc::CallbackServerContext* ctx,
                                                      const v1::GetModuleRequest* request,
                                                      v1::ModuleInfo* response) {
-  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetModule");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetModule", rid);
   if (!tenant.ok()) return Finished(ctx, tenant.status());
   auto m = modules_.Get((*tenant)->name, request->sha256());
   if (m.ok()) {
@@ -172,37 +251,43 @@ grpc::ServerUnaryReactor* PalisadeService::GetModule(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerContext* ctx,
                                                          const v1::CreateSandboxRequest* request,
                                                          v1::SandboxInfo* response) {
-  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "CreateSandbox");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "CreateSandbox", rid);
   if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
   const Tenant* tenant = *tenant_or;
   auto module = modules_.Get(tenant->name, request->module_sha256());
   if (!module.ok()) return Finished(ctx, module.status());
+  if (absl::Status s = CheckEnvironment(*tenant, request->env_size(), "CreateSandbox", rid); !s.ok()) {
+    return Finished(ctx, s);
+  }
+  const uint32_t quota = tenant->policy != nullptr && tenant->policy->proto.max_sandboxes() != 0
+                             ? tenant->policy->proto.max_sandboxes()
+                             : config_.max_sandboxes_per_tenant();
   {
     std::lock_guard<std::mutex> lock(sandboxes_mu_);
-    if (sandboxes_[tenant->name].size() >= config_.max_sandboxes_per_tenant()) {
-      Audit({{"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", request->module_sha256()},
+    if (sandboxes_[tenant->name].size() >= quota) {
+      Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", request->module_sha256()},
              {"decision", "deny"}, {"reason", "sandbox quota"}});
       return Finished(ctx, absl::ResourceExhaustedError(absl::StrCat(
-                               "tenant ", tenant->name, " already has ",
-                               config_.max_sandboxes_per_tenant(), " sandboxes (the quota)")));
+                               "tenant ", tenant->name, " already has ", quota, " sandboxes (the quota)")));
     }
   }
   const CallLimits limits = Clamp(*tenant, request->limits());
   // Instantiation gets the tenant's timeout too: a start function may spin.
   const absl::Time deadline = DeadlineFor(ctx, limits);
-  return PooledCall::Start(this, [this, tenant, request, response, module = *module, limits,
+  return PooledCall::Start(this, [this, rid, tenant, request, response, module = *module, limits,
                                   deadline](CallControl&) -> absl::Status {
     auto warm = CreateWarmModule(module->bytes, Strings(request->args()), Strings(request->env()),
                                  limits, config_.pool_size(), deadline);
     if (!warm.ok()) {
-      Audit({{"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", module->sha256},
+      Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", module->sha256},
              {"decision", "deny"}, {"reason", std::string(warm.status().message())}});
       return warm.status();
     }
     auto entry = std::make_shared<SandboxEntry>();
     entry->warm = *std::move(warm);
     v1::SandboxInfo& info = entry->info;
-    info.set_id(NewSandboxId());
+    info.set_id(NewId("sb-"));
     info.set_module_sha256(module->sha256);
     info.set_created_unix_ms(absl::ToUnixMillis(absl::Now()));
     v1::Limits* l = info.mutable_limits();
@@ -216,7 +301,7 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
       std::lock_guard<std::mutex> lock(sandboxes_mu_);
       sandboxes_[tenant->name][info.id()] = entry;
     }
-    Audit({{"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", module->sha256},
+    Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", module->sha256},
            {"sandbox", info.id()}, {"decision", "allow"}});
     return absl::OkStatus();
   });
@@ -225,7 +310,8 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* PalisadeService::GetSandbox(grpc::CallbackServerContext* ctx,
                                                       const v1::GetSandboxRequest* request,
                                                       v1::SandboxInfo* response) {
-  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetSandbox");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetSandbox", rid);
   if (!tenant.ok()) return Finished(ctx, tenant.status());
   auto entry = FindSandbox(**tenant, request->id());
   if (entry.ok()) {
@@ -238,7 +324,8 @@ grpc::ServerUnaryReactor* PalisadeService::GetSandbox(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* PalisadeService::ListSandboxes(grpc::CallbackServerContext* ctx,
                                                          const v1::ListSandboxesRequest*,
                                                          v1::ListSandboxesResponse* response) {
-  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "ListSandboxes");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "ListSandboxes", rid);
   if (!tenant.ok()) return Finished(ctx, tenant.status());
   std::lock_guard<std::mutex> lock(sandboxes_mu_);
   for (const auto& [id, entry] : sandboxes_[(*tenant)->name]) {
@@ -252,7 +339,8 @@ grpc::ServerUnaryReactor* PalisadeService::ListSandboxes(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* PalisadeService::DestroySandbox(grpc::CallbackServerContext* ctx,
                                                           const v1::DestroySandboxRequest* request,
                                                           v1::DestroySandboxResponse*) {
-  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "DestroySandbox");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "DestroySandbox", rid);
   if (!tenant.ok()) return Finished(ctx, tenant.status());
   std::shared_ptr<SandboxEntry> gone;
   {
@@ -263,7 +351,7 @@ grpc::ServerUnaryReactor* PalisadeService::DestroySandbox(grpc::CallbackServerCo
     gone = std::move(it->second);
     mine.erase(it);
   }
-  Audit({{"event", "sandbox_destroy"}, {"tenant", (*tenant)->name}, {"sandbox", request->id()},
+  Audit({{"request", rid}, {"event", "sandbox_destroy"}, {"tenant", (*tenant)->name}, {"sandbox", request->id()},
          {"module", gone->info.module_sha256()}, {"decision", "allow"}});
   // Its VMs go when the last call using them ends.
   return Finished(ctx, absl::OkStatus());
@@ -272,7 +360,8 @@ grpc::ServerUnaryReactor* PalisadeService::DestroySandbox(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* ctx,
                                                   const v1::InvokeRequest* request,
                                                   v1::InvokeResponse* response) {
-  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "Invoke");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "Invoke", rid);
   if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
   const Tenant* tenant = *tenant_or;
   auto entry_or = FindSandbox(*tenant, request->sandbox_id());
@@ -284,22 +373,27 @@ grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* c
     args.push_back(*w);
   }
   if (args.size() > abi::kMaxWasmValues) return Finished(ctx, absl::InvalidArgumentError("too many arguments"));
+  if (absl::Status s = CheckCallRate(*tenant, "Invoke", rid); !s.ok()) return Finished(ctx, s);
   std::shared_ptr<SandboxEntry> entry = *std::move(entry_or);
   const absl::Time deadline = DeadlineFor(ctx, entry->warm->limits);
-  return PooledCall::Start(this, [this, tenant, entry, request, response, args = std::move(args),
+  return PooledCall::Start(this, [this, rid, tenant, entry, request, response, args = std::move(args),
                                   deadline](CallControl& control) -> absl::Status {
     entry->invocations.fetch_add(1);
-    auto r = InvokeWarm(*entry->warm, request->function(), args, deadline, &control);
-    nlohmann::json event = {{"event", "invoke"},      {"tenant", tenant->name},
+    nlohmann::json event = {{"request", rid}, {"event", "invoke_start"}, {"tenant", tenant->name},
                             {"sandbox", entry->info.id()}, {"module", entry->info.module_sha256()},
-                            {"function", request->function()}};
+                            {"function", request->function()}, {"decision", "allow"}};
+    Audit(event);
+    auto r = InvokeWarm(*entry->warm, request->function(), args, deadline, &control);
+    event["event"] = "invoke_end";
     if (!r.ok()) {
       event["decision"] = "error";
-      event["outcome"] = absl::StatusCodeToString(r.status().code());
+      event["outcome"] = OutcomeName(r.status());
       event["reason"] = std::string(r.status().message());
       Audit(std::move(event));
       return r.status();
     }
+    AuditDenials(*tenant, rid, entry->info.module_sha256(), r->denials);
+    if (!r->denials.empty()) event["denied_calls"] = r->denials;
     response->set_dirty_pages(r->dirty_pages);
     if (r->ended) {
       event["outcome"] = OutcomeName(*r->ended);
@@ -326,7 +420,8 @@ grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* PalisadeService::DescribeFunction(grpc::CallbackServerContext* ctx,
                                                             const v1::DescribeFunctionRequest* request,
                                                             v1::FunctionType* response) {
-  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "DescribeFunction");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "DescribeFunction", rid);
   if (!tenant.ok()) return Finished(ctx, tenant.status());
   auto entry_or = FindSandbox(**tenant, request->sandbox_id());
   if (!entry_or.ok()) return Finished(ctx, entry_or.status());
@@ -362,23 +457,25 @@ class BufferConsole final : public ConsoleSink {
 grpc::ServerUnaryReactor* PalisadeService::RunWasi(grpc::CallbackServerContext* ctx,
                                                    const v1::RunWasiRequest* request,
                                                    v1::RunWasiResponse* response) {
-  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "RunWasi");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "RunWasi", rid);
   if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
   const Tenant* tenant = *tenant_or;
   auto module = modules_.Get(tenant->name, request->module_sha256());
   if (!module.ok()) return Finished(ctx, module.status());
+  if (absl::Status s = CheckEnvironment(*tenant, request->env_size(), "RunWasi", rid); !s.ok()) return Finished(ctx, s);
+  if (absl::Status s = CheckCallRate(*tenant, "RunWasi", rid); !s.ok()) return Finished(ctx, s);
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
-  return PooledCall::Start(this, [this, tenant, request, response, module = *module, limits,
+  return PooledCall::Start(this, [this, rid, tenant, request, response, module = *module, limits,
                                   deadline](CallControl& control) -> absl::Status {
     std::vector<std::string> args = {module->sha256};
     args.insert(args.end(), request->args().begin(), request->args().end());
     BufferConsole console(response);
+    AuditRunStart(*tenant, rid, module->sha256, "RunWasi");
     auto r = RunWasiProgram(module->bytes, args, Strings(request->env()), request->stdin(), limits,
                             &console, deadline, &control);
-    Audit({{"event", "run"}, {"tenant", tenant->name}, {"module", module->sha256},
-           {"decision", r.ok() ? "allow" : "error"},
-           {"outcome", r.ok() ? OutcomeName(r->outcome) : absl::StatusCodeToString(r.status().code())}});
+    AuditRunEnd(*tenant, rid, module->sha256, "RunWasi", r);
     if (!r.ok()) return r.status();
     FillRun(*r, response);
     return absl::OkStatus();
@@ -388,7 +485,8 @@ grpc::ServerUnaryReactor* PalisadeService::RunWasi(grpc::CallbackServerContext* 
 grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
     grpc::CallbackServerContext* ctx, const v1::RunWasiRequest* request) {
   StreamRunCall* call = std::make_unique<StreamRunCall>().release();  // gRPC's until OnDone
-  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "RunWasiStream");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "RunWasiStream", rid);
   if (!tenant_or.ok()) {
     call->End(tenant_or.status());
     return call;
@@ -399,18 +497,23 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
     call->End(module.ok() ? absl::UnavailableError("the server is shutting down") : module.status());
     return call;
   }
+  absl::Status allowed = CheckEnvironment(*tenant, request->env_size(), "RunWasiStream", rid);
+  if (allowed.ok()) allowed = CheckCallRate(*tenant, "RunWasiStream", rid);
+  if (!allowed.ok()) {
+    call->End(allowed);
+    return call;
+  }
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
   CountCall();
-  const bool queued = workers_->TrySubmit([this, call, tenant, request, module = *module, limits,
+  const bool queued = workers_->TrySubmit([this, rid, call, tenant, request, module = *module, limits,
                                            deadline] {
     std::vector<std::string> args = {module->sha256};
     args.insert(args.end(), request->args().begin(), request->args().end());
+    AuditRunStart(*tenant, rid, module->sha256, "RunWasiStream");
     auto r = RunWasiProgram(module->bytes, args, Strings(request->env()), request->stdin(), limits,
                             call, deadline, &call->control());
-    Audit({{"event", "run"}, {"tenant", tenant->name}, {"module", module->sha256}, {"stream", true},
-           {"decision", r.ok() ? "allow" : "error"},
-           {"outcome", r.ok() ? OutcomeName(r->outcome) : absl::StatusCodeToString(r.status().code())}});
+    AuditRunEnd(*tenant, rid, module->sha256, "RunWasiStream", r);
     if (r.ok()) {
       v1::RunWasiEvent done;
       FillRun(*r, done.mutable_done());
@@ -425,7 +528,8 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
 grpc::ServerUnaryReactor* PalisadeService::Run(grpc::CallbackServerContext* ctx,
                                                const v1::RunRequest* request,
                                                v1::RunWasiResponse* response) {
-  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "Run");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "Run", rid);
   if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
   const Tenant* tenant = *tenant_or;
   std::shared_ptr<const StoredModule> stored;
@@ -433,13 +537,15 @@ grpc::ServerUnaryReactor* PalisadeService::Run(grpc::CallbackServerContext* ctx,
     auto m = modules_.Get(tenant->name, request->module_sha256());
     if (!m.ok()) return Finished(ctx, m.status());
     stored = *m;
-  } else if (request->module_bytes().size() > modules_.max_module_bytes()) {
+  } else if (request->module_bytes().size() > ModuleCapFor(*tenant)) {
     return Finished(ctx, absl::ResourceExhaustedError(absl::StrCat(
-                             "module exceeds the ", modules_.max_module_bytes(), "-byte cap")));
+                             "module exceeds the ", ModuleCapFor(*tenant), "-byte cap")));
   }
+  if (absl::Status s = CheckEnvironment(*tenant, request->env_size(), "Run", rid); !s.ok()) return Finished(ctx, s);
+  if (absl::Status s = CheckCallRate(*tenant, "Run", rid); !s.ok()) return Finished(ctx, s);
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
-  return PooledCall::Start(this, [this, tenant, request, response, stored, limits,
+  return PooledCall::Start(this, [this, rid, tenant, request, response, stored, limits,
                                   deadline](CallControl& control) -> absl::Status {
     std::span<const uint8_t> bytes =
         stored != nullptr ? std::span<const uint8_t>(stored->bytes)
@@ -450,20 +556,54 @@ grpc::ServerUnaryReactor* PalisadeService::Run(grpc::CallbackServerContext* ctx,
     std::vector<std::string> args = {digest};
     args.insert(args.end(), request->args().begin(), request->args().end());
     BufferConsole console(response);
+    AuditRunStart(*tenant, rid, digest, "Run");
     auto r = RunWasiProgram(bytes, args, Strings(request->env()), request->stdin(), limits, &console,
                             deadline, &control);
-    Audit({{"event", "run"}, {"tenant", tenant->name}, {"module", digest}, {"one_shot", true},
-           {"decision", r.ok() ? "allow" : "error"},
-           {"outcome", r.ok() ? OutcomeName(r->outcome) : absl::StatusCodeToString(r.status().code())}});
+    AuditRunEnd(*tenant, rid, digest, "Run", r);
     if (!r.ok()) return r.status();
     FillRun(*r, response);
     return absl::OkStatus();
   });
 }
 
+void PalisadeService::AuditDenials(const Tenant& tenant, const std::string& rid, const std::string& module,
+                                   const std::vector<std::string>& functions) {
+  for (const std::string& f : functions) {
+    Audit({{"request", rid}, {"event", "policy"}, {"tenant", tenant.name}, {"module", module},
+           {"function", f}, {"decision", "deny"},
+           {"reason", absl::StrCat("WASI function denied by policy '",
+                                   tenant.policy != nullptr ? tenant.policy->proto.name() : "", "'")}});
+  }
+}
+
+void PalisadeService::AuditRunStart(const Tenant& tenant, const std::string& rid, const std::string& module,
+                                    const char* method) {
+  Audit({{"request", rid}, {"event", "run_start"}, {"method", method}, {"tenant", tenant.name},
+         {"module", module}, {"decision", "allow"}});
+}
+
+void PalisadeService::AuditRunEnd(const Tenant& tenant, const std::string& rid, const std::string& module,
+                                  const char* method, const absl::StatusOr<RunResult>& r) {
+  nlohmann::json event = {{"request", rid}, {"event", "run_end"}, {"method", method},
+                          {"tenant", tenant.name}, {"module", module}};
+  if (!r.ok()) {
+    event["decision"] = "error";
+    event["outcome"] = OutcomeName(r.status());
+    event["reason"] = std::string(r.status().message());
+  } else {
+    AuditDenials(tenant, rid, module, r->denials);
+    event["decision"] = "allow";
+    event["outcome"] = r->output_truncated ? "output_limit" : OutcomeName(r->outcome);
+    event["exit_code"] = r->outcome.kind == abi::WasmOutcome::kExited ? r->outcome.code : 134;
+    if (!r->denials.empty()) event["denied_calls"] = r->denials;
+  }
+  Audit(std::move(event));
+}
+
 grpc::ServerUnaryReactor* PalisadeService::GetStats(grpc::CallbackServerContext* ctx,
                                                     const v1::GetStatsRequest*, v1::Stats* response) {
-  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetStats");
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetStats", rid);
   if (!tenant.ok()) return Finished(ctx, tenant.status());
   response->set_modules(modules_.count());
   {

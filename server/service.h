@@ -15,7 +15,9 @@
 #include "palisade/v1/config.pb.h"
 #include "palisade/v1/palisade.grpc.pb.h"
 #include "policy/audit_log.h"
+#include "policy/tenant_policy.h"
 #include "server/module_store.h"
+#include "server/rate_limiter.h"
 #include "server/vm_executor.h"
 #include "server/worker_pool.h"
 
@@ -23,8 +25,10 @@ namespace palisade::server {
 
 class PalisadeService final : public v1::Palisade::CallbackService {
  public:
-  // `audit` may be null (no audit log configured).
-  PalisadeService(const v1::ServerConfig& config, policy::AuditLog* audit);
+  // `audit` may be null (no audit log configured). `policies`: tenants'
+  // policy files by tenant name (server/config.h loads them).
+  PalisadeService(const v1::ServerConfig& config, policy::AuditLog* audit,
+                  std::map<std::string, policy::TenantPolicy> policies = {});
   ~PalisadeService() override;
 
   // New calls are refused (UNAVAILABLE) from now on; queued and running
@@ -69,6 +73,8 @@ class PalisadeService final : public v1::Palisade::CallbackService {
     std::string name;
     std::string token_sha256;
     v1::Limits limits;
+    std::shared_ptr<const policy::TenantPolicy> policy;  // null: no policy file
+    std::shared_ptr<RateLimiter> rate;                    // null: no call-rate quota
   };
   struct SandboxEntry {
     v1::SandboxInfo info;
@@ -76,7 +82,22 @@ class PalisadeService final : public v1::Palisade::CallbackService {
     std::atomic<uint64_t> invocations{0};
   };
   // The caller's tenant from `authorization: Bearer TOKEN`; audits failures.
-  absl::StatusOr<const Tenant*> Authenticate(grpc::CallbackServerContext* ctx, const char* method);
+  // Audits successes and failures under request id `rid`.
+  absl::StatusOr<const Tenant*> Authenticate(grpc::CallbackServerContext* ctx, const char* method,
+                                             const std::string& rid);
+  // Policy checks before a call is queued; each refusal is audited.
+  absl::Status CheckCallRate(const Tenant& tenant, const char* method, const std::string& rid);
+  absl::Status CheckEnvironment(const Tenant& tenant, int env_count, const char* method,
+                                const std::string& rid);
+  // The module-size cap for `tenant`: the server's, or its policy's if lower.
+  uint64_t ModuleCapFor(const Tenant& tenant) const;
+  // Audit events: each WASI denial, and a run's start and end with its outcome.
+  void AuditDenials(const Tenant& tenant, const std::string& rid, const std::string& module,
+                    const std::vector<std::string>& functions);
+  void AuditRunStart(const Tenant& tenant, const std::string& rid, const std::string& module,
+                     const char* method);
+  void AuditRunEnd(const Tenant& tenant, const std::string& rid, const std::string& module,
+                   const char* method, const absl::StatusOr<RunResult>& result);
   CallLimits Clamp(const Tenant& tenant, const v1::Limits& requested) const;
   absl::Time DeadlineFor(grpc::CallbackServerContext* ctx, const CallLimits& limits) const;
   void Audit(nlohmann::json event);

@@ -52,6 +52,8 @@ WasiRunSpec ProgramSpec(std::span<const uint8_t> module, const std::vector<std::
   spec.env = env;
   spec.max_memory_pages = limits.max_memory_pages;
   spec.fuel = limits.fuel;
+  spec.wasi_denied = limits.wasi_denied;
+  spec.refuse_denied_imports = limits.refuse_denied_imports;
   return spec;
 }
 
@@ -99,6 +101,7 @@ absl::StatusOr<std::shared_ptr<WarmModule>> CreateWarmModule(
     const std::vector<std::string>& env, const CallLimits& limits, size_t pool_size,
     absl::Time deadline) {
   PosixGuestServices services(-1);
+  services.Restrict(limits.clocks, limits.random);
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
                    BootGuest(limits.memory_bytes, nullptr, &services, limits.max_output_bytes, deadline));
   WasiRunSpec spec = ProgramSpec(module, args, env, limits);
@@ -134,6 +137,7 @@ absl::Status RunPooled(WarmModule& warm, const WasiRunSpec& spec, absl::Time dea
   absl::StatusOr<std::unique_ptr<Sandbox>> acquired = warm.pool->Acquire();
   if (!acquired.ok()) return FromSandbox(acquired.status());
   std::unique_ptr<Sandbox> sandbox = *std::move(acquired);
+  services.Restrict(warm.limits.clocks, warm.limits.random);
   sandbox->set_services(&services);
   if (control != nullptr) control->Attach(sandbox.get());
   absl::Status run = RunWarmCommand(*sandbox, warm.start, BuildWasiRunRequest(spec), deadline);
@@ -175,6 +179,7 @@ absl::StatusOr<InvokeResult> InvokeWarm(WarmModule& warm, const std::string& fun
   RETURN_IF_ERROR(RunPooled(warm, spec, deadline, control, services, &result.dirty_pages));
   RETURN_IF_ERROR(FromOutcome(*services.outcome()));
   result.results = services.values();
+  result.denials = services.denials();
   if (!services.has_results()) result.ended = *services.outcome();  // trapped, or ran proc_exit
   return result;
 }
@@ -185,6 +190,7 @@ absl::StatusOr<RunResult> RunWasiProgram(std::span<const uint8_t> module,
                                          const CallLimits& limits, ConsoleSink* console,
                                          absl::Time deadline, CallControl* control) {
   PosixGuestServices services = PosixGuestServices::WithInput(std::move(stdin_bytes));
+  services.Restrict(limits.clocks, limits.random);
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
                    BootGuest(limits.memory_bytes, console, &services, limits.max_output_bytes, deadline));
   WasiRunSpec spec = ProgramSpec(module, args, env, limits);
@@ -192,6 +198,7 @@ absl::StatusOr<RunResult> RunWasiProgram(std::span<const uint8_t> module,
   absl::Status run = RunWasiCommand(*sandbox, BuildWasiRunRequest(spec), deadline);
   if (control != nullptr) control->Detach();
   RunResult result;
+  result.denials = services.denials();
   if (absl::IsResourceExhausted(run) && !sandbox->alive()) {
     // The output cap stopped it: what it wrote so far stands.
     result.output_truncated = true;

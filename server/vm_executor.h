@@ -30,6 +30,10 @@ struct CallLimits {
   absl::Duration timeout = absl::Seconds(10);
   uint64_t fuel = 0;
   uint64_t max_output_bytes = 16ull << 20;
+  // From the tenant's policy (policy/tenant_policy.h).
+  uint64_t wasi_denied = 0;
+  bool refuse_denied_imports = false;
+  bool clocks = true, random = true;
 };
 
 // Lets a cancelled RPC stop the sandbox running it, from any thread.
@@ -76,6 +80,7 @@ struct InvokeResult {
   std::vector<abi::WasmValue> results;
   std::optional<WasmOutcomeReport> ended;  // a trap or proc_exit instead of a return
   uint64_t dirty_pages = 0;
+  std::vector<std::string> denials;  // WASI functions the policy denied during the call
 };
 
 absl::StatusOr<InvokeResult> InvokeWarm(WarmModule& warm, const std::string& function,
@@ -85,6 +90,7 @@ absl::StatusOr<InvokeResult> InvokeWarm(WarmModule& warm, const std::string& fun
 struct RunResult {
   WasmOutcomeReport outcome;
   bool output_truncated = false;
+  std::vector<std::string> denials;  // WASI functions the policy denied
 };
 
 // Runs a WASI command in a fresh micro-VM; its output goes to `console` as

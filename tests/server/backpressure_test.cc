@@ -18,6 +18,7 @@
 
 #include "palisade/v1/palisade.grpc.pb.h"
 #include "tests/support/palisaded_process.h"
+#include "tests/support/test_modules.h"
 #include "tests/support/require_kvm.h"
 
 namespace palisade {
@@ -26,12 +27,6 @@ namespace {
 using ::testing::HasSubstr;
 using testing::AuthedContext;
 
-
-std::string ModuleBytes(const std::string& name) {
-  std::ifstream in(std::string(PALISADE_TEST_WASM_DIR) + "/" + name + ".wasm", std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 std::string Upload(v1::Palisade::Stub& stub, const std::string& bytes) {
   v1::ModuleInfo info;
@@ -70,7 +65,7 @@ TEST(Backpressure, AFullQueueIsResourceExhaustedNotUnboundedMemory) {
   ASSERT_EQ(server.Start(testing::StandardTestConfig() + "workers: 1\nqueue_capacity: 1\n"), "");
   auto stub = v1::Palisade::NewStub(server.channel());
   v1::CreateSandboxRequest cs;
-  cs.set_module_sha256(Upload(*stub, ModuleBytes("snapshot_target")));
+  cs.set_module_sha256(Upload(*stub, testing::TestModuleBytes("snapshot_target")));
   v1::SandboxInfo sb;
   ASSERT_TRUE(stub->CreateSandbox(AuthedContext("alice-token").get(), cs, &sb).ok());
 
@@ -124,7 +119,7 @@ TEST(Shutdown, SigtermMidCallLetsTheCallFinishThenExitsCleanly) {
   ASSERT_EQ(server.Start(testing::StandardTestConfig()), "");
   auto stub = v1::Palisade::NewStub(server.channel());
   v1::RunWasiRequest run;
-  run.set_module_sha256(Upload(*stub, ModuleBytes("sleep_command")));  // sleeps 1.5 s, prints "slept"
+  run.set_module_sha256(Upload(*stub, testing::TestModuleBytes("sleep_command")));  // sleeps 1.5 s, prints "slept"
   ASSERT_EQ(Health(server.channel()), 1);
 
   auto in_flight = std::async(std::launch::async, [&] {

@@ -12,6 +12,7 @@
 
 #include "palisade/v1/palisade.grpc.pb.h"
 #include "tests/support/palisaded_process.h"
+#include "tests/support/test_modules.h"
 #include "tests/support/require_kvm.h"
 #include "tests/support/subprocess.h"
 
@@ -23,7 +24,7 @@ using ::testing::MatchesRegex;
 using testing::ProcessResult;
 
 
-std::string Wasm(const std::string& name) { return std::string(PALISADE_TEST_WASM_DIR) + "/" + name + ".wasm"; }
+std::string Wasm(const std::string& name) { return testing::TestModulePath(name); }
 
 class RemoteCli : public ::testing::Test {
  protected:

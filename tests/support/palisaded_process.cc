@@ -13,7 +13,7 @@
 namespace palisade::testing {
 namespace fs = std::filesystem;
 
-std::string PalisadedProcess::Start(std::string config) {
+std::string PalisadedProcess::Start(std::string config, const std::map<std::string, std::string>& files) {
   static int serial = 0;
   dir_ = fs::temp_directory_path() /
          ("palisaded-test-" + std::to_string(getpid()) + "-" + std::to_string(serial++));
@@ -23,6 +23,7 @@ std::string PalisadedProcess::Start(std::string config) {
     config += "\naudit_log: \"" + audit_log().string() + "\"\n";
   }
   std::ofstream(dir_ / "config.textproto") << config;
+  for (const auto& [name, contents] : files) std::ofstream(dir_ / name) << contents;
   int out[2];
   if (pipe(out) != 0) return "pipe failed";
   const std::string config_path = (dir_ / "config.textproto").string();

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -24,7 +25,8 @@ class PalisadedProcess {
   // Writes `config` (protobuf text; "$DIR" stands for the server's
   // directory) and starts palisaded; returns "" or what went wrong. The
   // audit log is $DIR/audit.jsonl unless the config names another.
-  std::string Start(std::string config);
+  // `files` (name -> contents) are written into $DIR first.
+  std::string Start(std::string config, const std::map<std::string, std::string>& files = {});
   // Sends `signal` and waits; the exit status (128+N for a signal death).
   int Stop(int signal = 15);
 

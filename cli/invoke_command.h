@@ -16,6 +16,7 @@ struct InvokeOptions {
   uint32_t repeat = 1;           // calls, each on a fresh instance (micro-VM only)
   std::string memory = "256M";   // guest memory of the micro-VM
   std::string timeout;           // for the whole command; empty = none
+  std::string seccomp;           // enforce | log | off; empty: the default
 };
 
 int RunInvoke(const InvokeOptions& options);

@@ -5,6 +5,7 @@
 
 #include "cli/audit_command.h"
 #include "cli/check_command.h"
+#include "cli/policy_command.h"
 #include "cli/invoke_command.h"
 #include "cli/remote/bench_invoke.h"
 #include "cli/remote/remote_commands.h"
@@ -76,6 +77,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--policy", run.policy,
                       "Tenant policy file (policy/*.textproto): WASI functions, limits, environment, preopens")
       ->check(CLI::ExistingFile);
+  run_cmd->add_option("--seccomp", run.seccomp,
+                      "Confinement of this process: enforce (default), log (violations only logged), off");
   run_cmd->add_option("module", run.module, "The .wasm file")->required();
   run_cmd->add_option("args", run.args, "Arguments for the program (after --)");
 
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
   invoke_cmd->add_option("--memory", invoke.memory, "Guest memory of the micro-VM")
       ->capture_default_str();
   invoke_cmd->add_option("--timeout", invoke.timeout, "Wall-clock limit for the whole command");
+  invoke_cmd->add_option("--seccomp", invoke.seccomp, "Confinement of this process: enforce, log, off");
   invoke_cmd->add_option("module", invoke.module, "The .wasm file")->required();
   invoke_cmd->add_option("function", invoke.function, "Exported function name")->required();
   invoke_cmd->add_option("args", invoke.args, "Arguments, typed by the function's signature");
@@ -126,7 +130,21 @@ int main(int argc, char** argv) {
       "verify", "Check an audit log's hash chain; name the first bad line");
   audit_verify_cmd->add_option("log", audit_log, "The JSON-lines audit log")->required();
 
+  palisade::cli::PolicyCommandOptions policy_opts;
+  CLI::App* policy_cmd = app.add_subcommand("policy", "Seccomp and tenant policies");
+  policy_cmd->require_subcommand(1);
+  CLI::App* explain_cmd = policy_cmd->add_subcommand(
+      "explain", "Print seccomp policies readably (built-in names or files; default: all built-ins)");
+  explain_cmd->add_flag("--tenant", policy_opts.tenant, "The files are tenant policies");
+  explain_cmd->add_option("policies", policy_opts.policies, "palisaded, palisade-cli, vcpu, image (the guest image audit), or files");
+  CLI::App* export_cmd = policy_cmd->add_subcommand("export-bpf", "Write a seccomp policy's compiled BPF");
+  export_cmd->add_option("policy", policy_opts.policies, "Built-in name or file")->required()->expected(1);
+  export_cmd->add_option("-o,--output", policy_opts.output, "Where to write the BPF")->required();
+  export_cmd->add_option("--mode", policy_opts.mode, "enforce (kill on violation) or log")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+  if (explain_cmd->parsed()) return palisade::cli::RunPolicyExplain(policy_opts);
+  if (export_cmd->parsed()) return palisade::cli::RunPolicyExportBpf(policy_opts);
   if (audit_verify_cmd->parsed()) return palisade::cli::RunAuditVerify(audit_log);
   if (!remote.server.empty()) {
     // Limits the user did not set are left to the tenant's defaults.

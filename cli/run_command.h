@@ -27,6 +27,7 @@ struct RunOptions {
   std::vector<std::string> dirs; // --dir HOST::GUEST, read-only
   std::string max_output = "1G"; // cap on stdout+stderr in the micro-VM; "0" = none
   std::string policy;            // --policy FILE (cli/policy_options.h applies it)
+  std::string seccomp;           // enforce | log | off; empty: enforce (log in sanitizer builds)
   // Set from the policy:
   std::string policy_name;
   uint64_t wasi_denied = 0;

@@ -32,6 +32,7 @@ int InvokeInVm(const InvokeOptions& o) {
     std::cerr << "palisade invoke: --repeat must be at least 1\n";
     return kExitUsage;
   }
+  if (std::optional<int> rc = ConfineOrReport("palisade invoke", o.seccomp, "palisade-cli", true)) return *rc;
   VmSession vm("palisade invoke", o.module);
   if (std::optional<int> rc = vm.Start(o.timeout, o.memory)) return *rc;
   PosixGuestServices& services = vm.services();

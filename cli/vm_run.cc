@@ -23,6 +23,7 @@ int RunInVm(const RunOptions& o) {
     std::cerr << "palisade run: " << image.status().message() << "\n";
     return kExitUsage;
   }
+  if (std::optional<int> rc = ConfineOrReport("palisade run", o.seccomp, "palisade-cli", true)) return *rc;
   VmSession vm("palisade run", o.module);
   if (std::optional<int> rc = vm.Start(o.timeout, o.memory, o.max_output)) return *rc;
   WasiRunSpec spec;
@@ -42,6 +43,8 @@ int RunInVm(const RunOptions& o) {
               << " bytes) does not fit in a " << o.memory << " guest; raise --memory\n";
     return kExitUsage;
   }
+  // From here this thread only runs the vCPU and serves its hypercalls.
+  if (std::optional<int> rc = ConfineOrReport("palisade run", o.seccomp, "vcpu", false)) return *rc;
   absl::Status run = RunWasiCommand(vm.sandbox(), request, vm.deadline());
   ReportDenials(o, vm.services().denials());
   if (absl::IsResourceExhausted(run) && vm.sandbox().alive()) {

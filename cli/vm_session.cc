@@ -6,9 +6,24 @@
 
 #include "absl/time/clock.h"
 #include "cli/run_command.h"
+#include "policy/confine.h"
 #include "vmm/embedded_images.h"
 
 namespace palisade::cli {
+
+std::optional<int> ConfineOrReport(const char* command, const std::string& flag, const char* policy,
+                                   bool all_threads) {
+  auto mode = policy::SeccompModeFromFlag(flag);
+  if (!mode.ok()) {
+    std::cerr << command << ": " << mode.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (absl::Status s = policy::Confine(policy, *mode, all_threads); !s.ok()) {
+    std::cerr << command << ": cannot confine this process: " << s.message() << " (--seccomp off to run anyway)\n";
+    return kExitNoSandbox;
+  }
+  return std::nullopt;
+}
 
 uint64_t ParseSize(const std::string& text) {
   if (text.empty()) return 0;

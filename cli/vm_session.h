@@ -17,6 +17,12 @@
 
 namespace palisade::cli {
 
+// Loads built-in seccomp policy `policy` ("palisade-cli" on the whole
+// process before boot, "vcpu" on the vCPU's thread after it) in the mode
+// `flag` names; prints why and returns the exit status if that fails.
+std::optional<int> ConfineOrReport(const char* command, const std::string& flag, const char* policy,
+                                   bool all_threads);
+
 // "256M", "1G", "65536K", "1048576": bytes, or 0 if malformed.
 uint64_t ParseSize(const std::string& text);
 

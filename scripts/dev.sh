@@ -15,7 +15,7 @@ deps() {
     libgtest-dev libgmock-dev libbenchmark-dev wabt nlohmann-json3-dev \
     clang lld wasi-libc libclang-rt-14-dev-wasm32 \
     libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libssl-dev \
-    python3-grpcio python3-protobuf openssl "$@"
+    python3-grpcio python3-protobuf openssl libseccomp-dev "$@"
 }
 
 install_packages() {

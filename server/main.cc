@@ -19,6 +19,7 @@
 
 #include "absl/strings/match.h"
 #include "policy/audit_log.h"
+#include "policy/confine.h"
 #include "server/config.h"
 #include "server/service.h"
 
@@ -46,6 +47,8 @@ int Main(int argc, char** argv) {
   std::string listen, config_path;
   app.add_option("--listen", listen, "host:port or unix:/path (overrides the config's listen)");
   app.add_option("--config", config_path, "server config, protobuf text format")->required();
+  std::string seccomp;
+  app.add_option("--seccomp", seccomp, "enforce, log or off (overrides the config's seccomp)");
   CLI11_PARSE(app, argc, argv);
 
   std::map<std::string, palisade::policy::TenantPolicy> policies;
@@ -57,6 +60,11 @@ int Main(int argc, char** argv) {
   if (!listen.empty()) config->set_listen(listen);
   if (config->listen().empty()) {
     std::cerr << "palisaded: no address to listen on (--listen or listen in the config)\n";
+    return 2;
+  }
+  auto seccomp_mode = palisade::policy::SeccompModeFromFlag(seccomp.empty() ? config->seccomp() : seccomp);
+  if (!seccomp_mode.ok()) {
+    std::cerr << "palisaded: " << seccomp_mode.status().message() << "\n";
     return 2;
   }
   std::unique_ptr<palisade::policy::AuditLog> audit;
@@ -96,6 +104,12 @@ int Main(int argc, char** argv) {
   std::string bound = config->listen();
   if (!absl::StartsWith(bound, "unix:") && port > 0) {
     bound = bound.substr(0, bound.rfind(':') + 1) + std::to_string(port);
+  }
+  // Set up: from here on every thread, and every thread started later,
+  // may make only the syscalls policy/seccomp/palisaded.textproto allows.
+  if (absl::Status s = palisade::policy::Confine("palisaded", *seccomp_mode, /*all_threads=*/true); !s.ok()) {
+    std::cerr << "palisaded: " << s.message() << " (--seccomp off to run unconfined)\n";
+    return 1;
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   std::cout << "palisaded: listening on " << bound << std::endl;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "vmm/crash_report.h"
+#include "vmm/image_audit.h"
 #include "vmm/long_mode.h"
 #include "vmm/page_tables.h"
 #include "vmm/x86.h"
@@ -39,6 +40,18 @@ absl::StatusOr<std::shared_ptr<const ElfImage>> ParsedImage(std::span<const uint
   auto shared = std::make_shared<const ElfImage>(std::move(image));
   if (cache.size() < 64) cache.emplace(key, shared);
   return shared;
+}
+
+// The audit, like parsing, runs once per image and process.
+absl::Status AuditedOnce(const ElfImage& image, std::span<const uint8_t> bytes) {
+  static std::mutex mu;
+  static std::map<std::pair<const uint8_t*, size_t>, absl::Status> verdicts;
+  std::lock_guard<std::mutex> lock(mu);
+  auto key = std::make_pair(bytes.data(), bytes.size());
+  if (auto it = verdicts.find(key); it != verdicts.end()) return it->second;
+  absl::Status verdict = AuditGuestImage(image, bytes);
+  if (verdicts.size() < 64) verdicts.emplace(key, verdict);
+  return verdict;
 }
 
 std::vector<PageRange> PageRanges(const GuestLayout& l, const ElfImage& image) {
@@ -167,6 +180,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::shared_ptr<const Kvm> kvm, Kvm::Shared());
   ASSIGN_OR_RETURN(std::shared_ptr<const ElfImage> image, ParsedImage(options.image));
+  if (options.audit_image) RETURN_IF_ERROR(AuditedOnce(*image, options.image));
   ASSIGN_OR_RETURN(GuestLayout layout,
                    PlanLayout(options.memory_bytes, options.stack_bytes, *image));
   ASSIGN_OR_RETURN(GuestMemory memory, GuestMemory::Create(layout.mem_size));

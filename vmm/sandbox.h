@@ -42,6 +42,10 @@ struct SandboxOptions {
   ConsoleSink* console = nullptr;        // guest console output; nullptr = discard
   GuestServices* services = nullptr;     // stdin, clocks, randomness, Wasm outcomes
   uint64_t max_console_bytes = 0;        // total console output allowed; 0 = no cap
+  // Disassemble the image and refuse to boot it if it holds instructions
+  // the audit does not allow (vmm/image_audit.h). Only test images that
+  // misbehave on purpose turn this off.
+  bool audit_image = true;
 };
 
 struct BootTimings {

@@ -25,6 +25,19 @@ TEST(Boot, ProductionGuestBootsAndShutsDown) {
   EXPECT_FALSE((*sb)->alive());
 }
 
+// The image audit runs before anything is loaded: the test guest, with its
+// privileged instructions, is refused unless a test turns the audit off.
+TEST(Boot, TheImageAuditRefusesAnImageWithForbiddenInstructions) {
+  PALISADE_REQUIRE_KVM();
+  SandboxOptions o = testing::TestGuestOptions();
+  o.audit_image = true;
+  auto sandbox = Sandbox::Boot(o);
+  ASSERT_FALSE(sandbox.ok());
+  EXPECT_EQ(sandbox.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(sandbox.status().message()), ::testing::HasSubstr("refusing to boot"));
+  EXPECT_THAT(std::string(sandbox.status().message()), ::testing::ContainsRegex("` at 0x[0-9a-f]+ in "));
+}
+
 TEST(Boot, GuestSeesTheLayoutTheHostPlanned) {
   PALISADE_REQUIRE_KVM();
   auto sb = Sandbox::Boot(TestGuestOptions(), Deadline());

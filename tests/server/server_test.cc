@@ -303,6 +303,11 @@ TEST_F(ServerTest, DeadlinesAndCancellationStopTheVm) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(stats.running(), 0u);
+  // Both endings are on the record.
+  std::ifstream audit(server_->audit_log());
+  std::string text((std::istreambuf_iterator<char>(audit)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, ::testing::ContainsRegex(R"("event":"invoke_end","function":"spin","module":"[0-9a-f]+","outcome":"timeout")"));
+  EXPECT_THAT(text, ::testing::ContainsRegex(R"("event":"invoke_end","function":"spin","module":"[0-9a-f]+","outcome":"cancelled")"));
 }
 
 TEST_F(ServerTest, TheTenantTimeoutAppliesWithoutAClientDeadline) {
@@ -378,6 +383,25 @@ TEST_F(ServerTest, TheSandboxQuotaIsEnforcedAndAudited) {
   std::ifstream audit(server_->audit_log());
   std::string text((std::istreambuf_iterator<char>(audit)), std::istreambuf_iterator<char>());
   EXPECT_THAT(text, HasSubstr("\"reason\":\"sandbox quota\""));
+}
+
+// Once listening, palisaded confines itself: every thread, including those
+// gRPC and the worker pool started, runs under the seccomp filter.
+TEST_F(ServerTest, EveryThreadIsUnderSeccomp) {
+  v1::Stats stats;
+  ASSERT_TRUE(Stub()->GetStats(Context("alice-token").get(), {}, &stats).ok());  // threads busy once
+  const fs::path tasks = fs::path("/proc") / std::to_string(server_->pid()) / "task";
+  int threads = 0;
+  for (const fs::directory_entry& task : fs::directory_iterator(tasks)) {
+    std::ifstream status(task.path() / "status");
+    std::string line, seccomp;
+    while (std::getline(status, line)) {
+      if (line.rfind("Seccomp:", 0) == 0) seccomp = line;
+    }
+    EXPECT_EQ(seccomp, "Seccomp:\t2") << "thread " << task.path().filename();
+    ++threads;
+  }
+  EXPECT_GE(threads, 3);  // main, signal, workers, gRPC's
 }
 
 // Last (gtest runs tests in order of definition): stops the server.

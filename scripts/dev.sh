@@ -84,6 +84,15 @@ for path in sys.argv[1:]:
 print(f"ctest (Release + ASan/UBSan): {passed} passed, {failed} failed, {skipped} skipped")
 PY
     ;;
+  fuzz)
+    # The libFuzzer targets (fuzz/), built with clang, each run for
+    # ${2:-30} seconds from seed corpora made in the build.
+    deps
+    CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DPALISADE_FUZZ=ON -DPALISADE_BUILD_BENCHMARKS=OFF
+    cmake --build build-fuzz -j "$jobs" --target wasm_decode_fuzzer wasm_execute_fuzzer \
+      hypercall_fuzzer policy_text_fuzzer palisade_fuzz_corpus
+    fuzz/run.sh build-fuzz "${2:-30}" ;;
   bench)
     # The benchmark programs are compiled to wasm32-wasi by Debian's clang
     # and compared with node.
@@ -91,6 +100,6 @@ PY
     build build -DCMAKE_BUILD_TYPE=Release
     bench/wasm/run.sh ;;
   *)
-    echo "usage: bash scripts/dev.sh check|test|deps|bench" >&2
+    echo "usage: bash scripts/dev.sh check|test|deps|bench|fuzz [SECONDS]" >&2
     exit 2 ;;
 esac

@@ -47,7 +47,8 @@ std::vector<Instruction> Disassembler::Disassemble(std::span<const uint8_t> code
     i.text = insn->op_str[0] != '\0' ? absl::StrCat(insn->mnemonic, " ", insn->op_str)
                                      : std::string(insn->mnemonic);
     for (uint16_t b = 0; b < insn->size; ++b) {
-      absl::StrAppendFormat(&i.hex, b == 0 ? "%02x" : " %02x", insn->bytes[b]);
+      if (b != 0) i.hex.push_back(' ');
+      absl::StrAppendFormat(&i.hex, "%02x", insn->bytes[b]);
     }
     out.push_back(std::move(i));
   }

@@ -189,12 +189,20 @@ constexpr WasiFunction kFunctions[] = {
 };
 #undef WASI_FN
 
+constexpr bool SameName(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+
 template <uint32_t I>
 Trap Denied(void* context, HostCall&, const uint64_t*, uint64_t* results) {
   auto* c = static_cast<WasiContext*>(context);
   const char* name = kFunctions[I].name;
   if (c->FirstDenial(I)) c->system()->Denied(name, __builtin_strlen(name));
-  const bool prestat = __builtin_strcmp(name, "fd_prestat_get") == 0;
+  const bool prestat = SameName(name, "fd_prestat_get");
   if (kFunctions[I].result_count == 1) results[0] = prestat ? kBadf : kNotcapable;
   return Trap();
 }

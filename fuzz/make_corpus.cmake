@@ -1,7 +1,7 @@
 # Builds the seed corpora (cmake -P): SPEC_DIR (wast2json output),
 # SOURCE_DIR, OUT. Generated, never committed.
 file(REMOVE_RECURSE ${OUT})
-file(MAKE_DIRECTORY ${OUT}/wasm ${OUT}/text ${OUT}/hypercall)  # hypercall: grown from nothing
+file(MAKE_DIRECTORY ${OUT}/wasm ${OUT}/text ${OUT}/hypercall ${OUT}/grpc)  # hypercall: grown from nothing
 file(GLOB_RECURSE modules ${SPEC_DIR}/*.wasm)
 foreach(m ${modules})
   file(SHA1 ${m} digest)

@@ -91,7 +91,7 @@ PY
     CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DPALISADE_FUZZ=ON -DPALISADE_BUILD_BENCHMARKS=OFF
     cmake --build build-fuzz -j "$jobs" --target wasm_decode_fuzzer wasm_execute_fuzzer \
-      hypercall_fuzzer policy_text_fuzzer palisade_fuzz_corpus
+      hypercall_fuzzer policy_text_fuzzer grpc_request_fuzzer palisade_fuzz_corpus
     fuzz/run.sh build-fuzz "${2:-30}" ;;
   bench)
     # The benchmark programs are compiled to wasm32-wasi by Debian's clang

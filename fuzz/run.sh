@@ -24,7 +24,7 @@ for target in wasm_decode_fuzzer wasm_execute_fuzzer hypercall_fuzzer policy_tex
       continue
     fi
   fi
-  mkdir -p "$work/$target"
+  mkdir -p "$work/$target" "$corpus/${seeds[$target]}"
   "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/$target-" "$work/$target" "$corpus/${seeds[$target]}" \
     >"$artifacts/$target.log" 2>&1

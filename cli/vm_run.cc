@@ -1,6 +1,7 @@
 #include "cli/vm_run.h"
 
 #include "cli/policy_options.h"
+#include "cli/trap_line.h"
 #include "cli/vm_session.h"
 
 #include <cstring>
@@ -70,12 +71,7 @@ int ReportFailedOutcome(const char* command, const std::string& module, const Wa
       const char* what = r.code >= 0 && r.code < 256
                              ? wasm::TrapMessage(static_cast<wasm::TrapKind>(r.code))
                              : "unknown trap";
-      char off[32];
-      std::snprintf(off, sizeof off, "0x%x", r.offset);
-      std::cerr << "palisade: trap: " << what << " in function " << r.func_index;
-      if (!r.text.empty()) std::cerr << " (" << r.text << ")";
-      std::cerr << " at offset " << off << "\n";
-      return kExitTrap;
+      return ReportTrapLine(what, r.func_index, r.text, r.offset);
     }
     case abi::WasmOutcome::kLoadFailed:
     case abi::WasmOutcome::kLinkFailed:

@@ -16,7 +16,8 @@ absl::StatusOr<TenantPolicy> Compile(v1::Policy proto, const TextProtoFile& file
   std::vector<std::string> problems;
   const v1::WasiPolicy& w = proto.wasi();
   const uint32_t count = wasm::wasi::WasiFunctionCount();
-  uint64_t allowed = w.allow_functions_size() == 0 ? (count == 64 ? ~0ull : (1ull << count) - 1) : 0;
+  const uint64_t all = count == 64 ? ~0ull : (1ull << count) - 1;
+  uint64_t allowed = w.allow_functions_size() == 0 ? all : 0;
   auto check_name = [&](const std::string& name, const char* field, int i) -> int {
     const int index = FunctionIndex(name);
     if (index < 0) {
@@ -59,7 +60,6 @@ absl::StatusOr<TenantPolicy> Compile(v1::Policy proto, const TextProtoFile& file
   TenantPolicy p;
   p.proto = std::move(proto);
   p.path = file.filename;
-  const uint64_t all = count == 64 ? ~0ull : (1ull << count) - 1;
   p.wasi_denied = all & ~allowed;
   p.refuse_denied_imports = w.on_denied() == v1::WasiPolicy::REFUSE_MODULE;
   p.clocks = !p.Denies("clock_time_get") && !p.Denies("clock_res_get");

@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -27,31 +28,32 @@ constexpr uint32_t kSlotPageTables = 1;
 constexpr uint32_t kSlotImage = 2;
 constexpr uint32_t kSlotRam = 3;
 
-// Parsing the image is per process, not per boot: the embedded image never
-// changes, and warm boots should not pay for ELF parsing.
-absl::StatusOr<std::shared_ptr<const ElfImage>> ParsedImage(std::span<const uint8_t> bytes) {
+// Parsing and auditing the image are per image and process, not per boot:
+// the embedded image never changes, and warm boots should pay for neither.
+absl::StatusOr<std::shared_ptr<const ElfImage>> LoadedImage(std::span<const uint8_t> bytes, bool audit) {
+  struct Entry {
+    std::shared_ptr<const ElfImage> image;
+    std::optional<absl::Status> audit;  // set once audited
+  };
   static std::mutex mu;
-  static std::map<std::pair<const uint8_t*, size_t>, std::shared_ptr<const ElfImage>> cache;
+  static std::map<std::pair<const uint8_t*, size_t>, Entry> cache;
   std::lock_guard<std::mutex> lock(mu);
-  auto key = std::make_pair(bytes.data(), bytes.size());
-  if (auto it = cache.find(key); it != cache.end()) return it->second;
-  ASSIGN_OR_RETURN(ElfImage image,
-                   ElfImage::Parse(bytes, {abi::kImageBase, abi::kImageBase + kMaxImageBytes}));
-  auto shared = std::make_shared<const ElfImage>(std::move(image));
-  if (cache.size() < 64) cache.emplace(key, shared);
-  return shared;
-}
-
-// The audit, like parsing, runs once per image and process.
-absl::Status AuditedOnce(const ElfImage& image, std::span<const uint8_t> bytes) {
-  static std::mutex mu;
-  static std::map<std::pair<const uint8_t*, size_t>, absl::Status> verdicts;
-  std::lock_guard<std::mutex> lock(mu);
-  auto key = std::make_pair(bytes.data(), bytes.size());
-  if (auto it = verdicts.find(key); it != verdicts.end()) return it->second;
-  absl::Status verdict = AuditGuestImage(image, bytes);
-  if (verdicts.size() < 64) verdicts.emplace(key, verdict);
-  return verdict;
+  const auto key = std::make_pair(bytes.data(), bytes.size());
+  Entry uncached;
+  Entry* entry = &uncached;
+  if (auto it = cache.find(key); it != cache.end()) {
+    entry = &it->second;
+  } else {
+    ASSIGN_OR_RETURN(ElfImage image,
+                     ElfImage::Parse(bytes, {abi::kImageBase, abi::kImageBase + kMaxImageBytes}));
+    uncached.image = std::make_shared<const ElfImage>(std::move(image));
+    if (cache.size() < 64) entry = &cache.emplace(key, std::move(uncached)).first->second;
+  }
+  if (audit) {
+    if (!entry->audit) entry->audit = AuditGuestImage(*entry->image, bytes);
+    RETURN_IF_ERROR(*entry->audit);
+  }
+  return entry->image;
 }
 
 std::vector<PageRange> PageRanges(const GuestLayout& l, const ElfImage& image) {
@@ -179,8 +181,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
                                                        absl::Time deadline) {
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::shared_ptr<const Kvm> kvm, Kvm::Shared());
-  ASSIGN_OR_RETURN(std::shared_ptr<const ElfImage> image, ParsedImage(options.image));
-  if (options.audit_image) RETURN_IF_ERROR(AuditedOnce(*image, options.image));
+  ASSIGN_OR_RETURN(std::shared_ptr<const ElfImage> image, LoadedImage(options.image, options.audit_image));
   ASSIGN_OR_RETURN(GuestLayout layout,
                    PlanLayout(options.memory_bytes, options.stack_bytes, *image));
   ASSIGN_OR_RETURN(GuestMemory memory, GuestMemory::Create(layout.mem_size));

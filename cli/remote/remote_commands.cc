@@ -12,6 +12,7 @@
 #include "cli/remote/proto_values.h"
 #include "cli/remote/remote_errors.h"
 #include "cli/remote/remote_sandbox.h"
+#include "cli/trap_line.h"
 #include "cli/vm_session.h"
 #include "cli/wasm_values.h"
 
@@ -78,12 +79,7 @@ absl::Time DeadlineFor(const v1::Limits& l) {
 }
 
 int ReportTrap(const v1::Trap& t) {
-  std::cerr << "palisade: trap: " << t.kind() << " in function " << t.function_index();
-  if (!t.function_name().empty()) std::cerr << " (" << t.function_name() << ")";
-  char off[32];
-  std::snprintf(off, sizeof off, "0x%x", t.offset());
-  std::cerr << " at offset " << off << "\n";
-  return kExitTrap;
+  return ReportTrapLine(t.kind(), t.function_index(), t.function_name(), t.offset());
 }
 
 bool SameResults(const v1::InvokeResponse& a, const v1::InvokeResponse& b) {

@@ -15,16 +15,8 @@
 #include "vmm/console.h"
 #include "vmm/embedded_images.h"
 #include "vmm/sandbox.h"
+#include "tests/support/require_kvm.h"
 
-// KVM tests skip only when /dev/kvm does not exist, and say so. A /dev/kvm
-// that exists but cannot be used is a failure, not a skip.
-#define PALISADE_REQUIRE_KVM()                                                       \
-  do {                                                                               \
-    if (::access("/dev/kvm", F_OK) != 0) {                                           \
-      GTEST_SKIP() << "/dev/kvm is absent on this machine: KVM test skipped (ctest " \
-                      "runs these tests inside QEMU as palisade_kvm_tests_in_qemu)";  \
-    }                                                                                \
-  } while (0)
 
 namespace palisade::testing {
 

@@ -1,5 +1,7 @@
-// For end-to-end tests whose calls boot micro-VMs: skip, saying why and
-// where they do run, when /dev/kvm does not exist.
+// For tests whose calls boot micro-VMs: skip only when /dev/kvm does not
+// exist, and say so. (A /dev/kvm that exists but cannot be used is a
+// failure, not a skip.) ctest runs the same binaries inside QEMU's emulated
+// KVM, as the *_in_qemu tests, where it is absent.
 #pragma once
 
 #include <unistd.h>
@@ -9,7 +11,7 @@
 #define PALISADE_REQUIRE_KVM()                                                                   \
   do {                                                                                           \
     if (::access("/dev/kvm", F_OK) != 0) {                                                       \
-      GTEST_SKIP() << "/dev/kvm is absent: the VM calls are tested inside QEMU "                 \
-                      "(palisade_server_tests_in_qemu)";                                         \
+      GTEST_SKIP() << "/dev/kvm is absent on this machine: skipped here (ctest runs this binary " \
+                      "inside QEMU as its *_in_qemu test)";                                      \
     }                                                                                            \
   } while (0)

@@ -23,11 +23,12 @@ class EngineTest : public ::testing::Test {
   }
 
   // Compiles and instantiates tests/wasm/modules/<name>.wat (no imports).
-  void Load(const std::string& name, StoreLimits limits = StoreLimits()) {
+  void Load(const std::string& name, StoreLimits limits = StoreLimits(),
+            const CompileOptions& options = CompileOptions()) {
     std::ifstream in(std::string(PALISADE_TEST_WASM_DIR) + "/" + name + ".wasm", std::ios::binary);
     ASSERT_TRUE(in) << "missing test module " << name;
     bytes_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    Error e = CompileModule(bytes_.data(), bytes_.size(), &module_);
+    Error e = CompileModule(bytes_.data(), bytes_.size(), &module_, options);
     ASSERT_TRUE(e.ok()) << e.message << " at " << e.offset;
     store_ = NewStore(limits, HostMemoryProvider());
     ASSERT_NE(store_, nullptr);

@@ -7,8 +7,9 @@ constexpr ValType kUnknown = static_cast<ValType>(0);
 }  // namespace
 
 FunctionCompiler::FunctionCompiler(const Module& module, CompiledModule* out,
-                                   HandlerTable handlers, const CompileLimits& limits)
-    : m_(module), out_(out), handlers_(handlers), limits_(limits) {}
+                                   HandlerTable handlers, const CompileLimits& limits,
+                                   bool coverage)
+    : m_(module), out_(out), handlers_(handlers), limits_(limits), coverage_(coverage) {}
 
 bool FunctionCompiler::Fail(ErrorKind kind, const char* message) {
   if (error_.ok()) error_ = MakeError(kind, instr_offset_, "code", message);
@@ -507,7 +508,7 @@ bool FunctionCompiler::CompileBody() {
   c.block_type = fn_->type_index;
   if (!ctrl_.push_back(c)) return Fail(ErrorKind::kOutOfMemory, "out of memory");
   // Fuel and interrupts are checked on entry to every function.
-  if (!Emit0(Op::kLoopCheck)) return false;
+  if (!Emit0(Op::kLoopCheck) || !EmitBlockProbe()) return false;
   while (!ctrl_.empty()) {
     if (r_.at_end()) {
       return Fail(ErrorKind::kMalformed, "unexpected end of section or function");

@@ -35,8 +35,9 @@ using HandlerTable = const void* const*;
 
 class FunctionCompiler {
  public:
+  // `coverage`: emit the coverage probes (ops.h) for palisade fuzz.
   FunctionCompiler(const Module& module, CompiledModule* out, HandlerTable handlers,
-                   const CompileLimits& limits);
+                   const CompileLimits& limits, bool coverage = false);
   // Compiles defined function `defined_index` and appends it to out->functions.
   Error Compile(uint32_t defined_index);
 
@@ -151,6 +152,13 @@ class FunctionCompiler {
   bool PopArgs(const ValType* types, uint32_t n, uint32_t* base);
   bool PushResults(const ValType* types, uint32_t n);
 
+  // --- coverage probes (only with coverage_)
+  // A basic block starts here: a branch target or a conditional branch's
+  // fall-through.
+  bool EmitBlockProbe();
+  // Reports the operands of the integer compare `op` about to be emitted.
+  bool EmitCompareProbe(Op op, uint32_t a, uint64_t b, bool imm);
+
   // --- emission
   bool Emit(Op op, const uint32_t* operands, uint32_t n);
   bool Emit0(Op op) { return Emit(op, nullptr, 0); }
@@ -192,6 +200,8 @@ class FunctionCompiler {
   CompiledModule* out_;
   HandlerTable handlers_;
   CompileLimits limits_;
+  bool coverage_ = false;
+  uint32_t probes_ = 0;  // probes emitted in this module: ids come from it
   Reader r_{nullptr, 0};
   Error error_;
   uint32_t instr_offset_ = 0;  // module offset of the current Wasm instruction

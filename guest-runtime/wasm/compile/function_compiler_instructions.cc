@@ -369,6 +369,7 @@ bool FunctionCompiler::Binary(Op op, ValType in, ValType out) {
   if (!SlotOf(a, &sa)) return false;
   if (imm != Op::kCount) {
     if (!PushTemp(out, &dst)) return false;
+    if (IsFusableCompare(imm) && !EmitCompareProbe(imm, sa, immv, true)) return false;
     bool ok = in == kI64 || in == kF64 ? Emit4(imm, dst, sa, static_cast<uint32_t>(immv),
                                  static_cast<uint32_t>(immv >> 32))
                          : Emit3(imm, dst, sa, static_cast<uint32_t>(immv));
@@ -377,7 +378,9 @@ bool FunctionCompiler::Binary(Op op, ValType in, ValType out) {
     b.bits = immv;
   } else {
     uint32_t sb;
-    if (!SlotOf(b, &sb) || !PushTemp(out, &dst) || !Emit3(op, dst, sa, sb)) return false;
+    if (!SlotOf(b, &sb) || !PushTemp(out, &dst)) return false;
+    if (IsFusableCompare(op) && !EmitCompareProbe(op, sa, sb, false)) return false;
+    if (!Emit3(op, dst, sa, sb)) return false;
     b.bits = sb;
   }
   last_dst_word_ = last_instr_ + 2;
@@ -579,7 +582,7 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
         if (!PushCtrl(CtrlKind::kLoop, bt)) return false;
         // Back-edges charge fuel and look for interrupts themselves.
         ctrl_.back().loop_word = code_size();
-        return true;
+        return EmitBlockProbe();
       }
       Entry cond;
       if (!Pop(kI32, &cond)) return false;
@@ -593,7 +596,7 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
       if (!fixups_.push_back(Fixup{word, instr, kNoFixup})) {
         return Fail(ErrorKind::kOutOfMemory, "out of memory");
       }
-      return true;
+      return EmitBlockProbe();
     }
     case 0x05: {  // else
       Ctrl& c = ctrl_.back();
@@ -605,6 +608,7 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
       c.kind = CtrlKind::kElse;
       c.unreachable = false;
       ForgetLast();
+      if (!EmitBlockProbe()) return false;
       // The else branch starts from the if's params, in their homes.
       uint32_t params = BlockParamCount(c.block_type);
       for (uint32_t i = 0; i < params; ++i) {
@@ -643,6 +647,7 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
       if (done.has_else_fixup) PatchFixups(done.else_fixup, here);
       if (done.kind != CtrlKind::kLoop) PatchFixups(done.fixups, here);
       ForgetLast();
+      if (!EmitBlockProbe()) return false;
       watermark_ = height();
       uint32_t n = BlockResultCount(done.block_type);
       for (uint32_t i = 0; i < n; ++i) {
@@ -686,6 +691,7 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
             return false;
           }
         }
+        if (!EmitBlockProbe()) return false;
       }
       // The label's values stay on the stack, typed as the label says.
       uint32_t arity = LabelArity(t);

@@ -22,7 +22,7 @@ Error CompileModule(const uint8_t* bytes, size_t size, CompiledModule** out,
     if (!cm->functions.reserve(m.functions.size())) {
       e = MakeError(ErrorKind::kOutOfMemory, 0, "code", "out of memory");
     }
-    FunctionCompiler fc(m, cm, InterpreterHandlers(), CompileLimits());
+    FunctionCompiler fc(m, cm, InterpreterHandlers(), CompileLimits(), options.coverage);
     for (uint32_t i = 0; e.ok() && i < m.functions.size(); ++i) e = fc.Compile(i);
   }
   if (!e.ok()) {

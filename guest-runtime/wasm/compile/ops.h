@@ -216,12 +216,22 @@
   X(F64x2ConvertLowI32x4U) \
   X(Select128)
 
+// Coverage probes, emitted only when a module is compiled with
+// CompileOptions::coverage (palisade fuzz): CovEdge marks the start of a
+// basic block (edge coverage by hashing it with the previous block, as AFL
+// does); CovCmp* report an integer compare's operands before the compare
+// runs, so the fuzzing engine can learn the constants the input is compared
+// with. Operands: CovEdge id; CovCmp32/64 site a b; CovCmp32Imm site a imm;
+// CovCmp64Imm site a lo hi.
+#define PALISADE_WASM_COVERAGE_OPS(X)                                       \
+  X(CovEdge) X(CovCmp32) X(CovCmp32Imm) X(CovCmp64) X(CovCmp64Imm)
+
 #define PALISADE_WASM_ALL_OPS(X)                                            \
   PALISADE_WASM_CONTROL_OPS(X) PALISADE_WASM_MEMORY_OPS(X)                  \
   PALISADE_WASM_UNARY_OPS(X) PALISADE_WASM_BINARY_OPS(X)                    \
   PALISADE_WASM_IMM_OPS(X) PALISADE_WASM_BRANCH_OPS(X)                      \
   PALISADE_WASM_FLOAT_IMM_OPS(X) PALISADE_WASM_FUSED_OPS(X)                 \
-  PALISADE_WASM_SIMD_OPS(X)
+  PALISADE_WASM_SIMD_OPS(X) PALISADE_WASM_COVERAGE_OPS(X)
 // clang-format on
 
 namespace palisade::wasm {

@@ -47,6 +47,11 @@ struct Value {
 
 struct CompileOptions {
   DecodeLimits limits;
+  // Instruments the code for coverage-guided fuzzing: every basic block
+  // records the edge it was entered by, and every integer compare its
+  // operands, into the store's CoverageMap (SetCoverage). Slower; off by
+  // default.
+  bool coverage = false;
 };
 
 // Decodes, validates and compiles `bytes` (which must outlive the result).
@@ -98,6 +103,35 @@ void Interrupt(Store* store);
 // True while an Interrupt() is waiting to take effect: host functions that
 // block (poll_oneoff) check it so a deadline still ends them.
 bool InterruptPending(const Store* store);
+
+// --- Coverage (modules compiled with CompileOptions::coverage) -------------
+
+// The most recent compare at one site (a compare instruction of the module).
+struct CmpRecord {
+  uint32_t site;  // 0: empty; otherwise the site's id
+  uint32_t size;  // 4 or 8 bytes
+  uint64_t a;
+  uint64_t b;
+};
+
+// Where instrumented code records what it did. The embedder owns the
+// arrays and clears them between inputs; both sizes must be powers of two.
+// Edge counters wrap at 255 (the fuzzer buckets counts anyway). Compares go
+// to slot (site mod cmp_slots), the latest one winning.
+struct CoverageMap {
+  uint8_t* counters = nullptr;
+  uint32_t counters_size = 0;
+  uint32_t prev = 0;  // the previous block's id, shifted (AFL's edge hash)
+  CmpRecord* cmps = nullptr;
+  uint32_t cmp_slots = 0;
+};
+// Instrumented code in this store records into `map` from now on (nullptr:
+// nowhere). The map must outlive its use.
+void SetCoverage(Store* store, CoverageMap* map);
+// memory.grow requests this store refused because a limit (the module's
+// maximum, the store's max_memory_pages, or the provider) forbade them. A
+// fuzzer treats one as a crash, as libFuzzer treats a failed malloc.
+uint64_t RefusedMemoryGrows(const Store* store);
 
 // --- Host functions --------------------------------------------------------
 

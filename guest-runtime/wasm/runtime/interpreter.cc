@@ -81,6 +81,15 @@ int32_t GrowTable(TableInst* t, uint32_t delta, uint64_t init) {
 
 namespace {
 
+inline void RecordCompare(CoverageMap* cov, uint32_t site, uint32_t size, uint64_t a, uint64_t b) {
+  if (cov == nullptr || cov->cmp_slots == 0) return;
+  CmpRecord& r = cov->cmps[site & (cov->cmp_slots - 1)];
+  r.site = site;
+  r.size = size;
+  r.a = a;
+  r.b = b;
+}
+
 // The interpreter proper. With store == nullptr it only returns its handler
 // table (label addresses exist only inside this function).
 Trap Run(Store* store, FuncInst* entry, uint64_t* args, HandlerTable* handlers_out) {
@@ -375,10 +384,13 @@ L_ElemDrop:
 L_MemorySize:
   SET(2, static_cast<uint32_t>(mem_size >> 16));
   NEXT(3);
-L_MemoryGrow:
-  SET(2, static_cast<uint32_t>(GrowMemory(inst->memory0, U32(3))));
+L_MemoryGrow: {
+  int32_t old = GrowMemory(inst->memory0, U32(3));
+  if (old < 0) ++store->refused_grows;
+  SET(2, static_cast<uint32_t>(old));
   RELOAD_MEMORY();
   NEXT(4);
+}
 L_MemoryFill: {
   uint64_t d = U32(2), n = U32(4);
   if (d + n > mem_size) TRAP(TrapKind::kMemoryOutOfBounds);
@@ -835,6 +847,30 @@ L_BrI64Nez:
   BR_RI64(BrI64LeUImm, uint64_t, <=)
   BR_RI64(BrI64GeSImm, int64_t, >=)
   BR_RI64(BrI64GeUImm, uint64_t, >=)
+
+  // --- coverage probes (CompileOptions::coverage) ------------------------------
+L_CovEdge: {
+  CoverageMap* cov = store->coverage;
+  if (cov != nullptr) {
+    uint32_t id = ip[2];
+    uint8_t& c = cov->counters[(id ^ cov->prev) & (cov->counters_size - 1)];
+    c = static_cast<uint8_t>(c + (c != 255));
+    cov->prev = id >> 1;
+  }
+  NEXT(3);
+}
+L_CovCmp32:
+  RecordCompare(store->coverage, ip[2], 4, U32(3), U32(4));
+  NEXT(5);
+L_CovCmp32Imm:
+  RecordCompare(store->coverage, ip[2], 4, U32(3), ip[4]);
+  NEXT(5);
+L_CovCmp64:
+  RecordCompare(store->coverage, ip[2], 8, U64(3), U64(4));
+  NEXT(5);
+L_CovCmp64Imm:
+  RecordCompare(store->coverage, ip[2], 8, U64(3), IMM64(4));
+  NEXT(6);
 
 trap:
   trap.kind = kind;

@@ -85,6 +85,9 @@ uint64_t RemainingFuel(const Store* s) { return s->fuel; }
 void Interrupt(Store* s) { s->interrupt_requested = 1; }
 bool InterruptPending(const Store* s) { return s->interrupt_requested != 0; }
 
+void SetCoverage(Store* s, CoverageMap* map) { s->coverage = map; }
+uint64_t RefusedMemoryGrows(const Store* s) { return s->refused_grows; }
+
 FuncInst* NewHostFunction(Store* s, const ValType* params, uint32_t np, const ValType* results,
                           uint32_t nr, HostFunction function, void* context) {
   uint32_t sig = InternSignature(s, params, np, results, nr);

@@ -121,6 +121,9 @@ struct Store {
   bool fuel_enabled = false;
   uint64_t fuel = 0;
   volatile int interrupt_requested = 0;
+  // Coverage of instrumented modules (nullptr: not recorded).
+  CoverageMap* coverage = nullptr;
+  uint64_t refused_grows = 0;
 };
 
 // Interns a signature; returns its id or UINT32_MAX when out of memory.

@@ -6,6 +6,7 @@
 #include "cli/audit_command.h"
 #include "cli/check_command.h"
 #include "cli/policy_command.h"
+#include "cli/fuzz/fuzz_command.h"
 #include "cli/invoke_command.h"
 #include "cli/remote/bench_invoke.h"
 #include "cli/remote/remote_commands.h"
@@ -98,6 +99,40 @@ int main(int argc, char** argv) {
   invoke_cmd->add_option("args", invoke.args, "Arguments, typed by the function's signature");
   invoke_cmd->allow_extras(false);
 
+  palisade::cli::FuzzOptions fuzz;
+  CLI::App* fuzz_cmd = app.add_subcommand(
+      "fuzz", "Coverage-guided fuzzing of a Wasm harness (LLVMFuzzerTestOneInput) in micro-VMs: "
+              "HARNESS.wasm [CORPUS_DIR...] [-- -libfuzzer_flag=value...]");
+  fuzz_cmd->add_flag("--in-process", fuzz.in_process,
+                     "Run the harness in this process, without a micro-VM (trusted code only)");
+  fuzz_cmd->add_option("--reproduce", fuzz.reproduce, "Run these inputs once each and report (crash files)")
+      ->check(CLI::ExistingFile)->allow_extra_args(false);
+  fuzz_cmd->add_option("--max-time", fuzz.max_time, "Stop after this long, e.g. 60s or 10m");
+  fuzz_cmd->add_option("--runs", fuzz.runs, "Stop after this many inputs")->check(CLI::Range(int64_t{0}, INT64_MAX));
+  fuzz_cmd->add_option("--jobs", fuzz.jobs, "Fuzzing processes sharing the corpus, one micro-VM each")
+      ->check(CLI::Range(1u, 256u));
+  fuzz_cmd->add_option("--dict", fuzz.dict, "Dictionary of tokens (libFuzzer/AFL format)")->check(CLI::ExistingFile);
+  fuzz_cmd->add_option("--timeout", fuzz.timeout, "Per-input time limit; running past it is a crash")
+      ->capture_default_str();
+  fuzz_cmd->add_option("--fuel", fuzz.fuel, "Per-input instruction budget (calls + loop iterations); 0: none");
+  fuzz_cmd->add_option("--max-memory-pages", fuzz.max_memory_pages,
+                       "Linear-memory cap (64 KiB pages); hitting it is a crash")
+      ->check(CLI::Range(1u, 65536u))->capture_default_str();
+  fuzz_cmd->add_option("--max-len", fuzz.max_len, "Largest input to generate, bytes")
+      ->check(CLI::Range(1u, 16u << 20))->capture_default_str();
+  fuzz_cmd->add_option("--memory", fuzz.memory, "Guest memory of each micro-VM")->capture_default_str();
+  fuzz_cmd->add_option("--artifacts", fuzz.artifacts, "Directory for crash-<sha1> files and job logs")
+      ->capture_default_str();
+  fuzz_cmd->add_option("--seed", fuzz.seed, "Random seed (0: libFuzzer picks one)");
+  fuzz_cmd->add_flag("--keep-going", fuzz.keep_going, "Save every distinct crash instead of stopping at the first");
+  fuzz_cmd->add_flag("--show-output", fuzz.show_output, "Let the harness's stdout/stderr through");
+  fuzz_cmd->add_option("harness", fuzz.harness, "The harness .wasm (a WASI reactor)")->required()
+      ->check(CLI::ExistingFile);
+  fuzz_cmd->add_option("corpus", fuzz.corpus, "Corpus directories; the first receives new inputs");
+  fuzz_cmd->add_option("--libfuzzer", fuzz.libfuzzer_flags,
+                       "A libFuzzer flag passed through, e.g. --libfuzzer=-use_value_profile=1")
+      ->allow_extra_args(false);
+
   CLI::App* stats_cmd = app.add_subcommand("stats", "Print a palisaded's counters (needs --server)");
 
   palisade::cli::BenchInvokeOptions bench;
@@ -172,5 +207,6 @@ int main(int argc, char** argv) {
   if (invoke_cmd->parsed()) return palisade::cli::RunInvoke(invoke);
   if (check_cmd->parsed()) return palisade::cli::RunCheck(check);
   if (spec_cmd->parsed()) return palisade::cli::RunSpecCommand(spec);
+  if (fuzz_cmd->parsed()) return palisade::cli::RunFuzz(fuzz);
   return 2;
 }

@@ -77,6 +77,9 @@ int ReportFailedOutcome(const char* command, const std::string& module, const Wa
     case abi::WasmOutcome::kLinkFailed:
       std::cerr << command << ": " << module << ": " << r.text << "\n";
       return kExitUsage;
+    case abi::WasmOutcome::kMemoryLimit:  // only palisade fuzz asks for it
+      std::cerr << command << ": " << module << ": hit its memory limit\n";
+      return kExitTrap;
   }
   return kExitTrap;
 }

@@ -19,16 +19,7 @@ absl::StatusOr<std::unique_ptr<LoadedProgram>> LoadProgram(const std::string& pa
   wasm::CompiledModule* cm = nullptr;
   wasm::Error e = wasm::CompileModule(p->bytes.data(), p->bytes.size(), &cm);
   p->module.reset(cm);
-  if (!e.ok()) {
-    char where[64];
-    std::snprintf(where, sizeof where, " (%s section, offset 0x%x)",
-                  e.section[0] != '\0' ? e.section : "module", e.offset);
-    const char* kind = e.kind == wasm::ErrorKind::kMalformed ? "malformed module"
-                       : e.kind == wasm::ErrorKind::kInvalid ? "invalid module"
-                       : e.kind == wasm::ErrorKind::kLimit   ? "module exceeds a limit"
-                                                             : "out of memory";
-    return absl::InvalidArgumentError(path + ": " + kind + ": " + e.message + where);
-  }
+  if (!e.ok()) return absl::InvalidArgumentError(path + ": " + DescribeCompileError(e));
   p->wasi = std::make_unique<wasm::wasi::WasiContext>(system);
   p->wasi->SetPolicy(options.policy);
   if (!options.fs_image.empty()) {
@@ -67,13 +58,28 @@ absl::StatusOr<std::unique_ptr<LoadedProgram>> LoadProgram(const std::string& pa
   return p;
 }
 
+std::string DescribeCompileError(const wasm::Error& e) {
+  char where[64];
+  std::snprintf(where, sizeof where, " (%s section, offset 0x%x)",
+                e.section[0] != '\0' ? e.section : "module", e.offset);
+  const char* kind = e.kind == wasm::ErrorKind::kMalformed ? "malformed module"
+                     : e.kind == wasm::ErrorKind::kInvalid ? "invalid module"
+                     : e.kind == wasm::ErrorKind::kLimit   ? "module exceeds a limit"
+                                                           : "out of memory";
+  return std::string(kind) + ": " + e.message + where;
+}
+
 std::string DescribeTrap(const LoadedProgram& program, const wasm::Trap& trap) {
+  return DescribeTrap(program.module.get(), trap);
+}
+
+std::string DescribeTrap(const wasm::CompiledModule* module, const wasm::Trap& trap) {
   std::string s = wasm::TrapMessage(trap.kind);
   if (trap.kind == wasm::TrapKind::kHostError && trap.detail[0] != '\0') {
     s += std::string(": ") + trap.detail;
   }
   size_t len = 0;
-  const char* name = wasm::FunctionNameOf(program.module.get(), trap.func_index, &len);
+  const char* name = wasm::FunctionNameOf(module, trap.func_index, &len);
   char buf[64];
   std::snprintf(buf, sizeof buf, " in function %u", trap.func_index);
   s += buf;

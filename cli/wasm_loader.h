@@ -48,5 +48,8 @@ absl::StatusOr<std::unique_ptr<LoadedProgram>> LoadProgram(const std::string& pa
 
 // "unreachable in function 3 ($main) at offset 0x1a2"
 std::string DescribeTrap(const LoadedProgram& program, const wasm::Trap& trap);
+std::string DescribeTrap(const wasm::CompiledModule* module, const wasm::Trap& trap);
+// "malformed module: unexpected end (code section, offset 0x1f)"
+std::string DescribeCompileError(const wasm::Error& e);
 
 }  // namespace palisade::cli

@@ -166,7 +166,8 @@ absl::StatusOr<HypercallOutcome> HypercallDispatcher::WasmOutcome(const abi::Mai
   RETURN_IF_ERROR(NeedServices("a Wasm outcome"));
   const auto kind = static_cast<abi::WasmOutcome>(req.args[0]);
   if (kind != abi::WasmOutcome::kExited && kind != abi::WasmOutcome::kTrapped &&
-      kind != abi::WasmOutcome::kLoadFailed && kind != abi::WasmOutcome::kLinkFailed) {
+      kind != abi::WasmOutcome::kLoadFailed && kind != abi::WasmOutcome::kLinkFailed &&
+      kind != abi::WasmOutcome::kMemoryLimit) {
     return absl::InvalidArgumentError(absl::StrFormat("unknown outcome %d", req.args[0]));
   }
   if (req.args[5] > abi::kMaxOutcomeTextBytes) {

@@ -28,6 +28,7 @@ struct WasiRunSpec {
   std::vector<abi::WasmValue> values; // kInvoke: the arguments
   uint64_t wasi_denied = 0;           // policy: bit i denies WASI function i
   bool refuse_denied_imports = false; // policy: such imports fail to link
+  bool coverage = false;              // kInstantiate: compile with coverage probes (fuzzing)
 };
 
 // The request's bytes (header, module, argv, environment).

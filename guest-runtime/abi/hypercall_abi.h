@@ -8,7 +8,7 @@
 
 namespace palisade::abi {
 
-inline constexpr uint32_t kAbiVersion = 2;
+inline constexpr uint32_t kAbiVersion = 3;
 
 // A hypercall is one `out %eax, %dx` with dx = kHypercallPort and eax = the
 // hypercall number; its arguments and results live in the mailbox page.
@@ -93,7 +93,17 @@ enum class WasiRunMode : uint32_t {
   // taken after this command, which is what the host does. Replaces any kept
   // instance or prepared module.
   kInstantiate = 4,
+  // `palisade fuzz`: on the kept instance (a harness instantiated with
+  // kFuzzCoverage), copy the request's input into memory from the harness's
+  // malloc and call LLVMFuzzerTestOneInput(data, size), recording coverage
+  // at coverage_offset. The command's status says how it went when the
+  // harness returned: kFuzzReturned, or kFuzzRejected for a return of -1;
+  // anything else (trap, exit, memory limit) is reported as a kWasmOutcome
+  // and the status is 0. The host resets the sandbox after every input.
+  kFuzzOne = 5,
 };
+inline constexpr int64_t kFuzzReturned = 1;
+inline constexpr int64_t kFuzzRejected = 2;
 inline constexpr uint64_t kMaxSleepNanos = 1'000'000'000;
 inline constexpr uint64_t kMaxRandomBytes = 64 * 1024;
 inline constexpr uint64_t kMaxOutcomeTextBytes = 4096;
@@ -103,6 +113,9 @@ enum class WasmOutcome : uint64_t {
   kTrapped = 2,      // args[1] = the engine's TrapKind
   kLoadFailed = 3,   // malformed/invalid module, or a bad run request
   kLinkFailed = 4,   // unknown imports, or instantiation failed
+  // kFuzzOne: the harness hit the linear-memory cap: args[1] = 0 when a
+  // memory.grow was refused, 1 when its malloc for the input returned NULL.
+  kMemoryLimit = 5,
 };
 
 enum class ConsoleStream : uint64_t { kStdout = 1, kStderr = 2 };
@@ -190,11 +203,22 @@ struct WasiRunRequest {
   uint32_t export_size;
   uint32_t values_offset;     // kInvoke: value_count WasmValues (8-aligned)
   uint32_t value_count;
-  uint32_t policy_flags;      // kPolicyRefuseModule
+  uint32_t policy_flags;      // kPolicyRefuseModule, kFuzzCoverage
   uint64_t wasi_denied;       // bit i: WASI function i (wasi/wasi_functions.h) is denied
+  // kFuzzOne: the input, and where coverage goes: coverage_counters edge
+  // counters (a power of two) then coverage_cmp_slots wasm::CmpRecords (a
+  // power of two, 8-aligned), inside the request.
+  uint32_t input_offset;
+  uint32_t input_size;
+  uint32_t coverage_offset;
+  uint32_t coverage_counters;
+  uint32_t coverage_cmp_slots;
+  uint32_t reserved;
 };
 // A module importing a denied WASI function fails to link (else the call fails).
 inline constexpr uint32_t kPolicyRefuseModule = 1;
+// kInstantiate: compile the module with coverage probes (palisade fuzz).
+inline constexpr uint32_t kFuzzCoverage = 2;
 inline constexpr uint64_t kWasiRunMagic = 0x4e55524953415750ull;  // "PWASIRUN"
 
 // Mailbox: one 4 KiB page of guest RAM at BootInfo::mailbox. The guest fills

@@ -41,7 +41,19 @@ bool ValidRequest(const abi::WasiRunRequest* req, uint64_t size) {
          InRange(req->env_offset, req->env_size, size) &&
          InRange(req->fs_offset, req->fs_size, size) &&
          InRange(req->export_offset, req->export_size, size) &&
-         static_cast<uint32_t>(req->mode) <= static_cast<uint32_t>(WasiRunMode::kInstantiate);
+         static_cast<uint32_t>(req->mode) <= static_cast<uint32_t>(WasiRunMode::kFuzzOne);
+}
+
+bool PowerOfTwo(uint32_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+// kFuzzOne's input and coverage arrays lie inside the request, the compare
+// records aligned.
+bool ValidFuzzRequest(const abi::WasiRunRequest* req, uint64_t size) {
+  uint64_t cmp_bytes = static_cast<uint64_t>(req->coverage_cmp_slots) * sizeof(wasm::CmpRecord);
+  return InRange(req->input_offset, req->input_size, size) && PowerOfTwo(req->coverage_counters) &&
+         PowerOfTwo(req->coverage_cmp_slots) && req->coverage_offset % 8 == 0 &&
+         req->coverage_counters % 8 == 0 &&
+         InRange(req->coverage_offset, req->coverage_counters + cmp_bytes, size);
 }
 
 // Adds `count` NUL-terminated strings stored back to back in [p, p + size).
@@ -84,6 +96,12 @@ struct Prepared {
   }
 };
 Prepared g_prepared;
+
+wasm::CompileOptions CompileOptionsFor(const abi::WasiRunRequest* req) {
+  wasm::CompileOptions o;
+  o.coverage = (req->policy_flags & abi::kFuzzCoverage) != 0;
+  return o;
+}
 
 // One instance and everything it refers to: the WASI context (args, env,
 // open files), the directory image, the module and the store. A one-shot run
@@ -154,7 +172,8 @@ class Session {
     if (req->module_size == 0 && g_prepared.module != nullptr) {
       module_ = g_prepared.module;
       owns_module_ = false;
-    } else if (wasm::Error e = wasm::CompileModule(bytes, req->module_size, &module_); !e.ok()) {
+    } else if (wasm::Error e = wasm::CompileModule(bytes, req->module_size, &module_, CompileOptionsFor(req));
+               !e.ok()) {
       module_ = nullptr;
       ReportCompileError(e);
       return wasm::Trap();
@@ -331,6 +350,61 @@ void InstantiateLive(const abi::WasiRunRequest* req, const char* base, uint64_t 
   if (!trap.ok()) g_live.Clear();
 }
 
+// kFuzzOne: one input through the kept harness (see the ABI). The host
+// resets the sandbox afterwards, so nothing here needs undoing.
+int64_t FuzzOne(const abi::WasiRunRequest* req, const char* base) {
+  wasm::Extern mem;
+  wasm::FuncInst* malloc_fn = ExportedFunction(g_live, "malloc", 6);
+  wasm::FuncInst* test = malloc_fn ? ExportedFunction(g_live, "LLVMFuzzerTestOneInput", 22) : nullptr;
+  if (test == nullptr) return kStatusOk;  // reported
+  if (!wasm::FindExport(g_live.instance(), "memory", 6, &mem) || mem.kind != wasm::ExternKind::kMemory) {
+    ReportText(WasmOutcome::kLinkFailed, "exports no memory named 'memory'");
+    return kStatusOk;
+  }
+  auto* memory = static_cast<wasm::MemoryInst*>(mem.object);
+  wasm::Store* store = g_live.store();
+  char* cov = const_cast<char*>(base) + req->coverage_offset;
+  wasm::CoverageMap map;
+  map.counters = reinterpret_cast<uint8_t*>(cov);
+  map.counters_size = req->coverage_counters;
+  map.cmps = reinterpret_cast<wasm::CmpRecord*>(cov + req->coverage_counters);
+  map.cmp_slots = req->coverage_cmp_slots;
+  wasm::SetCoverage(store, &map);
+  if (req->fuel != 0) wasm::SetFuel(store, true, req->fuel);
+  const uint64_t refused = wasm::RefusedMemoryGrows(store);
+
+  wasm::Value size = wasm::Value::I32(req->input_size);
+  wasm::Value ptr;
+  wasm::Trap trap = wasm::Invoke(store, malloc_fn, &size, 1, &ptr, 1);
+  wasm::Value result;
+  if (trap.ok()) {
+    uint64_t at = ptr.i32();
+    if (at == 0 && req->input_size != 0) {
+      wasm::SetCoverage(store, nullptr);
+      Report(WasmOutcome::kMemoryLimit, 1, 0, 0, nullptr, 0);
+      return kStatusOk;
+    }
+    if (at + req->input_size > wasm::MemorySize(memory)) {
+      wasm::SetCoverage(store, nullptr);
+      ReportText(WasmOutcome::kLoadFailed, "the harness's malloc returned memory outside its memory");
+      return kStatusOk;
+    }
+    memcpy(wasm::MemoryData(memory) + at, base + req->input_offset, req->input_size);
+    wasm::Value args[2] = {wasm::Value::I32(static_cast<uint32_t>(at)), wasm::Value::I32(req->input_size)};
+    trap = wasm::Invoke(store, test, args, 2, &result, 1);
+  }
+  wasm::SetCoverage(store, nullptr);
+  if (!trap.ok()) {
+    ReportEnd(trap, g_live.module());
+    return kStatusOk;
+  }
+  if (wasm::RefusedMemoryGrows(store) != refused) {
+    Report(WasmOutcome::kMemoryLimit, 0, 0, 0, nullptr, 0);
+    return kStatusOk;
+  }
+  return static_cast<int32_t>(result.i32()) == -1 ? abi::kFuzzRejected : abi::kFuzzReturned;
+}
+
 }  // namespace
 
 int64_t RunWasi(uint64_t request_addr, uint64_t request_size) {
@@ -353,6 +427,13 @@ int64_t RunWasi(uint64_t request_addr, uint64_t request_size) {
         return kStatusOk;
       }
       break;
+    case WasiRunMode::kFuzzOne:
+      if (!ValidFuzzRequest(req, request_size)) return kStatusBadArgument;
+      if (!g_live.live()) {
+        ReportText(WasmOutcome::kLoadFailed, "no harness instantiated");
+        return kStatusOk;
+      }
+      return FuzzOne(req, base);
     case WasiRunMode::kStart:
       break;
   }

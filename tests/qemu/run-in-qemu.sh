@@ -171,7 +171,8 @@ chmod +x "$root/init"
 
 # CPU: qemu64 plus SVM and nested paging (NPT), the smallest CPU model
 # kvm-amd accepts, plus SSSE3/SSE4.1/SSE4.2, which the Wasm engine needs
-# (guest-runtime/wasm/CMakeLists.txt) and TCG emulates. `-cpu max` exposes SVM under TCG too, but booted slower
+# (guest-runtime/wasm/CMakeLists.txt) and TCG emulates, and POPCNT (libFuzzer's compare
+# hooks in palisade fuzz use it). `-cpu max` exposes SVM under TCG too, but booted slower
 # here (it turns on more features TCG must emulate). One vCPU by default: with
 # -smp 2 (MTTCG, a host thread per vCPU) the full KVM suite stalled past 20
 # minutes in CI, while one vCPU runs it in about 80 s.
@@ -181,7 +182,7 @@ log=$work/console.log
 status=""
 shopt -s lastpipe  # the loop below runs in this shell, so it can set $status
 set +e
-timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 -M q35 -accel tcg -cpu qemu64,+svm,+npt,+ssse3,+sse4.1,+sse4.2 \
+timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 -M q35 -accel tcg -cpu qemu64,+svm,+npt,+ssse3,+sse4.1,+sse4.2,+popcnt \
   -smp "$smp" -m "$mem" -nographic -no-reboot -nodefaults -serial stdio \
   -kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
   -append "console=ttyS0 quiet loglevel=0 panic=-1 ${PALISADE_QEMU_APPEND:-}" </dev/null 2>&1 |

@@ -27,8 +27,9 @@ class HostWasiSystem final : public wasi::WasiSystem {
 
  private:
   friend void InterruptHostReads(HostWasiSystem* system);
-// The WASI functions the program was denied by its policy, first call each.
-const std::vector<std::string>& DeniedCalls(const HostWasiSystem* system);
+  friend void SealHostStreams(HostWasiSystem* system, bool discard_output);
+  bool sealed_ = false;          // stdin is empty (no reads of the process's)
+  bool discard_output_ = false;  // writes succeed without going anywhere
   friend const std::vector<std::string>& DeniedCalls(const HostWasiSystem* system);
   std::atomic<bool> interrupted_{false};
   std::vector<std::string> denied_;
@@ -40,5 +41,9 @@ const std::vector<std::string>& DeniedCalls(const HostWasiSystem* system);
 void InterruptHostReads(HostWasiSystem* system);
 // The WASI functions the program was denied by its policy, first call each.
 const std::vector<std::string>& DeniedCalls(const HostWasiSystem* system);
+// For programs that must not touch this process's stdin (palisade fuzz runs
+// thousands of inputs a second): reads see end of input; with
+// `discard_output`, writes succeed but go nowhere.
+void SealHostStreams(HostWasiSystem* system, bool discard_output);
 
 }  // namespace palisade::wasm

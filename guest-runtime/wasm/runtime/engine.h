@@ -103,6 +103,9 @@ void Interrupt(Store* store);
 // True while an Interrupt() is waiting to take effect: host functions that
 // block (poll_oneoff) check it so a deadline still ends them.
 bool InterruptPending(const Store* store);
+// Withdraws an Interrupt() that has not taken effect (one that arrived just
+// as the call it was meant for returned), so the next call is not cut short.
+void ClearInterrupt(Store* store);
 
 // --- Coverage (modules compiled with CompileOptions::coverage) -------------
 
@@ -132,6 +135,18 @@ void SetCoverage(Store* store, CoverageMap* map);
 // maximum, the store's max_memory_pages, or the provider) forbade them. A
 // fuzzer treats one as a crash, as libFuzzer treats a failed malloc.
 uint64_t RefusedMemoryGrows(const Store* store);
+
+// --- Snapshots of an instance (palisade fuzz --in-process) ---------------
+
+// An instance's mutable state: memory 0's bytes and size, every global, every
+// table's size and elements, which segments were dropped. Restoring puts
+// all of it back, so the next call starts where the snapshot was taken
+// (the store's fuel and coverage are the embedder's to reset). State
+// outside the instance, such as a host function's, is not included.
+struct InstanceSnapshot;
+InstanceSnapshot* SnapshotInstance(const Instance* instance);  // nullptr: out of memory
+void RestoreInstance(Instance* instance, const InstanceSnapshot* snapshot);
+void FreeInstanceSnapshot(InstanceSnapshot* snapshot);
 
 // --- Host functions --------------------------------------------------------
 

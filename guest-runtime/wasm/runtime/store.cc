@@ -84,6 +84,7 @@ uint64_t RemainingFuel(const Store* s) { return s->fuel; }
 
 void Interrupt(Store* s) { s->interrupt_requested = 1; }
 bool InterruptPending(const Store* s) { return s->interrupt_requested != 0; }
+void ClearInterrupt(Store* s) { s->interrupt_requested = 0; }
 
 void SetCoverage(Store* s, CoverageMap* map) { s->coverage = map; }
 uint64_t RefusedMemoryGrows(const Store* s) { return s->refused_grows; }

@@ -91,6 +91,11 @@ absl::StatusOr<WarmStart> SnapshotForCalls(Sandbox& sandbox, uint64_t request_ca
   WarmStart warm;
   warm.request_addr = static_cast<uint64_t>(addr);
   warm.request_capacity = request_capacity;
+  // The buffer is recycled heap (the instantiate request's module bytes may
+  // still be in it): zero it, so every call starts with the same known bytes
+  // and anything the guest reads back there (fuzzing's coverage arrays) is
+  // zero until written.
+  RETURN_IF_ERROR(sandbox.CopyToGuest(warm.request_addr, std::vector<uint8_t>(request_capacity, 0)));
   ASSIGN_OR_RETURN(warm.snapshot, sandbox.TakeSnapshot());
   return warm;
 }

@@ -237,6 +237,11 @@ int RunFuzzWorker(const FuzzOptions& o, FuzzStats* stats) {
   session.stats = stats;
   session.start = session.last_status = absl::Now();
   g_session = &session;
+  // libFuzzer ends a finished run (-runs, -max_total_time) with exit(0),
+  // not by returning: the closing status line is printed on the way out.
+  std::atexit([] {
+    if (g_session != nullptr) PrintStatus(*g_session, absl::Now());
+  });
   std::fprintf(stderr, "palisade fuzz: %s in %s, coverage from the engine's edge counters\n", o.harness.c_str(),
                o.in_process ? "this process (--in-process)" : "micro-VMs reset to a snapshot per input");
   int rc = fuzz::RunLibFuzzer(LibFuzzerArgs(o, timeout), OneInput);

@@ -13,7 +13,7 @@ jobs=$(nproc)
 deps() {
   install_packages cmake ninja-build g++ pkg-config libabsl-dev libcapstone-dev libcli11-dev \
     libgtest-dev libgmock-dev libbenchmark-dev wabt nlohmann-json3-dev \
-    clang lld wasi-libc libclang-rt-14-dev-wasm32 \
+    clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev binaryen \
     libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libssl-dev \
     python3-grpcio python3-protobuf openssl libseccomp-dev "$@"
 }

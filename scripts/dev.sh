@@ -2,7 +2,9 @@
 # One entry point for a fresh Debian 12 machine (run as root):
 #   bash scripts/dev.sh check   install, build (Release), run `palisade check`
 #   bash scripts/dev.sh test    install, build, run every test (ctest), then
-#                               all of them again under ASan+UBSan
+#                               all of them again under ASan+UBSan (clang),
+#                               then every libFuzzer target for 20 s
+#   bash scripts/dev.sh fuzz [S] the libFuzzer targets for S seconds each
 #   bash scripts/dev.sh deps    only install the Debian packages
 #   bash scripts/dev.sh bench   install, build, run the Wasm benchmarks
 #                               (native vs node vs palisade)
@@ -44,6 +46,14 @@ build() {  # build DIR [cmake args...]
   cmake --build "$dir" -j "$jobs"
 }
 
+# clang, ASan+UBSan, and coverage instrumentation for the fuzz targets.
+sanitizer_build() {  # sanitizer_build DIR [cmake --build args...]
+  local dir=$1; shift
+  CC=clang-14 CXX=clang++-14 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPALISADE_SANITIZE=ON -DPALISADE_FUZZ=ON -DPALISADE_BUILD_BENCHMARKS=OFF
+  cmake --build "$dir" -j "$jobs" "$@"
+}
+
 case "${1:-}" in
   deps)
     deps ;;
@@ -62,11 +72,15 @@ case "${1:-}" in
     build build -DCMAKE_BUILD_TYPE=Release
     (cd build && ctest --output-on-failure -j "$jobs" | tee ctest.log)
     # The same suite again with ASan+UBSan: unit tests natively, KVM tests
-    # natively or inside QEMU, whichever this machine allows.
-    build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPALISADE_SANITIZE=ON \
-      -DPALISADE_BUILD_BENCHMARKS=OFF
+    # natively or inside QEMU, whichever this machine allows. This build is
+    # clang's, with the libraries also instrumented for coverage, so the same
+    # build gives the libFuzzer targets (fuzz/), which then run for a bounded
+    # time each after replaying their regressions.
+    sanitizer_build build-asan
     export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
     (cd build-asan && ctest --output-on-failure -j "$jobs" | tee ctest.log)
+    cmake --build build-asan --target palisade_fuzz_corpus
+    fuzz/run.sh build-asan "${PALISADE_FUZZ_SECONDS:-20}" | tee build-asan/fuzz.log
     # One closing line for both runs. Tests counted as skipped are the KVM
     # tests of a machine without /dev/kvm; they ran inside QEMU instead.
     python3 - build/ctest.log build-asan/ctest.log <<'PY'
@@ -83,16 +97,16 @@ for path in sys.argv[1:]:
     passed += int(m.group(2)) - int(m.group(1)) - n_skipped
 print(f"ctest (Release + ASan/UBSan): {passed} passed, {failed} failed, {skipped} skipped")
 PY
-    ;;
+    fuzzed=$(grep -c '^ok ' build-asan/fuzz.log || true)
+    echo "fuzz targets: $fuzzed of 5 ran clean for ${PALISADE_FUZZ_SECONDS:-20}s each"
+    [[ $fuzzed -eq 5 ]] ;;
   fuzz)
-    # The libFuzzer targets (fuzz/), built with clang, each run for
+    # The libFuzzer targets (fuzz/), in the sanitizer build, each run for
     # ${2:-30} seconds from seed corpora made in the build.
     deps
-    CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DPALISADE_FUZZ=ON -DPALISADE_BUILD_BENCHMARKS=OFF
-    cmake --build build-fuzz -j "$jobs" --target wasm_decode_fuzzer wasm_execute_fuzzer \
+    sanitizer_build build-asan --target wasm_decode_fuzzer wasm_execute_fuzzer \
       hypercall_fuzzer policy_text_fuzzer grpc_request_fuzzer palisade_fuzz_corpus
-    fuzz/run.sh build-fuzz "${2:-30}" ;;
+    fuzz/run.sh build-asan "${2:-30}" ;;
   bench)
     # The benchmark programs are compiled to wasm32-wasi by Debian's clang
     # and compared with node.

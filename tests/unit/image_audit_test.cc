@@ -35,11 +35,14 @@ size_t FindInText(const ElfImage& image, const std::vector<uint8_t>& file, std::
 }
 
 // A copy of the production guest and the file offset of its first
-// hypercall's `mov edx, 0x500` (ba 00 05 00 00), to patch.
+// hypercall's port load, to patch: GCC emits `mov edx, 0x500` (ba 00 05 00
+// 00), clang `mov dx, 0x500` (66 ba 00 05).
 struct PatchableGuest {
   std::vector<uint8_t> file;
   std::optional<ElfImage> image;
   size_t port_load = 0;
+  size_t port_load_size = 0;  // bytes of the instruction
+  size_t port_imm = 0;        // file offset of the port's low byte
 };
 
 PatchableGuest ProductionCopy() {
@@ -51,6 +54,13 @@ PatchableGuest ProductionCopy() {
   if (!image.ok()) return g;
   g.image = *std::move(image);
   g.port_load = FindInText(*g.image, g.file, {0xba, 0x00, 0x05, 0x00, 0x00});
+  g.port_load_size = 5;
+  g.port_imm = g.port_load + 1;
+  if (g.port_load == 0) {
+    g.port_load = FindInText(*g.image, g.file, {0x66, 0xba, 0x00, 0x05});
+    g.port_load_size = 4;
+    g.port_imm = g.port_load + 2;
+  }
   EXPECT_NE(g.port_load, 0u);
   return g;
 }
@@ -82,9 +92,9 @@ TEST(ImageAudit, TheTestGuestIsRefused) {
 TEST(ImageAudit, AnMsrWriteIsRefusedWithItsAddressAndFunction) {
   PatchableGuest g = ProductionCopy();
   ASSERT_TRUE(g.image && g.port_load != 0);
-  // Overwrite the port load (5 bytes) with `wrmsr` and three nops.
+  // Overwrite the port load with `wrmsr` and nops.
   const uint8_t patch[] = {0x0f, 0x30, 0x90, 0x90, 0x90};
-  std::memcpy(g.file.data() + g.port_load, patch, sizeof patch);
+  std::memcpy(g.file.data() + g.port_load, patch, g.port_load_size);
   std::vector<ImageAuditViolation> v = FindImageAuditViolations(*g.image, g.file);
   ASSERT_GE(v.size(), 1u);
   EXPECT_EQ(v[0].instruction, "wrmsr");
@@ -99,7 +109,7 @@ TEST(ImageAudit, AnMsrWriteIsRefusedWithItsAddressAndFunction) {
 TEST(ImageAudit, PortIoToAnotherPortIsRefused) {
   PatchableGuest g = ProductionCopy();
   ASSERT_TRUE(g.image && g.port_load != 0);
-  g.file[g.port_load + 1] = 0x01;  // mov edx, 0x501
+  g.file[g.port_imm] = 0x01;  // mov (e)dx, 0x501
   absl::Status s = AuditGuestImage(*g.image, g.file);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), HasSubstr("`out dx, eax`"));

@@ -21,6 +21,16 @@ StepResult Convert(const SpecResult& r) {
 
 class InProcess final : public SpecBackend {
  public:
+  explicit InProcess(bool coverage_probes) {
+    if (!coverage_probes) return;
+    counters_.resize(1 << 16);
+    cmps_.resize(256);
+    map_.counters = counters_.data();
+    map_.counters_size = static_cast<uint32_t>(counters_.size());
+    map_.cmps = cmps_.data();
+    map_.cmp_slots = static_cast<uint32_t>(cmps_.size());
+    session_.EnableCoverage(&map_);
+  }
   absl::Status Reset() override {
     if (!session_.Reset(wasm::HostMemoryProvider())) {
       return absl::ResourceExhaustedError("out of memory creating the spec store");
@@ -48,11 +58,16 @@ class InProcess final : public SpecBackend {
   }
 
  private:
-  wasm::spectest::SpecSession session_;
+  std::vector<uint8_t> counters_;
+  std::vector<wasm::CmpRecord> cmps_;
+  wasm::CoverageMap map_;
+  wasm::spectest::SpecSession session_;  // after the map it records into
 };
 
 }  // namespace
 
-std::unique_ptr<SpecBackend> InProcessBackend() { return std::make_unique<InProcess>(); }
+std::unique_ptr<SpecBackend> InProcessBackend(bool coverage_probes) {
+  return std::make_unique<InProcess>(coverage_probes);
+}
 
 }  // namespace palisade::spec

@@ -41,7 +41,8 @@ class SpecBackend {
   virtual absl::StatusOr<StepResult> Get(uint32_t instance, const std::string& field) = 0;
 };
 
-std::unique_ptr<SpecBackend> InProcessBackend();
+// `coverage_probes`: modules compiled with palisade fuzz's coverage probes.
+std::unique_ptr<SpecBackend> InProcessBackend(bool coverage_probes = false);
 // Boots the production guest lazily, on the first Reset().
 std::unique_ptr<SpecBackend> VmBackend();
 

@@ -14,8 +14,12 @@ int RunSpecCommand(const SpecCommandOptions& o) {
     std::cerr << "palisade spec: choose --in-process or --in-vm, not both\n";
     return kExitUsage;
   }
+  if (o.coverage_probes && !o.in_process) {
+    std::cerr << "palisade spec: --coverage-probes needs --in-process\n";
+    return kExitUsage;
+  }
   std::unique_ptr<spec::SpecBackend> backend =
-      o.in_process ? spec::InProcessBackend() : spec::VmBackend();
+      o.in_process ? spec::InProcessBackend(o.coverage_probes) : spec::VmBackend();
   if (!o.in_process) {
     if (auto kvm = Kvm::Shared(); !kvm.ok()) {
       std::cerr << "palisade spec: cannot start a micro-VM: " << kvm.status().message()

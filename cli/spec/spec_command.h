@@ -10,6 +10,7 @@ struct SpecCommandOptions {
   bool in_process = false;
   bool in_vm = false;
   bool verbose = false;
+  bool coverage_probes = false;  // --in-process only: compile with palisade fuzz's probes
   std::string expected_failures;  // file of "file.json:LINE" lines
   std::vector<std::string> files;
 };

@@ -58,6 +58,7 @@ bool SpecSession::Reset(MemoryProvider* memory) {
   StoreLimits limits;
   limits.max_call_depth = 20000;
   store_ = NewStore(limits, memory);
+  if (store_ != nullptr && coverage_ != nullptr) SetCoverage(store_, coverage_);
   return store_ != nullptr && AddSpectest();
 }
 
@@ -109,7 +110,9 @@ SpecResult SpecSession::Load(const uint8_t* bytes, size_t size, Loaded* out) {
   if (out->bytes == nullptr) return Failed(SpecStatus::kOutOfMemory);
   for (size_t i = 0; i < size; ++i) out->bytes[i] = bytes[i];
   SpecResult r;
-  r.error = CompileModule(out->bytes, size, &out->module);
+  CompileOptions options;
+  options.coverage = coverage_ != nullptr;
+  r.error = CompileModule(out->bytes, size, &out->module, options);
   if (!r.error.ok()) {
     EngineFree(out->bytes);
     *out = Loaded();

@@ -47,6 +47,10 @@ class SpecSession {
 
   // Starts afresh (a new .wast file): a new store and spectest module.
   bool Reset(MemoryProvider* memory);
+  // Compiles every later module with coverage probes recording into `map`
+  // (palisade spec --coverage-probes): the whole suite then checks that
+  // instrumented code computes exactly what plain code does.
+  void EnableCoverage(CoverageMap* map) { coverage_ = map; }
   void Clear();
 
   // Compiles only (assert_malformed, assert_invalid).
@@ -61,6 +65,7 @@ class SpecSession {
   SpecResult Get(uint32_t handle, const char* field, size_t field_size);
 
  private:
+  CoverageMap* coverage_ = nullptr;
   struct Loaded {
     uint8_t* bytes = nullptr;
     CompiledModule* module = nullptr;

@@ -240,12 +240,17 @@ int RunFuzzWorker(const FuzzOptions& o, FuzzStats* stats) {
   // libFuzzer ends a finished run (-runs, -max_total_time) with exit(0),
   // not by returning: the closing status line is printed on the way out.
   std::atexit([] {
-    if (g_session != nullptr) PrintStatus(*g_session, absl::Now());
+    if (g_session == nullptr) return;
+    PrintStatus(*g_session, absl::Now());
+    if (std::string r = g_session->target->ResetSummary(); !r.empty()) {
+      std::fprintf(stderr, "palisade fuzz: %s\n", r.c_str());
+    }
   });
   std::fprintf(stderr, "palisade fuzz: %s in %s, coverage from the engine's edge counters\n", o.harness.c_str(),
                o.in_process ? "this process (--in-process)" : "micro-VMs reset to a snapshot per input");
   int rc = fuzz::RunLibFuzzer(LibFuzzerArgs(o, timeout), OneInput);
   PrintStatus(session, absl::Now());
+  if (std::string r = session.target->ResetSummary(); !r.empty()) std::fprintf(stderr, "palisade fuzz: %s\n", r.c_str());
   g_session = nullptr;
   session.target.reset();
   return rc == 0 ? 0 : kExitInternal;

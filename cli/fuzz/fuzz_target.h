@@ -44,6 +44,8 @@ class FuzzTarget {
   // An error means the target itself broke (not the harness) and fuzzing
   // must stop.
   virtual absl::StatusOr<Outcome> Run(std::span<const uint8_t> input) = 0;
+  // A line about the cost of resets so far (for the closing summary), or "".
+  virtual std::string ResetSummary() const { return ""; }
 };
 
 }  // namespace palisade::cli::fuzz

@@ -27,6 +27,7 @@ class VmTarget final : public FuzzTarget {
                                                            const std::string& memory);
   ~VmTarget() override;
   absl::StatusOr<Outcome> Run(std::span<const uint8_t> input) override;
+  std::string ResetSummary() const override;
 
  private:
   VmTarget(const HarnessLimits& limits, CoverageArrays coverage);
@@ -45,6 +46,8 @@ class VmTarget final : public FuzzTarget {
   WarmStart warm_;
   uint64_t input_offset_ = 0;     // in the request buffer
   uint64_t coverage_offset_ = 0;  // in the request buffer
+  uint64_t inputs_ = 0;
+  uint64_t reset_pages_ = 0;      // pages restored by all resets so far
 };
 
 }  // namespace palisade::cli::fuzz

@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
   fuzz_cmd->add_option("--seed", fuzz.seed, "Random seed (0: libFuzzer picks one)");
   fuzz_cmd->add_flag("--keep-going", fuzz.keep_going, "Save every distinct crash instead of stopping at the first");
   fuzz_cmd->add_flag("--show-output", fuzz.show_output, "Let the harness's stdout/stderr through");
+  fuzz_cmd->add_option("--seccomp", fuzz.seccomp, "Confinement of this process: enforce, log, off");
   fuzz_cmd->add_option("harness", fuzz.harness, "The harness .wasm (a WASI reactor)")->required()
       ->check(CLI::ExistingFile);
   fuzz_cmd->add_option("corpus", fuzz.corpus, "Corpus directories; the first receives new inputs");

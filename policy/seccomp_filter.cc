@@ -150,12 +150,32 @@ absl::StatusOr<v1::SeccompPolicy> BuiltinSeccompPolicy(const std::string& name) 
                              absl::StrJoin(BuiltinSeccompPolicyNames(), ", ") + ")");
 }
 
+// Puts the rules of the built-in policies `p` extends before its own.
+static absl::Status ResolveExtends(v1::SeccompPolicy* p, int depth = 0) {
+  if (p->extends_size() == 0) return absl::OkStatus();
+  if (depth > 4) return absl::InvalidArgumentError("seccomp policy '" + p->name() + "': extends nests too deeply");
+  google::protobuf::RepeatedPtrField<v1::SyscallRule> rules;
+  for (const std::string& base_name : p->extends()) {
+    absl::StatusOr<v1::SeccompPolicy> base = BuiltinSeccompPolicy(base_name);
+    if (!base.ok()) {
+      return absl::InvalidArgumentError("seccomp policy '" + p->name() + "' extends: " +
+                                        std::string(base.status().message()));
+    }
+    if (absl::Status s = ResolveExtends(&*base, depth + 1); !s.ok()) return s;
+    rules.MergeFrom(base->allow());
+  }
+  rules.MergeFrom(p->allow());
+  p->mutable_allow()->Swap(&rules);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::SeccompPolicy> ParseSeccompPolicy(const std::string& text, const std::string& filename) {
   v1::SeccompPolicy p;
   TextProtoFile file;
   file.filename = filename;
   if (absl::Status s = ParseTextProto(text, &p, &file); !s.ok()) return s;
   if (absl::Status s = Check(p, file); !s.ok()) return s;
+  if (absl::Status s = ResolveExtends(&p); !s.ok()) return s;
   return p;
 }
 
@@ -167,6 +187,7 @@ absl::StatusOr<v1::SeccompPolicy> LoadSeccompPolicy(const std::string& name_or_p
   TextProtoFile file;
   if (absl::Status s = LoadTextProto(name_or_path, &p, &file); !s.ok()) return s;
   if (absl::Status s = Check(p, file); !s.ok()) return s;
+  if (absl::Status s = ResolveExtends(&p); !s.ok()) return s;
   return p;
 }
 

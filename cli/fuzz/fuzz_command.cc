@@ -19,6 +19,7 @@
 #include "cli/fuzz/libfuzzer_bridge.h"
 #include "cli/fuzz/vm_target.h"
 #include "cli/run_command.h"
+#include "cli/vm_session.h"
 
 namespace palisade::cli {
 
@@ -229,6 +230,9 @@ int RunFuzzWorker(const FuzzOptions& o, FuzzStats* stats) {
     std::cerr << "palisade fuzz: " << o.harness << ": " << target.status().message() << "\n";
     return ExitFor(target.status());
   }
+  // Set-up (boot, snapshot) is done: from here on the process needs little
+  // more than KVM_RUN, its memory and the corpus and crash files.
+  if (std::optional<int> rc = ConfineOrReport("palisade fuzz", o.seccomp, "palisade-fuzz", true)) return *rc;
   if (!o.reproduce.empty()) return Reproduce(**target, o);
 
   static Session session;

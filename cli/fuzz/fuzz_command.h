@@ -27,6 +27,7 @@ struct FuzzOptions {
   int64_t seed = 0;                     // 0 = libFuzzer picks one
   bool keep_going = false;              // record every distinct crash instead of stopping
   bool show_output = false;             // let the harness's stdout/stderr through
+  std::string seccomp;                  // enforce | log | off; empty: the default
   std::vector<std::string> libfuzzer_flags;  // passed through verbatim (-flag=value)
   int worker = -1;                      // internal: this process is --jobs worker N
 };

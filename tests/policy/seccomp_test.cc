@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <string>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -46,7 +48,7 @@ int InChild(const std::string& name, SeccompMode mode, bool all_threads, void (*
 bool KilledBySigsys(int status) { return WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS; }
 
 TEST(Seccomp, EveryBuiltinPolicyCompilesAndExportsBpf) {
-  EXPECT_THAT(BuiltinSeccompPolicyNames(), ::testing::UnorderedElementsAre("palisaded", "palisade-cli", "vcpu"));
+  EXPECT_THAT(BuiltinSeccompPolicyNames(), ::testing::UnorderedElementsAre("palisaded", "palisade-cli", "palisade-fuzz", "vcpu"));
   for (const std::string& name : BuiltinSeccompPolicyNames()) {
     auto policy = BuiltinSeccompPolicy(name);
     ASSERT_TRUE(policy.ok()) << name << ": " << policy.status();
@@ -79,6 +81,26 @@ TEST(Seccomp, AForbiddenSyscallKillsTheProcess) {
   // Executable memory neither.
   status = InChild("palisaded", SeccompMode::kEnforce, true, [] {
     syscall(SYS_mmap, nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  });
+  EXPECT_TRUE(KilledBySigsys(status)) << "wait status " << status;
+}
+
+// palisade-fuzz is palisade-cli (which it extends) plus corpus files.
+TEST(Seccomp, TheFuzzPolicyAddsFilesButNoNetworkOrExec) {
+  int status = InChild("palisade-fuzz", SeccompMode::kEnforce, true, [] {
+    std::string path = "/tmp/palisade-seccomp-fuzz-" + std::to_string(getpid());
+    int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path.c_str(), O_CREAT | O_WRONLY, 0600));
+    if (fd < 0) _exit(3);
+    syscall(SYS_close, fd);
+    syscall(SYS_unlink, path.c_str());
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "wait status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  status = InChild("palisade-fuzz", SeccompMode::kEnforce, true, [] { syscall(SYS_socket, AF_INET, SOCK_STREAM, 0); });
+  EXPECT_TRUE(KilledBySigsys(status)) << "wait status " << status;
+  status = InChild("palisade-fuzz", SeccompMode::kEnforce, true, [] {
+    const char* argv[] = {"/bin/true", nullptr};
+    syscall(SYS_execve, "/bin/true", argv, nullptr);
   });
   EXPECT_TRUE(KilledBySigsys(status)) << "wait status " << status;
 }

@@ -55,7 +55,8 @@ void PrintStatus(Session& s, absl::Time now) {
   double seconds = absl::ToDoubleSeconds(now - s.last_status);
   double rate = seconds > 0 ? static_cast<double>(execs - s.last_execs) / seconds : 0;
   std::fprintf(stderr, "palisade fuzz: %s\n",
-               fuzz::StatusLine(execs, rate, s.stats->edges.load(), s.stats->crashes.load(), now - s.start).c_str());
+               fuzz::StatusLine(execs, rate, s.stats->edges.load(), fuzz::CorpusFiles(s.options.corpus),
+                                s.stats->crashes.load(), now - s.start).c_str());
   s.last_status = now;
   s.last_execs = execs;
 }

@@ -136,7 +136,7 @@ int RunJobs(const FuzzOptions& options) {
       }
       double rate = static_cast<double>(execs - last_execs) / absl::ToDoubleSeconds(now - last);
       std::fprintf(stderr, "palisade fuzz: %u jobs | %s\n", options.jobs,
-                   StatusLine(execs, rate, edges, crashes, now - start).c_str());
+                   StatusLine(execs, rate, edges, CorpusFiles(base.corpus), crashes, now - start).c_str());
       last = now;
       last_execs = execs;
     }

@@ -93,11 +93,8 @@ int OneInput(const uint8_t* data, size_t size) {
   }
   fuzz::FeedCompares();
   s.stats->edges.store(fuzz::NoteEdges());
-  uint64_t execs = s.stats->execs.fetch_add(1) + 1;
-  if ((execs & 255) == 0) {
-    absl::Time now = absl::Now();
-    if (now - s.last_status >= absl::Seconds(2)) PrintStatus(s, now);
-  }
+  s.stats->execs.fetch_add(1);
+  if (absl::Time now = absl::Now(); now - s.last_status >= absl::Seconds(2)) PrintStatus(s, now);
   if (out->kind == Outcome::Kind::kCrash) return OnCrash(s, input, out->reason);
   return out->kind == Outcome::Kind::kRejected ? -1 : 0;
 }

@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   palisade::cli::FuzzOptions fuzz;
   CLI::App* fuzz_cmd = app.add_subcommand(
       "fuzz", "Coverage-guided fuzzing of a Wasm harness (LLVMFuzzerTestOneInput) in micro-VMs: "
-              "HARNESS.wasm [CORPUS_DIR...] [-- -libfuzzer_flag=value...]");
+              "HARNESS.wasm [CORPUS_DIR...] (docs/FUZZING.md)");
   fuzz_cmd->add_flag("--in-process", fuzz.in_process,
                      "Run the harness in this process, without a micro-VM (trusted code only)");
   fuzz_cmd->add_option("--reproduce", fuzz.reproduce, "Run these inputs once each and report (crash files)")

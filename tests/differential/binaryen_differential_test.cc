@@ -103,17 +103,32 @@ std::vector<std::string> SplitValues(std::string s, bool tuple) {
 bool IsNan32(uint32_t b) { return (b & 0x7f800000u) == 0x7f800000u && (b & 0x7fffff) != 0; }
 bool IsNan64(uint64_t b) { return (b & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (b & 0xfffffffffffffull) != 0; }
 
+// Whether two 64 bits agree, or differ only where both hold NaNs (as one
+// f64, or per 32-bit half as f32s). --denan does not reach SIMD: a v128's
+// float lanes can hold NaNs of either implementation's choosing, and
+// extract_lane or a store carries those bits into integers.
+bool SameBitsUpToNans(uint64_t a, uint64_t b) {
+  if (a == b || (IsNan64(a) && IsNan64(b))) return true;
+  for (int half = 0; half < 2; ++half) {
+    uint32_t x = static_cast<uint32_t>(a >> (32 * half)), y = static_cast<uint32_t>(b >> (32 * half));
+    if (x != y && !(IsNan32(x) && IsNan32(y))) return false;
+  }
+  return true;
+}
+
 // Whether binaryen's printed `text` is the value `v`. NaNs match any NaN:
 // their payloads are nondeterministic in the spec.
 bool SameValue(const std::string& text, const wasm::Value& v) {
   char* end = nullptr;
   switch (v.type) {
-    case ValType::kI32:
-      return static_cast<uint32_t>(std::strtoll(text.c_str(), &end, 10)) == v.i32() && *end == '\0';
+    case ValType::kI32: {
+      auto x = static_cast<uint32_t>(std::strtoll(text.c_str(), &end, 10));
+      return *end == '\0' && (x == v.i32() || (IsNan32(x) && IsNan32(v.i32())));
+    }
     case ValType::kI64: {
       uint64_t x = text[0] == '-' ? static_cast<uint64_t>(std::strtoll(text.c_str(), &end, 10))
                                   : std::strtoull(text.c_str(), &end, 10);
-      return x == v.i64() && *end == '\0';
+      return *end == '\0' && SameBitsUpToNans(x, v.i64());
     }
     case ValType::kF32: {
       if (text.find("nan") != std::string::npos) return IsNan32(v.i32());
@@ -132,18 +147,9 @@ bool SameValue(const std::string& text, const wasm::Value& v) {
     case ValType::kV128: {
       unsigned w[4];
       if (std::sscanf(text.c_str(), "i32x4 0x%x 0x%x 0x%x 0x%x", &w[0], &w[1], &w[2], &w[3]) != 4) return false;
-      // A v128 has no lane type: each half must match as bits, or as two
-      // f32 lanes or one f64 lane where both sides hold NaNs.
-      for (int h = 0; h < 2; ++h) {
-        uint64_t theirs = uint64_t{w[2 * h]} | uint64_t{w[2 * h + 1]} << 32;
-        uint64_t ours = v.bits[h];
-        if (theirs == ours || (IsNan64(theirs) && IsNan64(ours))) continue;
-        for (int l = 0; l < 2; ++l) {
-          uint32_t a = static_cast<uint32_t>(theirs >> (32 * l)), b = static_cast<uint32_t>(ours >> (32 * l));
-          if (a != b && !(IsNan32(a) && IsNan32(b))) return false;
-        }
-      }
-      return true;
+      // A v128 has no lane type: each half as bits, NaNs as NaNs.
+      return SameBitsUpToNans(uint64_t{w[0]} | uint64_t{w[1]} << 32, v.bits[0]) &&
+             SameBitsUpToNans(uint64_t{w[2]} | uint64_t{w[3]} << 32, v.bits[1]);
     }
     case ValType::kFuncRef:
     case ValType::kExternRef:

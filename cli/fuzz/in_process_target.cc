@@ -27,6 +27,7 @@ absl::StatusOr<std::unique_ptr<InProcessTarget>> InProcessTarget::Create(
   wasm::Error e = wasm::CompileModule(t->bytes_.data(), t->bytes_.size(), &cm, options);
   t->module_.reset(cm);
   if (!e.ok()) return absl::InvalidArgumentError(DescribeCompileError(e));
+  t->map_.counters_size = wasm::SuggestedCoverageMapSize(cm, t->map_.counters_size);
   wasm::SealHostStreams(&t->system_, !limits.show_output);
   if (absl::Status s = t->Instantiate(); !s.ok()) return s;
   return t;

@@ -366,7 +366,7 @@ int64_t FuzzOne(const abi::WasiRunRequest* req, const char* base) {
   char* cov = const_cast<char*>(base) + req->coverage_offset;
   wasm::CoverageMap map;
   map.counters = reinterpret_cast<uint8_t*>(cov);
-  map.counters_size = req->coverage_counters;
+  map.counters_size = wasm::SuggestedCoverageMapSize(g_live.module(), req->coverage_counters);
   map.cmps = reinterpret_cast<wasm::CmpRecord*>(cov + req->coverage_counters);
   map.cmp_slots = req->coverage_cmp_slots;
   wasm::SetCoverage(store, &map);

@@ -105,6 +105,19 @@ TEST_F(CoverageTest, InstrumentedCodeComputesWhatPlainCodeDoes) {
   EXPECT_EQ(CallValue("magic", {I::I32(0x5a5a5546)}), 1u);
 }
 
+TEST_F(CoverageTest, ASmallModuleGetsASmallMapAndStaysInIt) {
+  uint32_t size = SuggestedCoverageMapSize(module_, counters_.size());
+  EXPECT_EQ(size, 4096u);  // a handful of probes: the minimum, one page
+  EXPECT_EQ(SuggestedCoverageMapSize(module_, 1024), 1024u);  // never above the caller's maximum
+  map_.counters_size = size;
+  Clear();
+  CallValue("sum", {I::I32(50)});
+  CallValue("magic", {I::I32(1)});
+  CallValue("less64", {I::I64(1), I::I64(2)});
+  ASSERT_FALSE(Edges().empty());
+  EXPECT_LT(Edges().back(), size);
+}
+
 TEST_F(CoverageTest, RefusedMemoryGrowsAreCounted) {
   EXPECT_EQ(RefusedMemoryGrows(store_), 0u);
   EXPECT_EQ(CallValue("grow", {I::I32(1)}), 1u);  // 1 -> 2 pages: the maximum

@@ -36,6 +36,7 @@ struct CompiledModule {
   Vec<CompiledFunction> functions;  // index = func index - module.imported_funcs
   Vec<uint32_t> code;               // every function's internal code, back to back
   Vec<SourcePosition> positions;
+  uint32_t coverage_probes = 0;     // probes emitted (CompileOptions::coverage)
 };
 
 // Where the wasm instruction that produced code word `word` starts.

@@ -40,6 +40,8 @@ class FunctionCompiler {
                    const CompileLimits& limits, bool coverage = false);
   // Compiles defined function `defined_index` and appends it to out->functions.
   Error Compile(uint32_t defined_index);
+  // Coverage probes emitted so far in this module.
+  uint32_t probes() const { return probes_; }
 
  private:
   enum class Kind : uint8_t { kTemp, kLocal, kConst };

@@ -24,6 +24,7 @@ Error CompileModule(const uint8_t* bytes, size_t size, CompiledModule** out,
     }
     FunctionCompiler fc(m, cm, InterpreterHandlers(), CompileLimits(), options.coverage);
     for (uint32_t i = 0; e.ok() && i < m.functions.size(); ++i) e = fc.Compile(i);
+    cm->coverage_probes = fc.probes();
   }
   if (!e.ok()) {
     FreeCompiledModule(cm);
@@ -40,6 +41,15 @@ void FreeCompiledModule(CompiledModule* module) {
 }
 
 const Module& GetModule(const CompiledModule* module) { return module->module; }
+
+uint32_t SuggestedCoverageMapSize(const CompiledModule* module, uint32_t max_size) {
+  // About eight counters per probe keeps AFL's edge hash from colliding
+  // much, and a small harness's counters on a few pages: in a micro-VM each
+  // page an input writes is a page the reset restores.
+  uint64_t want = 4096;
+  while (want < uint64_t{module->coverage_probes} * 8 && want < max_size) want *= 2;
+  return want < max_size ? static_cast<uint32_t>(want) : max_size;
+}
 
 const char* FunctionNameOf(const CompiledModule* module, uint32_t func_index, size_t* len) {
   const Vec<FunctionName>& names = module->module.function_names;

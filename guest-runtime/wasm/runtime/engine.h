@@ -131,6 +131,10 @@ struct CoverageMap {
 // Instrumented code in this store records into `map` from now on (nullptr:
 // nowhere). The map must outlive its use.
 void SetCoverage(Store* store, CoverageMap* map);
+// A counters_size for `module` (compiled with coverage): a power of two of
+// at least 4 KiB that grows with the module's probes, at most `max_size`
+// (itself a power of two). Only that prefix of the map is ever written.
+uint32_t SuggestedCoverageMapSize(const CompiledModule* module, uint32_t max_size);
 // memory.grow requests this store refused because a limit (the module's
 // maximum, the store's max_memory_pages, or the provider) forbade them. A
 // fuzzer treats one as a crash, as libFuzzer treats a failed malloc.

@@ -54,6 +54,15 @@ TEST_F(EngineTest, CallsAndIndirectCalls) {
             TrapKind::kIndirectCallTypeMismatch);
 }
 
+TEST_F(EngineTest, IndirectCallIndexInALocalAfterAV128Local) {
+  Load("indirect_index");
+  EXPECT_EQ(CallValue("pick", {I::I32(0)}), 100u);
+  EXPECT_EQ(CallValue("pick", {I::I32(1)}), 12u);  // 7 + lane 1 of the v128
+  std::vector<Value> r;
+  EXPECT_EQ(Call("pick", {I::I32(2)}, &r).kind, TrapKind::kUndefinedElement);
+  EXPECT_EQ(Call("pick", {I::I32(0xfffffffe)}, &r).kind, TrapKind::kUndefinedElement);
+}
+
 TEST_F(EngineTest, DeepRecursionTrapsInsteadOfOverflowingTheHostStack) {
   StoreLimits limits;
   limits.max_call_depth = 100000;

@@ -748,7 +748,7 @@ bool FunctionCompiler::CompileInstruction(uint8_t opcode) {
           idx_slot = idx.home;
           if (!EmitConst(idx_slot, kI32, idx.bits)) return false;
         } else {
-          idx_slot = idx.kind == Kind::kLocal ? idx.local : idx.home;
+          idx_slot = idx.kind == Kind::kLocal ? LocalSlot(idx.local) : idx.home;
         }
       }
       uint32_t base;

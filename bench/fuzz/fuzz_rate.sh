@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Inputs per second of `palisade fuzz` on the example harnesses, in process
-# and (where /dev/kvm exists) in micro-VMs reset to a snapshot per input;
+# and (where this machine has hardware KVM) in micro-VMs reset to a snapshot per input;
 # and how long finding the bug behind examples/fuzz/magic.c takes.
 #   bench/fuzz/fuzz_rate.sh BUILD_DIR [RUNS]
 # BUILD_DIR is a configured build (its tests/fuzz_harnesses holds the
@@ -16,7 +16,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 modes=("--in-process")
-[[ -e /dev/kvm ]] && modes+=("")
+"$(dirname "$0")/../../scripts/kvm-backend.sh" >/dev/null && modes+=("")
 
 rate() {  # rate MODE HARNESS
   local start end

@@ -13,7 +13,7 @@ using testing::Deadline;
 class SpecCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::access("/dev/kvm", F_OK) != 0) return;
+    if (!HardwareKvmUsable()) return;  // each test skips itself, saying why
     SandboxOptions o;
     o.image = ProductionGuestImage();
     o.memory_bytes = 64ull << 20;

@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "vmm/kvm_backend.h"
+
 #include "tests/support/subprocess.h"
 
 namespace palisade {
@@ -25,8 +27,11 @@ std::string Policy(const std::string& name) {
 class PolicyRun : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    if (GetParam() && ::access("/dev/kvm", F_OK) != 0) {
-      GTEST_SKIP() << "/dev/kvm is absent: the micro-VM half runs inside QEMU (palisade_policy_tests_in_qemu)";
+    if (GetParam()) {
+      if (KvmBackend backend = DetectKvmBackend(); backend != KvmBackend::kHardware) {
+        GTEST_SKIP() << KvmBackendProblem(backend)
+                     << ": the micro-VM half runs inside QEMU (palisade_policy_tests_in_qemu)";
+      }
     }
   }
   ProcessResult Run(std::vector<std::string> args, const std::string& input = "") {

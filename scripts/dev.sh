@@ -3,7 +3,7 @@
 #   bash scripts/dev.sh check   install, build (Release), run `palisade check`
 #   bash scripts/dev.sh test    install, build, run every test (ctest), then
 #                               all of them again under ASan+UBSan (clang),
-#                               then every libFuzzer target for 20 s
+#                               then every libFuzzer target for 30 s
 #   bash scripts/dev.sh fuzz [S] the libFuzzer targets for S seconds each
 #   bash scripts/dev.sh deps    only install the Debian packages
 #   bash scripts/dev.sh bench   install, build, run the Wasm benchmarks
@@ -82,7 +82,7 @@ case "${1:-}" in
     export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
     (cd build-asan && ctest --output-on-failure -j "$jobs" | tee ctest.log)
     cmake --build build-asan --target palisade_fuzz_corpus
-    fuzz/run.sh build-asan "${PALISADE_FUZZ_SECONDS:-20}" | tee build-asan/fuzz.log
+    fuzz/run.sh build-asan "${PALISADE_FUZZ_SECONDS:-30}" | tee build-asan/fuzz.log
     # One closing line for both runs. Tests counted as skipped are the KVM
     # tests of a machine without hardware KVM; they ran inside QEMU instead.
     python3 - build/ctest.log build-asan/ctest.log <<'PY'
@@ -100,7 +100,7 @@ for path in sys.argv[1:]:
 print(f"ctest (Release + ASan/UBSan): {passed} passed, {failed} failed, {skipped} skipped")
 PY
     fuzzed=$(grep -c '^ok ' build-asan/fuzz.log || true)
-    echo "fuzz targets: $fuzzed of 5 ran clean for ${PALISADE_FUZZ_SECONDS:-20}s each"
+    echo "fuzz targets: $fuzzed of 5 ran clean for ${PALISADE_FUZZ_SECONDS:-30}s each"
     [[ $fuzzed -eq 5 ]] ;;
   fuzz)
     # The libFuzzer targets (fuzz/), in the sanitizer build, each run for

@@ -22,6 +22,7 @@
 #include "policy/confine.h"
 #include "server/config.h"
 #include "server/service.h"
+#include "vmm/kvm.h"
 
 namespace {
 
@@ -110,6 +111,12 @@ int Main(int argc, char** argv) {
   if (absl::Status s = palisade::policy::Confine("palisaded", *seccomp_mode, /*all_threads=*/true); !s.ok()) {
     std::cerr << "palisaded: " << s.message() << " (--seccomp off to run unconfined)\n";
     return 1;
+  }
+  // Said once at start rather than only in every failing call's status: a
+  // server on a machine without usable KVM can still answer stats and health.
+  if (auto kvm = palisade::Kvm::Shared(); !kvm.ok()) {
+    std::cerr << "palisaded: warning: no micro-VMs on this machine: " << kvm.status().message()
+              << "; uploads, sandboxes and runs will fail until it has them\n";
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   std::cout << "palisaded: listening on " << bound << std::endl;

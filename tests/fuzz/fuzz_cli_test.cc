@@ -86,6 +86,24 @@ class FuzzCliTest : public ::testing::Test {
     EXPECT_THAT(lines[5], HasSubstr("input-b: ok"));
   }
 
+  // stateful.c traps on any state an earlier input left; 64 pages (4 MiB)
+  // hold its initial heap and one input's leaked MiB, not four.
+  void ExpectNoInputSeesAnother(const std::vector<std::string>& mode, const char* runs) {
+    std::vector<std::string> args = mode;
+    args.insert(args.end(), {"--seed", "3", "--runs", runs, "--max-memory-pages", "64", Harness("stateful")});
+    ProcessResult r = Fuzz(args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(Crashes().empty()) << r.err;
+    // Replaying several inputs resets between them too.
+    ProcessResult replay = Fuzz([&] {
+      std::vector<std::string> a = mode;
+      a.insert(a.end(), {"--max-memory-pages", "64", "--reproduce", Write("one", "x"), "--reproduce",
+                         Write("two", "y"), Harness("stateful")});
+      return a;
+    }());
+    EXPECT_EQ(replay.status, 0) << replay.out << replay.err;
+  }
+
   fs::path dir_;
 };
 
@@ -127,6 +145,8 @@ TEST_F(FuzzCliTest, ACleanHarnessRunsItsBudgetAndGrowsTheCorpus) {
 }
 
 TEST_F(FuzzCliTest, EachWayAnInputFailsIsACrashWithItsReason) { ExpectEveryFailureKind({"--in-process"}); }
+
+TEST_F(FuzzCliTest, NoInputSeesAnEarlierInputsState) { ExpectNoInputSeesAnother({"--in-process"}, "3000"); }
 
 TEST_F(FuzzCliTest, KeepGoingSavesEachDistinctCrash) {
   fs::path seeds = dir_ / "seeds";
@@ -200,6 +220,11 @@ TEST_F(FuzzCliTest, InVmACleanHarnessRunsItsBudgetAndGrowsTheCorpus) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(Crashes().empty());
   EXPECT_GT(CountFiles(corpus), 1u);
+}
+
+TEST_F(FuzzCliTest, InVmNoInputSeesAnEarlierInputsState) {
+  PALISADE_REQUIRE_KVM();
+  ExpectNoInputSeesAnother({}, "300");
 }
 
 TEST_F(FuzzCliTest, InVmUnusableHarnessesAreRefusedWithAReason) {

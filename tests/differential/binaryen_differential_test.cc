@@ -15,8 +15,10 @@
 // that is a NaN for one implementation's payload and an ordinary number for
 // the other's (canonical 0x7fc00000 lanes make 0x7fc000007fc00000 ≈ 2.2e307),
 // and --denan then turns only one of them into 0. Seed 3714 is such a case;
-// seed 2924 was a real bug (call_indirect's index). Check by hand, e.g.
-// against node.
+// so is 6365, where i8x16.extract_lane_s takes a byte of an f32x4.sub whose
+// lane is a NaN and a br_if on it decides how long a loop runs (V8 agrees
+// with us there). Seed 2924 was a real bug (call_indirect's index). Check by
+// hand, e.g. against node.
 #include <stdlib.h>
 
 #include <cmath>

@@ -17,7 +17,8 @@
 // and --denan then turns only one of them into 0. Seed 3714 is such a case;
 // so is 6365, where i8x16.extract_lane_s takes a byte of an f32x4.sub whose
 // lane is a NaN and a br_if on it decides how long a loop runs (V8 agrees
-// with us there). Seed 2924 was a real bug (call_indirect's index). Check by
+// with us there); and 6575, where f32x4.div divides NaN lanes and
+// i8x16.sub_sat_s and i8x16.lt_u then work on the payloads' bytes. Seed 2924 was a real bug (call_indirect's index). Check by
 // hand, e.g. against node.
 #include <stdlib.h>
 

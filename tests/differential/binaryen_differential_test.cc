@@ -7,7 +7,7 @@
 // PALISADE_DIFFERENTIAL_RUNS (environment) sets how many modules a run tries
 // (default 150); PALISADE_DIFFERENTIAL_SEED its first seed. A disagreement
 // keeps the module in the test's temporary directory and prints both
-// transcripts.
+// transcripts; the run goes on and ends by listing every seed that disagreed.
 //
 // A disagreement on a long run is not always a bug: NaN payloads are
 // nondeterministic, and binaryen's --denan only cleans scalar floats. A v128
@@ -312,7 +312,8 @@ TEST(BinaryenDifferential, GeneratedModulesBehaveTheSameInBothImplementations) {
   const uint64_t first = EnvOr("PALISADE_DIFFERENTIAL_SEED", 1);
   uint64_t compared = 0, skipped = 0, calls = 0;
   bool failed = false;
-  for (uint64_t seed = first; seed < first + runs && !failed; ++seed) {
+  std::vector<uint64_t> disagreed;  // a long run reports them all, then fails
+  for (uint64_t seed = first; seed < first + runs; ++seed) {
     std::mt19937_64 rng(seed);
     std::string random(2000 + rng() % 6000, '\0');
     for (char& c : random) c = static_cast<char>(rng());
@@ -349,6 +350,7 @@ TEST(BinaryenDifferential, GeneratedModulesBehaveTheSameInBothImplementations) {
       ADD_FAILURE() << "seed " << seed << " (" << module << "): the implementations disagree at " << diff
                     << "\nbinaryen:\n" << Transcript(theirs) << "palisade:\n" << Transcript(ours);
       failed = true;
+      disagreed.push_back(seed);
       continue;
     }
     ++compared;
@@ -357,10 +359,12 @@ TEST(BinaryenDifferential, GeneratedModulesBehaveTheSameInBothImplementations) {
     fs::remove(module);
   }
   std::printf("%llu modules compared (%llu export calls), %llu skipped (binaryen could not run them, or made "
-              "one wabt rejects too)\n",
+              "one wabt rejects too), %zu disagreed",
               static_cast<unsigned long long>(compared), static_cast<unsigned long long>(calls),
-              static_cast<unsigned long long>(skipped));
-  EXPECT_GT(compared, runs / 2) << "too few modules could be compared";
+              static_cast<unsigned long long>(skipped), disagreed.size());
+  for (uint64_t seed : disagreed) std::printf(" %llu", static_cast<unsigned long long>(seed));
+  std::printf("\n");
+  EXPECT_GT(compared + disagreed.size(), runs / 2) << "too few modules could be compared";
   if (!failed) fs::remove_all(dir);
 }
 

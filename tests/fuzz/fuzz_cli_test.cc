@@ -95,12 +95,10 @@ class FuzzCliTest : public ::testing::Test {
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_TRUE(Crashes().empty()) << r.err;
     // Replaying several inputs resets between them too.
-    ProcessResult replay = Fuzz([&] {
-      std::vector<std::string> a = mode;
-      a.insert(a.end(), {"--max-memory-pages", "64", "--reproduce", Write("one", "x"), "--reproduce",
-                         Write("two", "y"), Harness("stateful")});
-      return a;
-    }());
+    std::vector<std::string> replay_args = mode;
+    replay_args.insert(replay_args.end(), {"--max-memory-pages", "64", "--reproduce", Write("one", "x"),
+                                           "--reproduce", Write("two", "y"), Harness("stateful")});
+    ProcessResult replay = Fuzz(replay_args);
     EXPECT_EQ(replay.status, 0) << replay.out << replay.err;
   }
 

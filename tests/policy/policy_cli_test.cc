@@ -8,7 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "vmm/kvm_backend.h"
+#include "tests/support/require_kvm.h"
 
 #include "tests/support/subprocess.h"
 
@@ -27,12 +27,7 @@ std::string Policy(const std::string& name) {
 class PolicyRun : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    if (GetParam()) {
-      if (KvmBackend backend = DetectKvmBackend(); backend != KvmBackend::kHardware) {
-        GTEST_SKIP() << KvmBackendProblem(backend)
-                     << ": the micro-VM half runs inside QEMU (palisade_policy_tests_in_qemu)";
-      }
-    }
+    if (GetParam()) PALISADE_REQUIRE_KVM();  // the micro-VM half
   }
   ProcessResult Run(std::vector<std::string> args, const std::string& input = "") {
     std::vector<std::string> argv = {PALISADE_CLI_PATH, "run"};

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "vmm/embedded_images.h"
 #include "vmm/kvm.h"
+#include "vmm/kvm_backend.h"
 #include "vmm/sandbox.h"
 
 namespace palisade::cli {
@@ -29,6 +30,11 @@ int Fail(const char* stage, const absl::Status& status) {
 }  // namespace
 
 int RunCheck(const CheckOptions& options) {
+  const KvmBackend backend = DetectKvmBackend();
+  std::printf("backend: %s\n", KvmBackendName(backend).c_str());
+  if (backend == KvmBackend::kAbsent) {
+    return Fail("finding KVM", absl::UnavailableError(KvmBackendProblem(backend)));
+  }
   auto kvm = Kvm::Shared();
   if (!kvm.ok()) return Fail("opening KVM", kvm.status());
   std::printf("kvm: /dev/kvm is usable (API version %d, %zu-byte vCPU run area)\n",

@@ -22,7 +22,8 @@ deps() {
 
 install_packages() {
   local pkgs=("$@")
-  # Without hardware KVM (no /dev/kvm, or PVM's: scripts/kvm-backend.sh) the
+  # Without /dev/kvm (scripts/kvm-backend.sh; hardware KVM and PVM both run
+  # micro-VMs natively) the
   # KVM tests run inside QEMU's emulated SVM: they need QEMU, a Debian kernel
   # with kvm-amd, and a static busybox for the initramfs.
   if ! scripts/kvm-backend.sh >/dev/null; then
@@ -65,7 +66,7 @@ case "${1:-}" in
       build/cli/palisade check
     else
       build/cli/palisade check || true  # says why this machine's KVM will not do
-      echo "No hardware KVM on this machine: running 'palisade check' inside QEMU's emulated KVM" \
+      echo "No /dev/kvm on this machine: running 'palisade check' inside QEMU's emulated KVM" \
            "(correct, but the timings are emulated, not this machine's)."
       tests/qemu/run-in-qemu.sh build/cli/palisade check
     fi ;;
@@ -84,7 +85,7 @@ case "${1:-}" in
     cmake --build build-asan --target palisade_fuzz_corpus
     fuzz/run.sh build-asan "${PALISADE_FUZZ_SECONDS:-30}" | tee build-asan/fuzz.log
     # One closing line for both runs. Tests counted as skipped are the KVM
-    # tests of a machine without hardware KVM; they ran inside QEMU instead.
+    # tests of a machine without /dev/kvm; they ran inside QEMU instead.
     python3 - build/ctest.log build-asan/ctest.log <<'PY'
 import re, sys
 passed = failed = skipped = 0

@@ -1,10 +1,10 @@
 #!/bin/sh
-# Prints which hypervisor answers on /dev/kvm: hardware, pvm or absent; exits
-# 0 only for hardware, the one Palisade's micro-VMs can use. PVM's kvm_pvm
-# provides /dev/kvm without VMX/SVM but runs only guests written for its
-# paravirtual ABI (vmm/kvm_backend.h, whose rule this mirrors).
+# Prints which hypervisor answers on /dev/kvm -- intel, amd, hardware (KVM
+# built into the kernel), pvm or absent -- and exits 0 when micro-VMs can run
+# here (any of them but absent). PVM's kvm_pvm has no VMX/SVM underneath and
+# runs our CPL 3 guest natively. Mirrors vmm/kvm_backend.h.
 if [ ! -e /dev/kvm ]; then echo absent; exit 1; fi
-if [ -e /sys/module/kvm_pvm ] && [ ! -e /sys/module/kvm_intel ] && [ ! -e /sys/module/kvm_amd ]; then
-  echo pvm; exit 1
-fi
+if [ -e /sys/module/kvm_intel ]; then echo intel; exit 0; fi
+if [ -e /sys/module/kvm_amd ]; then echo amd; exit 0; fi
+if [ -e /sys/module/kvm_pvm ]; then echo pvm; exit 0; fi
 echo hardware

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "absl/strings/str_format.h"
+#include "guest-runtime/abi/ring3_abi.h"
 #include "vmm/guest_memory.h"
 
 namespace palisade {
@@ -109,6 +110,11 @@ absl::StatusOr<ElfImage> ElfImage::Parse(std::span<const uint8_t> file,
     seg.readable = (ph.p_flags & PF_R) != 0;
     seg.writable = (ph.p_flags & PF_W) != 0;
     seg.executable = (ph.p_flags & PF_X) != 0;
+    seg.supervisor = (ph.p_flags & PALISADE_ABI_PF_RING0) != 0;
+    if (seg.supervisor && (seg.writable || !seg.executable)) {
+      return Malformed(absl::StrFormat(
+          "segment %d at %#x is ring-0 code but not read+execute only", i, seg.vaddr));
+    }
     if (seg.writable && seg.executable) {
       return Malformed(absl::StrFormat("segment %d at %#x is both writable and executable (W^X)",
                                        i, seg.vaddr));
@@ -131,11 +137,17 @@ absl::StatusOr<ElfImage> ElfImage::Parse(std::span<const uint8_t> file,
   }
 
   bool entry_ok = false;
+  int ring0_segments = 0;
   for (const ElfSegment& s : image.segments_) {
-    if (s.executable && eh.e_entry >= s.vaddr && eh.e_entry - s.vaddr < s.memsz) entry_ok = true;
+    ring0_segments += s.supervisor ? 1 : 0;
+    if (s.executable && !s.supervisor && eh.e_entry >= s.vaddr && eh.e_entry - s.vaddr < s.memsz) {
+      entry_ok = true;
+    }
   }
+  if (ring0_segments > 1) return Malformed("more than one ring-0 segment");
   if (!entry_ok) {
-    return Malformed(absl::StrFormat("entry point %#x is not in an executable segment", eh.e_entry));
+    return Malformed(
+        absl::StrFormat("entry point %#x is not in an executable ring-3 segment", eh.e_entry));
   }
   image.entry_ = eh.e_entry;
 
@@ -184,6 +196,13 @@ void ElfImage::LoadInto(GuestMemory& memory) const {
     std::memcpy(dst, file_.data() + s.offset, s.filesz);
     std::memset(dst + s.filesz, 0, s.memsz - s.filesz);
   }
+}
+
+const ElfSegment* ElfImage::ring0_segment() const {
+  for (const ElfSegment& s : segments_) {
+    if (s.supervisor) return &s;
+  }
+  return nullptr;
 }
 
 const ElfSymbol* ElfImage::FindFunction(uint64_t address) const {

@@ -1,7 +1,9 @@
 // The guest image: a static x86-64 ELF executable, parsed and checked once.
 // Anything malformed is refused with the reason (file offsets included):
 // bad header, segments outside the file or the load window, overlapping or
-// W+X segments, an entry point outside executable code, broken symbol tables.
+// W+X segments, an entry point outside executable code, broken symbol tables,
+// a ring-0 segment that is writable, not executable, one of several, or the
+// one holding the entry point.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,8 @@ struct ElfSegment {
   bool readable = false;
   bool writable = false;
   bool executable = false;
+  // Ring 0's code (abi PALISADE_ABI_PF_RING0): mapped supervisor-only.
+  bool supervisor = false;
 };
 
 struct ElfSymbol {
@@ -45,6 +49,9 @@ class ElfImage {
   uint64_t entry() const { return entry_; }
   // PT_LOAD segments, sorted by address, page-aligned, non-overlapping.
   const std::vector<ElfSegment>& segments() const { return segments_; }
+  // The segment of ring-0 exception stubs, if the image has one (at most one,
+  // read+execute, not holding the entry point).
+  const ElfSegment* ring0_segment() const;
   // Lowest and one-past-highest page-aligned address the image occupies.
   uint64_t begin() const { return segments_.front().vaddr; }
   uint64_t end() const;

@@ -23,10 +23,11 @@ absl::StatusOr<GuestLayout> PlanLayout(uint64_t mem_size, uint64_t stack_bytes,
   }
   GuestLayout l;
   l.mem_size = mem_size;
-  l.gdt = abi::kSystemBase;
-  l.tss = l.gdt + kPage;
-  l.boot_info = l.tss + kPage;
-  l.system_end = l.boot_info + kPage;
+  l.gdt = abi::kGdtAddress;
+  l.idt = abi::kIdtAddress;
+  l.tss = abi::kTssAddress;
+  l.boot_info = abi::kBootInfoAddress;
+  l.system_end = abi::kSystemEnd;
   l.page_tables = l.system_end;
   l.image_begin = image.begin();
   l.ram_begin = l.image_begin;

@@ -2,13 +2,16 @@
 // are also the guest's virtual addresses):
 //
 //   0x0000      unmapped: null pointers fault
-//   0x1000      system area, read-only memory slot: GDT, TSS, BootInfo
-//   0x4000      page tables, their own slot, not mapped in the guest's tables
+//   0x1000      system area, read-only memory slot: GDT, IDT, TSS (all
+//               supervisor-only), BootInfo (readable from ring 3)
+//   0x5000      page tables, their own slot, not mapped in the guest's tables
 //   ...         unmapped gap up to the image
-//   0x100000    image text + rodata, read-only memory slot (R+X / R)
+//   0x100000    image, read-only memory slot: ring-0 stubs (R+X,
+//               supervisor-only), then text (R+X) and rodata (R)
 //   ram_begin   RAM memory slot (R+W, never executable):
 //                 image data + bss
-//                 guard page | exception stack (IST1) | guard page | stack
+//                 guard page | exception stack (RSP0, supervisor-only) |
+//                 guard page | stack
 //                 mailbox page
 //                 heap, up to memory size
 #pragma once
@@ -23,6 +26,7 @@ namespace palisade {
 struct GuestLayout {
   uint64_t mem_size = 0;
   uint64_t gdt = 0;
+  uint64_t idt = 0;
   uint64_t tss = 0;
   uint64_t boot_info = 0;
   uint64_t system_end = 0;    // end of the read-only system area

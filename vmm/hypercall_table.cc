@@ -99,7 +99,8 @@ absl::StatusOr<HypercallOutcome> HypercallDispatcher::Exit(const abi::Mailbox& r
 
 absl::StatusOr<HypercallOutcome> HypercallDispatcher::Abort(const abi::Mailbox& req) {
   const auto reason = static_cast<abi::AbortReason>(req.args[0]);
-  if (reason != abi::AbortReason::kOutOfMemory && reason != abi::AbortReason::kAssertion) {
+  if (reason != abi::AbortReason::kOutOfMemory && reason != abi::AbortReason::kAssertion &&
+      reason != abi::AbortReason::kCpuUnsupported) {
     return absl::InvalidArgumentError(absl::StrFormat("unknown abort reason %d", req.args[0]));
   }
   if (req.args[2] > kMaxAbortMessageBytes) {
@@ -113,6 +114,9 @@ absl::StatusOr<HypercallOutcome> HypercallDispatcher::Abort(const abi::Mailbox& 
     return absl::ResourceExhaustedError(absl::StrFormat(
         "guest out of memory: %s (requested %d bytes, %d bytes free)", message, req.args[3],
         req.args[4]));
+  }
+  if (reason == abi::AbortReason::kCpuUnsupported) {
+    return absl::FailedPreconditionError(absl::StrCat("the guest cannot run on this CPU: ", message));
   }
   return absl::AbortedError(absl::StrCat("guest aborted: ", message));
 }

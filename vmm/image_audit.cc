@@ -34,14 +34,31 @@ struct Rule {
   const char* condition;
 };
 // What is allowed; everything else Sensitive() or privileged is refused.
+// The guest runs at CPL 3, so ring-3 code gets no privileged instruction at
+// all (the CPU would refuse it too: this catches it before boot). Ring 0 is
+// the exception stubs alone, entered only by a CPU exception.
 constexpr Rule kImageAuditRules[] = {
-    {"hlt", "anywhere: the guest stops, and the host ends the VM"},
-    {"lidt", "only in palisade::guest::InstallIdt(): the guest loads its own exception table"},
-    {"mov r64, cr2 / cr3", "only in palisade_exception: reading the fault address and page-table root for the crash report"},
-    {"out dx, eax", "only with edx last set, in the same function, to the hypercall port (0x500)"},
+    {"out dx, eax", "ring 3: only with edx last set, in the same function, to the hypercall port (0x500)"},
+    {"mov r64, cr2/cr3", "ring 0: reading the fault address and page-table root for the crash report"},
+    {"out dx, eax", "ring 0: as in ring 3 (the fault report)"},
+    {"hlt", "ring 0: after the fault report, which the host never resumes"},
+    {"ring 0", "nothing but push, pop, mov, lea, add, sub, jmp, nop and the three above: integer "
+               "instructions only (on PVM ring 0 runs in KVM's emulator, which has no SSE)"},
 };
-constexpr char kInstallIdt[] = "palisade::guest::InstallIdt()";  // ElfImage keeps names demangled
-constexpr char kExceptionHandler[] = "palisade_exception";
+
+// Ring 0's whole vocabulary, besides what the rules allow.
+const std::set<std::string>& Ring0Plain() {
+  static const std::set<std::string> s = {"push", "pop", "mov", "lea", "add", "sub", "jmp", "nop"};
+  return s;
+}
+
+// Any vector, x87 or mask register in the operands.
+bool NamesNonIntegerRegister(const std::string& op) {
+  for (const char* reg : {"xmm", "ymm", "zmm", "mm", "st(", "st0", "k0", "k1"}) {
+    if (absl::StrContains(op, reg)) return true;
+  }
+  return false;
+}
 
 // mov to or from cr0-cr8 / dr0-dr7 (Capstone without detail mode, which
 // would double the audit's time, gives the operands as text).
@@ -114,29 +131,35 @@ std::vector<ImageAuditViolation> FindImageAuditViolations(const ElfImage& image,
       } else if (WritesEdx(i)) {
         edx = -1;
       }
-      if (Sensitive().count(m) == 0 && !MovesControlOrDebugRegister(m, op)) continue;
       const std::string name = function != nullptr ? function->name : "";
+      const bool port_ok = m == "out" && op == "dx, eax" && edx == abi::kHypercallPort;
       std::string reason;
-      if (m == "hlt") continue;
-      if (m == "lidt" && name == kInstallIdt) continue;
-      if (m == "mov" && name == kExceptionHandler &&
-          (absl::EndsWith(op, ", cr2") || absl::EndsWith(op, ", cr3"))) {
-        continue;  // reads only: the destination is a general register
-      }
-      if (m == "out") {
-          if (op == "dx, eax" && edx == abi::kHypercallPort) continue;
-        reason = op == "dx, eax" ? "port I/O whose port is not the hypercall port (0x500) set just before"
-                                 : "port I/O other than `out dx, eax` to the hypercall port";
-      } else if (m == "wrmsr" || m == "rdmsr") {
-        reason = "MSR access";
-      } else if (m == "syscall" || m == "sysenter" || m == "int" || m == "int1" || m == "into") {
-        reason = "a system call or software interrupt: the guest has no kernel to call";
-      } else if (m == "vmcall" || m == "vmmcall" || m == "vmfunc") {
-        reason = "a hypervisor call other than the hypercall port";
-      } else if (m == "lidt") {
-        reason = "loading an IDT outside palisade::guest::InstallIdt()";
+      if (seg.supervisor) {
+        if (port_ok || m == "hlt") continue;
+        if (m == "mov" && (absl::EndsWith(op, ", cr2") || absl::EndsWith(op, ", cr3"))) {
+          continue;  // reads only: the destination is a general register
+        }
+        if (Ring0Plain().count(m) > 0 && !NamesNonIntegerRegister(op) &&
+            !MovesControlOrDebugRegister(m, op)) {
+          continue;
+        }
+        reason = m == "out" ? "port I/O other than `out dx, eax` to the hypercall port"
+                            : "ring 0 holds only the exception stubs' plain integer instructions";
       } else {
-        reason = "a privileged instruction no rule allows";
+        if (Sensitive().count(m) == 0 && !MovesControlOrDebugRegister(m, op)) continue;
+        if (port_ok) continue;
+        if (m == "out") {
+          reason = op == "dx, eax" ? "port I/O whose port is not the hypercall port (0x500) set just before"
+                                   : "port I/O other than `out dx, eax` to the hypercall port";
+        } else if (m == "wrmsr" || m == "rdmsr") {
+          reason = "MSR access";
+        } else if (m == "syscall" || m == "sysenter" || m == "int" || m == "int1" || m == "into") {
+          reason = "a system call or software interrupt: the guest has no kernel to call";
+        } else if (m == "vmcall" || m == "vmmcall" || m == "vmfunc") {
+          reason = "a hypervisor call other than the hypercall port";
+        } else {
+          reason = "a privileged instruction in ring-3 code";
+        }
       }
       found.push_back({i.address, name, absl::StrCat(m, op.empty() ? "" : " ", op),
                        reason});
@@ -163,8 +186,9 @@ absl::Status AuditGuestImage(const ElfImage& image, std::span<const uint8_t> fil
 std::string ExplainImageAuditRules() {
   std::string out =
       "guest image audit: privileged and sensitive instructions in the image's executable segments\n"
-      "(Capstone, before every first boot of an image in a process); anything not allowed refuses the boot.\n";
-  for (const Rule& r : kImageAuditRules) absl::StrAppend(&out, absl::StrFormat("  allow %-12s %s\n", r.instruction, r.condition));
+      "(Capstone, before every first boot of an image in a process); anything not allowed refuses the boot.\n"
+      "The guest runs at CPL 3; its ring-0 segment (the exception stubs) is audited as ring 0.\n";
+  for (const Rule& r : kImageAuditRules) absl::StrAppend(&out, absl::StrFormat("  allow %-17s %s\n", r.instruction, r.condition));
   absl::StrAppend(&out, "  refuse everything else privileged or sensitive: mov to or from cr0-cr8 / dr0-dr7, ",
                   absl::StrJoin(Sensitive(), " "),
                   "\n");

@@ -42,13 +42,6 @@ absl::StatusOr<std::shared_ptr<const Kvm>> Kvm::Open(const char* path) {
     }
     return s;
   }
-  // Only the default device is judged by the host's modules; a test that opens
-  // another path wants that path's answers.
-  if (std::string_view(path) == "/dev/kvm") {
-    if (KvmBackend backend = DetectKvmBackend(); backend == KvmBackend::kPvm) {
-      return absl::UnavailableError(KvmBackendProblem(backend));
-    }
-  }
   int version = ::ioctl(fd.get(), KVM_GET_API_VERSION, 0);
   if (version != KVM_API_VERSION) {
     return absl::FailedPreconditionError(absl::StrCat(

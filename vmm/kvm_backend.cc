@@ -23,23 +23,32 @@ bool Exists(const std::string& path) {
 KvmBackend DetectKvmBackend(const char* dev, const char* sys_module) {
   if (!Exists(dev)) return KvmBackend::kAbsent;
   const std::string modules(sys_module);
-  const bool hardware = Exists(modules + "/kvm_intel") || Exists(modules + "/kvm_amd");
-  if (!hardware && Exists(modules + "/kvm_pvm")) return KvmBackend::kPvm;
+  if (Exists(modules + "/kvm_intel")) return KvmBackend::kIntel;
+  if (Exists(modules + "/kvm_amd")) return KvmBackend::kAmd;
+  if (Exists(modules + "/kvm_pvm")) return KvmBackend::kPvm;
   return KvmBackend::kHardware;
 }
 
-std::string KvmBackendProblem(KvmBackend backend) {
+std::string KvmBackendName(KvmBackend backend) {
   switch (backend) {
     case KvmBackend::kAbsent:
-      return "/dev/kvm does not exist (load the kvm_intel or kvm_amd module, or on a cloud VM "
-             "enable nested virtualization)";
-    case KvmBackend::kPvm:
-      return "/dev/kvm here is PVM's (kvm_pvm: pagetable-based virtualization without VMX/SVM), "
-             "which runs only guests built for its paravirtual ABI; Palisade's micro-VMs need "
-             "KVM on hardware virtualization (kvm_intel or kvm_amd, or nested virtualization on "
-             "a cloud VM)";
+      return "none";
+    case KvmBackend::kIntel:
+      return "hardware KVM (kvm_intel, Intel VT-x)";
+    case KvmBackend::kAmd:
+      return "hardware KVM (kvm_amd, AMD-V)";
     case KvmBackend::kHardware:
-      break;
+      return "hardware KVM (built into the kernel)";
+    case KvmBackend::kPvm:
+      return "PVM (kvm_pvm, shadow paging without VMX/SVM)";
+  }
+  return "unknown";
+}
+
+std::string KvmBackendProblem(KvmBackend backend) {
+  if (backend == KvmBackend::kAbsent) {
+    return "/dev/kvm does not exist (load the kvm_intel or kvm_amd module, enable nested "
+           "virtualization on a cloud VM, or load kvm_pvm where the host kernel has PVM)";
   }
   return "";
 }

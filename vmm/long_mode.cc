@@ -8,10 +8,13 @@
 namespace palisade {
 namespace {
 
-// Access bytes. "Accessed" is preset so the CPU never writes the read-only GDT.
-constexpr uint64_t kCodeDescriptor = 0x00af9b000000ffffull;  // P, DPL0, S, exec/read, L, G
-constexpr uint64_t kDataDescriptor = 0x00cf93000000ffffull;  // P, DPL0, S, read/write, D/B, G
+// Descriptors. "Accessed" is preset so the CPU never writes the read-only GDT.
+constexpr uint64_t kKernelCode = 0x00af9b000000ffffull;  // P, DPL0, S, exec/read, L, G
+constexpr uint64_t kKernelData = 0x00cf93000000ffffull;  // P, DPL0, S, read/write, D/B, G
+constexpr uint64_t kUserData = 0x00cff3000000ffffull;    // P, DPL3, S, read/write, D/B, G
+constexpr uint64_t kUserCode = 0x00affb000000ffffull;    // P, DPL3, S, exec/read, L, G
 constexpr uint8_t kTssBusy64 = 0xb;  // loaded straight into TR, so already busy
+constexpr int kGdtEntries = abi::kTssSelector / 8 + 2;
 
 struct [[gnu::packed]] Tss64 {
   uint32_t reserved0;
@@ -24,6 +27,24 @@ struct [[gnu::packed]] Tss64 {
 };
 static_assert(sizeof(Tss64) == 104);
 
+// The I/O bitmap covers ports up to the hypercall port's last byte; ports
+// beyond the TSS limit count as closed. The CPU reads one byte past the
+// bitmap, which must be all ones.
+constexpr uint32_t kHypercallPortBytes = 4;  // `out %eax, %dx`
+constexpr uint32_t kIoBitmapBytes = (abi::kHypercallPort + kHypercallPortBytes + 7) / 8 + 1;
+
+struct [[gnu::packed]] Gate {
+  uint16_t offset_low;
+  uint16_t selector;
+  uint8_t ist;
+  uint8_t type_attr;
+  uint16_t offset_mid;
+  uint32_t offset_high;
+  uint32_t reserved;
+};
+static_assert(sizeof(Gate) == 16);
+constexpr uint8_t kInterruptGate = 0x8e;  // present, DPL 0: `int n` from ring 3 is #GP
+
 kvm_segment Segment(uint16_t selector, uint8_t type, bool code) {
   kvm_segment s{};
   s.base = 0;
@@ -31,7 +52,7 @@ kvm_segment Segment(uint16_t selector, uint8_t type, bool code) {
   s.selector = selector;
   s.type = type;
   s.present = 1;
-  s.dpl = 0;
+  s.dpl = selector & 3;
   s.db = code ? 0 : 1;
   s.s = 1;
   s.l = code ? 1 : 0;
@@ -41,40 +62,73 @@ kvm_segment Segment(uint16_t selector, uint8_t type, bool code) {
 
 }  // namespace
 
-void WriteDescriptorTables(GuestMemory& memory, const GuestLayout& layout) {
-  uint64_t gdt[5] = {};
-  gdt[abi::kCodeSelector / 8] = kCodeDescriptor;
-  gdt[abi::kDataSelector / 8] = kDataDescriptor;
+uint32_t TssLimit() { return sizeof(Tss64) + kIoBitmapBytes - 1; }
+
+void WriteDescriptorTables(GuestMemory& memory, const GuestLayout& layout, uint64_t isr_base) {
+  uint64_t gdt[kGdtEntries] = {};
+  gdt[abi::kKernelCodeSelector / 8] = kKernelCode;
+  gdt[abi::kKernelDataSelector / 8] = kKernelData;
+  gdt[abi::kUserDataSelector / 8] = kUserData;
+  gdt[abi::kUserCodeSelector / 8] = kUserCode;
   const uint64_t base = layout.tss;
-  const uint64_t limit = sizeof(Tss64) - 1;
+  const uint64_t limit = TssLimit();
   gdt[abi::kTssSelector / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
                                (uint64_t{kTssBusy64} << 40) | (1ull << 47) |
                                (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
   gdt[abi::kTssSelector / 8 + 1] = base >> 32;
   std::memcpy(memory.HostAddress(layout.gdt, sizeof(gdt)), gdt, sizeof(gdt));
 
+  Gate idt[256] = {};
+  for (uint64_t v = 0; v < PALISADE_ABI_ISR_COUNT; ++v) {
+    const uint64_t handler = isr_base + v * PALISADE_ABI_ISR_STRIDE;
+    idt[v] = Gate{static_cast<uint16_t>(handler),
+                  abi::kKernelCodeSelector,
+                  0,  // no IST: leaving ring 3 already switches to RSP0
+                  kInterruptGate,
+                  static_cast<uint16_t>(handler >> 16),
+                  static_cast<uint32_t>(handler >> 32),
+                  0};
+  }
+  // Vectors 32-255 stay not present: the guest never enables interrupts.
+  std::memcpy(memory.HostAddress(layout.idt, sizeof(idt)), idt, sizeof(idt));
+
+  uint8_t tss_bytes[sizeof(Tss64) + kIoBitmapBytes];
   Tss64 tss{};
-  tss.ist[0] = layout.exception_stack_top;
-  tss.iomap_base = sizeof(Tss64);  // no I/O bitmap
-  std::memcpy(memory.HostAddress(layout.tss, sizeof(tss)), &tss, sizeof(tss));
+  tss.rsp[0] = layout.exception_stack_top;
+  tss.iomap_base = sizeof(Tss64);
+  std::memcpy(tss_bytes, &tss, sizeof(tss));
+  uint8_t* bitmap = tss_bytes + sizeof(Tss64);
+  std::memset(bitmap, 0xff, kIoBitmapBytes);
+  for (uint32_t port = abi::kHypercallPort; port < abi::kHypercallPort + kHypercallPortBytes;
+       ++port) {
+    bitmap[port / 8] &= static_cast<uint8_t>(~(1u << (port % 8)));
+  }
+  std::memcpy(memory.HostAddress(layout.tss, sizeof(tss_bytes)), tss_bytes, sizeof(tss_bytes));
 }
 
 kvm_sregs LongModeSregs(const kvm_sregs& reset, const GuestLayout& layout) {
   kvm_sregs s = reset;
-  s.cs = Segment(abi::kCodeSelector, 0xb, /*code=*/true);
-  s.ds = s.es = s.fs = s.gs = s.ss = Segment(abi::kDataSelector, 0x3, /*code=*/false);
+  s.cs = Segment(abi::kUserCodeSelector, 0xb, /*code=*/true);
+  s.ss = Segment(abi::kUserDataSelector, 0x3, /*code=*/false);
+  // Null data selectors, as a 64-bit user process has them (PVM expects it).
+  s.ds = s.es = s.fs = s.gs = s.ss;
+  s.ds.selector = s.es.selector = s.fs.selector = s.gs.selector = 0;
+  s.ldt = kvm_segment{};
+  s.ldt.type = 0x2;
+  s.ldt.limit = 0xffff;
+  s.ldt.unusable = 1;
 
   s.tr = kvm_segment{};
   s.tr.base = layout.tss;
-  s.tr.limit = sizeof(Tss64) - 1;
+  s.tr.limit = TssLimit();
   s.tr.selector = abi::kTssSelector;
   s.tr.type = kTssBusy64;
   s.tr.present = 1;
 
   s.gdt.base = layout.gdt;
-  s.gdt.limit = 5 * 8 - 1;
-  s.idt.base = 0;  // the guest installs its own IDT first thing
-  s.idt.limit = 0;
+  s.gdt.limit = kGdtEntries * 8 - 1;
+  s.idt.base = layout.idt;
+  s.idt.limit = 256 * sizeof(Gate) - 1;
 
   s.cr0 = x86::kCr0Pe | x86::kCr0Mp | x86::kCr0Et | x86::kCr0Ne | x86::kCr0Wp | x86::kCr0Pg;
   s.cr3 = layout.page_tables;

@@ -1,21 +1,33 @@
-// Puts a vCPU straight into 64-bit long mode, the way a boot loader would have
-// left it but without one: the VMM writes the GDT and TSS into the read-only
-// system area and loads CR0/CR3/CR4/EFER and every segment register itself.
+// Puts a vCPU straight into 64-bit long mode at CPL 3, the way a kernel would
+// leave a user process but without a kernel: the VMM writes the GDT, the IDT
+// and the TSS into the read-only system area and loads CR0/CR3/CR4/EFER and
+// every segment register itself. Ring 3 is what PVM (kvm_pvm) runs natively
+// and what takes every privileged instruction from the guest on hardware KVM;
+// ring 0 is entered only through the IDT, by a CPU exception.
 #pragma once
 
 #include <linux/kvm.h>
+
+#include <cstdint>
 
 #include "vmm/guest_layout.h"
 #include "vmm/guest_memory.h"
 
 namespace palisade {
 
-// Writes the GDT (null, 64-bit code, data, 64-bit TSS) and the TSS (IST1 =
-// the exception stack) at the layout's addresses.
-void WriteDescriptorTables(GuestMemory& memory, const GuestLayout& layout);
+// Bytes of the TSS, its I/O-permission bitmap included.
+uint32_t TssLimit();
+
+// Writes the GDT (kernel code/data, Linux's user selectors, the 64-bit TSS),
+// the IDT (vectors 0-31 to the image's ring-0 stubs at `isr_base`, one every
+// abi::kIsrStride bytes; the rest not present) and the TSS (RSP0 = the
+// exception stack; an I/O bitmap that opens only the hypercall port's four
+// bytes) at the ABI's addresses.
+void WriteDescriptorTables(GuestMemory& memory, const GuestLayout& layout, uint64_t isr_base);
 
 // `sregs` is the vCPU's reset state (KVM_GET_SREGS); returns it switched to
-// long mode with paging (CR3 = the PML4), SSE enabled, NX enabled, CR0.WP set.
+// long mode with paging (CR3 = the PML4), SSE and NX enabled, CR0.WP set, CS
+// and SS the user selectors: the first instruction runs at CPL 3.
 kvm_sregs LongModeSregs(const kvm_sregs& reset, const GuestLayout& layout);
 
 }  // namespace palisade

@@ -6,10 +6,13 @@
 namespace palisade {
 namespace {
 
-constexpr uint64_t kTableFlags = x86::kPtePresent | x86::kPteWritable | x86::kPteAccessed;
+// Upper levels allow everything; each leaf narrows it.
+constexpr uint64_t kTableFlags =
+    x86::kPtePresent | x86::kPteWritable | x86::kPteUser | x86::kPteAccessed;
 
-uint64_t LeafFlags(PagePermission p) {
-  uint64_t f = x86::kPtePresent | x86::kPteAccessed | x86::kPteDirty;
+uint64_t LeafFlags(PagePermission p, PagePrivilege privilege) {
+  uint64_t f = x86::kPtePresent | x86::kPteAccessed | x86::kPteDirty |
+               (privilege == PagePrivilege::kUser ? x86::kPteUser : 0);
   switch (p) {
     case PagePermission::kReadExecute:
       return f;
@@ -73,7 +76,7 @@ absl::StatusOr<PageTables> BuildPageTables(const std::vector<PageRange>& ranges,
           absl::StrFormat("page range [%#x, %#x) is not page-aligned or not canonical", r.begin,
                           r.end));
     }
-    uint64_t flags = LeafFlags(r.permission);
+    uint64_t flags = LeafFlags(r.permission, r.privilege);
     for (uint64_t a = r.begin; a < r.end;) {
       if (a % x86::kPage2M == 0 && r.end - a >= x86::kPage2M) {
         if (auto s = b.Map(a, x86::kPage2M, flags); !s.ok()) return s;

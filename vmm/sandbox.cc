@@ -56,20 +56,27 @@ absl::StatusOr<std::shared_ptr<const ElfImage>> LoadedImage(std::span<const uint
   return entry->image;
 }
 
+// Everything the guest's code touches at CPL 3 is a user page; the
+// descriptor tables, the ring-0 stubs and their stack are supervisor-only, so
+// ring 3 can neither read nor run them (PVM enforces U/S too: PVM.md).
 std::vector<PageRange> PageRanges(const GuestLayout& l, const ElfImage& image) {
+  using enum PagePermission;
+  using enum PagePrivilege;
   std::vector<PageRange> r;
-  r.push_back({abi::kSystemBase, l.system_end, PagePermission::kRead});
+  r.push_back({abi::kGdtAddress, abi::kBootInfoAddress, kRead, kSupervisor});
+  r.push_back({abi::kBootInfoAddress, l.system_end, kRead, kUser});
   for (const ElfSegment& s : image.segments()) {
     uint64_t end = (s.vaddr + s.memsz + 4095) & ~uint64_t{4095};
     r.push_back({s.vaddr, end,
-                 s.executable ? PagePermission::kReadExecute
-                 : s.writable ? PagePermission::kReadWrite
-                              : PagePermission::kRead});
+                 s.executable ? kReadExecute
+                 : s.writable ? kReadWrite
+                              : kRead,
+                 s.supervisor ? kSupervisor : kUser});
   }
   // Guard pages are simply absent: below each stack and at address 0.
-  r.push_back({l.exception_stack_bottom, l.exception_stack_top, PagePermission::kReadWrite});
-  r.push_back({l.stack_bottom, l.stack_top, PagePermission::kReadWrite});
-  r.push_back({l.mailbox, l.mem_size, PagePermission::kReadWrite});
+  r.push_back({l.exception_stack_bottom, l.exception_stack_top, kReadWrite, kSupervisor});
+  r.push_back({l.stack_bottom, l.stack_top, kReadWrite, kUser});
+  r.push_back({l.mailbox, l.mem_size, kReadWrite, kUser});
   return r;
 }
 
@@ -194,7 +201,12 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   layout.page_tables_end = layout.page_tables + tables.pages.size() * x86::kPage4K;
   std::memcpy(memory.HostAddress(layout.page_tables, tables.pages.size() * x86::kPage4K),
               tables.pages.data(), tables.pages.size() * x86::kPage4K);
-  WriteDescriptorTables(memory, layout);
+  const ElfSegment* ring0 = image->ring0_segment();
+  if (ring0 == nullptr || ring0->memsz < PALISADE_ABI_ISR_COUNT * PALISADE_ABI_ISR_STRIDE) {
+    return absl::InvalidArgumentError(
+        "the guest image has no ring-0 segment with its exception stubs (see guest.ld)");
+  }
+  WriteDescriptorTables(memory, layout, ring0->vaddr);
   abi::BootInfo info{};
   info.magic = abi::kBootMagic;
   info.abi_version = abi::kAbiVersion;
@@ -226,7 +238,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   regs.rip = image->entry();
   regs.rsp = layout.stack_top;
   regs.rdi = layout.boot_info;
-  regs.rflags = x86::kRflagsReserved1;
+  regs.rflags = x86::kRflagsReserved1;  // IF = 0, IOPL = 0: only the TSS bitmap opens ports
   RETURN_IF_ERROR(vcpu.SetRegs(regs));
 
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
@@ -500,8 +512,18 @@ const char* Sandbox::RegionHint(uint64_t a) const {
   if (a >= l.exception_stack_bottom - x86::kPage4K && a < l.exception_stack_bottom) {
     return "exception stack guard page";
   }
-  if (a >= abi::kSystemBase && a < l.system_end) return "system area, read-only";
+  if (a >= l.exception_stack_bottom && a < l.exception_stack_top) {
+    return "the ring-0 exception stack, supervisor-only";
+  }
+  if (a >= abi::kSystemBase && a < abi::kBootInfoAddress) {
+    return "GDT/IDT/TSS, supervisor-only and read-only";
+  }
+  if (a >= abi::kBootInfoAddress && a < l.system_end) return "boot info, read-only";
   if (a >= l.page_tables && a < l.page_tables_end) return "page tables, not mapped";
+  if (const ElfSegment* ring0 = image_->ring0_segment();
+      ring0 != nullptr && a >= ring0->vaddr && a < ring0->vaddr + ring0->memsz) {
+    return "ring-0 exception stubs, supervisor-only";
+  }
   if (a >= l.image_begin && a < l.ram_begin) return "image code/rodata, not writable";
   if (a >= l.ram_begin && a < l.image_end) return "image data, not executable";
   if (a >= l.mem_size) return "beyond guest memory";

@@ -24,6 +24,7 @@ inline constexpr uint64_t kEferNxe = 1ull << 11;
 
 inline constexpr uint64_t kPtePresent = 1ull << 0;
 inline constexpr uint64_t kPteWritable = 1ull << 1;
+inline constexpr uint64_t kPteUser = 1ull << 2;  // U/S: CPL 3 may access
 inline constexpr uint64_t kPteAccessed = 1ull << 5;
 inline constexpr uint64_t kPteDirty = 1ull << 6;
 inline constexpr uint64_t kPteLarge = 1ull << 7;  // 2 MiB page in a PD entry
@@ -35,6 +36,7 @@ inline constexpr uint64_t kRflagsReserved1 = 1ull << 1;
 // Page-fault error code bits.
 inline constexpr uint64_t kPfPresent = 1ull << 0;
 inline constexpr uint64_t kPfWrite = 1ull << 1;
+inline constexpr uint64_t kPfUser = 1ull << 2;  // the access came from CPL 3
 inline constexpr uint64_t kPfFetch = 1ull << 4;
 
 inline constexpr uint64_t kPage4K = 4096;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Inputs per second of `palisade fuzz` on the example harnesses, in process
-# and (where this machine has hardware KVM) in micro-VMs reset to a snapshot per input;
+# and (where this machine has /dev/kvm, hardware or PVM) in micro-VMs reset to a snapshot per input;
 # and how long finding the bug behind examples/fuzz/magic.c takes.
 #   bench/fuzz/fuzz_rate.sh BUILD_DIR [RUNS]
 # BUILD_DIR is a configured build (its tests/fuzz_harnesses holds the

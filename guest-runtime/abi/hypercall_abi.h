@@ -4,11 +4,14 @@
 // bump kAbiVersion on any incompatible change to this file.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "ring3_abi.h"  // same folder: found from the guest and the host
 
 namespace palisade::abi {
 
-inline constexpr uint32_t kAbiVersion = 3;
+inline constexpr uint32_t kAbiVersion = PALISADE_ABI_VERSION;
 
 // A hypercall is one `out %eax, %dx` with dx = kHypercallPort and eax = the
 // hypercall number; its arguments and results live in the mailbox page.
@@ -123,6 +126,7 @@ enum class ConsoleStream : uint64_t { kStdout = 1, kStderr = 2 };
 enum class AbortReason : uint64_t {
   kOutOfMemory = 1,
   kAssertion = 2,
+  kCpuUnsupported = 3,  // the CPU lacks a feature the guest needs (SSE4.1)
 };
 
 // kSpec: one step of a spec-test file (guest-runtime/wasm/spectest).
@@ -248,7 +252,7 @@ struct BootInfo {
   uint64_t heap_end;
   uint64_t stack_top;      // initial %rsp; the page below stack_bottom is a guard
   uint64_t stack_bottom;
-  uint64_t exception_stack_top;  // IST1 (also in the TSS)
+  uint64_t exception_stack_top;  // the ring-0 stack (TSS.RSP0), supervisor-only
   uint64_t mailbox;        // guest address of the Mailbox
   uint64_t command_arg_max;  // reserved for future use; 0 today
 };
@@ -268,10 +272,28 @@ static_assert(sizeof(FaultReport) <= sizeof(Mailbox::payload));
 // Guest-physical layout fixed by the ABI. Everything else (heap, stack,
 // mailbox) is described by BootInfo.
 inline constexpr uint64_t kPageSize = 4096;
-inline constexpr uint64_t kSystemBase = 0x1000;     // GDT, TSS, BootInfo, page tables
+inline constexpr uint64_t kSystemBase = PALISADE_ABI_SYSTEM_BASE;  // GDT, IDT, TSS, BootInfo
+inline constexpr uint64_t kGdtAddress = PALISADE_ABI_GDT_PAGE;
+inline constexpr uint64_t kIdtAddress = PALISADE_ABI_IDT_PAGE;
+inline constexpr uint64_t kTssAddress = PALISADE_ABI_TSS_PAGE;
+inline constexpr uint64_t kBootInfoAddress = PALISADE_ABI_BOOT_INFO;
+inline constexpr uint64_t kSystemEnd = PALISADE_ABI_SYSTEM_END;
 inline constexpr uint64_t kImageBase = 0x100000;    // guest ELF load address
-inline constexpr uint16_t kCodeSelector = 0x08;
-inline constexpr uint16_t kDataSelector = 0x10;
-inline constexpr uint16_t kTssSelector = 0x18;
+static_assert(offsetof(BootInfo, mailbox) == PALISADE_ABI_BOOT_INFO_MAILBOX);
+static_assert(kMailboxPayloadOffset == PALISADE_ABI_MAILBOX_PAYLOAD);
+static_assert(offsetof(FaultReport, cr2) == PALISADE_ABI_FAULT_CR2);
+static_assert(offsetof(FaultReport, r15) == PALISADE_ABI_FAULT_R15);
+static_assert(static_cast<uint32_t>(Hypercall::kFault) == PALISADE_ABI_HYPERCALL_FAULT);
+static_assert(kHypercallPort == PALISADE_ABI_HYPERCALL_PORT);
+static_assert(kAbiVersion == PALISADE_ABI_VERSION);
+
+// Privilege (ring3_abi.h has the selectors and the ring-0 segment's shape).
+// the guest runtime and the engine run at CPL 3; ring 0 holds only the
+// exception entry stubs, which report the fault and stop.
+inline constexpr uint16_t kKernelCodeSelector = PALISADE_ABI_KERNEL_CS;
+inline constexpr uint16_t kKernelDataSelector = PALISADE_ABI_KERNEL_DS;
+inline constexpr uint16_t kUserDataSelector = PALISADE_ABI_USER_DS;
+inline constexpr uint16_t kUserCodeSelector = PALISADE_ABI_USER_CS;
+inline constexpr uint16_t kTssSelector = PALISADE_ABI_TSS_SELECTOR;
 
 }  // namespace palisade::abi

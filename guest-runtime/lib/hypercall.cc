@@ -32,7 +32,7 @@ int64_t Hypercall(abi::Hypercall nr, uint64_t a0, uint64_t a1, uint64_t a2,
 
 void Exit(int64_t code) {
   Hypercall(abi::Hypercall::kExit, static_cast<uint64_t>(code));
-  for (;;) asm volatile("hlt");
+  for (;;) asm volatile("ud2");  // not reached: the host never resumes
 }
 
 void Abort(abi::AbortReason reason, const char* message, uint64_t figure0,
@@ -40,7 +40,7 @@ void Abort(abi::AbortReason reason, const char* message, uint64_t figure0,
   Hypercall(abi::Hypercall::kAbort, static_cast<uint64_t>(reason),
             reinterpret_cast<uint64_t>(message), strlen(message), figure0,
             figure1);
-  for (;;) asm volatile("hlt");
+  for (;;) asm volatile("ud2");  // not reached: the host never resumes
 }
 
 void Print(const char* text, abi::ConsoleStream stream) {

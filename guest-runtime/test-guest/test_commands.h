@@ -20,9 +20,11 @@ enum Command : int64_t {
   kCpuidVendorEbx = 109,  // returns CPUID leaf 0 %ebx
   kPrint = 110,           // prints "hello from the guest\n" to stdout
   kHeapSelfTest = 111,    // allocate/free patterns; returns 0 if consistent
-  kHalt = 112,            // executes hlt
-  kTripleFault = 113,     // empty IDT, then #UD: the CPU shuts down
-  kWriteReadOnlySlot = 114,  // clear CR0.WP, write the (read-only) GDT page
+  kHalt = 112,            // executes hlt (CPL 3: #GP)
+  kLoadEmptyIdt = 113,    // lidt of an empty IDT, then ud2 (CPL 3: the lidt is #GP)
+  kWriteSystemArea = 114,  // write the GDT page (supervisor-only: #PF)
+  kJumpToRing0 = 116,     // jump to args[0], the ring-0 stubs (supervisor-only: #PF)
+  kOutToPort = 117,       // outb to port args[0] (closed in the TSS bitmap: #GP)
   kBootInfoCheck = 115,   // returns 0 if BootInfo matches what the guest sees
 };
 

@@ -43,8 +43,10 @@ int64_t DoBadHypercall(uint64_t variant, uint64_t address) {
       RawOut32(abi::kHypercallPort, 999);
       break;
     case kWrongPort:
+      // A byte to 0x501: open in the TSS bitmap (a 4-byte `out` to 0x500
+      // covers 0x500-0x503), so the host sees it, and must refuse it.
       mailbox().abi_version = abi::kAbiVersion;
-      RawOut32(abi::kHypercallPort + 1, static_cast<uint32_t>(kEcho));
+      asm volatile("outb %0, %1" : : "a"(uint8_t{1}), "Nd"(uint16_t{abi::kHypercallPort + 1}) : "memory");
       break;
     case kByteSizedOut:
       asm volatile("outb %0, %1" : : "a"(uint8_t{1}), "Nd"(abi::kHypercallPort) : "memory");
@@ -172,7 +174,7 @@ int64_t Handle(int64_t command, const uint64_t args[3]) {
     case kHalt:
       asm volatile("hlt");
       break;
-    case kTripleFault: {
+    case kLoadEmptyIdt: {
       struct [[gnu::packed]] {
         uint16_t limit;
         uint64_t base;
@@ -180,21 +182,15 @@ int64_t Handle(int64_t command, const uint64_t args[3]) {
       asm volatile("lidt %0\n\tud2" : : "m"(empty) : "memory");
       break;
     }
-    case kWriteReadOnlySlot: {
-      struct [[gnu::packed]] {
-        uint16_t limit;
-        uint64_t base;
-      } gdtr;
-      asm volatile("sgdt %0" : "=m"(gdtr));
-      uint64_t cr0;
-      asm volatile("mov %%cr0, %0" : "=r"(cr0));
-      cr0 &= ~(uint64_t{1} << 16);  // CR0.WP: ring 0 may now write RO pages
-      asm volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
-      // The GDT page is mapped read-only; with WP clear only the read-only
-      // memory slot stops this write.
-      *reinterpret_cast<volatile uint64_t*>(gdtr.base + 0x100) = 0x1234;
+    case kWriteSystemArea:
+      *reinterpret_cast<volatile uint64_t*>(abi::kGdtAddress + 0x100) = 0x1234;
       break;
-    }
+    case kJumpToRing0:
+      reinterpret_cast<void (*)()>(args[0])();
+      break;
+    case kOutToPort:
+      asm volatile("outb %0, %w1" : : "a"(uint8_t{1}), "Nd"(static_cast<uint16_t>(args[0])) : "memory");
+      break;
     case kBootInfoCheck: {
       uint64_t rsp;
       asm volatile("mov %%rsp, %0" : "=r"(rsp));

@@ -57,7 +57,7 @@ printf '\0asm\1\0\0\0\1\5' >"$tmp/trunc.wasm"
 expect "malformed module" 2 '' 'malformed module: .*type section' -- "$palisade" run --in-process "$tmp/trunc.wasm"
 expect "unknown imports listed" 2 '' 'env\.mystery' -- "$palisade" run --in-process "$dir/unknown_import.wasm"
 expect "not a command" 2 '' 'no _start' -- "$palisade" run --in-process "$dir/memory.wasm"
-# Hardware KVM, not PVM's. (Inside QEMU the script comes along at the same
+# Any /dev/kvm, hardware or PVM. (Inside QEMU the script comes along at the same
 # path: palisade_cli_in_qemu passes it with --file.)
 if "$(dirname "$0")/../../scripts/kvm-backend.sh" >/dev/null; then
   expect "in a micro-VM: args, proc_exit code" 3 '^one$' '' -- "$palisade" run "$m" -- one "two words"

@@ -2,6 +2,7 @@
 // status, every register, and Capstone disassembly around RIP.
 #include "guest-runtime/test-guest/test_commands.h"
 #include "tests/kvm/kvm_test_support.h"
+#include "vmm/x86.h"
 
 namespace palisade {
 namespace {
@@ -114,29 +115,85 @@ TEST(Fault, MemoryBeyondTheGuestIsNotMapped) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("beyond guest memory"));
 }
 
-TEST(Fault, ReadOnlySlotHoldsEvenWithWriteProtectOff) {
+TEST(Fault, TheGuestRunsInRingThree) {
   PALISADE_REQUIRE_KVM();
-  // The guest clears CR0.WP and writes the GDT page through its own mapping:
-  // the page tables no longer stop it, the read-only memory slot does.
-  Crash c = RunToCrash(tg::kWriteReadOnlySlot);
-  EXPECT_EQ(c.status.code(), absl::StatusCode::kAborted);
-  EXPECT_THAT(std::string(c.status.message()), HasSubstr("guest wrote"));
-  EXPECT_THAT(std::string(c.status.message()), HasSubstr("which is read-only memory"));
-  EXPECT_THAT(c.report, HasSubstr("=> "));
+  Crash c = RunToCrash(tg::kUd2);
+  ASSERT_TRUE(c.fault.has_value());
+  // The CPU's own exception frame says where the fault came from.
+  EXPECT_EQ(c.fault->cs, abi::kUserCodeSelector);
+  EXPECT_EQ(c.fault->cs & 3, 3u);
+  EXPECT_EQ(c.fault->ss, abi::kUserDataSelector);
 }
 
-TEST(Fault, HaltEndsTheSandbox) {
+TEST(Fault, SystemPagesAreSupervisorOnly) {
   PALISADE_REQUIRE_KVM();
-  Crash c = RunToCrash(tg::kHalt);
-  EXPECT_THAT(std::string(c.status.message()), HasSubstr("guest executed hlt"));
-  EXPECT_THAT(c.report, HasSubstr("Handle"));
+  // GDT/IDT/TSS: a read from ring 3 is a protection fault (error 0x5: present, user).
+  for (uint64_t address : {abi::kGdtAddress, abi::kIdtAddress, abi::kTssAddress + 4}) {
+    Crash c = RunToCrash(tg::kReadAddress, address);
+    ASSERT_TRUE(c.fault.has_value()) << c.status;
+    EXPECT_EQ(c.fault->vector, 14u);
+    EXPECT_EQ(c.fault->cr2, address);
+    EXPECT_EQ(c.fault->error_code, x86::kPfPresent | x86::kPfUser);
+    EXPECT_THAT(std::string(c.status.message()), HasSubstr("GDT/IDT/TSS, supervisor-only"));
+  }
 }
 
-TEST(Fault, TripleFaultEndsTheSandbox) {
+TEST(Fault, TheExceptionStackIsSupervisorOnly) {
   PALISADE_REQUIRE_KVM();
-  Crash c = RunToCrash(tg::kTripleFault);
-  EXPECT_EQ(c.status.code(), absl::StatusCode::kAborted);
-  EXPECT_THAT(std::string(c.status.message()), HasSubstr("triple-faulted"));
+  auto sb = Sandbox::Boot(TestGuestOptions(), Deadline());
+  ASSERT_TRUE(sb.ok()) << sb.status();
+  const uint64_t address = (*sb)->layout().exception_stack_top - 8;
+  auto r = (*sb)->RunCommand(static_cast<abi::Command>(tg::kReadAddress), address, 0, 0, Deadline());
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("ring-0 exception stack"));
+  ASSERT_TRUE((*sb)->fault().has_value());
+  EXPECT_EQ((*sb)->fault()->error_code, x86::kPfPresent | x86::kPfUser);
+}
+
+TEST(Fault, SystemPagesCannotBeWritten) {
+  PALISADE_REQUIRE_KVM();
+  Crash c = RunToCrash(tg::kWriteSystemArea);
+  ASSERT_TRUE(c.fault.has_value()) << c.status;
+  EXPECT_EQ(c.fault->vector, 14u);
+  EXPECT_EQ(c.fault->error_code, x86::kPfPresent | x86::kPfWrite | x86::kPfUser);
+  EXPECT_THAT(std::string(c.status.message()), HasSubstr("write to"));
+}
+
+TEST(Fault, RingZeroStubsCannotBeRunOrReadFromRingThree) {
+  PALISADE_REQUIRE_KVM();
+  const uint64_t stubs = abi::kImageBase;  // the ring-0 segment comes first (guest.ld)
+  Crash jump = RunToCrash(tg::kJumpToRing0, stubs);
+  ASSERT_TRUE(jump.fault.has_value()) << jump.status;
+  EXPECT_EQ(jump.fault->vector, 14u);
+  EXPECT_EQ(jump.fault->cr2, stubs);
+  EXPECT_EQ(jump.fault->error_code, x86::kPfPresent | x86::kPfUser | x86::kPfFetch);
+  EXPECT_THAT(std::string(jump.status.message()), HasSubstr("ring-0 exception stubs"));
+  Crash read = RunToCrash(tg::kReadAddress, stubs + 16);
+  ASSERT_TRUE(read.fault.has_value()) << read.status;
+  EXPECT_EQ(read.fault->error_code, x86::kPfPresent | x86::kPfUser);
+}
+
+TEST(Fault, PrivilegedInstructionsAreGeneralProtectionFaults) {
+  PALISADE_REQUIRE_KVM();
+  for (tg::Command command : {tg::kHalt, tg::kLoadEmptyIdt}) {
+    Crash c = RunToCrash(command);
+    ASSERT_TRUE(c.fault.has_value()) << c.status;
+    EXPECT_EQ(c.fault->vector, 13u) << command;
+    EXPECT_EQ(c.fault->error_code, 0u);
+    EXPECT_THAT(std::string(c.status.message()), HasSubstr("#GP"));
+    EXPECT_THAT(c.report, HasSubstr("Handle"));
+  }
+}
+
+TEST(Fault, OnlyTheHypercallPortIsOpen) {
+  PALISADE_REQUIRE_KVM();
+  // The TSS's I/O bitmap closes every other port: #GP in the guest, before
+  // the host sees anything.
+  for (uint64_t port : {0x4ffull, 0x504ull, 0x3f8ull, 0x80ull}) {
+    Crash c = RunToCrash(tg::kOutToPort, port);
+    ASSERT_TRUE(c.fault.has_value()) << c.status;
+    EXPECT_EQ(c.fault->vector, 13u) << std::hex << port;
+  }
 }
 
 }  // namespace

@@ -235,7 +235,7 @@ TEST(SnapshotResetTest, AGuestThatWreckedItselfIsRestored) {
     test_guest::Command command;
     uint64_t arg;
   } wrecks[] = {
-      {test_guest::kTripleFault, 0},        {test_guest::kWriteReadOnlySlot, 0},
+      {test_guest::kLoadEmptyIdt, 0},       {test_guest::kWriteSystemArea, 0},
       {test_guest::kStackOverflow, 0},      {test_guest::kHalt, 0},
       {test_guest::kWriteCode, 0},          {test_guest::kAllocUntilOom, 4096},
       {test_guest::kBadHypercall, test_guest::kWrongAbiVersion},

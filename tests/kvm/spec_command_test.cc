@@ -13,7 +13,7 @@ using testing::Deadline;
 class SpecCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!HardwareKvmUsable()) return;  // each test skips itself, saying why
+    if (!MicroVmsUsable()) return;  // each test skips itself, saying why
     SandboxOptions o;
     o.image = ProductionGuestImage();
     o.memory_bytes = 64ull << 20;

@@ -14,8 +14,7 @@
 #   --file  also put HOSTPATH (a file or directory) into the guest, at the
 #           same absolute path (with its libraries, if it is a program)
 #   --env   set K=V in PROGRAM's environment inside the guest
-#   --skip-if-host-kvm  exit 77 at once where this machine has hardware KVM
-#                       (scripts/kvm-backend.sh: a PVM /dev/kvm does not count)
+#   --skip-if-host-kvm  exit 77 at once where this machine has /dev/kvm (hardware or PVM)
 #   PALISADE_QEMU_APPEND (environment): extra kernel command-line arguments
 # Exit status: PROGRAM's; 77 if a prerequisite is missing (ctest's skip
 # code); 2 on bad usage; 1 if the guest did not report a status in time.
@@ -45,7 +44,7 @@ program=$(readlink -f "$1"); shift
 # Missing tools mean "cannot run here", not "test failed": ctest shows 77 as skipped.
 skip() { echo "run-in-qemu: skipped: $*" >&2; exit 77; }
 if [[ $skip_if_host_kvm == 1 ]] && "$(dirname "$0")/../../scripts/kvm-backend.sh" >/dev/null; then
-  skip "this machine has hardware KVM, so the KVM tests run natively"
+  skip "this machine has /dev/kvm ($("$(dirname "$0")/../../scripts/kvm-backend.sh")), so the KVM tests run natively"
 fi
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
 command -v cpio >/dev/null || skip "cpio is not installed (apt-get install cpio)"

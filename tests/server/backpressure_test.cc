@@ -72,15 +72,22 @@ TEST(Backpressure, AFullQueueIsResourceExhaustedNotUnboundedMemory) {
   // One spinning call runs, one waits; every other is refused at once.
   constexpr int kCalls = 6;
   std::vector<std::future<grpc::Status>> calls;
-  for (int i = 0; i < kCalls; ++i) {
-    calls.push_back(std::async(std::launch::async, [&] {
-      v1::InvokeRequest spin;
-      spin.set_sandbox_id(sb.id());
-      spin.set_function("spin");
-      v1::InvokeResponse out;
-      return stub->Invoke(AuthedContext("alice-token", std::chrono::seconds(3)).get(), spin, &out);
-    }));
+  auto spin = [&] {
+    v1::InvokeRequest spin;
+    spin.set_sandbox_id(sb.id());
+    spin.set_function("spin");
+    v1::InvokeResponse out;
+    return stub->Invoke(AuthedContext("alice-token", std::chrono::seconds(3)).get(), spin, &out);
+  };
+  // The first must have left the queue for the worker before the others
+  // arrive (on fast KVM they would otherwise find it still queued).
+  calls.push_back(std::async(std::launch::async, spin));
+  for (int i = 0; i < 200; ++i) {
+    v1::Stats stats;
+    if (stub->GetStats(AuthedContext("alice-token").get(), {}, &stats).ok() && stats.running() == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  for (int i = 1; i < kCalls; ++i) calls.push_back(std::async(std::launch::async, spin));
   int rejected = 0, expired = 0;
   for (auto& c : calls) {
     grpc::Status s = c.get();

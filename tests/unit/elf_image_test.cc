@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "guest-runtime/abi/hypercall_abi.h"
 #include "vmm/embedded_images.h"
 
 namespace palisade {
@@ -123,8 +124,36 @@ TEST(ElfImage, RefusesSegmentsOutsideTheLoadWindow) {
 
 TEST(ElfImage, RefusesWritableAndExecutableSegments) {
   auto f = Image();
-  Phdr(f, FirstLoad(f, false)).p_flags |= PF_W;
+  int i = FirstLoad(f, false);
+  Phdr(f, i).p_flags = (Phdr(f, i).p_flags & ~PALISADE_ABI_PF_RING0) | PF_W;
   EXPECT_THAT(ParseError(f), HasSubstr("W^X"));
+}
+
+TEST(ElfImage, FindsTheRingZeroSegment) {
+  auto image = ElfImage::Parse(Image(), kWindow);
+  ASSERT_TRUE(image.ok()) << image.status();
+  const ElfSegment* ring0 = image->ring0_segment();
+  ASSERT_NE(ring0, nullptr);
+  EXPECT_TRUE(ring0->executable);
+  EXPECT_FALSE(ring0->writable);
+  EXPECT_EQ(ring0->vaddr, abi::kImageBase);  // guest.ld puts it first
+  EXPECT_NE(image->entry(), ring0->vaddr);
+}
+
+TEST(ElfImage, RefusesABadRingZeroSegment) {
+  auto f = Image();
+  int ring0 = FirstLoad(f, false);
+  ASSERT_NE(Phdr(f, ring0).p_flags & PALISADE_ABI_PF_RING0, 0u);
+  Phdr(f, ring0).p_flags |= PF_W;
+  EXPECT_THAT(ParseError(f), HasSubstr("ring-0 code but not read+execute only"));
+  // A second ring-0 segment: the text segment marked too.
+  f = Image();
+  for (int i = 0; i < Header(f).e_phnum; ++i) {
+    Elf64_Phdr& ph = Phdr(f, i);
+    if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) != 0) ph.p_flags |= PALISADE_ABI_PF_RING0;
+  }
+  EXPECT_THAT(ParseError(f), ::testing::AnyOf(HasSubstr("more than one ring-0 segment"),
+                                              HasSubstr("entry point")));
 }
 
 TEST(ElfImage, RefusesOverlappingSegments) {

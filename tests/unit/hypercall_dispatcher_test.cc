@@ -124,7 +124,10 @@ TEST_F(DispatcherTest, AbortMapsReasonsToStatusCodes) {
   EXPECT_THAT(std::string(oom.status().message()), HasSubstr("requested 4096 bytes, 100 bytes free"));
   auto assertion = Call(abort, {2, 0x30000, 4});
   EXPECT_EQ(assertion.status().code(), absl::StatusCode::kAborted);
-  EXPECT_THAT(Error(Call(abort, {3, 0x30000, 4})), HasSubstr("unknown abort reason"));
+  auto cpu = Call(abort, {3, 0x30000, 4});
+  EXPECT_EQ(cpu.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(cpu.status().message()), HasSubstr("cannot run on this CPU: full"));
+  EXPECT_THAT(Error(Call(abort, {4, 0x30000, 4})), HasSubstr("unknown abort reason"));
   EXPECT_THAT(Error(Call(abort, {1, 0x30000, 1 << 20})), HasSubstr("limit"));
 }
 

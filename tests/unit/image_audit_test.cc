@@ -26,7 +26,7 @@ constexpr ElfLoadWindow kWindow{abi::kImageBase, abi::kImageBase + (64ull << 20)
 // The file offset of the first occurrence of `needle` in the executable segment.
 size_t FindInText(const ElfImage& image, const std::vector<uint8_t>& file, std::vector<uint8_t> needle) {
   for (const ElfSegment& s : image.segments()) {
-    if (!s.executable) continue;
+    if (!s.executable || s.supervisor) continue;
     auto begin = file.begin() + static_cast<long>(s.offset);
     auto it = std::search(begin, begin + static_cast<long>(s.filesz), needle.begin(), needle.end());
     if (it != begin + static_cast<long>(s.filesz)) return static_cast<size_t>(it - file.begin());
@@ -116,9 +116,46 @@ TEST(ImageAudit, PortIoToAnotherPortIsRefused) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("not the hypercall port"));
 }
 
+// Ring 0 (the exception stubs) runs in KVM's emulator on PVM, which has no
+// SSE: an SSE instruction there is refused even though ring 3 may use it.
+TEST(ImageAudit, SseInRingZeroIsRefused) {
+  PatchableGuest g = ProductionCopy();
+  ASSERT_TRUE(g.image);
+  const ElfSegment* ring0 = g.image->ring0_segment();
+  ASSERT_NE(ring0, nullptr);
+  EXPECT_TRUE(FindImageAuditViolations(*g.image, g.file).empty());
+  // The stubs end with `hlt; jmp .-1` (f4 eb fd): make it `movaps xmm0, xmm0`.
+  const std::vector<uint8_t> tail = {0xf4, 0xeb, 0xfd};
+  auto begin = g.file.begin() + static_cast<long>(ring0->offset);
+  auto at = std::search(begin, begin + static_cast<long>(ring0->filesz), tail.begin(), tail.end());
+  ASSERT_NE(at, begin + static_cast<long>(ring0->filesz));
+  const uint8_t sse[] = {0x0f, 0x28, 0xc0};
+  std::copy(std::begin(sse), std::end(sse), at);
+  std::vector<ImageAuditViolation> v = FindImageAuditViolations(*g.image, g.file);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].instruction, "movaps xmm0, xmm0");
+  EXPECT_THAT(v[0].reason, HasSubstr("ring 0"));
+}
+
+// The guest runs at CPL 3: a privileged instruction in its code could only
+// fault, and the audit says so before boot.
+TEST(ImageAudit, HltInRingThreeIsRefused) {
+  PatchableGuest g = ProductionCopy();
+  ASSERT_TRUE(g.image && g.port_load != 0);
+  std::memset(g.file.data() + g.port_load, 0x90, g.port_load_size);
+  g.file[g.port_load] = 0xf4;  // hlt
+  std::vector<ImageAuditViolation> v = FindImageAuditViolations(*g.image, g.file);
+  ASSERT_GE(v.size(), 1u);
+  EXPECT_EQ(v[0].instruction, "hlt");
+  EXPECT_EQ(v[0].reason, "a privileged instruction in ring-3 code");
+}
+
 TEST(ImageAudit, TheRulesCanBeReviewed) {
   const std::string rules = ExplainImageAuditRules();
+  EXPECT_THAT(rules, HasSubstr("CPL 3"));
   EXPECT_THAT(rules, HasSubstr("allow hlt"));
+  EXPECT_THAT(rules, HasSubstr("ring 0: after the fault report"));
+  EXPECT_THAT(rules, HasSubstr("no SSE"));
   EXPECT_THAT(rules, HasSubstr("wrmsr"));
 }
 

@@ -1,5 +1,5 @@
-// The rule that tells a usable (hardware) /dev/kvm from PVM's, on a fake
-// /dev and /sys/module.
+// The rule that names the backend behind /dev/kvm (Intel, AMD, built-in
+// hardware KVM, PVM, none), on a fake /dev and /sys/module.
 #include "vmm/kvm_backend.h"
 
 #include <gtest/gtest.h>
@@ -38,11 +38,18 @@ TEST_F(KvmBackendTest, NoDeviceIsAbsentWhateverIsLoaded) {
   EXPECT_EQ(Detect(), KvmBackend::kAbsent);
 }
 
-TEST_F(KvmBackendTest, VmxOrSvmModuleIsHardware) {
+TEST_F(KvmBackendTest, VmxModuleIsIntel) {
   MakeDevice();
   LoadModule("kvm");
   LoadModule("kvm_intel");
-  EXPECT_EQ(Detect(), KvmBackend::kHardware);
+  EXPECT_EQ(Detect(), KvmBackend::kIntel);
+}
+
+TEST_F(KvmBackendTest, SvmModuleIsAmd) {
+  MakeDevice();
+  LoadModule("kvm");
+  LoadModule("kvm_amd");
+  EXPECT_EQ(Detect(), KvmBackend::kAmd);
 }
 
 TEST_F(KvmBackendTest, PvmAloneIsPvm) {
@@ -52,12 +59,12 @@ TEST_F(KvmBackendTest, PvmAloneIsPvm) {
   EXPECT_EQ(Detect(), KvmBackend::kPvm);
 }
 
-TEST_F(KvmBackendTest, PvmBesideAHardwareModuleIsHardware) {
+TEST_F(KvmBackendTest, PvmBesideAHardwareModuleIsTheHardware) {
   // /dev/kvm then belongs to the hardware module.
   MakeDevice();
   LoadModule("kvm_pvm");
   LoadModule("kvm_amd");
-  EXPECT_EQ(Detect(), KvmBackend::kHardware);
+  EXPECT_EQ(Detect(), KvmBackend::kAmd);
 }
 
 TEST_F(KvmBackendTest, AKvmBuiltIntoTheKernelIsHardware) {
@@ -66,12 +73,21 @@ TEST_F(KvmBackendTest, AKvmBuiltIntoTheKernelIsHardware) {
   EXPECT_EQ(Detect(), KvmBackend::kHardware);
 }
 
-TEST_F(KvmBackendTest, TheProblemNamesTheDeviceAndTheWayOut) {
-  EXPECT_NE(KvmBackendProblem(KvmBackend::kPvm).find("/dev/kvm"), std::string::npos);
-  EXPECT_NE(KvmBackendProblem(KvmBackend::kPvm).find("kvm_pvm"), std::string::npos);
-  EXPECT_NE(KvmBackendProblem(KvmBackend::kPvm).find("kvm_amd"), std::string::npos);
+TEST_F(KvmBackendTest, OnlyAnAbsentDeviceIsAProblem) {
   EXPECT_NE(KvmBackendProblem(KvmBackend::kAbsent).find("/dev/kvm"), std::string::npos);
-  EXPECT_EQ(KvmBackendProblem(KvmBackend::kHardware), "");
+  EXPECT_NE(KvmBackendProblem(KvmBackend::kAbsent).find("kvm_amd"), std::string::npos);
+  for (KvmBackend b : {KvmBackend::kIntel, KvmBackend::kAmd, KvmBackend::kHardware,
+                       KvmBackend::kPvm}) {
+    EXPECT_EQ(KvmBackendProblem(b), "") << KvmBackendName(b);
+  }
+}
+
+TEST_F(KvmBackendTest, EveryBackendHasItsOwnName) {
+  EXPECT_EQ(KvmBackendName(KvmBackend::kAbsent), "none");
+  EXPECT_NE(KvmBackendName(KvmBackend::kIntel).find("kvm_intel"), std::string::npos);
+  EXPECT_NE(KvmBackendName(KvmBackend::kAmd).find("kvm_amd"), std::string::npos);
+  EXPECT_NE(KvmBackendName(KvmBackend::kPvm).find("PVM"), std::string::npos);
+  EXPECT_NE(KvmBackendName(KvmBackend::kHardware), KvmBackendName(KvmBackend::kPvm));
 }
 
 }  // namespace

@@ -43,6 +43,38 @@ TEST(PageTables, IdentityMapsWithPermissions) {
   }
 }
 
+// Ring 3 may touch only user ranges; every upper level allows user access so
+// the leaf alone decides, for 4 KiB and 2 MiB leaves alike.
+TEST(PageTables, UserAndSupervisorPagesAreMarkedAtTheLeaf) {
+  std::vector<PageRange> ranges = {
+      {0x1000, 0x4000, PagePermission::kRead},  // default: supervisor
+      {0x4000, 0x5000, PagePermission::kRead, PagePrivilege::kUser},
+      {0x100000, 0x101000, PagePermission::kReadExecute, PagePrivilege::kSupervisor},
+      {0x101000, 0x102000, PagePermission::kReadExecute, PagePrivilege::kUser},
+      {0x200000, 0x600000, PagePermission::kReadWrite, PagePrivilege::kUser},
+  };
+  auto t = BuildPageTables(ranges, kBase, 64);
+  ASSERT_TRUE(t.ok()) << t.status();
+  for (const auto& r : ranges) {
+    for (uint64_t a = r.begin; a < r.end; a += 0x1000) {
+      const uint64_t e = LookupPage(*t, a);
+      ASSERT_NE(e & x86::kPtePresent, 0u) << std::hex << a;
+      EXPECT_EQ((e & x86::kPteUser) != 0, r.privilege == PagePrivilege::kUser) << std::hex << a;
+    }
+  }
+  EXPECT_NE(LookupPage(*t, 0x200000) & x86::kPteLarge, 0u);
+  for (const auto& table : t->pages) {
+    for (uint64_t e : table) {
+      // Upper-level entries (those that point at another table page).
+      const uint64_t next = e & x86::kPteAddrMask;
+      if ((e & x86::kPtePresent) != 0 && (e & x86::kPteLarge) == 0 && next >= kBase &&
+          next < kBase + t->pages.size() * 0x1000) {
+        EXPECT_NE(e & x86::kPteUser, 0u);
+      }
+    }
+  }
+}
+
 TEST(PageTables, UsesLargePagesForBigRuns) {
   auto t = BuildPageTables({{0x200000, 0x40000000, PagePermission::kReadWrite}}, kBase, 8);
   ASSERT_TRUE(t.ok()) << t.status();

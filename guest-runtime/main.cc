@@ -45,5 +45,5 @@ int64_t HandleCommand(int64_t command, const uint64_t args[3]) {
 }  // namespace
 
 extern "C" int palisade_guest_main(const palisade::abi::BootInfo*) {
-  return static_cast<int>(palisade::guest::ServeCommands(HandleCommand));
+  palisade::guest::ServeCommands(HandleCommand);
 }

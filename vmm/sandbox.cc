@@ -117,18 +117,21 @@ struct Slot {
   uint32_t id;
   uint64_t begin, end;
   bool read_only;
+  // Snapshot views log the guest's writes here so Reset() can drop them.
+  bool logged;
 };
 
 // The page tables get a writable slot: with AMD nested paging (as emulated by
-// QEMU, our CI platform) the CPU's own page-table walk is checked as a write,
-// so tables in a read-only slot make every walk exit. They are safe from the
-// guest anyway: its page tables do not map them.
+// QEMU) the CPU's own page-table walk is checked as a write, so tables in a
+// read-only slot make every walk exit. They are safe from the guest anyway:
+// its page tables do not map them, and their A/D bits are preset, so nothing
+// ever writes them and they need no dirty log.
 std::array<Slot, 4> Slots(const GuestLayout& layout) {
   return {{
-      {kSlotSystem, abi::kSystemBase, layout.system_end, true},
-      {kSlotPageTables, layout.page_tables, layout.page_tables_end, false},
-      {kSlotImage, layout.image_begin, layout.ram_begin, true},
-      {kSlotRam, layout.ram_begin, layout.mem_size, false},
+      {kSlotSystem, abi::kSystemBase, layout.system_end, true, false},
+      {kSlotPageTables, layout.page_tables, layout.page_tables_end, false, false},
+      {kSlotImage, layout.image_begin, layout.ram_begin, true, false},
+      {kSlotRam, layout.ram_begin, layout.mem_size, false, true},
   }};
 }
 
@@ -142,7 +145,7 @@ absl::StatusOr<Machine> CreateMachine(const std::shared_ptr<const Kvm>& kvm,
   for (const Slot& slot : Slots(layout)) {
     RETURN_IF_ERROR(vm.SetMemorySlot(slot.id, slot.begin, slot.end - slot.begin,
                                      memory.host_base() + slot.begin, slot.read_only,
-                                     log_dirty && !slot.read_only));
+                                     log_dirty && slot.logged));
   }
   // Where kvmtool and Firecracker put it; guests larger than this leave it
   // out (only pre-2010 Intel CPUs without unrestricted guest need it).
@@ -299,7 +302,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Sandbox::TakeSnapshot() {
   snapshot->regions = memory_.regions();
   snapshot->image = image_;
   for (const Slot& slot : Slots(layout_)) {
-    if (slot.read_only) continue;
+    if (!slot.logged) continue;
     RETURN_IF_ERROR(vm_.SetMemorySlot(slot.id, slot.begin, slot.end - slot.begin,
                                       memory_.host_base() + slot.begin, false, true));
   }
@@ -314,12 +317,17 @@ absl::Status Sandbox::Reset() {
     std::lock_guard<std::mutex> lock(run_mu_);
     if (running_) return absl::FailedPreconditionError("cannot reset a running sandbox");
   }
+  // A guest that finished cleanly waits in its serve loop, which keeps no
+  // state in registers across the wait (guest-runtime/lib/serve_loop.S): the
+  // vCPU needs no restore, only memory does. After a crash, deadline or
+  // cancel the vCPU is anywhere and gets the snapshot's state back.
+  const bool rewind_memory_only = alive_ && awaiting_command_;
   alive_ = false;  // until the reset is complete
   awaiting_command_ = false;
-  RETURN_IF_ERROR(vcpu_.CompletePendingExit());
+  if (!rewind_memory_only) RETURN_IF_ERROR(vcpu_.CompletePendingExit());
   std::fill(dirty_bitmap_.begin(), dirty_bitmap_.end(), 0);
   for (const Slot& slot : Slots(layout_)) {
-    if (slot.read_only) continue;
+    if (!slot.logged) continue;
     const uint64_t first = slot.begin / x86::kPage4K;
     const uint64_t pages = (slot.end - slot.begin) / x86::kPage4K;
     slot_bitmap_.assign((pages + 63) / 64, 0);
@@ -336,7 +344,8 @@ absl::Status Sandbox::Reset() {
   const uint64_t mailbox_page = layout_.mailbox / x86::kPage4K;
   dirty_bitmap_[mailbox_page / 64] |= uint64_t{1} << (mailbox_page % 64);
   ASSIGN_OR_RETURN(last_reset_pages_, memory_.DiscardPages(dirty_bitmap_));
-  RETURN_IF_ERROR(vcpu_.RestoreState(snapshot_->vcpu));
+  if (!rewind_memory_only) RETURN_IF_ERROR(vcpu_.RestoreState(snapshot_->vcpu));
+  last_reset_restored_vcpu_ = !rewind_memory_only;
   fault_.reset();
   crash_report_.clear();
   cancelled_.store(false);

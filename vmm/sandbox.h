@@ -77,8 +77,11 @@ class Sandbox {
   // restores the vCPU. An error leaves the sandbox stopped; discard it.
   absl::Status Reset();
   const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
-  // Pages the last Reset() dropped.
+  // Pages the last Reset() dropped, and whether it had to restore the vCPU
+  // (only after a crash, deadline or cancel: a guest that finished cleanly
+  // is rewound by memory alone).
   uint64_t last_reset_pages() const { return last_reset_pages_; }
+  bool last_reset_restored_vcpu() const { return last_reset_restored_vcpu_; }
 
   // Rebinds where output goes and who answers WASI hypercalls (a pooled
   // sandbox serves a different caller each time).
@@ -137,6 +140,7 @@ class Sandbox {
   bool awaiting_command_ = false;  // the guest is blocked in kAwaitCommand
   std::shared_ptr<const Snapshot> snapshot_;
   uint64_t last_reset_pages_ = 0;
+  bool last_reset_restored_vcpu_ = false;
   std::vector<uint64_t> dirty_bitmap_;  // scratch for Reset(): all of memory
   std::vector<uint64_t> slot_bitmap_;   // scratch for Reset(): one slot
   uint64_t exits_ = 0;

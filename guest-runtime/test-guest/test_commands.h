@@ -25,6 +25,8 @@ enum Command : int64_t {
   kWriteSystemArea = 114,  // write the GDT page (supervisor-only: #PF)
   kJumpToRing0 = 116,     // jump to args[0], the ring-0 stubs (supervisor-only: #PF)
   kOutToPort = 117,       // outb to port args[0] (closed in the TSS bitmap: #GP)
+  kDirtyRegisters = 118,  // leaves args[0] in xmm15 and r15, and MXCSR rounding toward zero
+  kReadRegisters = 119,   // returns xmm15 | r15 | (MXCSR != 0x1f80): 0 if nothing carried over
   kBootInfoCheck = 115,   // returns 0 if BootInfo matches what the guest sees
 };
 

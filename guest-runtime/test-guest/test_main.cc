@@ -191,6 +191,21 @@ int64_t Handle(int64_t command, const uint64_t args[3]) {
     case kOutToPort:
       asm volatile("outb %0, %w1" : : "a"(uint8_t{1}), "Nd"(static_cast<uint16_t>(args[0])) : "memory");
       break;
+    case kDirtyRegisters: {
+      const uint32_t toward_zero = 0x7f80;
+      asm volatile("movq %0, %%xmm15\n\tmov %0, %%r15\n\tldmxcsr %1"
+                   :
+                   : "r"(args[0]), "m"(toward_zero)
+                   : "xmm15", "r15");
+      return guest::kStatusOk;
+    }
+    case kReadRegisters: {
+      uint64_t xmm, r15;
+      uint32_t mxcsr;
+      asm volatile("movq %%xmm15, %0\n\tmov %%r15, %1\n\tstmxcsr %2"
+                   : "=r"(xmm), "=r"(r15), "=m"(mxcsr));
+      return static_cast<int64_t>(xmm | r15 | (mxcsr != 0x1f80 ? 1 : 0));
+    }
     case kBootInfoCheck: {
       uint64_t rsp;
       asm volatile("mov %%rsp, %0" : "=r"(rsp));
@@ -211,6 +226,5 @@ int64_t Handle(int64_t command, const uint64_t args[3]) {
 
 extern "C" int palisade_guest_main(const palisade::abi::BootInfo* info) {
   palisade::test_guest::g_info = info;
-  return static_cast<int>(
-      palisade::guest::ServeCommands(&palisade::test_guest::Handle));
+  palisade::guest::ServeCommands(&palisade::test_guest::Handle);
 }

@@ -221,8 +221,39 @@ TEST_F(SnapshotTest, APoolHandsOutResetSandboxes) {
   EXPECT_EQ(stats.discarded, 0u);
 }
 
-// A guest that wrecks its own CPU state (empty IDT, CR0.WP cleared, stack
-// overflow, hlt, a malformed hypercall) is still back in working order after
+// A call that ended cleanly is rewound by memory alone (no vCPU ioctl), and
+// nothing it left in registers reaches the next call: the guest's serve loop
+// clears them (guest-runtime/lib/serve_loop.S). A crash restores the vCPU.
+TEST(SnapshotResetTest, ACleanCallIsRewoundWithoutTouchingTheVcpu) {
+  PALISADE_REQUIRE_KVM();
+  auto sb = Sandbox::Boot(testing::TestGuestOptions(), Deadline());
+  ASSERT_TRUE(sb.ok()) << sb.status();
+  Sandbox& sandbox = **sb;
+  ASSERT_TRUE(sandbox.TakeSnapshot().ok());
+  auto run = [&](test_guest::Command c, uint64_t a0 = 0) {
+    return sandbox.RunCommand(static_cast<abi::Command>(c), a0, 0, 0, Deadline());
+  };
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(*run(test_guest::kDirtyRegisters, 0x5eed0000 + i), 0);
+    EXPECT_EQ(*run(test_guest::kReadRegisters), 0) << "registers carried over within a run";
+    ASSERT_EQ(*run(test_guest::kDirtyRegisters, 0x5eed0000 + i), 0);
+    ASSERT_TRUE(sandbox.Reset().ok());
+    EXPECT_FALSE(sandbox.last_reset_restored_vcpu());
+    EXPECT_EQ(*run(test_guest::kReadRegisters), 0) << "registers carried over a reset";
+    auto sum = run(test_guest::kSseSum, 10);
+    ASSERT_TRUE(sum.ok()) << sum.status();
+    EXPECT_EQ(*run(test_guest::kBootInfoCheck), 0);
+    ASSERT_TRUE(sandbox.Reset().ok());
+  }
+  EXPECT_FALSE(run(test_guest::kUd2).ok());
+  ASSERT_TRUE(sandbox.Reset().ok());
+  EXPECT_TRUE(sandbox.last_reset_restored_vcpu());
+  EXPECT_EQ(*run(test_guest::kHeapSelfTest), 0);
+}
+
+// A guest that tries to wreck its own CPU state (lidt, writes to the system
+// area, hlt: all faults from ring 3), overflows its stack, or makes a
+// malformed hypercall is still back in working order after
 // a reset: control registers, descriptor tables, SSE state and memory all
 // come from the snapshot.
 TEST(SnapshotResetTest, AGuestThatWreckedItselfIsRestored) {

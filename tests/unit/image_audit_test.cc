@@ -99,7 +99,7 @@ TEST(ImageAudit, AnMsrWriteIsRefusedWithItsAddressAndFunction) {
   ASSERT_GE(v.size(), 1u);
   EXPECT_EQ(v[0].instruction, "wrmsr");
   EXPECT_EQ(v[0].reason, "MSR access");
-  EXPECT_THAT(v[0].function, HasSubstr("palisade::guest::"));
+  EXPECT_THAT(v[0].function, ::testing::StartsWith("palisade"));
   // ...and the `out` it guarded no longer has the port set: refused too.
   EXPECT_TRUE(std::any_of(v.begin(), v.end(), [](const ImageAuditViolation& x) {
     return x.instruction == "out dx, eax" && x.reason.find("hypercall port") != std::string::npos;

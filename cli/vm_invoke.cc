@@ -11,6 +11,7 @@
 #include "cli/vm_session.h"
 #include "cli/wasm_values.h"
 #include "vmm/guest_services.h"
+#include "vmm/kvm_backend.h"
 #include "vmm/sandbox.h"
 #include "vmm/wasi_runner.h"
 #include "wasm/runtime/trap.h"
@@ -91,6 +92,7 @@ int InvokeInVm(const InvokeOptions& o) {
   std::vector<abi::WasmValue> first;
   std::vector<double> micros;
   uint64_t reset_pages = 0;
+  const uint64_t exits_before = vm.sandbox().exits();
   for (uint32_t call = 0; call < o.repeat; ++call) {
     services.ClearOutcome();
     const absl::Time start = absl::Now();
@@ -107,6 +109,7 @@ int InvokeInVm(const InvokeOptions& o) {
       return kExitTrap;
     }
   }
+  const uint64_t calls_exits = vm.sandbox().exits() - exits_before;
   (void)vm.sandbox().Shutdown(0, absl::Now() + absl::Seconds(5));
   for (const abi::WasmValue& r : first) {
     wasm::Value v;
@@ -119,9 +122,12 @@ int InvokeInVm(const InvokeOptions& o) {
     std::sort(micros.begin(), micros.end());
     std::fprintf(stderr,
                  "palisade invoke: %u calls from one snapshot, reset after each: median %.1f us, "
-                 "p99 %.1f us, min %.1f us; %.1f dirty pages dropped per reset\n",
+                 "p99 %.1f us, min %.1f us; per call %.2f VM exits and %.1f dirty pages rolled "
+                 "back (%s)\n",
                  o.repeat, micros[micros.size() / 2], micros[micros.size() * 99 / 100],
-                 micros.front(), static_cast<double>(reset_pages) / o.repeat);
+                 micros.front(), static_cast<double>(calls_exits) / o.repeat,
+                 static_cast<double>(reset_pages) / o.repeat,
+                 KvmBackendName(DetectKvmBackend()).c_str());
   }
   return 0;
 }

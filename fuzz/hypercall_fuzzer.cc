@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memcpy(&mailbox, data + 16, 64);  // abi_version, reserved, args[0..5], result
   if (data[0] & 1) mailbox.abi_version = kAbiVersion;
   std::memcpy(ram + (kMailbox - kRamBase) + 4096, data + 80, ram_bytes);
-  auto dispatcher = HypercallDispatcher::Create(&*memory, kMailbox, &console, data[0] & 2 ? &services : nullptr);
+  auto dispatcher = HypercallDispatcher::Create(&*memory, kMailbox, kMailbox + 4096, &console, data[0] & 2 ? &services : nullptr);
   if (!dispatcher.ok()) return 0;
   std::vector<uint8_t> run(4096);
   auto* r = reinterpret_cast<kvm_run*>(run.data());

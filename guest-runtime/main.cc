@@ -3,6 +3,7 @@
 #include "abi/hypercall_abi.h"
 #include "lib/command_loop.h"
 #include "lib/heap.h"
+#include "runner/engine_scratch.h"
 #include "runner/spec_run.h"
 #include "runner/wasi_run.h"
 
@@ -44,6 +45,7 @@ int64_t HandleCommand(int64_t command, const uint64_t args[3]) {
 
 }  // namespace
 
-extern "C" int palisade_guest_main(const palisade::abi::BootInfo*) {
+extern "C" int palisade_guest_main(const palisade::abi::BootInfo* info) {
+  palisade::guest::SetEngineScratch(info->scratch, info->scratch_bytes);
   palisade::guest::ServeCommands(HandleCommand);
 }

@@ -44,7 +44,10 @@ absl::StatusOr<GuestLayout> PlanLayout(uint64_t mem_size, uint64_t stack_bytes,
   l.stack_bottom = l.exception_stack_top + kPage;  // guard page below
   l.stack_top = l.stack_bottom + stack_bytes;
   l.mailbox = l.stack_top;
-  l.heap_begin = l.mailbox + kPage;
+  l.outbox = l.mailbox + kPage;
+  l.scratch = l.outbox + abi::kOutboxBytes;
+  l.scratch_bytes = mem_size >= kScratchMinMemory ? kEngineScratchBytes : 0;
+  l.heap_begin = l.scratch + l.scratch_bytes;
   uint64_t needed = l.heap_begin + kMinHeapBytes;
   if (mem_size < needed) {
     return absl::InvalidArgumentError(absl::StrFormat(

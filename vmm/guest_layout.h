@@ -11,8 +11,12 @@
 //   ram_begin   RAM memory slot (R+W, never executable):
 //                 image data + bss
 //                 guard page | exception stack (RSP0, supervisor-only) |
-//                 guard page | stack
-//                 mailbox page
+//                 guard page
+//               stack, mailbox page, outbox, engine scratch: their own slot,
+//               never dirty-logged. The host rewrites the mailbox and outbox
+//               itself; the stack below the serve loop's frame and the
+//               engine's stacks hold nothing between calls. Written by every
+//               call, they would otherwise fault after every reset.
 //                 heap, up to memory size
 #pragma once
 
@@ -40,6 +44,9 @@ struct GuestLayout {
   uint64_t stack_bottom = 0;
   uint64_t stack_top = 0;
   uint64_t mailbox = 0;
+  uint64_t outbox = 0;        // abi::kOutboxBytes
+  uint64_t scratch = 0;       // the engine's stacks; ends where the heap begins
+  uint64_t scratch_bytes = 0;
   uint64_t heap_begin = 0;
   uint64_t heap_end = 0;
 };
@@ -48,6 +55,11 @@ inline constexpr uint64_t kMinStackBytes = 16 * 1024;
 inline constexpr uint64_t kExceptionStackBytes = 16 * 1024;
 inline constexpr uint64_t kMinHeapBytes = 64 * 1024;
 inline constexpr uint64_t kMaxGuestMemory = 64ull << 30;
+// The engine's default value stack (8 MiB) and call stack (20,001 frames of
+// 32 bytes, the spec runner's depth) fit; guests of at least
+// kScratchMinMemory get it, smaller ones keep the stacks on their heap.
+inline constexpr uint64_t kEngineScratchBytes = (8ull << 20) + (1ull << 20) + (256ull << 10);
+inline constexpr uint64_t kScratchMinMemory = 32ull << 20;
 
 // Plans the layout for an image, a memory size and a stack size; says how
 // much memory would be needed when `mem_size` is too small.

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 #include <cstdlib>
 
@@ -38,7 +40,12 @@ absl::StatusOr<GuestMemory> GuestMemory::MapSnapshot(int memfd, uint64_t size) {
   auto mapping = Mapping::Create(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
                                  memfd, 0, "snapshot view of guest memory");
   if (!mapping.ok()) return mapping.status();
-  return GuestMemory(UniqueFd(), *std::move(mapping), size, true);
+  auto pristine = Mapping::Create(size, PROT_READ, MAP_SHARED | MAP_NORESERVE, memfd, 0,
+                                  "snapshot contents");
+  if (!pristine.ok()) return pristine.status();
+  GuestMemory memory(UniqueFd(), *std::move(mapping), size, true);
+  memory.pristine_ = *std::move(pristine);
+  return memory;
 }
 
 absl::StatusOr<UniqueFd> GuestMemory::Freeze() {
@@ -58,12 +65,28 @@ absl::StatusOr<UniqueFd> GuestMemory::Freeze() {
     return ErrnoError(errno, "sealing the snapshot's memory");
   }
   std::fill(host_written_.begin(), host_written_.end(), 0);
+  auto pristine = Mapping::Create(size_, PROT_READ, MAP_SHARED | MAP_NORESERVE, memfd_.get(), 0,
+                                  "snapshot contents");
+  if (!pristine.ok()) return pristine.status();
+  pristine_ = *std::move(pristine);
   return std::move(memfd_);
 }
 
 absl::StatusOr<uint64_t> GuestMemory::DiscardPages(std::span<const uint64_t> bitmap) {
   if (!private_) return absl::FailedPreconditionError("guest memory is not a snapshot view");
   const uint64_t pages = size_ / 4096;
+  uint64_t dirty = 0;
+  for (size_t w = 0; w < bitmap.size() && w * 64 < pages; ++w) dirty += std::popcount(bitmap[w]);
+  if (dirty <= kCopyBackMaxPages && pristine_.data() != nullptr) {
+    for (size_t w = 0; w < bitmap.size(); ++w) {
+      for (uint64_t bits = bitmap[w]; bits != 0; bits &= bits - 1) {
+        const uint64_t page = w * 64 + static_cast<uint64_t>(std::countr_zero(bits));
+        if (page >= pages) break;
+        std::memcpy(mapping_.data() + page * 4096, pristine_.data() + page * 4096, 4096);
+      }
+    }
+    return dirty;
+  }
   uint64_t discarded = 0;
   uint64_t page = 0;
   // Runs of dirty pages become one madvise each.

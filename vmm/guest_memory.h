@@ -45,8 +45,14 @@ class GuestMemory {
   absl::StatusOr<UniqueFd> Freeze();
   bool is_private() const { return private_; }
 
-  // Drops the private copies of the pages set in `bitmap` (bit i = page i),
-  // which then read as the frozen contents again. Returns the page count.
+  // Rolls the pages set in `bitmap` (bit i = page i) back to the frozen
+  // contents. Returns the page count. A few pages are copied back from the
+  // snapshot: the private copies stay mapped, so the guest's next touch
+  // costs no page fault at all (reads) or only the dirty log's
+  // write-protection fault (writes), which matters most on PVM, where every
+  // fault is an exit. Past kCopyBackMaxPages the private copies are dropped
+  // instead (madvise), so a call that dirtied much leaves no memory behind.
+  static constexpr uint64_t kCopyBackMaxPages = 256;
   absl::StatusOr<uint64_t> DiscardPages(std::span<const uint64_t> bitmap);
   // ORs the pages the host wrote since the last call into `bitmap`.
   void TakeHostWrites(std::span<uint64_t> bitmap);
@@ -78,6 +84,7 @@ class GuestMemory {
 
   UniqueFd memfd_;  // invalid once frozen or for a snapshot view
   Mapping mapping_;
+  Mapping pristine_;  // snapshot views: the frozen contents, read-only
   uint64_t size_ = 0;
   bool private_ = false;
   std::vector<Region> regions_;

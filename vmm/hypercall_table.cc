@@ -31,6 +31,7 @@ constexpr HypercallInfo kTable[abi::kHypercallCount] = {
     {"wasm_signature", &HypercallDispatcher::WasmSignature},
     {"wasm_results", &HypercallDispatcher::WasmResults},
     {"policy_denied", &HypercallDispatcher::PolicyDenied},
+    {"flush", &HypercallDispatcher::Flush},
 };
 
 }  // namespace
@@ -39,6 +40,11 @@ const HypercallInfo& HypercallTable(uint32_t nr) { return kTable[nr]; }
 
 absl::StatusOr<HypercallOutcome> HypercallDispatcher::AwaitCommand(const abi::Mailbox& req) {
   return HypercallOutcome{Kind::kAwaitCommand, static_cast<int64_t>(req.args[0]), {}};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::Flush(const abi::Mailbox&) {
+  mailbox_->result = 0;  // Dispatch() has drained the outbox already
+  return HypercallOutcome{};
 }
 
 absl::StatusOr<HypercallOutcome> HypercallDispatcher::Echo(const abi::Mailbox& req) {

@@ -30,12 +30,32 @@ inline constexpr uint64_t kMaxConsoleWriteBytes = 1 << 20;
 inline constexpr uint64_t kMaxAbortMessageBytes = 4096;
 inline constexpr uint64_t kMaxStdinReadBytes = 1 << 20;
 
+// The hypercall number of a KVM_EXIT_IO exit (~0u if the exit has none).
+uint32_t ExitHypercallNumber(const kvm_run& run, size_t run_size);
+
+// Hypercalls whose handler may wait (for stdin, or a sleep): the 50 ms flush
+// tick must not interrupt them.
+inline bool MayBlock(uint32_t nr) {
+  return nr == static_cast<uint32_t>(abi::Hypercall::kStdinRead) ||
+         nr == static_cast<uint32_t>(abi::Hypercall::kSleep);
+}
+
 class HypercallDispatcher {
  public:
-  // `mailbox_gpa` must be a read-write page of `memory` (checked here).
+  // `mailbox_gpa` must be a read-write page of `memory`, and the outbox
+  // (abi::kOutboxBytes at `outbox_gpa`, abi::OutboxHeader first) read-write
+  // memory too (both checked here).
   static absl::StatusOr<HypercallDispatcher> Create(GuestMemory* memory, uint64_t mailbox_gpa,
-                                                    ConsoleSink* console,
+                                                    uint64_t outbox_gpa, ConsoleSink* console,
                                                     GuestServices* services = nullptr);
+
+  // Handles the calls queued in the outbox, in order (abi::OutboxHeader says
+  // when). `at_hypercall`: the guest is stopped in a hypercall, so the outbox
+  // is emptied (head = tail = 0); otherwise only what it published so far is
+  // handled. A malformed record is a bad hypercall.
+  absl::Status DrainOutbox(bool at_hypercall);
+  // Queued calls handled so far.
+  uint64_t deferred_calls() const { return deferred_calls_; }
 
   // `run`/`run_size`: the vCPU's kvm_run area after a KVM_EXIT_IO exit.
   absl::StatusOr<HypercallOutcome> Dispatch(const kvm_run& run, size_t run_size);
@@ -44,6 +64,7 @@ class HypercallDispatcher {
   void AnswerAwaitCommand(abi::Command command, uint64_t a0, uint64_t a1, uint64_t a2);
 
   uint64_t calls() const { return calls_; }
+  bool has_console() const { return console_ != nullptr; }
   void set_console(ConsoleSink* console) { console_ = console; }
   void set_services(GuestServices* services) { services_ = services; }
   // Starts a new console budget (a reset sandbox serves a new call).
@@ -69,6 +90,7 @@ class HypercallDispatcher {
   absl::StatusOr<HypercallOutcome> WasmSignature(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> WasmResults(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> PolicyDenied(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> Flush(const abi::Mailbox& req);
 
  private:
   HypercallDispatcher(GuestMemory* memory, abi::Mailbox* mailbox, ConsoleSink* console,
@@ -78,6 +100,9 @@ class HypercallDispatcher {
 
   GuestMemory* memory_;
   abi::Mailbox* mailbox_;  // host view of the guest's mailbox page
+  uint8_t* outbox_ = nullptr;  // host view of the outbox
+  uint64_t outbox_gpa_ = 0;
+  uint64_t deferred_calls_ = 0;
   ConsoleSink* console_;
   GuestServices* services_;  // nullptr: WASI hypercalls end the sandbox
   uint64_t calls_ = 0;

@@ -27,6 +27,8 @@ constexpr uint32_t kSlotSystem = 0;
 constexpr uint32_t kSlotPageTables = 1;
 constexpr uint32_t kSlotImage = 2;
 constexpr uint32_t kSlotRam = 3;
+constexpr uint32_t kSlotIo = 4;
+constexpr uint32_t kSlotHeap = 5;
 
 // Parsing and auditing the image are per image and process, not per boot:
 // the embedded image never changes, and warm boots should pay for neither.
@@ -126,12 +128,16 @@ struct Slot {
 // read-only slot make every walk exit. They are safe from the guest anyway:
 // its page tables do not map them, and their A/D bits are preset, so nothing
 // ever writes them and they need no dirty log.
-std::array<Slot, 4> Slots(const GuestLayout& layout) {
+// The stack, mailbox, outbox and engine scratch are not logged either
+// (guest_layout.h says why): a warm call writes them without a single fault.
+std::array<Slot, 6> Slots(const GuestLayout& layout) {
   return {{
       {kSlotSystem, abi::kSystemBase, layout.system_end, true, false},
       {kSlotPageTables, layout.page_tables, layout.page_tables_end, false, false},
       {kSlotImage, layout.image_begin, layout.ram_begin, true, false},
-      {kSlotRam, layout.ram_begin, layout.mem_size, false, true},
+      {kSlotRam, layout.ram_begin, layout.stack_bottom, false, true},
+      {kSlotIo, layout.stack_bottom, layout.heap_begin, false, false},
+      {kSlotHeap, layout.heap_begin, layout.mem_size, false, true},
   }};
 }
 
@@ -181,7 +187,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Assemble(Parts parts,
   auto sandbox = std::make_unique<Sandbox>(std::move(parts));
   ASSIGN_OR_RETURN(HypercallDispatcher dispatcher,
                    HypercallDispatcher::Create(&sandbox->memory_, sandbox->layout_.mailbox,
-                                               options.console, options.services));
+                                               sandbox->layout_.outbox, options.console,
+                                               options.services));
   sandbox->dispatcher_.emplace(std::move(dispatcher));
   sandbox->dispatcher_->set_console_limit(options.max_console_bytes);
   return sandbox;
@@ -220,6 +227,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   info.stack_bottom = layout.stack_bottom;
   info.exception_stack_top = layout.exception_stack_top;
   info.mailbox = layout.mailbox;
+  info.outbox = layout.outbox;
+  info.scratch = layout.scratch;
+  info.scratch_bytes = layout.scratch_bytes;
   std::memcpy(memory.HostAddress(layout.boot_info, sizeof(info)), &info, sizeof(info));
   image->LoadInto(memory);
 
@@ -340,9 +350,6 @@ absl::Status Sandbox::Reset() {
     }
   }
   memory_.TakeHostWrites(dirty_bitmap_);
-  // The dispatcher writes the mailbox through its own pointer.
-  const uint64_t mailbox_page = layout_.mailbox / x86::kPage4K;
-  dirty_bitmap_[mailbox_page / 64] |= uint64_t{1} << (mailbox_page % 64);
   ASSIGN_OR_RETURN(last_reset_pages_, memory_.DiscardPages(dirty_bitmap_));
   if (!rewind_memory_only) RETURN_IF_ERROR(vcpu_.RestoreState(snapshot_->vcpu));
   last_reset_restored_vcpu_ = !rewind_memory_only;
@@ -407,7 +414,7 @@ absl::StatusOr<HypercallOutcome> Sandbox::RunUntilStop(absl::Time deadline) {
   }
   vcpu_.ClearKick();
   absl::StatusOr<HypercallOutcome> result;
-  if (absl::Status armed = watchdog_.Arm(deadline); !armed.ok()) {
+  if (absl::Status armed = watchdog_.Arm(deadline, FlushTick()); !armed.ok()) {
     result = armed;
   } else {
     result = RunLoop(deadline);
@@ -417,9 +424,20 @@ absl::StatusOr<HypercallOutcome> Sandbox::RunUntilStop(absl::Time deadline) {
     std::lock_guard<std::mutex> lock(run_mu_);
     running_ = false;
   }
+  // Whatever stopped the guest, what it queued before is passed on: output
+  // printed just before a crash or a deadline is not lost. (A clean stop at
+  // a hypercall drained it already.)
+  if (absl::Status drained = dispatcher_->DrainOutbox(/*at_hypercall=*/false);
+      !drained.ok() && result.ok()) {
+    result = drained;
+  }
   if (!result.ok()) alive_ = false;
   awaiting_command_ = result.ok() && result->kind == HypercallOutcome::Kind::kAwaitCommand;
   return result;
+}
+
+absl::Duration Sandbox::FlushTick() const {
+  return dispatcher_->has_console() ? kOutboxFlushTick : absl::InfiniteDuration();
 }
 
 absl::StatusOr<HypercallOutcome> Sandbox::RunLoop(absl::Time deadline) {
@@ -432,21 +450,32 @@ absl::StatusOr<HypercallOutcome> Sandbox::RunLoop(absl::Time deadline) {
     if (cancelled_.load()) return absl::CancelledError("sandbox cancelled");
     ASSIGN_OR_RETURN(Vcpu::RunResult rr, vcpu_.Run());
     if (rr == Vcpu::RunResult::kInterrupted) {
-      if (cancelled_.load()) return absl::CancelledError("sandbox cancelled");
+      // A caller whose own deadline cancels the call (gRPC does) races the
+      // watchdog: a passed deadline is the truer reason, so it wins.
       if (absl::Now() >= deadline) {
         auto regs = vcpu_.GetRegs();
         return absl::DeadlineExceededError(absl::StrFormat(
             "sandbox deadline exceeded; the guest was stopped at rip %s",
             regs.ok() ? absl::StrFormat("%#x", regs->rip) : std::string("(unknown)")));
       }
-      vcpu_.ClearKick();  // a stray signal, not ours
+      if (cancelled_.load()) return absl::CancelledError("sandbox cancelled");
+      // The flush tick (or a stray signal): pass on what the guest queued so
+      // far, and let it run on.
+      vcpu_.ClearKick();
+      RETURN_IF_ERROR(dispatcher_->DrainOutbox(/*at_hypercall=*/false));
+      RETURN_IF_ERROR(watchdog_.Arm(deadline, FlushTick()));
       continue;
     }
     ++exits_;
     const kvm_run& run = *vcpu_.run();
     switch (run.exit_reason) {
       case KVM_EXIT_IO: {
+        // A hypercall that waits (stdin, sleep) must not be cut short by the
+        // flush tick; the outbox is drained before it anyway.
+        const bool may_block = MayBlock(ExitHypercallNumber(run, vcpu_.run_size()));
+        if (may_block) RETURN_IF_ERROR(watchdog_.Arm(deadline));
         auto outcome = dispatcher_->Dispatch(run, vcpu_.run_size());
+        if (may_block) RETURN_IF_ERROR(watchdog_.Arm(deadline, FlushTick()));
         if (!outcome.ok()) return outcome.status();
         switch (outcome->kind) {
           case HypercallOutcome::Kind::kResume:

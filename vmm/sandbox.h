@@ -35,6 +35,10 @@ namespace palisade {
 // payload under this URL, so it survives even a failed Boot().
 inline constexpr char kCrashReportPayload[] = "palisade.dev/crash-report";
 
+// Output the guest queues in its outbox reaches the console at its next exit,
+// and at the latest this long after it was queued, so it streams live.
+inline constexpr absl::Duration kOutboxFlushTick = absl::Milliseconds(50);
+
 struct SandboxOptions {
   std::span<const uint8_t> image;        // the guest ELF (must outlive Boot())
   uint64_t memory_bytes = 16ull << 20;   // guest-physical memory, multiple of 4 KiB
@@ -107,6 +111,8 @@ class Sandbox {
   const BootTimings& timings() const { return timings_; }
   uint64_t exits() const { return exits_; }
   uint64_t hypercalls() const { return dispatcher_->calls(); }
+  // Calls the guest queued in its outbox instead of exiting (abi::OutboxHeader).
+  uint64_t queued_calls() const { return dispatcher_->deferred_calls(); }
   const GuestMemory& memory() const { return memory_; }
   // Copies host bytes into guest RAM (checked like any guest address).
   absl::Status CopyToGuest(uint64_t gpa, std::span<const uint8_t> bytes);
@@ -122,6 +128,8 @@ class Sandbox {
   // Runs the vCPU until the guest waits for a command or exits.
   absl::StatusOr<HypercallOutcome> RunUntilStop(absl::Time deadline);
   absl::StatusOr<HypercallOutcome> RunLoop(absl::Time deadline);
+  // How often a running guest is stopped to pass on its queued output.
+  absl::Duration FlushTick() const;
   absl::Status Crash(absl::StatusCode code, const std::string& summary,
                      const abi::FaultReport& report);
   absl::Status CrashFromVcpu(const std::string& what);

@@ -30,7 +30,9 @@ void Watchdog::Destroy() {
   tid_ = 0;
 }
 
-absl::Status Watchdog::Arm(absl::Time deadline) {
+absl::Status Watchdog::Arm(absl::Time deadline, absl::Duration tick) {
+  const absl::Time now = absl::Now();
+  if (tick != absl::InfiniteDuration() && now + tick < deadline) deadline = now + tick;
   if (deadline == absl::InfiniteFuture()) {
     Disarm();
     return absl::OkStatus();
@@ -50,7 +52,7 @@ absl::Status Watchdog::Arm(absl::Time deadline) {
     }
     tid_ = tid;
   }
-  absl::Duration left = deadline - absl::Now();
+  absl::Duration left = deadline - now;
   if (left < absl::Nanoseconds(1)) left = absl::Nanoseconds(1);
   struct itimerspec spec {};
   spec.it_value = absl::ToTimespec(left);

@@ -2,6 +2,8 @@
 // sends Vcpu::KickSignal() to the calling (vCPU) thread; the signal handler
 // sets kvm_run.immediate_exit, so the vCPU leaves KVM_RUN within a timer tick
 // of the deadline whether it was inside the guest or about to enter it.
+// An optional tick fires earlier, when the host wants the guest stopped for
+// a moment (to pass on its buffered output); the caller re-arms after it.
 #pragma once
 
 #include <sys/types.h>
@@ -21,8 +23,9 @@ class Watchdog {
   Watchdog& operator=(const Watchdog&) = delete;
   ~Watchdog();
 
-  // An infinite deadline disarms instead. A past deadline fires at once.
-  absl::Status Arm(absl::Time deadline);
+  // Fires at the deadline, or `tick` from now if that is sooner. An infinite
+  // deadline and tick disarm instead. A past deadline fires at once.
+  absl::Status Arm(absl::Time deadline, absl::Duration tick = absl::InfiniteDuration());
   void Disarm();
 
  private:

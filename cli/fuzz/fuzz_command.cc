@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -185,7 +187,12 @@ std::optional<std::string> CheckOptions(const FuzzOptions& o, absl::Duration* ti
   for (const std::string& dir : o.corpus) {
     struct stat st;
     if (::stat(dir.c_str(), &st) != 0) {
-      if (::mkdir(dir.c_str(), 0755) != 0) return "cannot create corpus directory " + dir;
+      // --jobs N: every job validates the same options at once, so another
+      // may have made the directory between the stat and the mkdir.
+      if (::mkdir(dir.c_str(), 0755) != 0 &&
+          !(errno == EEXIST && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) {
+        return "cannot create corpus directory " + dir + ": " + std::strerror(errno);
+      }
     } else if (!S_ISDIR(st.st_mode)) {
       return dir + " is not a directory (corpus arguments are directories; use --reproduce for files)";
     }

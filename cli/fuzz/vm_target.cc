@@ -178,6 +178,7 @@ absl::StatusOr<Outcome> VmTarget::Run(std::span<const uint8_t> input) {
   std::memcpy(coverage_.counters.data(), counters->data(), counters->size());
   std::memcpy(static_cast<void*>(coverage_.cmps.data()), cmps->data(), cmps->size());
   if (absl::Status r = sandbox_->Reset(); !r.ok()) return r;
+  if (inputs_ == 0) first_exits_ = sandbox_->exits() - 1;  // this input's exit counts
   ++inputs_;
   reset_pages_ += sandbox_->last_reset_pages();
   return out;
@@ -185,9 +186,13 @@ absl::StatusOr<Outcome> VmTarget::Run(std::span<const uint8_t> input) {
 
 std::string VmTarget::ResetSummary() const {
   if (inputs_ == 0) return "";
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "%llu inputs, each from the snapshot: %.1f dirty pages restored per input",
-                static_cast<unsigned long long>(inputs_), static_cast<double>(reset_pages_) / inputs_);
+  char buf[192];
+  std::snprintf(buf, sizeof buf,
+                "%llu inputs, each from the snapshot: per input %.2f VM exits and %.1f dirty pages "
+                "rolled back",
+                static_cast<unsigned long long>(inputs_),
+                static_cast<double>(sandbox_->exits() - first_exits_) / inputs_,
+                static_cast<double>(reset_pages_) / inputs_);
   return buf;
 }
 

@@ -48,6 +48,7 @@ class VmTarget final : public FuzzTarget {
   uint64_t coverage_offset_ = 0;  // in the request buffer
   uint64_t inputs_ = 0;
   uint64_t reset_pages_ = 0;      // pages restored by all resets so far
+  uint64_t first_exits_ = 0;      // the sandbox's exits before the first input
 };
 
 }  // namespace palisade::cli::fuzz

@@ -66,8 +66,47 @@ enum class Hypercall : uint32_t {
   // = the function's name (at most kMaxPolicyNameBytes). Sent once per
   // function and run; the call itself fails in the guest. result = 0.
   kPolicyDenied = 13,
+  // Does nothing but what every hypercall does first: the host drains the
+  // outbox (below). The guest calls it when the outbox is full. result = 0.
+  kFlush = 14,
 };
-inline constexpr uint32_t kHypercallCount = 14;
+inline constexpr uint32_t kHypercallCount = 15;
+
+// The outbox: calls whose answer the guest does not need now (console
+// output, a Wasm call's results and outcome, a policy denial) are queued in
+// shared memory instead of exiting, and the host handles them, in order, at
+// the next exit of any kind -- so a warm call ends in one exit, the
+// kAwaitCommand that also carries its results. Only the kinds marked
+// deferrable below may be queued.
+//
+// Records lie back to back from OutboxHeader::records; [head, tail) are the
+// queued ones. The guest appends a whole record, then publishes it by moving
+// tail (one aligned store). The host consumes from head: at a hypercall exit
+// it handles every record and sets head = tail = 0 (the guest is in the
+// hypercall, not half-way through an append); when it stops the vCPU for any
+// other reason (its 50 ms flush tick, a deadline, a crash) it handles the
+// published records and sets head = tail, so output is never held back for
+// long and never lost.
+struct OutboxHeader {
+  uint64_t head;  // host-owned: bytes from records already handled
+  uint64_t tail;  // guest-owned except as above: bytes published
+  uint64_t reserved[2];
+};
+struct OutboxRecord {
+  uint32_t nr;     // an abi::Hypercall that IsDeferrable()
+  uint32_t bytes;  // the whole record, header included; a multiple of 8
+  uint64_t args[6];
+  // Then the record's data: a pointer argument names a guest address inside
+  // it (the host checks it like any guest pointer).
+};
+inline constexpr uint64_t kOutboxBytes = 16 * 1024;  // header included
+inline constexpr bool IsDeferrable(uint32_t nr) {
+  return nr == static_cast<uint32_t>(Hypercall::kConsoleWrite) ||
+         nr == static_cast<uint32_t>(Hypercall::kWasmOutcome) ||
+         nr == static_cast<uint32_t>(Hypercall::kWasmSignature) ||
+         nr == static_cast<uint32_t>(Hypercall::kWasmResults) ||
+         nr == static_cast<uint32_t>(Hypercall::kPolicyDenied);
+}
 inline constexpr uint64_t kMaxPolicyNameBytes = 64;
 inline constexpr uint64_t kMaxWasmValues = 1000;
 
@@ -255,6 +294,12 @@ struct BootInfo {
   uint64_t exception_stack_top;  // the ring-0 stack (TSS.RSP0), supervisor-only
   uint64_t mailbox;        // guest address of the Mailbox
   uint64_t command_arg_max;  // reserved for future use; 0 today
+  uint64_t outbox;         // guest address of the OutboxHeader (kOutboxBytes)
+  // Scratch for the Wasm engine's value and call stacks, whose contents are
+  // dead between calls: the host never rolls it back (writing it costs no
+  // fault after a reset). 0 bytes: the engine takes its stacks from the heap.
+  uint64_t scratch;
+  uint64_t scratch_bytes;
 };
 inline constexpr uint64_t kBootMagic = 0x544f4f4253494c50ull;  // "PLISBOOT"
 

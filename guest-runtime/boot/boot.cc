@@ -5,6 +5,7 @@
 #include "abi/hypercall_abi.h"
 #include "lib/heap.h"
 #include "lib/hypercall.h"
+#include "lib/outbox.h"
 
 extern "C" {
 using InitFn = void (*)();
@@ -32,6 +33,7 @@ extern "C" void palisade_guest_boot(const palisade::abi::BootInfo* info) {
     asm volatile("ud2");  // reported as a fault: the mailbox is not known yet
   }
   guest::HypercallInit(reinterpret_cast<abi::Mailbox*>(info->mailbox));
+  guest::OutboxInit(reinterpret_cast<abi::OutboxHeader*>(info->outbox));
   if (!HasSse41()) {
     guest::Abort(abi::AbortReason::kCpuUnsupported,
                  "this CPU lacks SSE4.1, which Palisade's Wasm engine needs");

@@ -2,6 +2,7 @@
 
 #include "abi/hypercall_abi.h"
 #include "lib/hypercall.h"
+#include "lib/outbox.h"
 
 namespace palisade::guest {
 namespace {
@@ -9,6 +10,9 @@ namespace {
 constexpr int64_t kWasiEbadf = 8;
 // The host caps one console write; larger writes go in pieces.
 constexpr size_t kWriteChunk = 1 << 20;
+// Writes up to this size are queued in the outbox (one exit for many lines);
+// larger ones go straight to the host, which drains the queue first.
+constexpr size_t kQueuedWriteMax = 4096;
 
 bool Query(uint32_t id, uint64_t which, uint64_t* ns) {
   if (Hypercall(abi::Hypercall::kClockTime, id, which) != 0) return false;
@@ -20,6 +24,10 @@ bool Query(uint32_t id, uint64_t which, uint64_t* ns) {
 
 int64_t HypercallWasiSystem::Write(uint32_t fd, const uint8_t* data, size_t len) {
   if (fd != 1 && fd != 2) return -kWasiEbadf;
+  if (len <= kQueuedWriteMax) {
+    Defer(abi::Hypercall::kConsoleWrite, {fd, 0, len, 0, 0, 0}, data, len, 1);
+    return static_cast<int64_t>(len);
+  }
   size_t done = 0;
   while (done < len) {
     size_t n = len - done < kWriteChunk ? len - done : kWriteChunk;
@@ -52,7 +60,7 @@ void HypercallWasiSystem::Sleep(uint64_t ns) { Hypercall(abi::Hypercall::kSleep,
 
 void HypercallWasiSystem::Denied(const char* function, size_t len) {
   if (len > abi::kMaxPolicyNameBytes) len = abi::kMaxPolicyNameBytes;
-  Hypercall(abi::Hypercall::kPolicyDenied, reinterpret_cast<uint64_t>(function), len);
+  Defer(abi::Hypercall::kPolicyDenied, {0, len, 0, 0, 0, 0}, function, len, 0);
 }
 
 }  // namespace palisade::guest

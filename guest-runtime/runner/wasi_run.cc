@@ -5,6 +5,7 @@
 #include "abi/hypercall_abi.h"
 #include "lib/command_loop.h"
 #include "lib/hypercall.h"
+#include "lib/outbox.h"
 #include "lib/string.h"
 #include "runner/heap_memory_provider.h"
 #include "runner/hypercall_wasi_system.h"
@@ -23,8 +24,9 @@ using abi::WasmOutcome;
 
 void Report(WasmOutcome kind, uint64_t code, uint32_t func, uint32_t offset, const char* text,
             size_t len) {
-  Hypercall(abi::Hypercall::kWasmOutcome, static_cast<uint64_t>(kind), code, func, offset,
-            reinterpret_cast<uint64_t>(text), len);
+  // Queued: the host handles it with the kAwaitCommand that ends the command.
+  Defer(abi::Hypercall::kWasmOutcome, {static_cast<uint64_t>(kind), code, func, offset, 0, len},
+        text, len, 4);
 }
 
 void ReportText(WasmOutcome kind, const char* text) { Report(kind, 0, 0, 0, text, strlen(text)); }
@@ -267,7 +269,7 @@ void CallExport(Session& s, const abi::WasiRunRequest* req, const char* base, ui
     uint8_t types[2 * kMax];
     for (uint32_t i = 0; i < np; ++i) types[i] = static_cast<uint8_t>(params[i]);
     for (uint32_t i = 0; i < nr; ++i) types[np + i] = static_cast<uint8_t>(results[i]);
-    Hypercall(abi::Hypercall::kWasmSignature, reinterpret_cast<uint64_t>(types), np, nr);
+    Defer(abi::Hypercall::kWasmSignature, {0, np, nr, 0, 0, 0}, types, np + nr, 0);
     Report(WasmOutcome::kExited, 0, 0, 0, nullptr, 0);
     return;
   }
@@ -296,7 +298,7 @@ void CallExport(Session& s, const abi::WasiRunRequest* req, const char* base, ui
     for (uint32_t i = 0; i < nr; ++i) {
       vals[i] = abi::WasmValue{static_cast<uint64_t>(outs[i].type), outs[i].bits[0], outs[i].bits[1]};
     }
-    Hypercall(abi::Hypercall::kWasmResults, reinterpret_cast<uint64_t>(vals), nr);
+    Defer(abi::Hypercall::kWasmResults, {0, nr, 0, 0, 0, 0}, vals, nr * sizeof(abi::WasmValue), 0);
   }
   ReportEnd(trap, s.module());
 }
@@ -332,9 +334,16 @@ void InstantiateLive(const abi::WasiRunRequest* req, const char* base, uint64_t 
   const auto* own_req = reinterpret_cast<const abi::WasiRunRequest*>(own);
   bool ok;
   wasm::Trap trap = g_live.Open(own_req, own, &ok);
+  if (ok && !wasm::ReserveStacks(g_live.store())) {
+    ReportText(WasmOutcome::kLoadFailed, "out of memory for the engine's stacks");
+    g_live.Clear();
+    return;
+  }
   if (ok) {
-    // A WASI reactor initialises itself (constructors, libc) here, once, so
-    // the snapshot holds the initialised state.
+    // The engine's stacks exist from now on (above), so calls from the
+    // snapshot allocate nothing. A WASI reactor initialises itself
+    // (constructors, libc) here, once, so the snapshot holds the initialised
+    // state.
     wasm::Extern init;
     if (wasm::FindExport(g_live.instance(), "_initialize", 11, &init) &&
         init.kind == wasm::ExternKind::kFunc) {

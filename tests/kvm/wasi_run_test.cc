@@ -271,6 +271,38 @@ TEST_F(WasiRunTest, APreparedModuleIsReplacedAndBadOnesAreReported) {
   EXPECT_EQ(console_.out, "kept\nkept\n");
 }
 
+// Output is queued in the guest and reaches the console at the next exit --
+// or, for a program that computes on without one, at the host's flush tick.
+// The console cancels the run as soon as the line arrives: without the tick
+// it would arrive only at the deadline, and the run would end there instead.
+TEST_F(WasiRunTest, QueuedOutputStreamsOutWhileTheProgramComputes) {
+  PALISADE_REQUIRE_KVM();
+  class CancelOnOutput final : public ConsoleSink {
+   public:
+    void Write(abi::ConsoleStream, std::string_view bytes) override {
+      out.append(bytes);
+      if (sandbox != nullptr) sandbox->Cancel();
+    }
+    std::string out;
+    Sandbox* sandbox = nullptr;
+  } console;
+  Boot();
+  sandbox_->set_console(&console);
+  console.sandbox = sandbox_.get();
+  absl::Status s = Run(Module("print_then_spin"), {"prog"}, absl::Now() + absl::Seconds(60));
+  EXPECT_TRUE(absl::IsCancelled(s)) << s;
+  EXPECT_EQ(console.out, "working\n");
+}
+
+// Output queued just before the guest is stopped from outside is not lost.
+TEST_F(WasiRunTest, QueuedOutputSurvivesTheDeadline) {
+  PALISADE_REQUIRE_KVM();
+  Boot();
+  absl::Status s = Run(Module("print_then_spin"), {"prog"}, absl::Now() + absl::Seconds(1));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
+  EXPECT_EQ(console_.out, "working\n");
+}
+
 TEST_F(WasiRunTest, ARunawayProgramEndsAtTheDeadline) {
   PALISADE_REQUIRE_KVM();
   Boot();

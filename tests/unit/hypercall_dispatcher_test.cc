@@ -22,7 +22,7 @@ class DispatcherTest : public ::testing::Test {
     memory_.emplace(*std::move(m));
     ASSERT_TRUE(memory_->AddRegion(0x1000, 0x1000, GuestMemory::Access::kReadOnly, "code").ok());
     ASSERT_TRUE(memory_->AddRegion(0x10000, 0xf0000, GuestMemory::Access::kReadWrite, "RAM").ok());
-    auto d = HypercallDispatcher::Create(&*memory_, kMailbox, &console_, services_);
+    auto d = HypercallDispatcher::Create(&*memory_, kMailbox, kMailbox + 4096, &console_, services_);
     ASSERT_TRUE(d.ok()) << d.status();
     dispatcher_.emplace(*std::move(d));
     run_.resize(4096);
@@ -61,8 +61,8 @@ class DispatcherTest : public ::testing::Test {
 };
 
 TEST_F(DispatcherTest, MailboxMustBeWritableGuestMemory) {
-  EXPECT_FALSE(HypercallDispatcher::Create(&*memory_, 0x1000, nullptr).ok());
-  EXPECT_FALSE(HypercallDispatcher::Create(&*memory_, 0xfffff000ull << 8, nullptr).ok());
+  EXPECT_FALSE(HypercallDispatcher::Create(&*memory_, 0x1000, kMailbox + 4096, nullptr).ok());
+  EXPECT_FALSE(HypercallDispatcher::Create(&*memory_, 0xfffff000ull << 8, kMailbox + 4096, nullptr).ok());
 }
 
 TEST_F(DispatcherTest, RefusesAnythingButA4ByteOutToThePort) {
@@ -264,6 +264,100 @@ TEST_F(WasiHypercallTest, OutcomesSignaturesAndResultsAreBounded) {
   ASSERT_TRUE(Call(Nr(abi::Hypercall::kWasmResults), {0x30000, 1}).ok());
   ASSERT_EQ(fake_.values.size(), 1u);
   EXPECT_EQ(fake_.values[0].lo, 42u);
+}
+
+
+// The outbox: calls queued by the guest are handled, in order, before the
+// hypercall that ends their wait, and the mailbox answer is untouched.
+class OutboxTest : public WasiHypercallTest {
+ protected:
+  static constexpr uint64_t kOutbox = kMailbox + 4096;
+  abi::OutboxHeader& Header() {
+    return *reinterpret_cast<abi::OutboxHeader*>(Ram(kOutbox, sizeof(abi::OutboxHeader)));
+  }
+  // Appends a record as the guest would; returns the guest address of its data.
+  uint64_t Queue(abi::Hypercall nr, std::vector<uint64_t> args, std::string_view data = {},
+                 int data_arg = -1) {
+    abi::OutboxRecord rec{};
+    rec.nr = Nr(nr);
+    rec.bytes = static_cast<uint32_t>((sizeof(rec) + data.size() + 7) & ~size_t{7});
+    for (size_t i = 0; i < args.size(); ++i) rec.args[i] = args[i];
+    const uint64_t at = kOutbox + sizeof(abi::OutboxHeader) + Header().tail;
+    const uint64_t data_gpa = at + sizeof(rec);
+    if (data_arg >= 0) rec.args[data_arg] = data_gpa;
+    std::memcpy(Ram(at, sizeof(rec)), &rec, sizeof(rec));
+    if (!data.empty()) std::memcpy(Ram(data_gpa, data.size()), data.data(), data.size());
+    Header().tail += rec.bytes;
+    return data_gpa;
+  }
+};
+
+TEST_F(OutboxTest, QueuedCallsAreHandledInOrderBeforeTheHypercall) {
+  Queue(abi::Hypercall::kConsoleWrite, {1, 0, 6}, "hello ", 1);
+  Queue(abi::Hypercall::kConsoleWrite, {2, 0, 4}, "oops", 1);
+  Queue(abi::Hypercall::kConsoleWrite, {1, 0, 6}, "world\n", 1);
+  abi::WasmValue v{0x7f, 42, 0};
+  Queue(abi::Hypercall::kWasmResults, {0, 1},
+        std::string_view(reinterpret_cast<const char*>(&v), sizeof v), 0);
+  Queue(abi::Hypercall::kWasmOutcome, {1, 0, 0, 0, 0, 0});
+  auto r = Call(Nr(abi::Hypercall::kAwaitCommand), {0});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->kind, HypercallOutcome::Kind::kAwaitCommand);
+  EXPECT_EQ(console_.out, "hello world\n");
+  EXPECT_EQ(console_.err, "oops");
+  ASSERT_EQ(fake_.values.size(), 1u);
+  EXPECT_EQ(fake_.values[0].lo, 42u);
+  ASSERT_TRUE(fake_.outcome.has_value());
+  EXPECT_EQ(fake_.outcome->kind, abi::WasmOutcome::kExited);
+  EXPECT_EQ(dispatcher_->deferred_calls(), 5u);
+  // At a hypercall the guest is not appending: the outbox starts over.
+  EXPECT_EQ(Header().head, 0u);
+  EXPECT_EQ(Header().tail, 0u);
+}
+
+TEST_F(OutboxTest, ADrainBetweenHypercallsKeepsTheGuestsPlaceAndTheMailbox) {
+  Queue(abi::Hypercall::kConsoleWrite, {1, 0, 3}, "abc", 1);
+  mailbox().result = 77;  // an answer the guest has not read yet
+  mailbox().results[0] = 78;
+  ASSERT_TRUE(dispatcher_->DrainOutbox(/*at_hypercall=*/false).ok());
+  EXPECT_EQ(console_.out, "abc");
+  const uint64_t tail = Header().tail;
+  EXPECT_EQ(Header().head, tail);
+  EXPECT_GT(tail, 0u);
+  EXPECT_EQ(mailbox().result, 77);
+  EXPECT_EQ(mailbox().results[0], 78u);
+  // Nothing new: nothing handled twice.
+  ASSERT_TRUE(dispatcher_->DrainOutbox(false).ok());
+  EXPECT_EQ(console_.out, "abc");
+  Queue(abi::Hypercall::kConsoleWrite, {1, 0, 3}, "def", 1);
+  ASSERT_TRUE(dispatcher_->DrainOutbox(false).ok());
+  EXPECT_EQ(console_.out, "abcdef");
+}
+
+TEST_F(OutboxTest, MalformedQueuesAreBadHypercalls) {
+  // A call that needs an answer cannot be queued.
+  Queue(abi::Hypercall::kStdinRead, {0x30000, 4});
+  EXPECT_THAT(Error(Call(Nr(abi::Hypercall::kFlush), {})), HasSubstr("cannot be queued"));
+  Header() = {};
+  // Bounds outside the outbox, unaligned, reversed.
+  for (auto [head, tail] : {std::pair<uint64_t, uint64_t>{0, abi::kOutboxBytes},
+                            {0, 12}, {16, 8}}) {
+    Header().head = head;
+    Header().tail = tail;
+    EXPECT_THAT(Error(Call(Nr(abi::Hypercall::kFlush), {})), HasSubstr("outbox bounds"));
+  }
+  // A record longer than what was published, or shorter than its header.
+  Header() = {};
+  Queue(abi::Hypercall::kConsoleWrite, {1, 0, 3}, "abc", 1);
+  auto* rec = reinterpret_cast<abi::OutboxRecord*>(Ram(kOutbox + sizeof(abi::OutboxHeader), 64));
+  rec->bytes += 8;
+  EXPECT_THAT(Error(Call(Nr(abi::Hypercall::kFlush), {})), HasSubstr("outbox record"));
+  rec->bytes = 8;
+  EXPECT_THAT(Error(Call(Nr(abi::Hypercall::kFlush), {})), HasSubstr("outbox record"));
+  // A queued call's pointers are checked like any other.
+  Header() = {};
+  Queue(abi::Hypercall::kConsoleWrite, {1, 0x1ff000000ull, 3});
+  EXPECT_THAT(Error(Call(Nr(abi::Hypercall::kFlush), {})), HasSubstr("queued console_write"));
 }
 
 }  // namespace

@@ -11,5 +11,7 @@ void* EngineRealloc(void* p, size_t, size_t new_bytes) {
   return realloc(p, new_bytes == 0 ? 1 : new_bytes);
 }
 void EngineFree(void* p) { free(p); }
+void* EngineAllocStack(StackKind, size_t bytes) { return EngineAlloc(bytes); }
+void EngineFreeStack(StackKind, void* p) { free(p); }
 
 }  // namespace palisade::wasm

@@ -10,11 +10,11 @@ bool EnsureStacks(Store* s) {
   if (s->value_stack != nullptr) return true;
   size_t slots = s->limits.value_stack_slots;
   size_t frames = static_cast<size_t>(s->limits.max_call_depth) + 1;
-  s->value_stack = static_cast<uint64_t*>(EngineAlloc(slots * sizeof(uint64_t)));
-  s->call_stack = static_cast<CallFrame*>(EngineAlloc(frames * sizeof(CallFrame)));
+  s->value_stack = static_cast<uint64_t*>(EngineAllocStack(StackKind::kValues, slots * sizeof(uint64_t)));
+  s->call_stack = static_cast<CallFrame*>(EngineAllocStack(StackKind::kFrames, frames * sizeof(CallFrame)));
   if (s->value_stack == nullptr || s->call_stack == nullptr) {
-    EngineFree(s->value_stack);
-    EngineFree(s->call_stack);
+    EngineFreeStack(StackKind::kValues, s->value_stack);
+    EngineFreeStack(StackKind::kFrames, s->call_stack);
     s->value_stack = nullptr;
     s->call_stack = nullptr;
     return false;
@@ -34,6 +34,12 @@ bool NameEquals(const Module& m, const ByteRange& r, const char* name, size_t le
   }
   return true;
 }
+
+}  // namespace
+
+bool ReserveStacks(Store* store) { return EnsureStacks(store); }
+
+namespace {
 
 Extern ExportOf(const Instance* inst, const Export& e) {
   Extern x;

@@ -209,6 +209,11 @@ Extern ExportAt(const Instance* instance, size_t i, const char** name, size_t* n
 
 void GetFuncSignature(const FuncInst* func, const ValType** params, uint32_t* param_count,
                       const ValType** results, uint32_t* result_count);
+// Allocates the store's value and call stacks now rather than at its first
+// Invoke (which does it otherwise). An embedder that snapshots an instance
+// does this first, so calls from the snapshot allocate nothing. False: out
+// of memory.
+bool ReserveStacks(Store* store);
 // Calls `func`. Arguments must match its parameters (checked: a mismatch is
 // a kHostError trap). On success results[0..result_count) are written.
 Trap Invoke(Store* store, FuncInst* func, const Value* args, size_t arg_count, Value* results,

@@ -45,8 +45,8 @@ void FreeStore(Store* s) {
   FreeOwned(s->funcs);
   FreeOwned(s->globals);
   FreeOwned(s->instances);
-  EngineFree(s->value_stack);
-  EngineFree(s->call_stack);
+  EngineFreeStack(StackKind::kValues, s->value_stack);
+  EngineFreeStack(StackKind::kFrames, s->call_stack);
   s->~Store();
   EngineFree(s);
 }

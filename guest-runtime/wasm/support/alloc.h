@@ -12,4 +12,11 @@ void* EngineAlloc(size_t bytes);                   // 16-byte aligned, or nullpt
 void* EngineRealloc(void* p, size_t old_bytes, size_t new_bytes);  // nullptr keeps p
 void EngineFree(void* p);
 
+// A store's value and call stacks: memory whose contents are dead between
+// calls, so an embedder may put it where writes cost least (the guest: memory
+// the host never rolls back after a call). Same contract as EngineAlloc.
+enum class StackKind { kValues, kFrames };
+void* EngineAllocStack(StackKind kind, size_t bytes);
+void EngineFreeStack(StackKind kind, void* p);
+
 }  // namespace palisade::wasm

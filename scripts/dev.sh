@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (run as root):
-#   bash scripts/dev.sh check   install, build (Release), run `palisade check`
+#   bash scripts/dev.sh check   install, build (Release), run `palisade check`,
+#                               then examples/hello.c in a micro-VM
 #   bash scripts/dev.sh test    install, build, run every test (ctest), then
 #                               all of them again under ASan+UBSan (clang),
 #                               then every libFuzzer target for 30 s
@@ -62,13 +63,17 @@ case "${1:-}" in
   check)
     deps
     build build -DCMAKE_BUILD_TYPE=Release
+    clang --target=wasm32-wasi -O2 examples/hello.c -o build/hello.wasm
     if scripts/kvm-backend.sh >/dev/null; then
       build/cli/palisade check
+      build/cli/palisade run --dir ./examples::/data build/hello.wasm -- one two
     else
       build/cli/palisade check || true  # says why this machine's KVM will not do
       echo "No /dev/kvm on this machine: running 'palisade check' inside QEMU's emulated KVM" \
            "(correct, but the timings are emulated, not this machine's)."
       tests/qemu/run-in-qemu.sh build/cli/palisade check
+      tests/qemu/run-in-qemu.sh --file "$PWD/build/hello.wasm" --file "$PWD/examples" \
+        build/cli/palisade run --dir "$PWD/examples::/data" "$PWD/build/hello.wasm" -- one two
     fi ;;
   test)
     deps

@@ -64,6 +64,11 @@ kvm_segment Segment(uint16_t selector, uint8_t type, bool code) {
 
 uint32_t TssLimit() { return sizeof(Tss64) + kIoBitmapBytes - 1; }
 
+uint8_t TrType(KvmBackend backend) {
+  constexpr uint8_t kTssAvailable64 = 0x9;
+  return backend == KvmBackend::kAmd ? kTssAvailable64 : kTssBusy64;
+}
+
 void WriteDescriptorTables(GuestMemory& memory, const GuestLayout& layout, uint64_t isr_base) {
   uint64_t gdt[kGdtEntries] = {};
   gdt[abi::kKernelCodeSelector / 8] = kKernelCode;
@@ -106,7 +111,7 @@ void WriteDescriptorTables(GuestMemory& memory, const GuestLayout& layout, uint6
   std::memcpy(memory.HostAddress(layout.tss, sizeof(tss_bytes)), tss_bytes, sizeof(tss_bytes));
 }
 
-kvm_sregs LongModeSregs(const kvm_sregs& reset, const GuestLayout& layout) {
+kvm_sregs LongModeSregs(const kvm_sregs& reset, const GuestLayout& layout, KvmBackend backend) {
   kvm_sregs s = reset;
   s.cs = Segment(abi::kUserCodeSelector, 0xb, /*code=*/true);
   s.ss = Segment(abi::kUserDataSelector, 0x3, /*code=*/false);
@@ -122,7 +127,7 @@ kvm_sregs LongModeSregs(const kvm_sregs& reset, const GuestLayout& layout) {
   s.tr.base = layout.tss;
   s.tr.limit = TssLimit();
   s.tr.selector = abi::kTssSelector;
-  s.tr.type = kTssBusy64;
+  s.tr.type = TrType(backend);
   s.tr.present = 1;
 
   s.gdt.base = layout.gdt;

@@ -12,11 +12,20 @@
 
 #include "vmm/guest_layout.h"
 #include "vmm/guest_memory.h"
+#include "vmm/kvm_backend.h"
 
 namespace palisade {
 
 // Bytes of the TSS, its I/O-permission bitmap included.
 uint32_t TssLimit();
+
+// The type to load TR with: a 64-bit TSS loaded straight into TR is busy (11),
+// and Intel's VM entry insists on it. AMD's CPUs ignore TR's type, but QEMU's
+// emulation of SVM -- where the tests run on machines without /dev/kvm --
+// honours the TSS's I/O bitmap only for an available (9) one, so on kvm_amd
+// TR is loaded as available. Nothing ever switches tasks, so nothing else
+// reads the type.
+uint8_t TrType(KvmBackend backend);
 
 // Writes the GDT (kernel code/data, Linux's user selectors, the 64-bit TSS),
 // the IDT (vectors 0-31 to the image's ring-0 stubs at `isr_base`, one every
@@ -28,6 +37,6 @@ void WriteDescriptorTables(GuestMemory& memory, const GuestLayout& layout, uint6
 // `sregs` is the vCPU's reset state (KVM_GET_SREGS); returns it switched to
 // long mode with paging (CR3 = the PML4), SSE and NX enabled, CR0.WP set, CS
 // and SS the user selectors: the first instruction runs at CPL 3.
-kvm_sregs LongModeSregs(const kvm_sregs& reset, const GuestLayout& layout);
+kvm_sregs LongModeSregs(const kvm_sregs& reset, const GuestLayout& layout, KvmBackend backend);
 
 }  // namespace palisade

@@ -16,6 +16,7 @@
 #include "common/status_macros.h"
 #include "vmm/kvm.h"
 #include "vmm/kvm_uapi.h"
+#include "vmm/long_mode.h"
 #include "vmm/x86.h"
 
 namespace palisade {
@@ -130,7 +131,7 @@ kvm_sregs Cpl3LongMode() {
   s.tr.base = kTss;
   s.tr.limit = kTssLimit;
   s.tr.selector = kTssSelector;
-  s.tr.type = kTssBusy64;
+  s.tr.type = TrType(DetectKvmBackend());  // as ours: long_mode.h says why
   s.tr.present = 1;
   s.gdt.base = kGdt;
   s.gdt.limit = kGdtEntries * 8 - 1;

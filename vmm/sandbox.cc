@@ -30,6 +30,12 @@ constexpr uint32_t kSlotRam = 3;
 constexpr uint32_t kSlotIo = 4;
 constexpr uint32_t kSlotHeap = 5;
 
+// The machine's KVM backend, looked up once per process.
+KvmBackend Backend() {
+  static const KvmBackend backend = DetectKvmBackend();
+  return backend;
+}
+
 // Parsing and auditing the image are per image and process, not per boot:
 // the embedded image never changes, and warm boots should pay for neither.
 absl::StatusOr<std::shared_ptr<const ElfImage>> LoadedImage(std::span<const uint8_t> bytes, bool audit) {
@@ -246,7 +252,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   ASSIGN_OR_RETURN(Machine machine, CreateMachine(kvm, layout, memory, /*log_dirty=*/false));
   Vcpu& vcpu = machine.vcpu;
   ASSIGN_OR_RETURN(kvm_sregs reset, vcpu.GetSregs());
-  RETURN_IF_ERROR(vcpu.SetSregs(LongModeSregs(reset, layout)));
+  RETURN_IF_ERROR(vcpu.SetSregs(LongModeSregs(reset, layout, Backend())));
   kvm_regs regs{};
   regs.rip = image->entry();
   regs.rsp = layout.stack_top;
@@ -307,6 +313,8 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Sandbox::TakeSnapshot() {
   RETURN_IF_ERROR(vcpu_.CompletePendingExit());
   auto snapshot = std::make_shared<Snapshot>();
   ASSIGN_OR_RETURN(snapshot->vcpu, vcpu_.SaveState());
+  // KVM on AMD reports TR as busy whatever was loaded; restore what Boot chose.
+  snapshot->vcpu.sregs.tr.type = TrType(Backend());
   ASSIGN_OR_RETURN(snapshot->memfd, memory_.Freeze());
   snapshot->layout = layout_;
   snapshot->regions = memory_.regions();

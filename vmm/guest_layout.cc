@@ -47,7 +47,9 @@ absl::StatusOr<GuestLayout> PlanLayout(uint64_t mem_size, uint64_t stack_bytes,
   l.outbox = l.mailbox + kPage;
   l.scratch = l.outbox + abi::kOutboxBytes;
   l.scratch_bytes = mem_size >= kScratchMinMemory ? kEngineScratchBytes : 0;
-  l.heap_begin = l.scratch + l.scratch_bytes;
+  l.request_area = l.scratch + l.scratch_bytes;
+  l.request_area_bytes = mem_size >= kScratchMinMemory ? kRequestAreaBytes : 0;
+  l.heap_begin = l.request_area + l.request_area_bytes;
   uint64_t needed = l.heap_begin + kMinHeapBytes;
   if (mem_size < needed) {
     return absl::InvalidArgumentError(absl::StrFormat(

@@ -12,7 +12,8 @@
 //                 image data + bss
 //                 guard page | exception stack (RSP0, supervisor-only) |
 //                 guard page
-//               stack, mailbox page, outbox, engine scratch: their own slot,
+//               stack, mailbox page, outbox, engine scratch, request area:
+//               their own slot,
 //               never dirty-logged. The host rewrites the mailbox and outbox
 //               itself; the stack below the serve loop's frame and the
 //               engine's stacks hold nothing between calls. Written by every
@@ -45,8 +46,10 @@ struct GuestLayout {
   uint64_t stack_top = 0;
   uint64_t mailbox = 0;
   uint64_t outbox = 0;        // abi::kOutboxBytes
-  uint64_t scratch = 0;       // the engine's stacks; ends where the heap begins
+  uint64_t scratch = 0;       // the engine's stacks
   uint64_t scratch_bytes = 0;
+  uint64_t request_area = 0;  // warm requests; ends where the heap begins
+  uint64_t request_area_bytes = 0;
   uint64_t heap_begin = 0;
   uint64_t heap_end = 0;
 };
@@ -60,6 +63,9 @@ inline constexpr uint64_t kMaxGuestMemory = 64ull << 30;
 // kScratchMinMemory get it, smaller ones keep the stacks on their heap.
 inline constexpr uint64_t kEngineScratchBytes = (8ull << 20) + (1ull << 20) + (256ull << 10);
 inline constexpr uint64_t kScratchMinMemory = 32ull << 20;
+// Room for a warm request (palisade fuzz's: the input and its coverage
+// arrays), for guests of at least kScratchMinMemory.
+inline constexpr uint64_t kRequestAreaBytes = 1ull << 20;
 
 // Plans the layout for an image, a memory size and a stack size; says how
 // much memory would be needed when `mem_size` is too small.

@@ -236,6 +236,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   info.outbox = layout.outbox;
   info.scratch = layout.scratch;
   info.scratch_bytes = layout.scratch_bytes;
+  info.request_area = layout.request_area;
+  info.request_area_bytes = layout.request_area_bytes;
   std::memcpy(memory.HostAddress(layout.boot_info, sizeof(info)), &info, sizeof(info));
   image->LoadInto(memory);
 
@@ -385,6 +387,10 @@ absl::StatusOr<int64_t> Sandbox::RunCommand(abi::Command command, uint64_t a0, u
         static_cast<int64_t>(command)));
   }
   return out.value;
+}
+
+absl::Status Sandbox::RollBackAtReset(uint64_t gpa, uint64_t len) {
+  return memory_.Write(gpa, len).status();  // records the range as the host's
 }
 
 absl::Status Sandbox::CopyToGuest(uint64_t gpa, std::span<const uint8_t> bytes) {

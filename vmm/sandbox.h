@@ -116,6 +116,10 @@ class Sandbox {
   const GuestMemory& memory() const { return memory_; }
   // Copies host bytes into guest RAM (checked like any guest address).
   absl::Status CopyToGuest(uint64_t gpa, std::span<const uint8_t> bytes);
+  // Makes the next Reset() roll [gpa, gpa + len) back although no dirty log
+  // saw it change: for what the guest writes in memory that is not logged
+  // (the request area).
+  absl::Status RollBackAtReset(uint64_t gpa, uint64_t len);
 
   struct Parts;  // construction helper (sandbox.cc)
   explicit Sandbox(Parts parts);

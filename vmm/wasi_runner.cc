@@ -83,7 +83,7 @@ absl::Status RunWasiCommand(Sandbox& sandbox, std::span<const uint8_t> request,
 absl::StatusOr<WarmStart> SnapshotForCalls(Sandbox& sandbox, uint64_t request_capacity,
                                            absl::Time deadline) {
   ASSIGN_OR_RETURN(int64_t addr, sandbox.RunCommand(abi::Command::kAllocInput, request_capacity,
-                                                    0, 0, deadline));
+                                                    abi::kInputInRequestArea, 0, deadline));
   if (addr <= 0) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "the guest has no room for a ", request_capacity, "-byte request buffer"));

@@ -1,5 +1,6 @@
 #include "cli/fuzz/vm_target.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/time/clock.h"
@@ -177,6 +178,17 @@ absl::StatusOr<Outcome> VmTarget::Run(std::span<const uint8_t> input) {
   if (!counters.ok() || !cmps.ok()) return absl::InternalError("the coverage arrays are outside guest memory");
   std::memcpy(coverage_.counters.data(), counters->data(), counters->size());
   std::memcpy(static_cast<void*>(coverage_.cmps.data()), cmps->data(), cmps->size());
+  // The request area is not dirty-logged (writing coverage costs no fault):
+  // the reset restores the pages of the arrays that the input wrote, because
+  // the host says so (an untouched page still reads as zero).
+  auto arrays = sandbox_->memory().Read(cov, counters->size() + cmps->size());
+  if (!arrays.ok()) return arrays.status();
+  for (uint64_t at = 0; at < arrays->size(); at += 4096) {
+    const auto page = arrays->subspan(at, std::min<uint64_t>(4096, arrays->size() - at));
+    if (std::any_of(page.begin(), page.end(), [](uint8_t b) { return b != 0; })) {
+      if (absl::Status r = sandbox_->RollBackAtReset(cov + at, page.size()); !r.ok()) return r;
+    }
+  }
   if (absl::Status r = sandbox_->Reset(); !r.ok()) return r;
   if (inputs_ == 0) first_exits_ = sandbox_->exits() - 1;  // this input's exit counts
   ++inputs_;

@@ -207,7 +207,9 @@ enum class Command : int64_t {
   kEchoLoop = 1,
   // Guest allocates args[0] bytes for a run request the host will write
   // (freeing the previous buffer); status = their guest address, or negative
-  // when it cannot.
+  // when it cannot. args[1] = kInputInRequestArea: in BootInfo's request
+  // area if it fits (the host then rolls back whatever the guest writes
+  // there itself).
   kAllocInput = 2,
   // Guest runs the WasiRunRequest at guest address args[0] (args[1] bytes,
   // inside the kAllocInput buffer), reports a kWasmOutcome, frees what the
@@ -223,6 +225,8 @@ enum class Command : int64_t {
   // Test-only guest image commands start here; see guest-runtime/test_guest.
   kFirstTestCommand = 100,
 };
+
+inline constexpr uint64_t kInputInRequestArea = 1;
 
 // A WASI command to run, written by the host into guest memory (kAllocInput,
 // then kRunWasi). Offsets are from the start of the request; strings are
@@ -300,6 +304,12 @@ struct BootInfo {
   // fault after a reset). 0 bytes: the engine takes its stacks from the heap.
   uint64_t scratch;
   uint64_t scratch_bytes;
+  // Where kAllocInput with kInputInRequestArea puts a warm sandbox's request
+  // buffer: memory the host rewrites itself, never dirty-logged, so what the
+  // guest writes there (palisade fuzz's coverage) costs no fault. 0 bytes:
+  // on the heap.
+  uint64_t request_area;
+  uint64_t request_area_bytes;
 };
 inline constexpr uint64_t kBootMagic = 0x544f4f4253494c50ull;  // "PLISBOOT"
 

@@ -11,6 +11,8 @@
 #include <benchmark/benchmark.h>
 
 #include "vmm/embedded_images.h"
+#include "vmm/kvm.h"
+#include "vmm/raw_floor.h"
 #include "vmm/guest_services.h"
 #include "vmm/sandbox.h"
 #include "vmm/wasi_runner.h"
@@ -64,12 +66,33 @@ std::vector<uint8_t> InvokeRequest(const char* name, std::vector<abi::WasmValue>
   return BuildWasiRunRequest(spec);
 }
 
+// The floor for a warm call: one bare CPL 3 exit round trip, measured in the
+// same run (a warm call is one exit; vmm/raw_floor.h).
+void BM_RawVmExit(benchmark::State& state) {
+  auto kvm = Kvm::Shared();
+  if (!kvm.ok()) {
+    state.SkipWithError(std::string(kvm.status().message()).c_str());
+    return;
+  }
+  auto vm = RawFloorVm::Create(**kvm);
+  absl::Status ran = vm.ok() ? vm->RunToExit() : vm.status();
+  for (auto _ : state) {
+    if (ran.ok()) ran = vm->RunToExit();
+    if (!ran.ok()) {
+      state.SkipWithError(std::string(ran.message()).c_str());
+      return;
+    }
+  }
+}
+BENCHMARK(BM_RawVmExit)->Unit(benchmark::kMicrosecond);
+
 // One warm call of `bump` (memory and a global mutated) plus the reset.
 void BM_WarmInvokeAndReset(benchmark::State& state) {
   Warm w;
   if (!MakeWarm(state, &w)) return;
   const std::vector<uint8_t> request = InvokeRequest("bump");
   uint64_t pages = 0;
+  const uint64_t exits_before = w.sandbox->exits();
   for (auto _ : state) {
     if (!RunWarmCommand(*w.sandbox, w.start, request).ok() || !w.sandbox->Reset().ok()) {
       state.SkipWithError("warm call failed");
@@ -79,6 +102,8 @@ void BM_WarmInvokeAndReset(benchmark::State& state) {
   }
   state.counters["dirty_pages"] =
       benchmark::Counter(static_cast<double>(pages), benchmark::Counter::kAvgIterations);
+  state.counters["exits"] = benchmark::Counter(
+      static_cast<double>(w.sandbox->exits() - exits_before), benchmark::Counter::kAvgIterations);
 }
 BENCHMARK(BM_WarmInvokeAndReset)->Unit(benchmark::kMicrosecond);
 

@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <set>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -181,6 +183,27 @@ absl::Status AuditGuestImage(const ElfImage& image, std::span<const uint8_t> fil
   return absl::FailedPreconditionError(
       absl::StrCat("the guest image fails its audit (", v.size(), " instruction(s)); refusing to boot: ",
                    absl::StrJoin(lines, "; ")));
+}
+
+namespace {
+std::mutex g_audited_mu;
+std::vector<std::span<const uint8_t>>& AuditedImages() {
+  static std::vector<std::span<const uint8_t>> images;
+  return images;
+}
+}  // namespace
+
+void MarkAuditedAtBuild(std::span<const uint8_t> image) {
+  std::lock_guard<std::mutex> lock(g_audited_mu);
+  AuditedImages().push_back(image);
+}
+
+bool AuditedAtBuild(std::span<const uint8_t> image) {
+  std::lock_guard<std::mutex> lock(g_audited_mu);
+  for (std::span<const uint8_t> a : AuditedImages()) {
+    if (a.data() == image.data() && a.size() == image.size()) return true;
+  }
+  return false;
 }
 
 std::string ExplainImageAuditRules() {

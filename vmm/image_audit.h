@@ -42,4 +42,11 @@ absl::Status AuditGuestImage(const ElfImage& image, std::span<const uint8_t> fil
 // The rules, one line each, for `palisade policy explain image`.
 std::string ExplainImageAuditRules();
 
+// The image a binary embeds was audited when it was built (the build fails
+// otherwise: cmake/PalisadeEmbed.cmake); its library registers exactly those
+// bytes here at start-up, and Sandbox::Boot skips the run-time audit for
+// them. Any other image is audited before its first boot in a process.
+void MarkAuditedAtBuild(std::span<const uint8_t> image);
+bool AuditedAtBuild(std::span<const uint8_t> image);
+
 }  // namespace palisade

@@ -57,7 +57,7 @@ absl::StatusOr<std::shared_ptr<const ElfImage>> LoadedImage(std::span<const uint
     uncached.image = std::make_shared<const ElfImage>(std::move(image));
     if (cache.size() < 64) entry = &cache.emplace(key, std::move(uncached)).first->second;
   }
-  if (audit) {
+  if (audit && !AuditedAtBuild(bytes)) {
     if (!entry->audit) entry->audit = AuditGuestImage(*entry->image, bytes);
     RETURN_IF_ERROR(*entry->audit);
   }

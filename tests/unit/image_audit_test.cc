@@ -150,6 +150,17 @@ TEST(ImageAudit, HltInRingThreeIsRefused) {
   EXPECT_EQ(v[0].reason, "a privileged instruction in ring-3 code");
 }
 
+// The embedded production image was audited by the build (which fails
+// otherwise), so boots skip the run-time audit for exactly those bytes; a
+// copy, even an identical one, and any other image are still audited.
+TEST(ImageAudit, OnlyTheImageAuditedAtBuildSkipsTheRunTimeAudit) {
+  EXPECT_TRUE(AuditedAtBuild(ProductionGuestImage()));
+  EXPECT_FALSE(AuditedAtBuild(TestGuestImage()));
+  PatchableGuest copy = ProductionCopy();
+  EXPECT_FALSE(AuditedAtBuild(copy.file));
+  EXPECT_FALSE(AuditedAtBuild(ProductionGuestImage().first(ProductionGuestImage().size() - 1)));
+}
+
 TEST(ImageAudit, TheRulesCanBeReviewed) {
   const std::string rules = ExplainImageAuditRules();
   EXPECT_THAT(rules, HasSubstr("CPL 3"));

@@ -119,7 +119,17 @@ abi::FaultReport ReportFromRegs(const kvm_regs& regs, const kvm_sregs& sregs) {
 struct Machine {
   Vm vm;
   Vcpu vcpu;
+  bool manual_dirty_protect = false;
 };
+
+// Pages a reset keeps writable instead of write-protecting them again: each
+// write-protection fault is a VM exit (tens of microseconds on PVM), and a
+// page that every call writes (the harness's stack, a global) would pay one
+// per call. A page dirtied by two resets in a row stays writable and is
+// copied back at every reset, written or not (a fraction of a microsecond);
+// the set is bounded and relearned now and then.
+constexpr uint64_t kMaxHotPages = 64;
+constexpr uint64_t kRelearnEveryResets = 1024;
 
 struct Slot {
   uint32_t id;
@@ -154,6 +164,10 @@ absl::StatusOr<Machine> CreateMachine(const std::shared_ptr<const Kvm>& kvm,
                                       const GuestLayout& layout, GuestMemory& memory,
                                       bool log_dirty) {
   ASSIGN_OR_RETURN(Vm vm, Vm::Create(kvm));
+  bool manual_dirty_protect = false;
+  if (log_dirty) {
+    ASSIGN_OR_RETURN(manual_dirty_protect, vm.EnableManualDirtyProtect());
+  }
   for (const Slot& slot : Slots(layout)) {
     RETURN_IF_ERROR(vm.SetMemorySlot(slot.id, slot.begin, slot.end - slot.begin,
                                      memory.host_base() + slot.begin, slot.read_only,
@@ -165,7 +179,7 @@ absl::StatusOr<Machine> CreateMachine(const std::shared_ptr<const Kvm>& kvm,
   if (layout.mem_size <= kTssAddress) RETURN_IF_ERROR(vm.SetTssAddress(kTssAddress));
   ASSIGN_OR_RETURN(Vcpu vcpu, vm.CreateVcpu(0));
   RETURN_IF_ERROR(vcpu.SetCpuid(*kvm->supported_cpuid()));
-  return Machine{std::move(vm), std::move(vcpu)};
+  return Machine{std::move(vm), std::move(vcpu), manual_dirty_protect};
 }
 
 }  // namespace
@@ -297,6 +311,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::FromSnapshot(
                                   std::move(machine.vm), std::move(machine.vcpu), options.console},
                             options));
   sandbox->snapshot_ = std::move(snapshot);
+  sandbox->manual_dirty_protect_ = machine.manual_dirty_protect;
   sandbox->awaiting_command_ = true;
   sandbox->dirty_bitmap_.assign(sandbox->memory_.bitmap_words(), 0);
   const absl::Duration total = absl::Now() - start;
@@ -321,6 +336,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Sandbox::TakeSnapshot() {
   snapshot->layout = layout_;
   snapshot->regions = memory_.regions();
   snapshot->image = image_;
+  ASSIGN_OR_RETURN(manual_dirty_protect_, vm_.EnableManualDirtyProtect());
   for (const Slot& slot : Slots(layout_)) {
     if (!slot.logged) continue;
     RETURN_IF_ERROR(vm_.SetMemorySlot(slot.id, slot.begin, slot.end - slot.begin,
@@ -352,6 +368,7 @@ absl::Status Sandbox::Reset() {
     const uint64_t pages = (slot.end - slot.begin) / x86::kPage4K;
     slot_bitmap_.assign((pages + 63) / 64, 0);
     RETURN_IF_ERROR(vm_.GetDirtyLog(slot.id, slot_bitmap_));
+    if (manual_dirty_protect_) RETURN_IF_ERROR(ProtectColdPages(slot.id, pages));
     for (size_t w = 0; w < slot_bitmap_.size(); ++w) {
       for (uint64_t bits = slot_bitmap_[w]; bits != 0; bits &= bits - 1) {
         const uint64_t page = first + w * 64 + std::countr_zero(bits);
@@ -370,6 +387,24 @@ absl::Status Sandbox::Reset() {
   alive_ = true;
   awaiting_command_ = true;
   return absl::OkStatus();
+}
+
+absl::Status Sandbox::ProtectColdPages(uint32_t slot, uint64_t pages) {
+  std::vector<uint64_t>& last = last_dirty_[slot];
+  last.resize(slot_bitmap_.size(), 0);
+  uint64_t hot = 0;
+  for (size_t w = 0; w < slot_bitmap_.size(); ++w) hot += std::popcount(slot_bitmap_[w] & last[w]);
+  const bool relearn = hot > kMaxHotPages || ++resets_since_relearn_[slot] >= kRelearnEveryResets;
+  if (relearn) resets_since_relearn_[slot] = 0;
+  clear_bitmap_.resize(slot_bitmap_.size());
+  bool any = false;
+  for (size_t w = 0; w < slot_bitmap_.size(); ++w) {
+    clear_bitmap_[w] = relearn ? slot_bitmap_[w] : slot_bitmap_[w] & ~last[w];
+    any |= clear_bitmap_[w] != 0;
+  }
+  last = slot_bitmap_;
+  if (relearn) std::fill(last.begin(), last.end(), 0);
+  return any ? vm_.ClearDirtyLog(slot, 0, pages, clear_bitmap_) : absl::OkStatus();
 }
 
 void Sandbox::set_console(ConsoleSink* console) { dispatcher_->set_console(console); }

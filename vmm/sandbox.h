@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -138,6 +139,9 @@ class Sandbox {
                      const abi::FaultReport& report);
   absl::Status CrashFromVcpu(const std::string& what);
   const char* RegionHint(uint64_t address) const;
+  // Write-protects again the pages of slot_bitmap_ that the last reset did
+  // not also see dirty; the others stay writable and reported dirty.
+  absl::Status ProtectColdPages(uint32_t slot, uint64_t pages);
 
 
   std::shared_ptr<const ElfImage> image_;
@@ -155,6 +159,12 @@ class Sandbox {
   bool last_reset_restored_vcpu_ = false;
   std::vector<uint64_t> dirty_bitmap_;  // scratch for Reset(): all of memory
   std::vector<uint64_t> slot_bitmap_;   // scratch for Reset(): one slot
+  // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is on: Reset() write-protects only the
+  // pages it does not keep hot (ProtectColdPages, sandbox.cc).
+  bool manual_dirty_protect_ = false;
+  std::map<uint32_t, std::vector<uint64_t>> last_dirty_;  // per logged slot
+  std::map<uint32_t, uint64_t> resets_since_relearn_;
+  std::vector<uint64_t> clear_bitmap_;
   uint64_t exits_ = 0;
   std::optional<abi::FaultReport> fault_;
   std::string crash_report_;

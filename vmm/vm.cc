@@ -45,6 +45,30 @@ absl::Status Vm::GetDirtyLog(uint32_t slot, std::span<uint64_t> bitmap) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> Vm::EnableManualDirtyProtect() {
+  if (::ioctl(fd_.get(), KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) <= 0) return false;
+  kvm_enable_cap cap{};
+  cap.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2;
+  cap.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+  if (::ioctl(fd_.get(), KVM_ENABLE_CAP, &cap) != 0) {
+    return ErrnoError(errno, "KVM_ENABLE_CAP(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)");
+  }
+  return true;
+}
+
+absl::Status Vm::ClearDirtyLog(uint32_t slot, uint64_t first_page, uint64_t pages,
+                               std::span<uint64_t> bitmap) {
+  kvm_clear_dirty_log clear{};
+  clear.slot = slot;
+  clear.first_page = first_page;
+  clear.num_pages = static_cast<uint32_t>(pages);
+  clear.dirty_bitmap = bitmap.data();
+  if (::ioctl(fd_.get(), KVM_CLEAR_DIRTY_LOG, &clear) != 0) {
+    return ErrnoError(errno, absl::StrFormat("KVM_CLEAR_DIRTY_LOG slot %u", slot));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Vm::SetTssAddress(uint64_t gpa) {
   if (::ioctl(fd_.get(), KVM_SET_TSS_ADDR, gpa) != 0) {
     return ErrnoError(errno, "KVM_SET_TSS_ADDR");

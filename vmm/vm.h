@@ -27,7 +27,17 @@ class Vm {
 
   // The pages of a dirty-logged slot written since the last call, one bit
   // per 4 KiB page; `bitmap` must hold at least ceil(pages / 64) words.
+  // After EnableManualDirtyProtect(): written since their last ClearDirtyLog.
   absl::Status GetDirtyLog(uint32_t slot, std::span<uint64_t> bitmap) const;
+
+  // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: GetDirtyLog() stops write-protecting
+  // what it reports; ClearDirtyLog() does it for the pages the caller picks.
+  // Returns false where KVM lacks the capability (the old behaviour stays).
+  absl::StatusOr<bool> EnableManualDirtyProtect();
+  // Clears the bits set in `bitmap` (page `first_page` + i for bit i) and
+  // write-protects those pages again, so their next write is logged.
+  absl::Status ClearDirtyLog(uint32_t slot, uint64_t first_page, uint64_t pages,
+                             std::span<uint64_t> bitmap);
 
   absl::StatusOr<Vcpu> CreateVcpu(uint32_t id) const;
 

@@ -393,7 +393,9 @@ absl::Status Sandbox::ProtectColdPages(uint32_t slot, uint64_t pages) {
   std::vector<uint64_t>& last = last_dirty_[slot];
   last.resize(slot_bitmap_.size(), 0);
   uint64_t hot = 0;
-  for (size_t w = 0; w < slot_bitmap_.size(); ++w) hot += std::popcount(slot_bitmap_[w] & last[w]);
+  for (size_t w = 0; w < slot_bitmap_.size(); ++w) {
+    if (const uint64_t both = slot_bitmap_[w] & last[w]; both != 0) hot += std::popcount(both);
+  }
   const bool relearn = hot > kMaxHotPages || ++resets_since_relearn_[slot] >= kRelearnEveryResets;
   if (relearn) resets_since_relearn_[slot] = 0;
   clear_bitmap_.resize(slot_bitmap_.size());

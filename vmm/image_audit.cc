@@ -209,7 +209,8 @@ bool AuditedAtBuild(std::span<const uint8_t> image) {
 std::string ExplainImageAuditRules() {
   std::string out =
       "guest image audit: privileged and sensitive instructions in the image's executable segments\n"
-      "(Capstone, before every first boot of an image in a process); anything not allowed refuses the boot.\n"
+      "(Capstone: for the embedded image when it is built, for any other before its first boot in a\n"
+      "process); anything not allowed refuses the image.\n"
       "The guest runs at CPL 3; its ring-0 segment (the exception stubs) is audited as ring 0.\n";
   for (const Rule& r : kImageAuditRules) absl::StrAppend(&out, absl::StrFormat("  allow %-17s %s\n", r.instruction, r.condition));
   absl::StrAppend(&out, "  refuse everything else privileged or sensitive: mov to or from cr0-cr8 / dr0-dr7, ",

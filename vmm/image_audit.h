@@ -1,18 +1,18 @@
-// The guest image audit: before an image is loaded, Capstone disassembles
-// its executable segments and every privileged or sensitive instruction is
-// checked against the rules below. One outside them refuses the boot and
-// the error says which instruction, where and which rule.
+// The guest image audit: Capstone disassembles the image's executable
+// segments and checks every instruction against the rules below; one outside
+// them refuses the image, and the error says which instruction, where and
+// which rule. The embedded production image is audited by the build
+// (palisade_audit_image); any other image before its first boot.
 //
 // The rules (kImageAuditRules in image_audit.cc, printed by
-// `palisade policy explain image`):
-//   hlt                 anywhere: the guest stops; the host ends the VM
-//   lidt                only in palisade::guest::InstallIdt(): the guest's own exception table
-//   mov r64, cr2/cr3    only in palisade_exception: reading fault state for the crash report
-//   out dx, eax         only with edx last set, in the same function, to the
-//                       hypercall port (0x500): the one way to call the host
-//   anything else privileged (MSR reads/writes, control/debug registers,
-//   descriptor tables, other port I/O, cli/sti, cache and TLB control) or
-//   sensitive (syscall/sysenter, int n, vmcall/vmmcall): refused
+// `palisade policy explain image`). The guest runs at CPL 3:
+//   ring-3 code (every executable segment but the ring-0 one): nothing
+//     privileged or sensitive at all, except `out dx, eax` with edx last set,
+//     in the same function, to the hypercall port (0x500)
+//   ring-0 code (the exception stubs, abi PALISADE_ABI_PF_RING0): push, pop,
+//     mov, lea, add, sub, jmp, nop, reads of cr2/cr3, the hypercall `out`
+//     and hlt -- integer instructions only, because on PVM ring 0 runs in
+//     KVM's instruction emulator, which has no SSE
 #pragma once
 
 #include <cstdint>

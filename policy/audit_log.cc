@@ -1,7 +1,10 @@
 #include "policy/audit_log.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 
 #include "absl/time/clock.h"
@@ -12,11 +15,17 @@
 namespace palisade::policy {
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, bool fsync) {
-  // Continue the chain from the last line already there.
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+  if (!fd.valid()) return ErrnoError(errno, "opening audit log " + path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return ErrnoError(errno, "stat of audit log " + path);
+  const bool regular = S_ISREG(st.st_mode);
+  // Continue the chain from the last line already there. Only a regular
+  // file has one (a device such as /dev/full reads forever).
   std::string prev = kAuditChainStart;
   uint64_t seq = 0;
   bool ends_mid_line = false;
-  {
+  if (regular) {
     std::ifstream in(path, std::ios::binary);
     std::string line, last;
     while (std::getline(in, line)) {
@@ -33,12 +42,14 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
       if (j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned()) seq = j["seq"].get<uint64_t>();
     }
   }
-  File f(std::fopen(path.c_str(), "ae"));
-  if (f == nullptr) return ErrnoError(errno, "opening audit log " + path);
+  uint64_t size = regular ? static_cast<uint64_t>(st.st_size) : 0;
   // A line cut short by a crash stays (verify reports it); ours start on a
   // line of their own.
-  if (ends_mid_line && std::fputc('\n', f.get()) == EOF) return ErrnoError(errno, "writing the audit log");
-  return std::make_unique<AuditLog>(std::move(f), std::move(prev), seq, fsync);
+  if (ends_mid_line) {
+    if (::write(fd.get(), "\n", 1) != 1) return ErrnoError(errno, "writing the audit log");
+    ++size;
+  }
+  return std::make_unique<AuditLog>(std::move(fd), regular, size, std::move(prev), seq, fsync);
 }
 
 std::string SealAuditLine(std::string_view body, std::string_view digest) {
@@ -57,14 +68,33 @@ absl::Status AuditLog::Record(nlohmann::json event) {
   event.erase("sha256");
   const std::string body = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const std::string digest = Sha256Hex(body);
-  const std::string line = SealAuditLine(body, digest);
-  if (std::fprintf(file_.get(), "%s\n", line.c_str()) < 0 || std::fflush(file_.get()) != 0) {
-    return ErrnoError(errno, "writing the audit log");
+  const std::string line = SealAuditLine(body, digest) + "\n";
+  const ssize_t n = ::write(fd_.get(), line.data(), line.size());
+  if (n != static_cast<ssize_t>(line.size())) {
+    const int err = n < 0 ? errno : ENOSPC;  // a short write: the disk filled up
+    // Keep only whole lines: what did get written of this one goes again.
+    if (n > 0 && regular_) (void)::ftruncate(fd_.get(), static_cast<off_t>(size_));
+    return ErrnoError(err, n < 0 ? "writing the audit log" : "writing the audit log (short write)");
   }
-  if (fsync_ && ::fsync(fileno(file_.get())) != 0) return ErrnoError(errno, "fsync of the audit log");
+  if (fsync_ && ::fsync(fd_.get()) != 0) {
+    const int err = errno;
+    if (regular_) (void)::ftruncate(fd_.get(), static_cast<off_t>(size_));
+    return ErrnoError(err, "fsync of the audit log");
+  }
+  size_ += line.size();
   prev_ = digest;
   ++seq_;
   return absl::OkStatus();
+}
+
+std::string AuditLog::head() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return prev_;
+}
+
+uint64_t AuditLog::seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return seq_;
 }
 
 }  // namespace palisade::policy

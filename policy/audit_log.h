@@ -7,10 +7,15 @@
 // (policy/audit_verify.h checks). One writer (a mutex) keeps
 // the order; fsync after every line is configurable. Cutting lines off the
 // end leaves a valid shorter chain: anchor the last hash elsewhere (the
-// verifier prints it) to catch that.
+// verifier prints it, Stats carries it) to catch that.
+//
+// A line is one write(2). One that fails or comes up short (a full disk, an
+// I/O error) is cut off again, so the file keeps only whole lines, and the
+// chain goes on from the last line that was written: the caller decides what
+// an unrecorded decision means (palisaded refuses the call by default).
 #pragma once
 
-#include <cstdio>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "common/unique_fd.h"
 
 namespace palisade::policy {
 
@@ -28,20 +34,24 @@ class AuditLog {
   // flush each line to disk before Record() returns.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path, bool fsync);
 
-  // Adds `time` and `prev` to `event` and writes it as one line.
+  // Adds `time` and `prev` to `event` and writes it as one line; on failure
+  // nothing of it stays in the file and the chain is unchanged.
   absl::Status Record(nlohmann::json event);
 
-  struct FileCloser {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  using File = std::unique_ptr<std::FILE, FileCloser>;
+  // The hash of the last line written (the chain head) and its seq.
+  std::string head() const;
+  uint64_t seq() const;
+
   // Use Open(); public only for std::make_unique.
-  AuditLog(File file, std::string prev, uint64_t seq, bool fsync)
-      : file_(std::move(file)), prev_(std::move(prev)), seq_(seq), fsync_(fsync) {}
+  AuditLog(UniqueFd fd, bool regular, uint64_t size, std::string prev, uint64_t seq, bool fsync)
+      : fd_(std::move(fd)), regular_(regular), size_(size), prev_(std::move(prev)), seq_(seq),
+        fsync_(fsync) {}
 
  private:
-  std::mutex mu_;
-  File file_;
+  mutable std::mutex mu_;
+  UniqueFd fd_;
+  bool regular_;      // a regular file: a failed line can be cut off again
+  uint64_t size_;     // bytes of whole lines in the file
   std::string prev_;  // hash of the last line written
   uint64_t seq_;      // of the last line written (0: none)
   bool fsync_;

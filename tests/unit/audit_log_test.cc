@@ -1,6 +1,8 @@
 // The audit log's hash chain: what AuditLog writes verifies, across
 // reopenings; any one-byte change, deleted, reordered or cut-short line is
 // caught at the line where the chain breaks.
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -53,6 +55,50 @@ class AuditChain : public ::testing::Test {
 
   fs::path path_;
 };
+
+// A full disk, made here with RLIMIT_FSIZE (a write past it fails with EFBIG,
+// or comes up short): the failed line leaves nothing in the file, the chain
+// goes on from the last whole line once writing works again, and the log
+// verifies.
+TEST_F(AuditChain, AFailedWriteLeavesOnlyWholeLinesAndTheChainGoesOn) {
+  Write(3);
+  auto log = AuditLog::Open(path_.string(), /*fsync=*/false);
+  ASSERT_TRUE(log.ok()) << log.status();
+  const uint64_t seq = (*log)->seq();
+  const std::string head = (*log)->head();
+  const auto size = fs::file_size(path_);
+  struct rlimit saved {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  auto old_handler = signal(SIGXFSZ, SIG_IGN);
+  struct rlimit tight = saved;
+  tight.rlim_cur = size + 40;  // room for part of a line only
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &tight), 0);
+  absl::Status failed = (*log)->Record({{"event", "invoke"}, {"n", 99}});
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  signal(SIGXFSZ, old_handler);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(fs::file_size(path_), size) << "a partial line stayed in the file";
+  EXPECT_EQ((*log)->seq(), seq);
+  EXPECT_EQ((*log)->head(), head);
+  ASSERT_TRUE((*log)->Record({{"event", "invoke"}, {"n", 100}}).ok());
+  EXPECT_EQ((*log)->seq(), seq + 1);
+  std::ifstream in(path_);
+  AuditVerdict v = VerifyAuditLog(in);
+  EXPECT_TRUE(v.ok) << v.reason;
+  EXPECT_EQ(v.lines, 4u);
+  EXPECT_EQ(v.last_sha256, (*log)->head());
+}
+
+// A device that is always full (/dev/full): the log opens without reading it,
+// and every line fails cleanly.
+TEST(AuditLogFull, EveryLineFailsWithNoSpace) {
+  auto log = AuditLog::Open("/dev/full", /*fsync=*/false);
+  ASSERT_TRUE(log.ok()) << log.status();
+  absl::Status s = (*log)->Record({{"event", "auth"}});
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string(s.message()).find("No space left"), std::string::npos) << s;
+  EXPECT_EQ((*log)->seq(), 0u);
+}
 
 TEST_F(AuditChain, WhatTheLogWritesVerifiesAcrossReopenings) {
   Write(5);

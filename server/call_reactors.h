@@ -89,8 +89,8 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
     }
     const uint64_t cap = service_->ModuleCapFor(*tenant_);
     if (bytes_.size() + request_.chunk().size() > cap) {
-      service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},
-                       {"decision", "deny"}, {"reason", absl::StrCat("over the ", cap, "-byte module cap")}});
+      (void)service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},
+                             {"decision", "deny"}, {"reason", absl::StrCat("over the ", cap, "-byte module cap")}});
       Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                           absl::StrCat("module exceeds the ", cap, "-byte cap")));
       return;
@@ -120,8 +120,8 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
     const bool queued = service_->workers().TrySubmit([this, digest, deadline] {
       absl::Status valid = ValidateModule(bytes_, deadline);
       if (!valid.ok()) {
-        service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name}, {"module", digest},
-                         {"decision", "deny"}, {"reason", std::string(valid.message())}});
+        (void)service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},
+                               {"module", digest}, {"decision", "deny"}, {"reason", std::string(valid.message())}});
         Finish(ToGrpc(valid));
         return;
       }
@@ -134,10 +134,13 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
 
   void Store(const std::string& digest) {
     auto stored = service_->modules().Add(tenant_->name, digest, std::move(bytes_));
-    service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name}, {"module", digest},
-                     {"decision", stored.ok() ? "allow" : "deny"},
-                     {"reason", stored.ok() ? "" : std::string(stored.status().message())}});
-    Finish(ToGrpc(stored.status()));
+    absl::Status recorded =
+        service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},
+                         {"module", digest}, {"decision", stored.ok() ? "allow" : "deny"},
+                         {"reason", stored.ok() ? "" : std::string(stored.status().message())}});
+    // Unrecorded, the upload is refused (the bytes may stay in the
+    // content-addressed store; a retry finds them and records the decision).
+    Finish(ToGrpc(stored.ok() && !recorded.ok() ? recorded : stored.status()));
   }
 
   PalisadeService* service_;

@@ -6,6 +6,7 @@
 // ones get drain_seconds to finish.
 #include <signal.h>
 
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -78,6 +79,9 @@ int Main(int argc, char** argv) {
     audit = *std::move(opened);
   }
 
+  // A file-size limit must end an audit write with EFBIG (a decision the log
+  // could not record, handled like a full disk), not kill the server.
+  signal(SIGXFSZ, SIG_IGN);
   // Signals are taken by a thread of our own (sigwait), not a handler.
   sigset_t stop;
   sigemptyset(&stop);
@@ -118,17 +122,33 @@ int Main(int argc, char** argv) {
     std::cerr << "palisaded: warning: no micro-VMs on this machine: " << kvm.status().message()
               << "; uploads, sandboxes and runs will fail until it has them\n";
   }
-  server->GetHealthCheckService()->SetServingStatus(true);
+  // Health follows the audit log: NOT_SERVING while decisions cannot be
+  // recorded (audit_failure DENY refuses the calls), SERVING once a line is
+  // written again. The start record is the log's first line of this run.
+  std::atomic<bool> stopping{false};
+  service.AuditStart();
+  service.SetAuditHealthHook([&server, &stopping, &config](bool recording) {
+    if (stopping.load()) return;
+    server->GetHealthCheckService()->SetServingStatus(
+        recording || config->audit_failure() == palisade::v1::ALLOW_AND_COUNT);
+  });
   std::cout << "palisaded: listening on " << bound << std::endl;
 
   int sig = 0;
   sigwait(&stop, &sig);
   std::cout << "palisaded: draining (signal " << sig << ")" << std::endl;
+  stopping.store(true);
   server->GetHealthCheckService()->SetServingStatus(false);
   const bool idle = service.Drain(absl::Seconds(config->drain_seconds()));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   std::cout << "palisaded: stopped" << (idle ? "" : " (calls still running were cancelled)")
             << std::endl;
+  if (audit != nullptr) {
+    // The chain head, to anchor elsewhere: a log cut short after this point
+    // no longer ends with it.
+    std::cout << "palisaded: audit log head " << audit->head() << " (seq " << audit->seq() << ")"
+              << std::endl;
+  }
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/status_macros.h"
 #include "common/sha256.h"
 #include "server/call_reactors.h"
 #include "server/values.h"
@@ -119,11 +120,33 @@ bool PalisadeService::Drain(absl::Duration timeout) {
   return workers_->WaitIdle(absl::ToChronoMilliseconds(timeout));
 }
 
-void PalisadeService::Audit(nlohmann::json event) {
-  if (audit_ == nullptr) return;
-  if (absl::Status s = audit_->Record(std::move(event)); !s.ok()) {
-    std::fprintf(stderr, "palisaded: audit log: %s\n", std::string(s.message()).c_str());
+absl::Status PalisadeService::Audit(nlohmann::json event) {
+  if (audit_ == nullptr) return absl::OkStatus();
+  absl::Status s = audit_->Record(std::move(event));
+  const bool recording = s.ok();
+  if (audit_recording_.exchange(recording) != recording) {
+    std::lock_guard<std::mutex> lock(audit_hook_mu_);
+    if (audit_hook_) audit_hook_(recording);
   }
+  if (recording) return absl::OkStatus();
+  audit_failures_.fetch_add(1);
+  std::fprintf(stderr, "palisaded: audit log: %s\n", std::string(s.message()).c_str());
+  if (config_.audit_failure() == v1::ALLOW_AND_COUNT) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      "the audit log is failing (", s.message(),
+      "): palisaded refuses calls whose decisions it cannot record (audit_failure: DENY)"));
+}
+
+void PalisadeService::SetAuditHealthHook(std::function<void(bool)> hook) {
+  std::lock_guard<std::mutex> lock(audit_hook_mu_);
+  audit_hook_ = std::move(hook);
+  if (audit_hook_) audit_hook_(audit_recording_.load());
+}
+
+void PalisadeService::AuditStart() {
+  (void)Audit({{"event", "start"}, {"decision", "allow"},
+               {"audit_failure", config_.audit_failure() == v1::ALLOW_AND_COUNT ? "allow_and_count" : "deny"},
+               {"audit_fsync", config_.audit_fsync()}});
 }
 
 absl::StatusOr<const Tenant*> PalisadeService::Authenticate(grpc::CallbackServerContext* ctx,
@@ -133,19 +156,22 @@ absl::StatusOr<const Tenant*> PalisadeService::Authenticate(grpc::CallbackServer
   std::string_view value = it == md.end() ? std::string_view()
                                           : std::string_view(it->second.data(), it->second.size());
   if (value.substr(0, 7) != "Bearer " || value.size() == 7) {
-    Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"decision", "deny"},
-           {"reason", "no bearer token"}, {"peer", ctx->peer()}});
+    (void)Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"decision", "deny"},
+                 {"reason", "no bearer token"}, {"peer", ctx->peer()}});
     return absl::UnauthenticatedError("missing `authorization: Bearer TOKEN` metadata");
   }
   const std::string hash = Sha256Hex(value.substr(7));
   for (const Tenant& t : tenants_) {
     if (ConstantTimeEqual(hash, t.token_sha256)) {
-      Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"tenant", t.name}, {"decision", "allow"}});
+      // Every authenticated call starts here: a decision that cannot be
+      // recorded refuses the call before it does anything.
+      RETURN_IF_ERROR(Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"tenant", t.name},
+                             {"decision", "allow"}}));
       return &t;
     }
   }
-  Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"decision", "deny"}, {"reason", "unknown token"},
-         {"peer", ctx->peer()}});
+  (void)Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"decision", "deny"},
+               {"reason", "unknown token"}, {"peer", ctx->peer()}});
   return absl::UnauthenticatedError("unknown token");
 }
 
@@ -174,8 +200,8 @@ absl::Status PalisadeService::CheckCallRate(const Tenant& tenant, const char* me
   if (tenant.rate == nullptr || tenant.rate->TryTake(absl::Now())) return absl::OkStatus();
   const std::string reason = absl::StrCat("call-rate quota: ", tenant.policy->proto.calls_per_second(),
                                           " calls/s (policy '", tenant.policy->proto.name(), "')");
-  Audit({{"request", rid}, {"event", "policy"}, {"method", method}, {"tenant", tenant.name},
-         {"decision", "deny"}, {"reason", reason}});
+  (void)Audit({{"request", rid}, {"event", "policy"}, {"method", method}, {"tenant", tenant.name},
+               {"decision", "deny"}, {"reason", reason}});
   return absl::ResourceExhaustedError(reason);
 }
 
@@ -186,8 +212,8 @@ absl::Status PalisadeService::CheckEnvironment(const Tenant& tenant, int env_cou
   }
   const std::string reason =
       absl::StrCat("policy '", tenant.policy->proto.name(), "' passes no environment variables");
-  Audit({{"request", rid}, {"event", "policy"}, {"method", method}, {"tenant", tenant.name},
-         {"decision", "deny"}, {"reason", reason}});
+  (void)Audit({{"request", rid}, {"event", "policy"}, {"method", method}, {"tenant", tenant.name},
+               {"decision", "deny"}, {"reason", reason}});
   return absl::PermissionDeniedError(reason);
 }
 
@@ -266,8 +292,8 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
   {
     std::lock_guard<std::mutex> lock(sandboxes_mu_);
     if (sandboxes_[tenant->name].size() >= quota) {
-      Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", request->module_sha256()},
-             {"decision", "deny"}, {"reason", "sandbox quota"}});
+      (void)Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name},
+                   {"module", request->module_sha256()}, {"decision", "deny"}, {"reason", "sandbox quota"}});
       return Finished(ctx, absl::ResourceExhaustedError(absl::StrCat(
                                "tenant ", tenant->name, " already has ", quota, " sandboxes (the quota)")));
     }
@@ -280,8 +306,9 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
     auto warm = CreateWarmModule(module->bytes, Strings(request->args()), Strings(request->env()),
                                  limits, config_.pool_size(), deadline);
     if (!warm.ok()) {
-      Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", module->sha256},
-             {"decision", "deny"}, {"reason", std::string(warm.status().message())}});
+      (void)Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name},
+                   {"module", module->sha256}, {"decision", "deny"},
+                   {"reason", std::string(warm.status().message())}});
       return warm.status();
     }
     auto entry = std::make_shared<SandboxEntry>();
@@ -296,13 +323,14 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
     l->set_timeout_ms(absl::ToInt64Milliseconds(limits.timeout));
     l->set_fuel(limits.fuel);
     l->set_max_output_bytes(limits.max_output_bytes);
+    // Recorded before it exists for anyone: an unrecorded sandbox is never made.
+    RETURN_IF_ERROR(Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name},
+                           {"module", module->sha256}, {"sandbox", info.id()}, {"decision", "allow"}}));
     *response = info;
     {
       std::lock_guard<std::mutex> lock(sandboxes_mu_);
       sandboxes_[tenant->name][info.id()] = entry;
     }
-    Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name}, {"module", module->sha256},
-           {"sandbox", info.id()}, {"decision", "allow"}});
     return absl::OkStatus();
   });
 }
@@ -348,11 +376,16 @@ grpc::ServerUnaryReactor* PalisadeService::DestroySandbox(grpc::CallbackServerCo
     auto& mine = sandboxes_[(*tenant)->name];
     auto it = mine.find(request->id());
     if (it == mine.end()) return Finished(ctx, absl::NotFoundError("no sandbox " + request->id()));
+    // Recorded before it happens: an unrecorded destroy does not happen.
+    if (absl::Status s = Audit({{"request", rid}, {"event", "sandbox_destroy"}, {"tenant", (*tenant)->name},
+                                {"sandbox", request->id()}, {"module", it->second->info.module_sha256()},
+                                {"decision", "allow"}});
+        !s.ok()) {
+      return Finished(ctx, s);
+    }
     gone = std::move(it->second);
     mine.erase(it);
   }
-  Audit({{"request", rid}, {"event", "sandbox_destroy"}, {"tenant", (*tenant)->name}, {"sandbox", request->id()},
-         {"module", gone->info.module_sha256()}, {"decision", "allow"}});
   // Its VMs go when the last call using them ends.
   return Finished(ctx, absl::OkStatus());
 }
@@ -382,17 +415,17 @@ grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* c
     nlohmann::json event = {{"request", rid}, {"event", "invoke_start"}, {"tenant", tenant->name},
                             {"sandbox", entry->info.id()}, {"module", entry->info.module_sha256()},
                             {"function", request->function()}, {"decision", "allow"}};
-    Audit(event);
+    RETURN_IF_ERROR(Audit(event));
     auto r = InvokeWarm(*entry->warm, request->function(), args, deadline, &control);
     event["event"] = "invoke_end";
     if (!r.ok()) {
       event["decision"] = "error";
       event["outcome"] = OutcomeName(r.status());
       event["reason"] = std::string(r.status().message());
-      Audit(std::move(event));
+      RETURN_IF_ERROR(Audit(std::move(event)));
       return r.status();
     }
-    AuditDenials(*tenant, rid, entry->info.module_sha256(), r->denials);
+    RETURN_IF_ERROR(AuditDenials(*tenant, rid, entry->info.module_sha256(), r->denials));
     if (!r->denials.empty()) event["denied_calls"] = r->denials;
     response->set_dirty_pages(r->dirty_pages);
     if (r->ended) {
@@ -412,7 +445,11 @@ grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* c
       }
     }
     event["decision"] = "allow";
-    Audit(std::move(event));
+    // An answer whose decision is not on record is not given.
+    if (absl::Status s = Audit(std::move(event)); !s.ok()) {
+      response->Clear();
+      return s;
+    }
     return absl::OkStatus();
   });
 }
@@ -472,10 +509,13 @@ grpc::ServerUnaryReactor* PalisadeService::RunWasi(grpc::CallbackServerContext* 
     std::vector<std::string> args = {module->sha256};
     args.insert(args.end(), request->args().begin(), request->args().end());
     BufferConsole console(response);
-    AuditRunStart(*tenant, rid, module->sha256, "RunWasi");
+    RETURN_IF_ERROR(AuditRunStart(*tenant, rid, module->sha256, "RunWasi"));
     auto r = RunWasiProgram(module->bytes, args, Strings(request->env()), request->stdin(), limits,
                             &console, deadline, &control);
-    AuditRunEnd(*tenant, rid, module->sha256, "RunWasi", r);
+    if (absl::Status s = AuditRunEnd(*tenant, rid, module->sha256, "RunWasi", r); !s.ok()) {
+      response->Clear();
+      return s;
+    }
     if (!r.ok()) return r.status();
     FillRun(*r, response);
     return absl::OkStatus();
@@ -510,10 +550,18 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
                                            deadline] {
     std::vector<std::string> args = {module->sha256};
     args.insert(args.end(), request->args().begin(), request->args().end());
-    AuditRunStart(*tenant, rid, module->sha256, "RunWasiStream");
+    if (absl::Status s = AuditRunStart(*tenant, rid, module->sha256, "RunWasiStream"); !s.ok()) {
+      call->End(s);
+      return;
+    }
     auto r = RunWasiProgram(module->bytes, args, Strings(request->env()), request->stdin(), limits,
                             call, deadline, &call->control());
-    AuditRunEnd(*tenant, rid, module->sha256, "RunWasiStream", r);
+    // Output already streamed cannot be taken back; the call still ends
+    // refused when its end is not on record.
+    if (absl::Status s = AuditRunEnd(*tenant, rid, module->sha256, "RunWasiStream", r); !s.ok()) {
+      call->End(s);
+      return;
+    }
     if (r.ok()) {
       v1::RunWasiEvent done;
       FillRun(*r, done.mutable_done());
@@ -556,34 +604,41 @@ grpc::ServerUnaryReactor* PalisadeService::Run(grpc::CallbackServerContext* ctx,
     std::vector<std::string> args = {digest};
     args.insert(args.end(), request->args().begin(), request->args().end());
     BufferConsole console(response);
-    AuditRunStart(*tenant, rid, digest, "Run");
+    RETURN_IF_ERROR(AuditRunStart(*tenant, rid, digest, "Run"));
     auto r = RunWasiProgram(bytes, args, Strings(request->env()), request->stdin(), limits, &console,
                             deadline, &control);
-    AuditRunEnd(*tenant, rid, digest, "Run", r);
+    if (absl::Status s = AuditRunEnd(*tenant, rid, digest, "Run", r); !s.ok()) {
+      response->Clear();
+      return s;
+    }
     if (!r.ok()) return r.status();
     FillRun(*r, response);
     return absl::OkStatus();
   });
 }
 
-void PalisadeService::AuditDenials(const Tenant& tenant, const std::string& rid, const std::string& module,
-                                   const std::vector<std::string>& functions) {
+absl::Status PalisadeService::AuditDenials(const Tenant& tenant, const std::string& rid,
+                                           const std::string& module,
+                                           const std::vector<std::string>& functions) {
   for (const std::string& f : functions) {
-    Audit({{"request", rid}, {"event", "policy"}, {"tenant", tenant.name}, {"module", module},
-           {"function", f}, {"decision", "deny"},
-           {"reason", absl::StrCat("WASI function denied by policy '",
-                                   tenant.policy != nullptr ? tenant.policy->proto.name() : "", "'")}});
+    RETURN_IF_ERROR(Audit({{"request", rid}, {"event", "policy"}, {"tenant", tenant.name}, {"module", module},
+                           {"function", f}, {"decision", "deny"},
+                           {"reason", absl::StrCat("WASI function denied by policy '",
+                                                   tenant.policy != nullptr ? tenant.policy->proto.name() : "",
+                                                   "'")}}));
   }
+  return absl::OkStatus();
 }
 
-void PalisadeService::AuditRunStart(const Tenant& tenant, const std::string& rid, const std::string& module,
-                                    const char* method) {
-  Audit({{"request", rid}, {"event", "run_start"}, {"method", method}, {"tenant", tenant.name},
-         {"module", module}, {"decision", "allow"}});
+absl::Status PalisadeService::AuditRunStart(const Tenant& tenant, const std::string& rid,
+                                            const std::string& module, const char* method) {
+  return Audit({{"request", rid}, {"event", "run_start"}, {"method", method}, {"tenant", tenant.name},
+                {"module", module}, {"decision", "allow"}});
 }
 
-void PalisadeService::AuditRunEnd(const Tenant& tenant, const std::string& rid, const std::string& module,
-                                  const char* method, const absl::StatusOr<RunResult>& r) {
+absl::Status PalisadeService::AuditRunEnd(const Tenant& tenant, const std::string& rid,
+                                          const std::string& module, const char* method,
+                                          const absl::StatusOr<RunResult>& r) {
   nlohmann::json event = {{"request", rid}, {"event", "run_end"}, {"method", method},
                           {"tenant", tenant.name}, {"module", module}};
   if (!r.ok()) {
@@ -591,13 +646,13 @@ void PalisadeService::AuditRunEnd(const Tenant& tenant, const std::string& rid, 
     event["outcome"] = OutcomeName(r.status());
     event["reason"] = std::string(r.status().message());
   } else {
-    AuditDenials(tenant, rid, module, r->denials);
+    RETURN_IF_ERROR(AuditDenials(tenant, rid, module, r->denials));
     event["decision"] = "allow";
     event["outcome"] = r->output_truncated ? "output_limit" : OutcomeName(r->outcome);
     event["exit_code"] = r->outcome.kind == abi::WasmOutcome::kExited ? r->outcome.code : 134;
     if (!r->denials.empty()) event["denied_calls"] = r->denials;
   }
-  Audit(std::move(event));
+  return Audit(std::move(event));
 }
 
 grpc::ServerUnaryReactor* PalisadeService::GetStats(grpc::CallbackServerContext* ctx,
@@ -619,6 +674,11 @@ grpc::ServerUnaryReactor* PalisadeService::GetStats(grpc::CallbackServerContext*
   response->set_queue_depth(static_cast<uint32_t>(workers_->queued()));
   response->set_running(static_cast<uint32_t>(workers_->running()));
   response->set_uptime_ms(absl::ToInt64Milliseconds(absl::Now() - started_));
+  response->set_audit_failures(audit_failures_.load());
+  if (audit_ != nullptr) {
+    response->set_audit_head(audit_->head());
+    response->set_audit_seq(audit_->seq());
+  }
   return Finished(ctx, absl::OkStatus());
 }
 

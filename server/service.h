@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,13 @@ class PalisadeService final : public v1::Palisade::CallbackService {
   // New calls are refused (UNAVAILABLE) from now on; queued and running
   // ones finish. Returns once idle or after `timeout`.
   bool Drain(absl::Duration timeout);
+
+  // Told whether decisions are being recorded (false: the audit log is
+  // failing and, with audit_failure DENY, calls are refused). palisaded
+  // turns gRPC health NOT_SERVING while it is false.
+  void SetAuditHealthHook(std::function<void(bool recording)> hook);
+  // Records the server's start and its audit_failure choice.
+  void AuditStart();
 
   grpc::ServerReadReactor<v1::UploadModuleRequest>* UploadModule(grpc::CallbackServerContext* ctx,
                                                                  v1::ModuleInfo* response) override;
@@ -92,15 +100,19 @@ class PalisadeService final : public v1::Palisade::CallbackService {
   // The module-size cap for `tenant`: the server's, or its policy's if lower.
   uint64_t ModuleCapFor(const Tenant& tenant) const;
   // Audit events: each WASI denial, and a run's start and end with its outcome.
-  void AuditDenials(const Tenant& tenant, const std::string& rid, const std::string& module,
-                    const std::vector<std::string>& functions);
-  void AuditRunStart(const Tenant& tenant, const std::string& rid, const std::string& module,
-                     const char* method);
-  void AuditRunEnd(const Tenant& tenant, const std::string& rid, const std::string& module,
-                   const char* method, const absl::StatusOr<RunResult>& result);
+  [[nodiscard]] absl::Status AuditDenials(const Tenant& tenant, const std::string& rid,
+                                          const std::string& module,
+                                          const std::vector<std::string>& functions);
+  [[nodiscard]] absl::Status AuditRunStart(const Tenant& tenant, const std::string& rid,
+                                           const std::string& module, const char* method);
+  [[nodiscard]] absl::Status AuditRunEnd(const Tenant& tenant, const std::string& rid,
+                                         const std::string& module, const char* method,
+                                         const absl::StatusOr<RunResult>& result);
   CallLimits Clamp(const Tenant& tenant, const v1::Limits& requested) const;
   absl::Time DeadlineFor(grpc::CallbackServerContext* ctx, const CallLimits& limits) const;
-  void Audit(nlohmann::json event);
+  // Records `event`. When the log cannot: counted, and with audit_failure
+  // DENY an UNAVAILABLE error the caller returns instead of going on.
+  [[nodiscard]] absl::Status Audit(nlohmann::json event);
   WorkerPool& workers() { return *workers_; }
   ModuleStore& modules() { return modules_; }
   const v1::ServerConfig& config() const { return config_; }
@@ -120,6 +132,10 @@ class PalisadeService final : public v1::Palisade::CallbackService {
   // tenant name -> sandbox id -> entry
   std::map<std::string, std::map<std::string, std::shared_ptr<SandboxEntry>>> sandboxes_;
   std::atomic<bool> draining_{false};
+  std::atomic<uint64_t> audit_failures_{0};
+  std::atomic<bool> audit_recording_{true};
+  std::mutex audit_hook_mu_;
+  std::function<void(bool)> audit_hook_;
   std::atomic<uint64_t> calls_{0};
   std::unique_ptr<WorkerPool> workers_;  // last: joined first on destruction
 };

@@ -41,24 +41,6 @@ std::string Upload(v1::Palisade::Stub& stub, const std::string& bytes) {
   return info.sha256();
 }
 
-// 1 = SERVING, 2 = NOT_SERVING; -1 if the check itself failed.
-int Health(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1), response;
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) { done.set_value(s); });
-  if (!done.get_future().get().ok()) return -1;
-  std::vector<grpc::Slice> slices;
-  if (!response.Dump(&slices).ok()) return -1;
-  std::string bytes;
-  for (const grpc::Slice& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
-  return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : -1;
-}
-
 TEST(Backpressure, AFullQueueIsResourceExhaustedNotUnboundedMemory) {
   PALISADE_REQUIRE_KVM();
   testing::PalisadedProcess server;
@@ -127,7 +109,7 @@ TEST(Shutdown, SigtermMidCallLetsTheCallFinishThenExitsCleanly) {
   auto stub = v1::Palisade::NewStub(server.channel());
   v1::RunWasiRequest run;
   run.set_module_sha256(Upload(*stub, testing::TestModuleBytes("sleep_command")));  // sleeps 1.5 s, prints "slept"
-  ASSERT_EQ(Health(server.channel()), 1);
+  ASSERT_EQ(testing::HealthStatus(server.channel()), 1);
 
   auto in_flight = std::async(std::launch::async, [&] {
     v1::RunWasiResponse out;
@@ -146,7 +128,7 @@ TEST(Shutdown, SigtermMidCallLetsTheCallFinishThenExitsCleanly) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
   // Draining: not serving, and new work is refused.
-  EXPECT_EQ(Health(server.channel()), 2);
+  EXPECT_EQ(testing::HealthStatus(server.channel()), 2);
   v1::RunWasiResponse refused;
   grpc::Status s = stub->RunWasi(AuthedContext("alice-token").get(), run, &refused);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();

@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <future>
 #include <vector>
+
+#include <grpcpp/generic/generic_stub.h>
 
 #include "common/sha256.h"
 
@@ -87,6 +90,23 @@ std::string StandardTestConfig() {
          "\" }\n"
          "tenants { name: \"bob\" token_sha256: \"" +
          Sha256Hex(std::string_view("bob-token")) + "\" limits { timeout_ms: 1500 } }\n";
+}
+
+int HealthStatus(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) { done.set_value(s); });
+  if (!done.get_future().get().ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return -1;
+  std::string bytes;
+  for (const grpc::Slice& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : -1;
 }
 
 std::unique_ptr<grpc::ClientContext> AuthedContext(const std::string& token, std::chrono::milliseconds timeout) {

@@ -49,6 +49,10 @@ class PalisadedProcess {
 // (bob-token, 1.5 s timeout), the audit log in $DIR, small caps.
 std::string StandardTestConfig();
 
+// gRPC health of the server behind `channel`: 1 = SERVING, 2 = NOT_SERVING,
+// -1 if the check itself failed.
+int HealthStatus(const std::shared_ptr<grpc::Channel>& channel);
+
 // A client context with `authorization: Bearer token` and a deadline.
 std::unique_ptr<grpc::ClientContext> AuthedContext(const std::string& token,
                                                    std::chrono::milliseconds timeout = std::chrono::seconds(60));

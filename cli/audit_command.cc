@@ -21,6 +21,10 @@ int RunAuditVerify(const std::string& path) {
   }
   std::cout << path << ": chain intact, " << v.lines << " line(s)";
   if (v.lines > 0) std::cout << "; last line sha256 " << v.last_sha256;
+  if (v.recoveries > 0) {
+    std::cout << "; " << v.recoveries
+              << " recovery record(s): a restart cut a crash's torn tail off (see their torn_file)";
+  }
   std::cout << "\n";
   return 0;
 }

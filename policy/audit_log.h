@@ -30,8 +30,11 @@ namespace palisade::policy {
 
 class AuditLog {
  public:
-  // Appends to `path`, continuing the chain from its last line. `fsync`:
-  // flush each line to disk before Record() returns.
+  // Appends to `path`, continuing the chain from its last record. A tail a
+  // crash left (a line without its newline, bytes that are no record) is
+  // moved to `path.torn-<time>`, cut off, and named by a `recovery` record
+  // that continues the chain. `fsync`: flush each line to disk before
+  // Record() returns.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path, bool fsync);
 
   // Adds `time` and `prev` to `event` and writes it as one line; on failure
@@ -48,6 +51,8 @@ class AuditLog {
         fsync_(fsync) {}
 
  private:
+  absl::Status RecoverTornTail(const std::string& path, const std::string& torn);
+
   mutable std::mutex mu_;
   UniqueFd fd_;
   bool regular_;      // a regular file: a failed line can be cut off again

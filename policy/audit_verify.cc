@@ -43,6 +43,7 @@ AuditVerdict VerifyAuditLog(std::istream& in) {
     const std::string body = line.substr(0, line.size() - tail.size()) + "}";
     if (Sha256Hex(body) != digest) return fail("the line's bytes do not match its \"sha256\": it was changed");
     prev = digest;
+    if (j.contains("event") && j["event"] == "recovery") ++v.recoveries;
     v.lines = number;
     v.last_sha256 = prev;
   }

@@ -16,6 +16,9 @@ struct AuditVerdict {
   std::string last_sha256;   // of the last good line: anchor it elsewhere to catch truncation
   uint64_t bad_line = 0;     // 1-based, when !ok
   std::string reason;        // when !ok
+  // `recovery` records: a restart after a crash cut a torn tail off the log
+  // (kept in the file each names). Part of the chain like any record.
+  uint64_t recoveries = 0;
 };
 
 AuditVerdict VerifyAuditLog(std::istream& in);

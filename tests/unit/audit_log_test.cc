@@ -161,16 +161,58 @@ TEST_F(AuditChain, DeletedReorderedAndCutShortLinesAreCaught) {
   EXPECT_TRUE(cut.ok);
   EXPECT_NE(cut.last_sha256, full.last_sha256);
 
-  // A write cut short by a crash: reported; a reopened log starts a new line.
+  // A write cut short by a crash: verify reports it as such.
   std::string torn = Join(lines);
   torn.resize(torn.size() - 10);
   EXPECT_FALSE(Verify(torn).ok);
-  { std::ofstream(path_, std::ios::binary | std::ios::trunc) << torn; }
-  Write(1, 100);
-  AuditVerdict after = Verify(Join(Lines()));
-  EXPECT_FALSE(after.ok);
-  EXPECT_EQ(after.bad_line, 5u);  // the torn line, not the new one glued to it
-  EXPECT_EQ(Lines().size(), 6u);
+}
+
+// A server that restarts after a crash finds the torn line, keeps its bytes
+// beside the log, cuts the log back to its last whole record and goes on
+// with a recovery record in the chain; the log verifies again, and the
+// recovery is counted, not hidden.
+TEST_F(AuditChain, ATornTailIsMovedAsideAndTheChainGoesOnWithARecoveryRecord) {
+  Write(5);
+  std::vector<std::string> lines = Lines();
+  std::string text = Join(lines);
+  const std::string torn_bytes = lines[4].substr(0, lines[4].size() - 10);
+  text.resize(text.size() - lines[4].size() - 1);
+  text += torn_bytes;  // the fifth record, cut short by a crash
+  { std::ofstream(path_, std::ios::binary | std::ios::trunc) << text; }
+  Write(2, 100);
+  std::vector<std::string> after = Lines();
+  ASSERT_EQ(after.size(), 7u);  // four whole records, the recovery, two new
+  EXPECT_EQ(after[3], lines[3]);
+  EXPECT_NE(after[4].find("\"event\":\"recovery\""), std::string::npos) << after[4];
+  EXPECT_NE(after[4].find("\"torn_bytes\":" + std::to_string(torn_bytes.size())), std::string::npos);
+  AuditVerdict v = Verify(Join(after));
+  EXPECT_TRUE(v.ok) << v.reason << " at line " << v.bad_line;
+  EXPECT_EQ(v.lines, 7u);
+  EXPECT_EQ(v.recoveries, 1u);
+  // The torn bytes are kept, word for word, in the side file it names.
+  const size_t at = after[4].find("\"torn_file\":\"") + 13;
+  const std::string side = after[4].substr(at, after[4].find('"', at) - at);
+  std::ifstream in(side, std::ios::binary);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), torn_bytes);
+  fs::remove(side);
+  // A recovery record does not make other damage acceptable.
+  std::vector<std::string> changed = after;
+  changed[5][changed[5].find("\"n\":100") + 4] = '7';
+  EXPECT_FALSE(Verify(Join(changed)).ok);
+}
+
+// Garbage after the last record (a power loss can leave zeros) goes aside too.
+TEST_F(AuditChain, BytesThatAreNoRecordAfterTheLastOneGoAsideToo) {
+  Write(3);
+  { std::ofstream(path_, std::ios::binary | std::ios::app) << std::string(100, '\0') << "\n"; }
+  Write(1, 10);
+  AuditVerdict v = Verify(Join(Lines()));
+  EXPECT_TRUE(v.ok) << v.reason << " at line " << v.bad_line;
+  EXPECT_EQ(v.lines, 5u);
+  EXPECT_EQ(v.recoveries, 1u);
+  for (const auto& e : fs::directory_iterator(path_.parent_path())) {
+    if (e.path().filename().string().rfind(path_.filename().string() + ".torn-", 0) == 0) fs::remove(e.path());
+  }
 }
 
 }  // namespace

@@ -3,15 +3,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "cli/audit_command.h"
 #include "cli/check_command.h"
-#include "cli/policy_command.h"
 #include "cli/fuzz/fuzz_command.h"
 #include "cli/invoke_command.h"
+#include "cli/policy_command.h"
 #include "cli/remote/bench_invoke.h"
 #include "cli/remote/remote_commands.h"
 #include "cli/run_command.h"
 #include "cli/spec/spec_command.h"
+#include "guest-runtime/abi/hypercall_abi.h"
 
 int main(int argc, char** argv) {
   // The Wasm engine is compiled for SSE4.1 (guest-runtime/wasm/CMakeLists.txt):
@@ -21,6 +23,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   CLI::App app{"palisade: hypervisor-isolated WebAssembly sandboxes"};
+  app.set_version_flag("--version", absl::StrCat("palisade ", PALISADE_VERSION, " (guest ABI ",
+                                                 palisade::abi::kAbiVersion, ")"));
   app.require_subcommand(1);
 
   // Given --server, run/invoke/stats/bench go to a palisaded instead.
@@ -64,7 +68,7 @@ int main(int argc, char** argv) {
                     "not for untrusted code)");
   run_cmd->add_option("--env", run.env, "Environment entry KEY=VALUE (repeatable)")
       ->allow_extra_args(false);
-  run_cmd->add_option("--timeout", run.timeout, "Wall-clock limit, e.g. 10s or 500ms");
+  run_cmd->add_option("--timeout", run.timeout, "Wall-clock limit: seconds, or e.g. 10s, 500ms");
   run_cmd->add_option("--memory", run.memory, "Guest memory of the micro-VM, e.g. 256M or 1G")
       ->capture_default_str();
   run_cmd->add_option("--max-output", run.max_output,
@@ -109,7 +113,7 @@ int main(int argc, char** argv) {
                      "Run the harness in this process, without a micro-VM (trusted code only)");
   fuzz_cmd->add_option("--reproduce", fuzz.reproduce, "Run these inputs once each and report (crash files)")
       ->check(CLI::ExistingFile)->allow_extra_args(false);
-  fuzz_cmd->add_option("--max-time", fuzz.max_time, "Stop after this long, e.g. 60s or 10m");
+  fuzz_cmd->add_option("--max-time", fuzz.max_time, "Stop after this long: seconds, or e.g. 60s, 10m");
   fuzz_cmd->add_option("--runs", fuzz.runs, "Stop after this many inputs")->check(CLI::Range(int64_t{0}, INT64_MAX));
   fuzz_cmd->add_option("--jobs", fuzz.jobs, "Fuzzing processes sharing the corpus, one micro-VM each")
       ->check(CLI::Range(1u, 256u));

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/vm_session.h"
+#include "common/duration.h"
 #include "policy/tenant_policy.h"
 
 namespace palisade::cli {
@@ -37,7 +38,7 @@ absl::Status ApplyPolicy(RunOptions* o) {
   if (l.timeout_ms() != 0) {
     absl::Duration asked;
     const absl::Duration cap = absl::Milliseconds(l.timeout_ms());
-    if (o->timeout.empty() || !absl::ParseDuration(o->timeout, &asked) || asked > cap) {
+    if (o->timeout.empty() || !ParseUserDuration(o->timeout, &asked) || asked > cap) {
       o->timeout = absl::FormatDuration(cap);
     }
   }

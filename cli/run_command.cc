@@ -11,6 +11,7 @@
 #include "cli/policy_options.h"
 #include "cli/vm_run.h"
 #include "cli/wasm_loader.h"
+#include "common/duration.h"
 #include "wasm/host/wasi_host_system.h"
 
 namespace palisade::cli {
@@ -74,8 +75,8 @@ int RunRun(const RunOptions& options) {
   }
   if (!o.in_process) return RunInVm(o);
   absl::Duration timeout = absl::InfiniteDuration();
-  if (!o.timeout.empty() && (!absl::ParseDuration(o.timeout, &timeout) || timeout <= absl::ZeroDuration())) {
-    std::cerr << "palisade run: bad --timeout '" << o.timeout << "' (use e.g. 10s, 500ms)\n";
+  if (!o.timeout.empty() && (!ParseUserDuration(o.timeout, &timeout) || timeout <= absl::ZeroDuration())) {
+    std::cerr << "palisade run: bad --timeout '" << o.timeout << "' (seconds, or e.g. 10s, 500ms)\n";
     return kExitUsage;
   }
   static wasm::HostWasiSystem system;
@@ -118,7 +119,7 @@ int RunRun(const RunOptions& options) {
   if (!timed_out && trap.ok()) return 0;
   if (!timed_out && trap.kind == wasm::TrapKind::kExit) return trap.exit_code & 0xff;
   if (timed_out || trap.kind == wasm::TrapKind::kInterrupted) {
-    std::cerr << "palisade: timeout: " << o.module << " ran past " << o.timeout << "\n";
+    std::cerr << "palisade: timeout: " << o.module << " ran past " << absl::FormatDuration(timeout) << "\n";
     return kExitTrap;
   }
   std::cerr << "palisade: trap: " << DescribeTrap(p, trap) << "\n";

@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "cli/run_command.h"
+#include "common/duration.h"
 #include "policy/confine.h"
 #include "vmm/embedded_images.h"
 
@@ -52,12 +53,12 @@ uint64_t ParseSize(const std::string& text) {
 
 std::optional<int> VmSession::Start(const std::string& timeout, const std::string& memory,
                                     const std::string& max_output) {
-  timeout_text_ = timeout;
   absl::Duration d = absl::InfiniteDuration();
-  if (!timeout.empty() && (!absl::ParseDuration(timeout, &d) || d <= absl::ZeroDuration())) {
-    std::cerr << command_ << ": bad --timeout '" << timeout << "' (use e.g. 10s, 500ms)\n";
+  if (!timeout.empty() && (!ParseUserDuration(timeout, &d) || d <= absl::ZeroDuration())) {
+    std::cerr << command_ << ": bad --timeout '" << timeout << "' (seconds, or e.g. 10s, 500ms)\n";
     return kExitUsage;
   }
+  timeout_text_ = absl::FormatDuration(d);
   memory_bytes_ = ParseSize(memory);
   constexpr uint64_t kMinMemory = 8ull << 20, kMaxMemory = 64ull << 30;
   if (memory_bytes_ < kMinMemory || memory_bytes_ > kMaxMemory || memory_bytes_ % 4096 != 0) {

@@ -19,6 +19,8 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "guest-runtime/abi/hypercall_abi.h"
 #include "policy/audit_log.h"
 #include "policy/confine.h"
 #include "server/config.h"
@@ -46,6 +48,8 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(const palisade::v1::TlsConf
 
 int Main(int argc, char** argv) {
   CLI::App app{"palisaded: Wasm in micro-VMs, over gRPC"};
+  app.set_version_flag("--version", absl::StrCat("palisaded ", PALISADE_VERSION, " (guest ABI ",
+                                                 palisade::abi::kAbiVersion, ")"));
   std::string listen, config_path;
   app.add_option("--listen", listen, "host:port or unix:/path (overrides the config's listen)");
   app.add_option("--config", config_path, "server config, protobuf text format")->required();

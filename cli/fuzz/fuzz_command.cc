@@ -22,6 +22,7 @@
 #include "cli/fuzz/vm_target.h"
 #include "cli/run_command.h"
 #include "cli/vm_session.h"
+#include "common/duration.h"
 
 namespace palisade::cli {
 
@@ -164,7 +165,7 @@ std::vector<std::string> LibFuzzerArgs(const FuzzOptions& o, absl::Duration time
   if (o.runs >= 0) a.push_back("-runs=" + std::to_string(o.runs));
   if (!o.max_time.empty()) {
     absl::Duration d;
-    (void)absl::ParseDuration(o.max_time, &d);
+    (void)ParseUserDuration(o.max_time, &d);
     a.push_back("-max_total_time=" + std::to_string(std::max<int64_t>(1, absl::ToInt64Seconds(d))));
   }
   if (!o.dict.empty()) a.push_back("-dict=" + o.dict);
@@ -177,12 +178,12 @@ std::vector<std::string> LibFuzzerArgs(const FuzzOptions& o, absl::Duration time
 }
 
 std::optional<std::string> CheckOptions(const FuzzOptions& o, absl::Duration* timeout) {
-  if (!absl::ParseDuration(o.timeout, timeout) || *timeout <= absl::ZeroDuration()) {
-    return "bad --timeout '" + o.timeout + "' (use e.g. 1s, 250ms)";
+  if (!ParseUserDuration(o.timeout, timeout) || *timeout <= absl::ZeroDuration()) {
+    return "bad --timeout '" + o.timeout + "' (seconds, or e.g. 1s, 250ms)";
   }
   absl::Duration d;
-  if (!o.max_time.empty() && (!absl::ParseDuration(o.max_time, &d) || d <= absl::ZeroDuration())) {
-    return "bad --max-time '" + o.max_time + "' (use e.g. 60s, 10m)";
+  if (!o.max_time.empty() && (!ParseUserDuration(o.max_time, &d) || d <= absl::ZeroDuration())) {
+    return "bad --max-time '" + o.max_time + "' (seconds, or e.g. 60s, 10m)";
   }
   for (const std::string& dir : o.corpus) {
     struct stat st;

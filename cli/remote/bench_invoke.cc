@@ -16,6 +16,7 @@
 #include "cli/remote/remote_errors.h"
 #include "cli/remote/remote_sandbox.h"
 #include "cli/run_command.h"
+#include "common/duration.h"
 
 namespace palisade::cli {
 namespace {
@@ -109,11 +110,11 @@ int RunLoad(const char* kCmd, const RemoteOptions& remote, const BenchInvokeOpti
 int Bench(const RemoteOptions& remote, const BenchInvokeOptions& o) {
   const char* kCmd = o.function.empty() ? "palisade bench stats" : "palisade bench invoke";
   absl::Duration duration, warmup;
-  if (!absl::ParseDuration(o.duration, &duration) || duration <= absl::ZeroDuration()) {
-    std::cerr << kCmd << ": --duration '" << o.duration << "' is not a duration (e.g. 10s)\n";
+  if (!ParseUserDuration(o.duration, &duration) || duration <= absl::ZeroDuration()) {
+    std::cerr << kCmd << ": --duration '" << o.duration << "' is not a duration (seconds, or e.g. 10s, 500ms)\n";
     return kExitUsage;
   }
-  if (!absl::ParseDuration(o.warmup, &warmup) || warmup < absl::ZeroDuration()) {
+  if (!ParseUserDuration(o.warmup, &warmup) || warmup < absl::ZeroDuration()) {
     std::cerr << kCmd << ": --warmup '" << o.warmup << "' is not a duration (e.g. 1s)\n";
     return kExitUsage;
   }

@@ -15,6 +15,7 @@
 #include "cli/trap_line.h"
 #include "cli/vm_session.h"
 #include "cli/wasm_values.h"
+#include "common/duration.h"
 
 namespace palisade::cli {
 namespace {
@@ -54,8 +55,8 @@ absl::StatusOr<v1::Limits> LimitsFrom(const std::string& memory, const std::stri
   }
   if (!timeout.empty()) {
     absl::Duration d;
-    if (!absl::ParseDuration(timeout, &d) || d <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(absl::StrCat("--timeout '", timeout, "' is not a duration (e.g. 10s)"));
+    if (!ParseUserDuration(timeout, &d) || d <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat("--timeout '", timeout, "' is not a duration (seconds, or e.g. 10s, 500ms)"));
     }
     l.set_timeout_ms(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
   }

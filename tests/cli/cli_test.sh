@@ -32,6 +32,11 @@ m=$dir/cli_program.wasm
 expect "run prints args, exits with proc_exit's code" 3 '^one$' '' -- \
   "$palisade" run --in-process "$m" -- one "two words"
 grep -qx 'two words' "$tmp/out" || { echo "FAIL second argument"; failures=$((failures + 1)); }
+expect "--version" 0 '^palisade [0-9]+\.[0-9]+\.[0-9]+ \(guest ABI [0-9]+\)$' '' -- "$palisade" --version
+expect "a bare number is seconds (--timeout 0.5 stops a spin)" 134 '' 'timeout: .* ran past 500ms' -- \
+  "$palisade" run --in-process --timeout 0.5 "$dir/spin_command.wasm"
+expect "a duration that is neither is refused" 2 '' "bad --timeout 'soon' \(seconds, or e.g." -- \
+  "$palisade" run --in-process --timeout soon "$dir/spin_command.wasm"
 expect "invoke i64" 0 '^-5$' '' -- "$palisade" invoke --in-process "$m" add 7 -12
 expect "invoke hex i64" 0 '^4294967297$' '' -- "$palisade" invoke --in-process "$m" add 0xffffffff 2
 expect "invoke f64, two results" 0 '^1\.25$' '' -- "$palisade" invoke --in-process "$m" half 2.5

@@ -43,6 +43,12 @@ bool ModuleStore::Contains(const std::string& sha256) const {
   return modules_.count(sha256) != 0;
 }
 
+size_t ModuleStore::count_of(const std::string& tenant) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = owners_.find(tenant);
+  return it == owners_.end() ? 0 : it->second.size();
+}
+
 size_t ModuleStore::count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return modules_.size();

@@ -38,6 +38,8 @@ class ModuleStore {
 
   uint64_t max_module_bytes() const { return max_module_bytes_; }
   size_t count() const;
+  // Modules `tenant` uploaded.
+  size_t count_of(const std::string& tenant) const;
 
  private:
   const uint64_t max_module_bytes_;

@@ -232,13 +232,27 @@ absl::Time PalisadeService::DeadlineFor(grpc::CallbackServerContext* ctx,
 }
 
 absl::StatusOr<std::shared_ptr<PalisadeService::SandboxEntry>> PalisadeService::FindSandbox(
-    const Tenant& tenant, const std::string& id) {
-  std::lock_guard<std::mutex> lock(sandboxes_mu_);
-  auto& mine = sandboxes_[tenant.name];
-  auto it = mine.find(id);
-  // Another tenant's sandbox is indistinguishable from none at all.
-  if (it == mine.end()) return absl::NotFoundError("no sandbox " + id);
-  return it->second;
+    const Tenant& tenant, const std::string& id, const std::string& rid, const char* method) {
+  {
+    std::lock_guard<std::mutex> lock(sandboxes_mu_);
+    auto& mine = sandboxes_[tenant.name];
+    if (auto it = mine.find(id); it != mine.end()) return it->second;
+  }
+  // Another tenant's sandbox is indistinguishable from none at all; guessing
+  // is on the record.
+  (void)Audit({{"request", rid}, {"event", "lookup"}, {"method", method}, {"tenant", tenant.name},
+               {"sandbox", id}, {"decision", "deny"}, {"reason", "no such sandbox of this tenant"}});
+  return absl::NotFoundError("no sandbox " + id);
+}
+
+absl::StatusOr<std::shared_ptr<const StoredModule>> PalisadeService::FindModule(
+    const Tenant& tenant, const std::string& sha256, const std::string& rid, const char* method) {
+  auto m = modules_.Get(tenant.name, sha256);
+  if (!m.ok() && absl::IsNotFound(m.status())) {
+    (void)Audit({{"request", rid}, {"event", "lookup"}, {"method", method}, {"tenant", tenant.name},
+                 {"module", sha256}, {"decision", "deny"}, {"reason", "no such module of this tenant"}});
+  }
+  return m;
 }
 
 grpc::ServerReadReactor<v1::UploadModuleRequest>* PalisadeService::UploadModule(
@@ -266,7 +280,7 @@ grpc::ServerUnaryReactor* PalisadeService::GetModule(grpc::CallbackServerContext
   const std::string rid = RequestId(ctx);
   absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetModule", rid);
   if (!tenant.ok()) return Finished(ctx, tenant.status());
-  auto m = modules_.Get((*tenant)->name, request->sha256());
+  auto m = FindModule(**tenant, request->sha256(), rid, "GetModule");
   if (m.ok()) {
     response->set_sha256((*m)->sha256);
     response->set_size((*m)->bytes.size());
@@ -281,7 +295,7 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
   absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "CreateSandbox", rid);
   if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
   const Tenant* tenant = *tenant_or;
-  auto module = modules_.Get(tenant->name, request->module_sha256());
+  auto module = FindModule(*tenant, request->module_sha256(), rid, "CreateSandbox");
   if (!module.ok()) return Finished(ctx, module.status());
   if (absl::Status s = CheckEnvironment(*tenant, request->env_size(), "CreateSandbox", rid); !s.ok()) {
     return Finished(ctx, s);
@@ -341,7 +355,7 @@ grpc::ServerUnaryReactor* PalisadeService::GetSandbox(grpc::CallbackServerContex
   const std::string rid = RequestId(ctx);
   absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetSandbox", rid);
   if (!tenant.ok()) return Finished(ctx, tenant.status());
-  auto entry = FindSandbox(**tenant, request->id());
+  auto entry = FindSandbox(**tenant, request->id(), rid, "GetSandbox");
   if (entry.ok()) {
     *response = (*entry)->info;
     response->set_invocations((*entry)->invocations.load());
@@ -375,7 +389,12 @@ grpc::ServerUnaryReactor* PalisadeService::DestroySandbox(grpc::CallbackServerCo
     std::lock_guard<std::mutex> lock(sandboxes_mu_);
     auto& mine = sandboxes_[(*tenant)->name];
     auto it = mine.find(request->id());
-    if (it == mine.end()) return Finished(ctx, absl::NotFoundError("no sandbox " + request->id()));
+    if (it == mine.end()) {
+      (void)Audit({{"request", rid}, {"event", "lookup"}, {"method", "DestroySandbox"},
+                   {"tenant", (*tenant)->name}, {"sandbox", request->id()}, {"decision", "deny"},
+                   {"reason", "no such sandbox of this tenant"}});
+      return Finished(ctx, absl::NotFoundError("no sandbox " + request->id()));
+    }
     // Recorded before it happens: an unrecorded destroy does not happen.
     if (absl::Status s = Audit({{"request", rid}, {"event", "sandbox_destroy"}, {"tenant", (*tenant)->name},
                                 {"sandbox", request->id()}, {"module", it->second->info.module_sha256()},
@@ -397,7 +416,7 @@ grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* c
   absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "Invoke", rid);
   if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
   const Tenant* tenant = *tenant_or;
-  auto entry_or = FindSandbox(*tenant, request->sandbox_id());
+  auto entry_or = FindSandbox(*tenant, request->sandbox_id(), rid, "Invoke");
   if (!entry_or.ok()) return Finished(ctx, entry_or.status());
   std::vector<abi::WasmValue> args;
   for (const v1::Value& v : request->args()) {
@@ -460,7 +479,7 @@ grpc::ServerUnaryReactor* PalisadeService::DescribeFunction(grpc::CallbackServer
   const std::string rid = RequestId(ctx);
   absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "DescribeFunction", rid);
   if (!tenant.ok()) return Finished(ctx, tenant.status());
-  auto entry_or = FindSandbox(**tenant, request->sandbox_id());
+  auto entry_or = FindSandbox(**tenant, request->sandbox_id(), rid, "DescribeFunction");
   if (!entry_or.ok()) return Finished(ctx, entry_or.status());
   std::shared_ptr<SandboxEntry> entry = *std::move(entry_or);
   const absl::Time deadline = DeadlineFor(ctx, entry->warm->limits);
@@ -498,7 +517,7 @@ grpc::ServerUnaryReactor* PalisadeService::RunWasi(grpc::CallbackServerContext* 
   absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "RunWasi", rid);
   if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
   const Tenant* tenant = *tenant_or;
-  auto module = modules_.Get(tenant->name, request->module_sha256());
+  auto module = FindModule(*tenant, request->module_sha256(), rid, "RunWasi");
   if (!module.ok()) return Finished(ctx, module.status());
   if (absl::Status s = CheckEnvironment(*tenant, request->env_size(), "RunWasi", rid); !s.ok()) return Finished(ctx, s);
   if (absl::Status s = CheckCallRate(*tenant, "RunWasi", rid); !s.ok()) return Finished(ctx, s);
@@ -532,7 +551,7 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
     return call;
   }
   const Tenant* tenant = *tenant_or;
-  auto module = modules_.Get(tenant->name, request->module_sha256());
+  auto module = FindModule(*tenant, request->module_sha256(), rid, "RunWasiStream");
   if (!module.ok() || draining()) {
     call->End(module.ok() ? absl::UnavailableError("the server is shutting down") : module.status());
     return call;
@@ -582,7 +601,7 @@ grpc::ServerUnaryReactor* PalisadeService::Run(grpc::CallbackServerContext* ctx,
   const Tenant* tenant = *tenant_or;
   std::shared_ptr<const StoredModule> stored;
   if (request->has_module_sha256()) {
-    auto m = modules_.Get(tenant->name, request->module_sha256());
+    auto m = FindModule(*tenant, request->module_sha256(), rid, "Run");
     if (!m.ok()) return Finished(ctx, m.status());
     stored = *m;
   } else if (request->module_bytes().size() > ModuleCapFor(*tenant)) {
@@ -660,12 +679,13 @@ grpc::ServerUnaryReactor* PalisadeService::GetStats(grpc::CallbackServerContext*
   const std::string rid = RequestId(ctx);
   absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "GetStats", rid);
   if (!tenant.ok()) return Finished(ctx, tenant.status());
-  response->set_modules(modules_.count());
+  // The caller's own modules and sandboxes: counts across tenants would tell
+  // one tenant about another.
+  response->set_modules(modules_.count_of((*tenant)->name));
   {
     std::lock_guard<std::mutex> lock(sandboxes_mu_);
-    uint64_t n = 0;
-    for (const auto& [name, mine] : sandboxes_) n += mine.size();
-    response->set_sandboxes(n);
+    auto mine = sandboxes_.find((*tenant)->name);
+    response->set_sandboxes(mine == sandboxes_.end() ? 0 : mine->second.size());
   }
   response->set_calls_total(calls_.load());
   response->set_calls_rejected(workers_->rejected());

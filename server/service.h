@@ -120,8 +120,16 @@ class PalisadeService final : public v1::Palisade::CallbackService {
   void CountCall() { calls_.fetch_add(1); }
 
  private:
+  // The caller's own sandbox or module; anything else -- another tenant's,
+  // or none at all -- is the same NOT_FOUND, and the attempt is audited.
   absl::StatusOr<std::shared_ptr<SandboxEntry>> FindSandbox(const Tenant& tenant,
-                                                            const std::string& id);
+                                                            const std::string& id,
+                                                            const std::string& rid,
+                                                            const char* method);
+  absl::StatusOr<std::shared_ptr<const StoredModule>> FindModule(const Tenant& tenant,
+                                                                 const std::string& sha256,
+                                                                 const std::string& rid,
+                                                                 const char* method);
 
   const v1::ServerConfig config_;
   policy::AuditLog* const audit_;

@@ -28,26 +28,13 @@ using ::testing::HasSubstr;
 using testing::AuthedContext;
 
 
-std::string Upload(v1::Palisade::Stub& stub, const std::string& bytes) {
-  v1::ModuleInfo info;
-  auto ctx = AuthedContext("alice-token");
-  auto writer = stub.UploadModule(ctx.get(), &info);
-  v1::UploadModuleRequest r;
-  r.set_chunk(bytes);
-  writer->Write(r);
-  writer->WritesDone();
-  grpc::Status s = writer->Finish();
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return info.sha256();
-}
-
 TEST(Backpressure, AFullQueueIsResourceExhaustedNotUnboundedMemory) {
   PALISADE_REQUIRE_KVM();
   testing::PalisadedProcess server;
   ASSERT_EQ(server.Start(testing::StandardTestConfig() + "workers: 1\nqueue_capacity: 1\n"), "");
   auto stub = v1::Palisade::NewStub(server.channel());
   v1::CreateSandboxRequest cs;
-  cs.set_module_sha256(Upload(*stub, testing::TestModuleBytes("snapshot_target")));
+  cs.set_module_sha256(testing::UploadAs(*stub, "alice-token", testing::TestModuleBytes("snapshot_target")));
   v1::SandboxInfo sb;
   ASSERT_TRUE(stub->CreateSandbox(AuthedContext("alice-token").get(), cs, &sb).ok());
 
@@ -108,7 +95,7 @@ TEST(Shutdown, SigtermMidCallLetsTheCallFinishThenExitsCleanly) {
   ASSERT_EQ(server.Start(testing::StandardTestConfig()), "");
   auto stub = v1::Palisade::NewStub(server.channel());
   v1::RunWasiRequest run;
-  run.set_module_sha256(Upload(*stub, testing::TestModuleBytes("sleep_command")));  // sleeps 1.5 s, prints "slept"
+  run.set_module_sha256(testing::UploadAs(*stub, "alice-token", testing::TestModuleBytes("sleep_command")));  // sleeps 1.5 s, prints "slept"
   ASSERT_EQ(testing::HealthStatus(server.channel()), 1);
 
   auto in_flight = std::async(std::launch::async, [&] {

@@ -20,19 +20,6 @@ namespace {
 
 using testing::AuthedContext;
 
-std::string Upload(v1::Palisade::Stub& stub, const std::string& token, const std::string& bytes) {
-  v1::ModuleInfo info;
-  auto ctx = AuthedContext(token);
-  auto writer = stub.UploadModule(ctx.get(), &info);
-  v1::UploadModuleRequest r;
-  r.set_chunk(bytes);
-  writer->Write(r);
-  writer->WritesDone();
-  grpc::Status s = writer->Finish();
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return info.sha256();
-}
-
 // What bob gets back for a name, with the name itself blanked out.
 struct Answer {
   grpc::StatusCode code;
@@ -48,7 +35,7 @@ TEST(TenantIsolation, AnotherTenantsModulesAndSandboxesAreNotFoundAndTheTriesAud
   testing::PalisadedProcess server;
   ASSERT_EQ(server.Start(testing::StandardTestConfig()), "");
   auto stub = v1::Palisade::NewStub(server.channel());
-  const std::string digest = Upload(*stub, "alice-token", testing::TestModuleBytes("counter"));
+  const std::string digest = testing::UploadAs(*stub, "alice-token", testing::TestModuleBytes("counter"));
   v1::CreateSandboxRequest cs;
   cs.set_module_sha256(digest);
   v1::SandboxInfo sandbox;

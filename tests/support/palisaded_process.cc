@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
 
 #include "common/sha256.h"
 
@@ -107,6 +108,19 @@ int HealthStatus(const std::shared_ptr<grpc::Channel>& channel) {
   std::string bytes;
   for (const grpc::Slice& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
   return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : -1;
+}
+
+std::string UploadAs(v1::Palisade::Stub& stub, const std::string& token, const std::string& bytes) {
+  v1::ModuleInfo info;
+  auto ctx = AuthedContext(token);
+  auto writer = stub.UploadModule(ctx.get(), &info);
+  v1::UploadModuleRequest r;
+  r.set_chunk(bytes);
+  writer->Write(r);
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return info.sha256();
 }
 
 std::unique_ptr<grpc::ClientContext> AuthedContext(const std::string& token, std::chrono::milliseconds timeout) {

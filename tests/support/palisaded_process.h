@@ -13,6 +13,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "palisade/v1/palisade.grpc.pb.h"
+
 namespace palisade::testing {
 
 class PalisadedProcess {
@@ -52,6 +54,10 @@ std::string StandardTestConfig();
 // gRPC health of the server behind `channel`: 1 = SERVING, 2 = NOT_SERVING,
 // -1 if the check itself failed.
 int HealthStatus(const std::shared_ptr<grpc::Channel>& channel);
+
+// Uploads `bytes` as `token`'s tenant in one chunk; returns the digest ("" and
+// a test failure if the upload failed).
+std::string UploadAs(v1::Palisade::Stub& stub, const std::string& token, const std::string& bytes);
 
 // A client context with `authorization: Bearer token` and a deadline.
 std::unique_ptr<grpc::ClientContext> AuthedContext(const std::string& token,

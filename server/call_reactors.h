@@ -33,7 +33,8 @@ class PooledCall final : public grpc::ServerUnaryReactor {
  public:
   using Work = std::function<absl::Status(CallControl&)>;
 
-  static grpc::ServerUnaryReactor* Start(PalisadeService* service, Work work) {
+  // `owner`: the tenant whose turn the work waits for (WorkerPool).
+  static grpc::ServerUnaryReactor* Start(PalisadeService* service, const std::string& owner, Work work) {
     // Owned by gRPC until OnDone (the callback API's contract), so it is
     // released here and reclaimed there.
     PooledCall* call = std::make_unique<PooledCall>().release();
@@ -42,7 +43,7 @@ class PooledCall final : public grpc::ServerUnaryReactor {
       return call;
     }
     service->CountCall();
-    const bool queued = service->workers().TrySubmit([call, work = std::move(work)] {
+    const bool queued = service->workers().TrySubmit(owner, [call, work = std::move(work)] {
       absl::Status s = call->control_.cancelled() ? absl::CancelledError("the call was cancelled")
                                                   : work(call->control_);
       call->Finish(ToGrpc(s));
@@ -117,7 +118,7 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
       return;
     }
     const absl::Time deadline = service_->DeadlineFor(ctx_, service_->Clamp(*tenant_, v1::Limits()));
-    const bool queued = service_->workers().TrySubmit([this, digest, deadline] {
+    const bool queued = service_->workers().TrySubmit(tenant_->name, [this, digest, deadline] {
       absl::Status valid = ValidateModule(bytes_, deadline);
       if (!valid.ok()) {
         (void)service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},

@@ -315,7 +315,7 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
   const CallLimits limits = Clamp(*tenant, request->limits());
   // Instantiation gets the tenant's timeout too: a start function may spin.
   const absl::Time deadline = DeadlineFor(ctx, limits);
-  return PooledCall::Start(this, [this, rid, tenant, request, response, module = *module, limits,
+  return PooledCall::Start(this, tenant->name, [this, rid, tenant, request, response, module = *module, limits,
                                   deadline](CallControl&) -> absl::Status {
     auto warm = CreateWarmModule(module->bytes, Strings(request->args()), Strings(request->env()),
                                  limits, config_.pool_size(), deadline);
@@ -428,7 +428,7 @@ grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* c
   if (absl::Status s = CheckCallRate(*tenant, "Invoke", rid); !s.ok()) return Finished(ctx, s);
   std::shared_ptr<SandboxEntry> entry = *std::move(entry_or);
   const absl::Time deadline = DeadlineFor(ctx, entry->warm->limits);
-  return PooledCall::Start(this, [this, rid, tenant, entry, request, response, args = std::move(args),
+  return PooledCall::Start(this, tenant->name, [this, rid, tenant, entry, request, response, args = std::move(args),
                                   deadline](CallControl& control) -> absl::Status {
     entry->invocations.fetch_add(1);
     nlohmann::json event = {{"request", rid}, {"event", "invoke_start"}, {"tenant", tenant->name},
@@ -483,7 +483,7 @@ grpc::ServerUnaryReactor* PalisadeService::DescribeFunction(grpc::CallbackServer
   if (!entry_or.ok()) return Finished(ctx, entry_or.status());
   std::shared_ptr<SandboxEntry> entry = *std::move(entry_or);
   const absl::Time deadline = DeadlineFor(ctx, entry->warm->limits);
-  return PooledCall::Start(this, [entry, request, response, deadline](CallControl& control) -> absl::Status {
+  return PooledCall::Start(this, (*tenant)->name, [entry, request, response, deadline](CallControl& control) -> absl::Status {
     auto sig = DescribeWarm(*entry->warm, request->function(), deadline, &control);
     if (!sig.ok()) return sig.status();
     for (uint8_t t : sig->params) response->add_params(ToProtoType(t));
@@ -523,7 +523,7 @@ grpc::ServerUnaryReactor* PalisadeService::RunWasi(grpc::CallbackServerContext* 
   if (absl::Status s = CheckCallRate(*tenant, "RunWasi", rid); !s.ok()) return Finished(ctx, s);
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
-  return PooledCall::Start(this, [this, rid, tenant, request, response, module = *module, limits,
+  return PooledCall::Start(this, tenant->name, [this, rid, tenant, request, response, module = *module, limits,
                                   deadline](CallControl& control) -> absl::Status {
     std::vector<std::string> args = {module->sha256};
     args.insert(args.end(), request->args().begin(), request->args().end());
@@ -565,7 +565,7 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
   CountCall();
-  const bool queued = workers_->TrySubmit([this, rid, call, tenant, request, module = *module, limits,
+  const bool queued = workers_->TrySubmit(tenant->name, [this, rid, call, tenant, request, module = *module, limits,
                                            deadline] {
     std::vector<std::string> args = {module->sha256};
     args.insert(args.end(), request->args().begin(), request->args().end());
@@ -612,7 +612,7 @@ grpc::ServerUnaryReactor* PalisadeService::Run(grpc::CallbackServerContext* ctx,
   if (absl::Status s = CheckCallRate(*tenant, "Run", rid); !s.ok()) return Finished(ctx, s);
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
-  return PooledCall::Start(this, [this, rid, tenant, request, response, stored, limits,
+  return PooledCall::Start(this, tenant->name, [this, rid, tenant, request, response, stored, limits,
                                   deadline](CallControl& control) -> absl::Status {
     std::span<const uint8_t> bytes =
         stored != nullptr ? std::span<const uint8_t>(stored->bytes)

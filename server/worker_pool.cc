@@ -17,14 +17,17 @@ WorkerPool::~WorkerPool() {
   for (std::thread& t : threads_) t.join();
 }
 
-bool WorkerPool::TrySubmit(std::function<void()> job) {
+bool WorkerPool::TrySubmit(const std::string& owner, std::function<void()> job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || queue_.size() >= capacity_) {
+    if (stopping_ || queued_ >= capacity_) {
       ++rejected_;
       return false;
     }
-    queue_.push_back(std::move(job));
+    auto& mine = queues_[owner];
+    if (mine.empty()) turns_.push_back(owner);
+    mine.push_back(std::move(job));
+    ++queued_;
   }
   work_cv_.notify_one();
   return true;
@@ -32,7 +35,7 @@ bool WorkerPool::TrySubmit(std::function<void()> job) {
 
 bool WorkerPool::WaitIdle(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  return idle_cv_.wait_for(lock, timeout, [this] { return queue_.empty() && running_ == 0; });
+  return idle_cv_.wait_for(lock, timeout, [this] { return queued_ == 0 && running_ == 0; });
 }
 
 void WorkerPool::Work() {
@@ -40,24 +43,34 @@ void WorkerPool::Work() {
     std::function<void()> job;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued has run
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      work_cv_.wait(lock, [this] { return stopping_ || queued_ > 0; });
+      if (queued_ == 0) return;  // stopping, and everything queued has run
+      // The owner whose turn it is gives one job and goes to the back.
+      const std::string owner = std::move(turns_.front());
+      turns_.pop_front();
+      auto it = queues_.find(owner);
+      job = std::move(it->second.front());
+      it->second.pop_front();
+      if (it->second.empty()) {
+        queues_.erase(it);
+      } else {
+        turns_.push_back(owner);
+      }
+      --queued_;
       ++running_;
     }
     job();
     {
       std::lock_guard<std::mutex> lock(mu_);
       --running_;
-      if (queue_.empty() && running_ == 0) idle_cv_.notify_all();
+      if (queued_ == 0 && running_ == 0) idle_cv_.notify_all();
     }
   }
 }
 
 size_t WorkerPool::queued() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return queue_.size();
+  return queued_;
 }
 size_t WorkerPool::running() const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -4,6 +4,7 @@
 // reaches the running VM through its CallControl.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -158,6 +159,11 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
 
 // Server-streamed WASI run: the guest's output becomes events as it is
 // written. One write is in flight at a time; the rest wait in order.
+// Output a streaming client has not taken yet, beyond which its run is
+// stopped: a client that never reads must neither hold a worker for the
+// program's whole budget nor make the server buffer its whole output.
+inline constexpr size_t kMaxUnreadStreamBytes = 1 << 20;
+
 class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, public ConsoleSink {
  public:
   StreamRunCall() = default;
@@ -176,6 +182,17 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
   void Push(v1::RunWasiEvent e) {
     std::lock_guard<std::mutex> lock(mu_);
     if (broken_) return;
+    pending_bytes_ += e.ByteSizeLong();
+    if (pending_bytes_ > kMaxUnreadStreamBytes) {
+      // The client stopped reading: end the run now, keep what it has not
+      // read from growing, and tell it why once it reads again.
+      broken_ = true;
+      unread_ = true;
+      pending_.clear();
+      pending_bytes_ = 0;
+      control_.Cancel();
+      return;
+    }
     pending_.push_back(std::move(e));
     if (!writing_) WriteNext();
   }
@@ -185,7 +202,10 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
   void End(const absl::Status& status) {
     std::lock_guard<std::mutex> lock(mu_);
     ended_ = true;
-    status_ = ToGrpc(status);
+    status_ = unread_ ? grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                     absl::StrCat("the client left more than ", kMaxUnreadStreamBytes,
+                                                  " bytes of output unread; the run was stopped"))
+                      : ToGrpc(status);
     if (!writing_) FinishOnce();
   }
 
@@ -195,6 +215,7 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
     if (!ok) {  // the client is gone: stop the program, drop the rest
       broken_ = true;
       pending_.clear();
+      pending_bytes_ = 0;
       control_.Cancel();
     }
     if (!pending_.empty()) {
@@ -211,6 +232,7 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
   void WriteNext() {  // mu_ held
     current_ = std::move(pending_.front());
     pending_.pop_front();
+    pending_bytes_ -= std::min(pending_bytes_, current_.ByteSizeLong());
     writing_ = true;
     StartWrite(&current_);
   }
@@ -223,7 +245,8 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
   std::mutex mu_;
   std::deque<v1::RunWasiEvent> pending_;
   v1::RunWasiEvent current_;
-  bool writing_ = false, ended_ = false, finished_ = false, broken_ = false;
+  size_t pending_bytes_ = 0;
+  bool writing_ = false, ended_ = false, finished_ = false, broken_ = false, unread_ = false;
   grpc::Status status_;
   CallControl control_;
 };

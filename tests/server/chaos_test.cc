@@ -22,6 +22,8 @@
 #include "palisade/v1/palisade.grpc.pb.h"
 #include "policy/audit_verify.h"
 #include "tests/support/palisaded_process.h"
+#include "tests/support/require_kvm.h"
+#include "tests/support/test_modules.h"
 
 namespace palisade {
 namespace {
@@ -104,6 +106,39 @@ TEST(Chaos, KillNineUnderLoadLosesNoAnsweredDecision) {
   std::printf("%zu answered calls over %d kills, all recorded; %llu refused while the server was down\n",
               answered.size(), kRounds, static_cast<unsigned long long>(refused_after_kill));
   fs::remove_all(dir);
+}
+
+// A streaming client that never reads: the server stops the run once a
+// bounded amount of output waits unread, frees the worker, and tells the
+// client why when it finally reads.
+TEST(Chaos, AStreamingClientThatNeverReadsNeitherPinsAWorkerNorGrowsMemory) {
+  PALISADE_REQUIRE_KVM();
+  testing::PalisadedProcess server;
+  ASSERT_EQ(server.Start(testing::StandardTestConfig() + "workers: 1\n"), "");
+  auto stub = v1::Palisade::NewStub(server.channel());
+  v1::RunWasiRequest run;
+  run.set_module_sha256(
+      testing::UploadAs(*stub, "alice-token", testing::TestModuleBytes("flood_command")));
+  auto ctx = AuthedContext("alice-token", std::chrono::seconds(60));
+  std::unique_ptr<grpc::ClientReader<v1::RunWasiEvent>> stream = stub->RunWasiStream(ctx.get(), run);
+  // Not reading. The worker comes free long before the run's own limits.
+  v1::Stats stats;
+  bool freed = false;
+  for (int i = 0; i < 200 && !freed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(stub->GetStats(AuthedContext("alice-token").get(), {}, &stats).ok());
+    freed = stats.running() == 0 && stats.calls_total() > 0;
+  }
+  EXPECT_TRUE(freed) << "the worker is still busy with the unread stream";
+  v1::RunWasiEvent event;
+  size_t bytes = 0;
+  while (stream->Read(&event)) bytes += event.stdout().size();
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("unread"));
+  EXPECT_LT(bytes, size_t{16} << 20);  // well short of the run's 16 MiB output cap
+  // The server serves on.
+  EXPECT_EQ(testing::HealthStatus(server.channel()), 1);
 }
 
 }  // namespace

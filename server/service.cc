@@ -73,6 +73,18 @@ std::string OutcomeName(const absl::Status& s) {
 
 // A client's x-request-id if it is a sane token, else a fresh one: every
 // audit line of one call carries it.
+// Runs its function once, when the last owner lets go.
+class OnRelease {
+ public:
+  explicit OnRelease(std::function<void()> fn) : fn_(std::move(fn)) {}
+  OnRelease(const OnRelease&) = delete;
+  OnRelease& operator=(const OnRelease&) = delete;
+  ~OnRelease() { fn_(); }
+
+ private:
+  std::function<void()> fn_;
+};
+
 std::string RequestId(grpc::CallbackServerContext* ctx) {
   const auto& md = ctx->client_metadata();
   auto it = md.find("x-request-id");
@@ -305,18 +317,25 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
                              : config_.max_sandboxes_per_tenant();
   {
     std::lock_guard<std::mutex> lock(sandboxes_mu_);
-    if (sandboxes_[tenant->name].size() >= quota) {
+    if (sandboxes_[tenant->name].size() + creating_[tenant->name] >= quota) {
       (void)Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name},
                    {"module", request->module_sha256()}, {"decision", "deny"}, {"reason", "sandbox quota"}});
       return Finished(ctx, absl::ResourceExhaustedError(absl::StrCat(
                                "tenant ", tenant->name, " already has ", quota, " sandboxes (the quota)")));
     }
+    ++creating_[tenant->name];  // a place in the quota until this call is done
   }
   const CallLimits limits = Clamp(*tenant, request->limits());
   // Instantiation gets the tenant's timeout too: a start function may spin.
   const absl::Time deadline = DeadlineFor(ctx, limits);
+  // The place is given back when the work is done with, run or not (a full
+  // queue drops it unrun); by then a made sandbox counts itself.
+  auto place = std::make_shared<OnRelease>([this, name = tenant->name] {
+    std::lock_guard<std::mutex> lock(sandboxes_mu_);
+    --creating_[name];
+  });
   return PooledCall::Start(this, tenant->name, [this, rid, tenant, request, response, module = *module, limits,
-                                  deadline](CallControl&) -> absl::Status {
+                                  deadline, place](CallControl&) -> absl::Status {
     auto warm = CreateWarmModule(module->bytes, Strings(request->args()), Strings(request->env()),
                                  limits, config_.pool_size(), deadline);
     if (!warm.ok()) {
@@ -325,6 +344,7 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
                    {"reason", std::string(warm.status().message())}});
       return warm.status();
     }
+
     auto entry = std::make_shared<SandboxEntry>();
     entry->warm = *std::move(warm);
     v1::SandboxInfo& info = entry->info;

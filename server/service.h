@@ -139,6 +139,9 @@ class PalisadeService final : public v1::Palisade::CallbackService {
   std::mutex sandboxes_mu_;
   // tenant name -> sandbox id -> entry
   std::map<std::string, std::map<std::string, std::shared_ptr<SandboxEntry>>> sandboxes_;
+  // Sandboxes being made, per tenant: they count against the quota from the
+  // moment their call is accepted, so concurrent creates cannot overshoot it.
+  std::map<std::string, uint32_t> creating_;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> audit_failures_{0};
   std::atomic<bool> audit_recording_{true};

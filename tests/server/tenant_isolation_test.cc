@@ -6,6 +6,8 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -121,6 +123,41 @@ TEST(TenantIsolation, AnotherTenantsModulesAndSandboxesAreNotFoundAndTheTriesAud
     }
   }
   EXPECT_EQ(denied, 2 * static_cast<int>(real_modules.size() + real_sandboxes.size()));
+}
+
+// The sandbox quota (3 per tenant in the test config) holds when the creates
+// arrive together: each accepted create holds its place from the start.
+TEST(TenantIsolation, TheSandboxQuotaHoldsUnderConcurrency) {
+  PALISADE_REQUIRE_KVM();
+  testing::PalisadedProcess server;
+  ASSERT_EQ(server.Start(testing::StandardTestConfig()), "");
+  auto stub = v1::Palisade::NewStub(server.channel());
+  v1::CreateSandboxRequest cs;
+  cs.set_module_sha256(testing::UploadAs(*stub, "bob-token", testing::TestModuleBytes("counter")));
+  constexpr int kCreates = 8;
+  std::vector<std::thread> threads;
+  std::vector<grpc::Status> results(kCreates);
+  for (int i = 0; i < kCreates; ++i) {
+    threads.emplace_back([&, i] {
+      v1::SandboxInfo sb;
+      results[i] = stub->CreateSandbox(AuthedContext("bob-token").get(), cs, &sb);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int made = 0, refused = 0;
+  for (const grpc::Status& r : results) {
+    if (r.ok()) {
+      ++made;
+    } else {
+      EXPECT_EQ(r.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << r.error_message();
+      ++refused;
+    }
+  }
+  EXPECT_EQ(made, 3);
+  EXPECT_EQ(refused, kCreates - 3);
+  v1::Stats stats;
+  ASSERT_TRUE(stub->GetStats(AuthedContext("bob-token").get(), {}, &stats).ok());
+  EXPECT_EQ(stats.sandboxes(), 3u);
 }
 
 }  // namespace

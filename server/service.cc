@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <functional>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -73,13 +74,16 @@ std::string OutcomeName(const absl::Status& s) {
 
 // A client's x-request-id if it is a sane token, else a fresh one: every
 // audit line of one call carries it.
-// Runs its function once, when the last owner lets go.
+// Runs its function once: at Release(), or when the last owner lets go.
 class OnRelease {
  public:
   explicit OnRelease(std::function<void()> fn) : fn_(std::move(fn)) {}
   OnRelease(const OnRelease&) = delete;
   OnRelease& operator=(const OnRelease&) = delete;
-  ~OnRelease() { fn_(); }
+  ~OnRelease() { Release(); }
+  void Release() {
+    if (fn_) std::exchange(fn_, nullptr)();
+  }
 
  private:
   std::function<void()> fn_;
@@ -342,6 +346,7 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
       (void)Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name},
                    {"module", module->sha256}, {"decision", "deny"},
                    {"reason", std::string(warm.status().message())}});
+      place->Release();  // before the answer: the caller may try again at once
       return warm.status();
     }
 
@@ -358,13 +363,18 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
     l->set_fuel(limits.fuel);
     l->set_max_output_bytes(limits.max_output_bytes);
     // Recorded before it exists for anyone: an unrecorded sandbox is never made.
-    RETURN_IF_ERROR(Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name},
-                           {"module", module->sha256}, {"sandbox", info.id()}, {"decision", "allow"}}));
+    if (absl::Status s = Audit({{"request", rid}, {"event", "sandbox_create"}, {"tenant", tenant->name},
+                                {"module", module->sha256}, {"sandbox", info.id()}, {"decision", "allow"}});
+        !s.ok()) {
+      place->Release();
+      return s;
+    }
     *response = info;
     {
       std::lock_guard<std::mutex> lock(sandboxes_mu_);
       sandboxes_[tenant->name][info.id()] = entry;
     }
+    place->Release();  // the sandbox counts itself now
     return absl::OkStatus();
   });
 }

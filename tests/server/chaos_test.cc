@@ -108,6 +108,72 @@ TEST(Chaos, KillNineUnderLoadLosesNoAnsweredDecision) {
   fs::remove_all(dir);
 }
 
+// A cancellation storm: hundreds of calls into spinning guests, each cut off
+// by its deadline or cancelled by its client a moment after it started.
+// Afterwards no VM is left running, the server is healthy and serves, and
+// the audit log verifies.
+TEST(Chaos, ACancellationStormLeavesTheServerHealthy) {
+  PALISADE_REQUIRE_KVM();
+  testing::PalisadedProcess server;
+  ASSERT_EQ(server.Start(testing::StandardTestConfig()), "");
+  auto stub = v1::Palisade::NewStub(server.channel());
+  v1::CreateSandboxRequest cs;
+  cs.set_module_sha256(testing::UploadAs(*stub, "alice-token", testing::TestModuleBytes("snapshot_target")));
+  v1::SandboxInfo sb;
+  ASSERT_TRUE(stub->CreateSandbox(AuthedContext("alice-token").get(), cs, &sb).ok());
+  constexpr int kThreads = 16, kCalls = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> ended_early{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i) {
+        v1::InvokeRequest spin;
+        spin.set_sandbox_id(sb.id());
+        spin.set_function("spin");
+        v1::InvokeResponse out;
+        const auto delay = std::chrono::milliseconds(1 + (t * kCalls + i) % 23);
+        auto ctx = AuthedContext("alice-token", i % 2 == 0 ? delay : std::chrono::seconds(30));
+        std::thread canceller;
+        if (i % 2 == 1) {
+          canceller = std::thread([&ctx, delay] {
+            std::this_thread::sleep_for(delay);
+            ctx->TryCancel();
+          });
+        }
+        grpc::Status s = stub->Invoke(ctx.get(), spin, &out);
+        if (canceller.joinable()) canceller.join();
+        const auto code = s.error_code();
+        if (code == grpc::StatusCode::DEADLINE_EXCEEDED || code == grpc::StatusCode::CANCELLED ||
+            code == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+          ++ended_early;
+        } else {
+          ADD_FAILURE() << "call ended with " << code << ": " << s.error_message();
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ended_early.load(), kThreads * kCalls);
+  v1::Stats stats;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(stub->GetStats(AuthedContext("alice-token").get(), {}, &stats).ok());
+    if (stats.running() == 0 && stats.queue_depth() == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(stats.running(), 0u);
+  EXPECT_EQ(stats.queue_depth(), 0u);
+  EXPECT_EQ(testing::HealthStatus(server.channel()), 1);
+  v1::InvokeRequest bump;
+  bump.set_sandbox_id(sb.id());
+  bump.set_function("bump");
+  v1::InvokeResponse out;
+  ASSERT_TRUE(stub->Invoke(AuthedContext("alice-token").get(), bump, &out).ok());
+  EXPECT_EQ(out.results(0).i32(), 1043);  // from the snapshot, whatever the storm left
+  std::ifstream in(server.audit_log());
+  policy::AuditVerdict v = policy::VerifyAuditLog(in);
+  EXPECT_TRUE(v.ok) << v.reason << " at line " << v.bad_line;
+}
+
 // A streaming client that never reads: the server stops the run once a
 // bounded amount of output waits unread, frees the worker, and tells the
 // client why when it finally reads.

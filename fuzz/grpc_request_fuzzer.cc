@@ -24,7 +24,11 @@ struct Harness {
     auto config = server::ParseConfig(
         "tenants { name: \"t\" token_sha256: \"" + Sha256Hex(std::string_view("t-token")) +
             "\" limits { timeout_ms: 2000 memory_bytes: 33554432 } }\n"
-            "max_module_bytes: 65536\nmax_sandboxes_per_tenant: 2\nworkers: 1\nqueue_capacity: 4\n",
+            // The store keeps every valid module it is given (up to its
+            // cap): a small cap keeps a long run's memory flat now that
+            // uploads are validated in real micro-VMs.
+            "max_module_bytes: 65536\nmax_store_bytes: 4194304\nmax_sandboxes_per_tenant: 2\n"
+            "workers: 1\nqueue_capacity: 4\n",
         "fuzz.textproto");
     service = std::make_unique<server::PalisadeService>(*config, nullptr);
     grpc::ServerBuilder builder;

@@ -7,7 +7,6 @@
 #include <iterator>
 #include <vector>
 
-#include "guest-runtime/abi/hypercall_abi.h"
 #include "vmm/elf_image.h"
 #include "vmm/image_audit.h"
 
@@ -22,9 +21,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "palisade_audit_image: cannot read %s\n", argv[1]);
     return 2;
   }
-  constexpr uint64_t kMaxImageBytes = 64ull << 20;
-  auto image = palisade::ElfImage::Parse(
-      file, {palisade::abi::kImageBase, palisade::abi::kImageBase + kMaxImageBytes});
+  auto image = palisade::ElfImage::Parse(file, palisade::GuestImageWindow());
   if (!image.ok()) {
     std::fprintf(stderr, "palisade_audit_image: %s: %s\n", argv[1],
                  std::string(image.status().message()).c_str());

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "absl/strings/str_format.h"
-#include "guest-runtime/abi/ring3_abi.h"
+#include "guest-runtime/abi/hypercall_abi.h"
 #include "vmm/guest_memory.h"
 
 namespace palisade {
@@ -26,7 +26,7 @@ absl::Status Malformed(absl::string_view what) {
 std::string Demangle(std::string name) {
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> out(
-      abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status), std::free);
+      ::abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status), std::free);
   return status == 0 && out != nullptr ? std::string(out.get()) : name;
 }
 
@@ -196,6 +196,11 @@ void ElfImage::LoadInto(GuestMemory& memory) const {
     std::memcpy(dst, file_.data() + s.offset, s.filesz);
     std::memset(dst + s.filesz, 0, s.memsz - s.filesz);
   }
+}
+
+ElfLoadWindow GuestImageWindow() {
+  constexpr uint64_t kMaxImageBytes = 64ull << 20;
+  return {abi::kImageBase, abi::kImageBase + kMaxImageBytes};
 }
 
 const ElfSegment* ElfImage::ring0_segment() const {

@@ -41,6 +41,9 @@ struct ElfLoadWindow {
   uint64_t end;    // one past the highest
 };
 
+// Where a guest image may load: from abi::kImageBase, at most 64 MiB.
+ElfLoadWindow GuestImageWindow();
+
 class ElfImage {
  public:
   static absl::StatusOr<ElfImage> Parse(std::span<const uint8_t> file,

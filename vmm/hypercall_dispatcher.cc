@@ -32,7 +32,6 @@ absl::StatusOr<HypercallDispatcher> HypercallDispatcher::Create(GuestMemory* mem
   if (!outbox.ok()) return outbox.status();
   HypercallDispatcher d(memory, reinterpret_cast<abi::Mailbox*>(page->data()), console, services);
   d.outbox_ = outbox->data();
-  d.outbox_gpa_ = outbox_gpa;
   return d;
 }
 

@@ -101,7 +101,6 @@ class HypercallDispatcher {
   GuestMemory* memory_;
   abi::Mailbox* mailbox_;  // host view of the guest's mailbox page
   uint8_t* outbox_ = nullptr;  // host view of the outbox
-  uint64_t outbox_gpa_ = 0;
   uint64_t deferred_calls_ = 0;
   ConsoleSink* console_;
   GuestServices* services_;  // nullptr: WASI hypercalls end the sandbox

@@ -22,7 +22,6 @@
 namespace palisade {
 namespace {
 
-constexpr uint64_t kMaxImageBytes = 64ull << 20;
 constexpr uint32_t kSlotSystem = 0;
 constexpr uint32_t kSlotPageTables = 1;
 constexpr uint32_t kSlotImage = 2;
@@ -53,7 +52,7 @@ absl::StatusOr<std::shared_ptr<const ElfImage>> LoadedImage(std::span<const uint
     entry = &it->second;
   } else {
     ASSIGN_OR_RETURN(ElfImage image,
-                     ElfImage::Parse(bytes, {abi::kImageBase, abi::kImageBase + kMaxImageBytes}));
+                     ElfImage::Parse(bytes, GuestImageWindow()));
     uncached.image = std::make_shared<const ElfImage>(std::move(image));
     if (cache.size() < 64) entry = &cache.emplace(key, std::move(uncached)).first->second;
   }

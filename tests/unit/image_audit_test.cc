@@ -21,7 +21,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr ElfLoadWindow kWindow{abi::kImageBase, abi::kImageBase + (64ull << 20)};
+const ElfLoadWindow kWindow = GuestImageWindow();
 
 // The file offset of the first occurrence of `needle` in the executable segment.
 size_t FindInText(const ElfImage& image, const std::vector<uint8_t>& file, std::vector<uint8_t> needle) {

@@ -69,19 +69,70 @@ uint8_t TrType(KvmBackend backend) {
   return backend == KvmBackend::kAmd ? kTssAvailable64 : kTssBusy64;
 }
 
-void WriteDescriptorTables(GuestMemory& memory, const GuestLayout& layout, uint64_t isr_base) {
+std::vector<uint8_t> GdtBytes(uint64_t tss) {
   uint64_t gdt[kGdtEntries] = {};
   gdt[abi::kKernelCodeSelector / 8] = kKernelCode;
   gdt[abi::kKernelDataSelector / 8] = kKernelData;
   gdt[abi::kUserDataSelector / 8] = kUserData;
   gdt[abi::kUserCodeSelector / 8] = kUserCode;
-  const uint64_t base = layout.tss;
   const uint64_t limit = TssLimit();
-  gdt[abi::kTssSelector / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+  gdt[abi::kTssSelector / 8] = (limit & 0xffff) | ((tss & 0xffffff) << 16) |
                                (uint64_t{kTssBusy64} << 40) | (1ull << 47) |
-                               (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-  gdt[abi::kTssSelector / 8 + 1] = base >> 32;
-  std::memcpy(memory.HostAddress(layout.gdt, sizeof(gdt)), gdt, sizeof(gdt));
+                               (((limit >> 16) & 0xf) << 48) | (((tss >> 24) & 0xff) << 56);
+  gdt[abi::kTssSelector / 8 + 1] = tss >> 32;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(gdt);
+  return {bytes, bytes + sizeof(gdt)};
+}
+
+std::vector<uint8_t> TssBytes(uint64_t rsp0) {
+  Tss64 tss{};
+  tss.rsp[0] = rsp0;
+  tss.iomap_base = sizeof(Tss64);
+  std::vector<uint8_t> bytes(sizeof(Tss64) + kIoBitmapBytes, 0xff);
+  std::memcpy(bytes.data(), &tss, sizeof(tss));
+  uint8_t* bitmap = bytes.data() + sizeof(Tss64);
+  for (uint32_t port = abi::kHypercallPort; port < abi::kHypercallPort + kHypercallPortBytes;
+       ++port) {
+    bitmap[port / 8] &= static_cast<uint8_t>(~(1u << (port % 8)));
+  }
+  return bytes;
+}
+
+kvm_sregs Cpl3Sregs(const kvm_sregs& base, uint64_t gdt, uint64_t tss, uint64_t idt,
+                    uint16_t idt_limit, uint64_t cr3, KvmBackend backend) {
+  kvm_sregs s = base;
+  s.cs = Segment(abi::kUserCodeSelector, 0xb, /*code=*/true);
+  s.ss = Segment(abi::kUserDataSelector, 0x3, /*code=*/false);
+  // Null data selectors, as a 64-bit user process has them (PVM expects it).
+  s.ds = s.es = s.fs = s.gs = s.ss;
+  s.ds.selector = s.es.selector = s.fs.selector = s.gs.selector = 0;
+  s.ldt = kvm_segment{};
+  s.ldt.type = 0x2;
+  s.ldt.limit = 0xffff;
+  s.ldt.unusable = 1;
+
+  s.tr = kvm_segment{};
+  s.tr.base = tss;
+  s.tr.limit = TssLimit();
+  s.tr.selector = abi::kTssSelector;
+  s.tr.type = TrType(backend);
+  s.tr.present = 1;
+
+  s.gdt.base = gdt;
+  s.gdt.limit = kGdtEntries * 8 - 1;
+  s.idt.base = idt;
+  s.idt.limit = idt_limit;
+
+  s.cr0 = x86::kCr0Pe | x86::kCr0Mp | x86::kCr0Et | x86::kCr0Ne | x86::kCr0Wp | x86::kCr0Pg;
+  s.cr3 = cr3;
+  s.cr4 = x86::kCr4Pae | x86::kCr4Osfxsr | x86::kCr4Osxmmexcpt;
+  s.efer = x86::kEferLme | x86::kEferLma | x86::kEferNxe;
+  return s;
+}
+
+void WriteDescriptorTables(GuestMemory& memory, const GuestLayout& layout, uint64_t isr_base) {
+  const std::vector<uint8_t> gdt = GdtBytes(layout.tss);
+  std::memcpy(memory.HostAddress(layout.gdt, gdt.size()), gdt.data(), gdt.size());
 
   Gate idt[256] = {};
   for (uint64_t v = 0; v < PALISADE_ABI_ISR_COUNT; ++v) {
@@ -97,49 +148,13 @@ void WriteDescriptorTables(GuestMemory& memory, const GuestLayout& layout, uint6
   // Vectors 32-255 stay not present: the guest never enables interrupts.
   std::memcpy(memory.HostAddress(layout.idt, sizeof(idt)), idt, sizeof(idt));
 
-  uint8_t tss_bytes[sizeof(Tss64) + kIoBitmapBytes];
-  Tss64 tss{};
-  tss.rsp[0] = layout.exception_stack_top;
-  tss.iomap_base = sizeof(Tss64);
-  std::memcpy(tss_bytes, &tss, sizeof(tss));
-  uint8_t* bitmap = tss_bytes + sizeof(Tss64);
-  std::memset(bitmap, 0xff, kIoBitmapBytes);
-  for (uint32_t port = abi::kHypercallPort; port < abi::kHypercallPort + kHypercallPortBytes;
-       ++port) {
-    bitmap[port / 8] &= static_cast<uint8_t>(~(1u << (port % 8)));
-  }
-  std::memcpy(memory.HostAddress(layout.tss, sizeof(tss_bytes)), tss_bytes, sizeof(tss_bytes));
+  const std::vector<uint8_t> tss = TssBytes(layout.exception_stack_top);
+  std::memcpy(memory.HostAddress(layout.tss, tss.size()), tss.data(), tss.size());
 }
 
 kvm_sregs LongModeSregs(const kvm_sregs& reset, const GuestLayout& layout, KvmBackend backend) {
-  kvm_sregs s = reset;
-  s.cs = Segment(abi::kUserCodeSelector, 0xb, /*code=*/true);
-  s.ss = Segment(abi::kUserDataSelector, 0x3, /*code=*/false);
-  // Null data selectors, as a 64-bit user process has them (PVM expects it).
-  s.ds = s.es = s.fs = s.gs = s.ss;
-  s.ds.selector = s.es.selector = s.fs.selector = s.gs.selector = 0;
-  s.ldt = kvm_segment{};
-  s.ldt.type = 0x2;
-  s.ldt.limit = 0xffff;
-  s.ldt.unusable = 1;
-
-  s.tr = kvm_segment{};
-  s.tr.base = layout.tss;
-  s.tr.limit = TssLimit();
-  s.tr.selector = abi::kTssSelector;
-  s.tr.type = TrType(backend);
-  s.tr.present = 1;
-
-  s.gdt.base = layout.gdt;
-  s.gdt.limit = kGdtEntries * 8 - 1;
-  s.idt.base = layout.idt;
-  s.idt.limit = 256 * sizeof(Gate) - 1;
-
-  s.cr0 = x86::kCr0Pe | x86::kCr0Mp | x86::kCr0Et | x86::kCr0Ne | x86::kCr0Wp | x86::kCr0Pg;
-  s.cr3 = layout.page_tables;
-  s.cr4 = x86::kCr4Pae | x86::kCr4Osfxsr | x86::kCr4Osxmmexcpt;
-  s.efer = x86::kEferLme | x86::kEferLma | x86::kEferNxe;
-  return s;
+  return Cpl3Sregs(reset, layout.gdt, layout.tss, layout.idt, 256 * sizeof(Gate) - 1,
+                   layout.page_tables, backend);
 }
 
 }  // namespace palisade

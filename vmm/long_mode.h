@@ -9,6 +9,7 @@
 #include <linux/kvm.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "vmm/guest_layout.h"
 #include "vmm/guest_memory.h"
@@ -26,6 +27,19 @@ uint32_t TssLimit();
 // TR is loaded as available. Nothing ever switches tasks, so nothing else
 // reads the type.
 uint8_t TrType(KvmBackend backend);
+
+// The bytes of the GDT (kernel code/data, Linux's user selectors, the 64-bit
+// TSS at `tss`) and of that TSS (RSP0 = `rsp0`; an I/O bitmap that opens only
+// the hypercall port's four bytes). The raw floor (raw_floor.h) builds its
+// bare guest from them too, so floor and product set up the same CPU state.
+std::vector<uint8_t> GdtBytes(uint64_t tss);
+std::vector<uint8_t> TssBytes(uint64_t rsp0);
+
+// `base` (a vCPU's reset state) switched to long mode at CPL 3: the user
+// selectors, TR at `tss`, GDTR at `gdt`, IDTR at `idt` (limit `idt_limit`;
+// 0 for none), paging from `cr3`, SSE and NX on, CR0.WP set.
+kvm_sregs Cpl3Sregs(const kvm_sregs& base, uint64_t gdt, uint64_t tss, uint64_t idt,
+                    uint16_t idt_limit, uint64_t cr3, KvmBackend backend);
 
 // Writes the GDT (kernel code/data, Linux's user selectors, the 64-bit TSS),
 // the IDT (vectors 0-31 to the image's ring-0 stubs at `isr_base`, one every

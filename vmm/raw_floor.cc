@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/errno_status.h"
 #include "common/status_macros.h"
+#include "guest-runtime/abi/hypercall_abi.h"
 #include "vmm/kvm.h"
 #include "vmm/kvm_uapi.h"
 #include "vmm/long_mode.h"
@@ -33,27 +34,8 @@ constexpr uint64_t kTss = 0x6000;
 constexpr uint64_t kCode = 0x7000;
 constexpr uint64_t kStack = 0x8000;
 
-// Linux's selectors, which PVM expects of a 64-bit user process.
-constexpr uint16_t kKernelCs = 0x10;
-constexpr uint16_t kUserDs = 0x2b;
-constexpr uint16_t kUserCs = 0x33;
-constexpr uint16_t kTssSelector = 0x40;
-constexpr int kGdtEntries = kTssSelector / 8 + 2;  // a 64-bit TSS descriptor takes two
-
-// "Accessed" is preset so the CPU never writes the read-only GDT.
-constexpr uint64_t kKernelCodeDesc = 0x00af9b000000ffffull;  // P, DPL 0, exec/read, L, G
-constexpr uint64_t kUserDataDesc = 0x00cff3000000ffffull;    // P, DPL 3, read/write, D/B, G
-constexpr uint64_t kUserCodeDesc = 0x00affb000000ffffull;    // P, DPL 3, exec/read, L, G
-constexpr uint8_t kTssBusy64 = 0xb;  // TR is loaded directly, never by ltr: already busy
-
-constexpr uint16_t kPort = 0x500;
+constexpr uint16_t kPort = abi::kHypercallPort;
 constexpr uint32_t kPortBytes = 4;  // `out %eax,%dx`
-// The bitmap ends at the port's last byte (ports past the TSS limit count as
-// closed) plus the all-ones byte the CPU may read beyond it.
-constexpr uint32_t kTssHeaderBytes = 104;
-constexpr uint32_t kIomapBaseOffset = 102;
-constexpr uint32_t kIoBitmapBytes = (kPort + kPortBytes + 7) / 8 + 1;
-constexpr uint32_t kTssLimit = kTssHeaderBytes + kIoBitmapBytes - 1;
 
 // mov $0x500,%edx; 1: out %eax,%dx; jmp 1b
 constexpr uint8_t kGuestCode[] = {0xba, 0x00, 0x05, 0x00, 0x00, 0xef, 0xeb, 0xfd};
@@ -82,66 +64,19 @@ void WriteGuest(uint8_t* memory) {
   map(kCode, kPteUser);  // read-only, executable
   map(kStack, kPteUser | kPteWritable | kPteNx);
 
-  uint64_t gdt[kGdtEntries] = {};
-  // Unused (no IDT, no exceptions), but it is where an exception from ring 3 would go.
-  gdt[kKernelCs / 8] = kKernelCodeDesc;
-  gdt[kUserDs / 8] = kUserDataDesc;
-  gdt[kUserCs / 8] = kUserCodeDesc;
-  gdt[kTssSelector / 8] = (kTssLimit & 0xffff) | ((kTss & 0xffffff) << 16) |
-                          (uint64_t{kTssBusy64} << 40) | (1ull << 47) |
-                          ((uint64_t{kTssLimit} >> 16 & 0xf) << 48) | ((kTss >> 24 & 0xff) << 56);
-  gdt[kTssSelector / 8 + 1] = kTss >> 32;
-  Put(memory, kGdt, gdt);
-
-  // RSP0 stays 0: without an IDT nothing ever switches to ring 0.
-  Put(memory, kTss + kIomapBaseOffset, static_cast<uint16_t>(kTssHeaderBytes));
-  uint8_t* bitmap = memory + kTss + kTssHeaderBytes;
-  std::memset(bitmap, 0xff, kIoBitmapBytes);
-  for (uint32_t port = kPort; port < kPort + kPortBytes; ++port) {
-    bitmap[port / 8] &= static_cast<uint8_t>(~(1u << (port % 8)));
-  }
+  // The same GDT and TSS as our guest's (long_mode.h). RSP0 stays 0: without
+  // an IDT nothing ever switches to ring 0.
+  const std::vector<uint8_t> gdt = GdtBytes(kTss), tss = TssBytes(0);
+  std::memcpy(memory + kGdt, gdt.data(), gdt.size());
+  std::memcpy(memory + kTss, tss.data(), tss.size());
 
   Put(memory, kCode, kGuestCode);
 }
 
-kvm_segment FlatSegment(uint16_t selector, bool code) {
-  kvm_segment s{};
-  s.limit = 0xffffffff;
-  s.selector = selector;
-  s.type = code ? 0xb : 0x3;  // accessed exec/read code, accessed read/write data
-  s.present = 1;
-  s.dpl = selector & 3;
-  s.db = code ? 0 : 1;
-  s.s = 1;
-  s.l = code ? 1 : 0;
-  s.g = 1;
-  return s;
-}
-
 kvm_sregs Cpl3LongMode() {
-  kvm_sregs s{};
-  s.cs = FlatSegment(kUserCs, /*code=*/true);
-  s.ss = FlatSegment(kUserDs, /*code=*/false);
-  // Null data selectors, as a 64-bit user process has them (PVM expects it).
-  s.ds = s.es = s.fs = s.gs = s.ss;
-  s.ds.selector = s.es.selector = s.fs.selector = s.gs.selector = 0;
-  s.ldt.type = 0x2;
-  s.ldt.limit = 0xffff;
-  s.ldt.unusable = 1;
-  s.tr.base = kTss;
-  s.tr.limit = kTssLimit;
-  s.tr.selector = kTssSelector;
-  s.tr.type = TrType(DetectKvmBackend());  // as ours: long_mode.h says why
-  s.tr.present = 1;
-  s.gdt.base = kGdt;
-  s.gdt.limit = kGdtEntries * 8 - 1;
-  s.idt.limit = 0;
-  s.cr0 = x86::kCr0Pe | x86::kCr0Mp | x86::kCr0Et | x86::kCr0Ne | x86::kCr0Wp | x86::kCr0Pg;
-  s.cr3 = kPml4;
-  s.cr4 = x86::kCr4Pae | x86::kCr4Osfxsr | x86::kCr4Osxmmexcpt;
-  s.efer = x86::kEferLme | x86::kEferLma | x86::kEferNxe;
-  s.apic_base = kApicBaseReset;
-  return s;
+  kvm_sregs base{};
+  base.apic_base = kApicBaseReset;
+  return Cpl3Sregs(base, kGdt, kTss, /*idt=*/0, /*idt_limit=*/0, kPml4, DetectKvmBackend());
 }
 
 std::string ExitReasonName(uint32_t reason) {

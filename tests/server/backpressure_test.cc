@@ -51,11 +51,8 @@ TEST(Backpressure, AFullQueueIsResourceExhaustedNotUnboundedMemory) {
   // The first must have left the queue for the worker before the others
   // arrive (on fast KVM they would otherwise find it still queued).
   calls.push_back(std::async(std::launch::async, spin));
-  for (int i = 0; i < 200; ++i) {
-    v1::Stats stats;
-    if (stub->GetStats(AuthedContext("alice-token").get(), {}, &stats).ok() && stats.running() == 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  testing::WaitForStats(*stub, "alice-token", [](const v1::Stats& s) { return s.running() == 1; },
+                        std::chrono::seconds(1));
   for (int i = 1; i < kCalls; ++i) calls.push_back(std::async(std::launch::async, spin));
   int rejected = 0, expired = 0;
   for (auto& c : calls) {
@@ -76,10 +73,10 @@ TEST(Backpressure, AFullQueueIsResourceExhaustedNotUnboundedMemory) {
   EXPECT_EQ(stats.queue_capacity(), 1u);
   // Once the queue drains (the clients gave up at their deadlines a moment
   // before the server stopped the VMs), the server answers normally again.
-  for (int i = 0; i < 500 && (stats.running() != 0 || stats.queue_depth() != 0); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    ASSERT_TRUE(stub->GetStats(AuthedContext("alice-token").get(), {}, &stats).ok());
-  }
+  stats = testing::WaitForStats(
+      *stub, "alice-token",
+      [](const v1::Stats& s) { return s.running() == 0 && s.queue_depth() == 0; },
+      std::chrono::seconds(5));
   v1::InvokeRequest bump;
   bump.set_sandbox_id(sb.id());
   bump.set_function("bump");
@@ -104,12 +101,8 @@ TEST(Shutdown, SigtermMidCallLetsTheCallFinishThenExitsCleanly) {
     return std::make_pair(s, out);
   });
   // Wait until the VM runs, then ask the server to stop.
-  v1::Stats stats;
-  for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(stub->GetStats(AuthedContext("alice-token").get(), {}, &stats).ok());
-    if (stats.running() == 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  v1::Stats stats = testing::WaitForStats(
+      *stub, "alice-token", [](const v1::Stats& s) { return s.running() == 1; }, std::chrono::seconds(2));
   ASSERT_EQ(stats.running(), 1u);
   ASSERT_EQ(kill(server.pid(), SIGTERM), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));

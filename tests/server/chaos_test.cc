@@ -154,12 +154,10 @@ TEST(Chaos, ACancellationStormLeavesTheServerHealthy) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(ended_early.load(), kThreads * kCalls);
-  v1::Stats stats;
-  for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(stub->GetStats(AuthedContext("alice-token").get(), {}, &stats).ok());
-    if (stats.running() == 0 && stats.queue_depth() == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  v1::Stats stats = testing::WaitForStats(
+      *stub, "alice-token",
+      [](const v1::Stats& s) { return s.running() == 0 && s.queue_depth() == 0; },
+      std::chrono::seconds(5));
   EXPECT_EQ(stats.running(), 0u);
   EXPECT_EQ(stats.queue_depth(), 0u);
   EXPECT_EQ(testing::HealthStatus(server.channel()), 1);
@@ -188,14 +186,12 @@ TEST(Chaos, AStreamingClientThatNeverReadsNeitherPinsAWorkerNorGrowsMemory) {
   auto ctx = AuthedContext("alice-token", std::chrono::seconds(60));
   std::unique_ptr<grpc::ClientReader<v1::RunWasiEvent>> stream = stub->RunWasiStream(ctx.get(), run);
   // Not reading. The worker comes free long before the run's own limits.
-  v1::Stats stats;
-  bool freed = false;
-  for (int i = 0; i < 200 && !freed; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_TRUE(stub->GetStats(AuthedContext("alice-token").get(), {}, &stats).ok());
-    freed = stats.running() == 0 && stats.calls_total() > 0;
-  }
-  EXPECT_TRUE(freed) << "the worker is still busy with the unread stream";
+  const v1::Stats stats = testing::WaitForStats(
+      *stub, "alice-token",
+      [](const v1::Stats& s) { return s.running() == 0 && s.calls_total() > 0; },
+      std::chrono::seconds(10));
+  EXPECT_TRUE(stats.running() == 0 && stats.calls_total() > 0)
+      << "the worker is still busy with the unread stream";
   v1::RunWasiEvent event;
   size_t bytes = 0;
   while (stream->Read(&event)) bytes += event.stdout().size();

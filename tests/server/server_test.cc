@@ -296,12 +296,9 @@ TEST_F(ServerTest, DeadlinesAndCancellationStopTheVm) {
   ASSERT_TRUE(Stub()->Invoke(Context("alice-token").get(), bump, &out).ok());
   EXPECT_EQ(out.results(0).i32(), 1043);
   // No VM keeps running (a worker counts itself idle just after it answers).
-  v1::Stats stats;
-  for (int i = 0; i < 50; ++i) {
-    ASSERT_TRUE(Stub()->GetStats(Context("alice-token").get(), {}, &stats).ok());
-    if (stats.running() == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  v1::Stats stats = testing::WaitForStats(
+      *Stub(), "alice-token", [](const v1::Stats& s) { return s.running() == 0; },
+      std::chrono::seconds(5));
   EXPECT_EQ(stats.running(), 0u);
   // Both endings are on the record.
   std::ifstream audit(server_->audit_log());

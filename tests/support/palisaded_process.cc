@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <future>
+#include <thread>
 #include <vector>
 
 #include <grpcpp/generic/generic_stub.h>
@@ -121,6 +122,19 @@ std::string UploadAs(v1::Palisade::Stub& stub, const std::string& token, const s
   grpc::Status s = writer->Finish();
   EXPECT_TRUE(s.ok()) << s.error_message();
   return info.sha256();
+}
+
+v1::Stats WaitForStats(v1::Palisade::Stub& stub, const std::string& token,
+                       const std::function<bool(const v1::Stats&)>& done,
+                       std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  v1::Stats stats;
+  for (;;) {
+    grpc::Status s = stub.GetStats(AuthedContext(token).get(), {}, &stats);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok() || done(stats) || std::chrono::steady_clock::now() >= end) return stats;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 std::unique_ptr<grpc::ClientContext> AuthedContext(const std::string& token, std::chrono::milliseconds timeout) {

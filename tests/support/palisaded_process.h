@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #include <cstdio>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -58,6 +60,12 @@ int HealthStatus(const std::shared_ptr<grpc::Channel>& channel);
 // Uploads `bytes` as `token`'s tenant in one chunk; returns the digest ("" and
 // a test failure if the upload failed).
 std::string UploadAs(v1::Palisade::Stub& stub, const std::string& token, const std::string& bytes);
+
+// Polls GetStats as `token`'s tenant every 10 ms until `done` holds or
+// `timeout` passes; returns the last Stats, for the caller to assert on.
+v1::Stats WaitForStats(v1::Palisade::Stub& stub, const std::string& token,
+                       const std::function<bool(const v1::Stats&)>& done,
+                       std::chrono::milliseconds timeout);
 
 // A client context with `authorization: Bearer token` and a deadline.
 std::unique_ptr<grpc::ClientContext> AuthedContext(const std::string& token,

@@ -33,7 +33,9 @@ int ExplainTenant(const std::string& path) {
             << "\n  timeout ms: " << or_default(l.timeout_ms()) << "\n  fuel: " << or_default(l.fuel())
             << "\n  output bytes: " << or_default(l.max_output_bytes())
             << "\n  module bytes: " << or_default(pp.max_module_bytes())
+            << "\n  stored module bytes: " << or_default(pp.max_store_bytes())
             << "\n  sandboxes: " << or_default(pp.max_sandboxes())
+            << "\n  calls in flight: " << or_default(pp.max_calls_in_flight())
             << "\n  calls per second: " << (pp.calls_per_second() == 0 ? "unlimited" : std::to_string(pp.calls_per_second()))
             << "\n";
   return 0;

@@ -34,8 +34,10 @@ class PooledCall final : public grpc::ServerUnaryReactor {
  public:
   using Work = std::function<absl::Status(CallControl&)>;
 
-  // `owner`: the tenant whose turn the work waits for (WorkerPool).
-  static grpc::ServerUnaryReactor* Start(PalisadeService* service, const std::string& owner, Work work) {
+  // Queued in `tenant`'s turn (WorkerPool) once it has a place among the
+  // tenant's calls in flight, which it keeps until gRPC is done with it.
+  static grpc::ServerUnaryReactor* Start(PalisadeService* service, const PalisadeService::Tenant& tenant,
+                                         const char* method, const std::string& rid, Work work) {
     // Owned by gRPC until OnDone (the callback API's contract), so it is
     // released here and reclaimed there.
     PooledCall* call = std::make_unique<PooledCall>().release();
@@ -43,8 +45,14 @@ class PooledCall final : public grpc::ServerUnaryReactor {
       call->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
       return call;
     }
+    absl::StatusOr<PalisadeService::CallSlot> slot = service->AdmitCall(tenant, method, rid);
+    if (!slot.ok()) {
+      call->Finish(ToGrpc(slot.status()));
+      return call;
+    }
+    call->slot_ = *std::move(slot);
     service->CountCall();
-    const bool queued = service->workers().TrySubmit(owner, [call, work = std::move(work)] {
+    const bool queued = service->workers().TrySubmit(tenant.name, [call, work = std::move(work)] {
       absl::Status s = call->control_.cancelled() ? absl::CancelledError("the call was cancelled")
                                                   : work(call->control_);
       call->Finish(ToGrpc(s));
@@ -61,6 +69,7 @@ class PooledCall final : public grpc::ServerUnaryReactor {
 
  private:
   CallControl control_;
+  PalisadeService::CallSlot slot_;
 };
 
 inline grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* ctx, const absl::Status& s) {
@@ -118,6 +127,13 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
       Store(digest);
       return;
     }
+    // Validation is VM work like any call: it needs a place in flight.
+    absl::StatusOr<PalisadeService::CallSlot> slot = service_->AdmitCall(*tenant_, "UploadModule", rid_);
+    if (!slot.ok()) {
+      Finish(ToGrpc(slot.status()));
+      return;
+    }
+    slot_ = *std::move(slot);
     const absl::Time deadline = service_->DeadlineFor(ctx_, service_->Clamp(*tenant_, v1::Limits()));
     const bool queued = service_->workers().TrySubmit(tenant_->name, [this, digest, deadline] {
       absl::Status valid = ValidateModule(bytes_, deadline);
@@ -135,7 +151,7 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
   }
 
   void Store(const std::string& digest) {
-    auto stored = service_->modules().Add(tenant_->name, digest, std::move(bytes_));
+    auto stored = service_->modules().Add(tenant_->name, digest, std::move(bytes_), tenant_->store_quota);
     absl::Status recorded =
         service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},
                          {"module", digest}, {"decision", stored.ok() ? "allow" : "deny"},
@@ -155,6 +171,7 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
   std::string expected_;
   bool first_ = true;
   CallControl control_;
+  PalisadeService::CallSlot slot_;
 };
 
 // Server-streamed WASI run: the guest's output becomes events as it is
@@ -227,6 +244,8 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
   void OnCancel() override { control_.Cancel(); }
   void OnDone() override { std::unique_ptr<StreamRunCall> reclaim(this); }
   CallControl& control() { return control_; }
+  // The call's place among its tenant's calls in flight, kept until OnDone.
+  void Hold(PalisadeService::CallSlot slot) { slot_ = std::move(slot); }
 
  private:
   void WriteNext() {  // mu_ held
@@ -249,6 +268,7 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
   bool writing_ = false, ended_ = false, finished_ = false, broken_ = false, unread_ = false;
   grpc::Status status_;
   CallControl control_;
+  PalisadeService::CallSlot slot_;
 };
 
 

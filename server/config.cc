@@ -53,6 +53,7 @@ void ApplyDefaults(v1::ServerConfig* c) {
   if (c->max_store_bytes() == 0) c->set_max_store_bytes(1ull << 30);
   if (c->max_receive_bytes() == 0) c->set_max_receive_bytes(16ull << 20);
   if (c->max_sandboxes_per_tenant() == 0) c->set_max_sandboxes_per_tenant(64);
+  if (c->max_store_bytes_per_tenant() == 0) c->set_max_store_bytes_per_tenant(c->max_store_bytes() / 4);
   if (c->pool_size() == 0) c->set_pool_size(2);
   if (c->drain_seconds() == 0) c->set_drain_seconds(10);
   v1::Limits* d = c->mutable_default_limits();

@@ -72,8 +72,6 @@ std::string OutcomeName(const absl::Status& s) {
   }
 }
 
-// A client's x-request-id if it is a sane token, else a fresh one: every
-// audit line of one call carries it.
 // Runs its function once: at Release(), or when the last owner lets go.
 class OnRelease {
  public:
@@ -89,6 +87,8 @@ class OnRelease {
   std::function<void()> fn_;
 };
 
+// A client's x-request-id if it is a sane token, else a fresh one: every
+// audit line of one call carries it.
 std::string RequestId(grpc::CallbackServerContext* ctx) {
   const auto& md = ctx->client_metadata();
   auto it = md.find("x-request-id");
@@ -117,12 +117,16 @@ PalisadeService::PalisadeService(const v1::ServerConfig& config, policy::AuditLo
       workers_(std::make_unique<WorkerPool>(config.workers(), config.queue_capacity())) {
   for (const v1::Tenant& t : config.tenants()) {
     Tenant tenant{t.name(), t.token_sha256(), t.limits(), nullptr, nullptr};
+    tenant.store_quota = config.max_store_bytes_per_tenant();
+    tenant.max_in_flight = config.max_calls_in_flight_per_tenant();
     if (auto it = policies.find(t.name()); it != policies.end()) {
       auto p = std::make_shared<const policy::TenantPolicy>(std::move(it->second));
       if (p->proto.calls_per_second() != 0) {
         const double rate = p->proto.calls_per_second();
         tenant.rate = std::make_shared<RateLimiter>(rate, p->proto.call_burst() != 0 ? p->proto.call_burst() : rate);
       }
+      if (p->proto.max_store_bytes() != 0) tenant.store_quota = p->proto.max_store_bytes();
+      if (p->proto.max_calls_in_flight() != 0) tenant.max_in_flight = p->proto.max_calls_in_flight();
       tenant.policy = std::move(p);
     }
     tenants_.push_back(std::move(tenant));
@@ -210,6 +214,22 @@ CallLimits PalisadeService::Clamp(const Tenant& tenant, const v1::Limits& req) c
     l.random = tenant.policy->random;
   }
   return l;
+}
+
+absl::StatusOr<PalisadeService::CallSlot> PalisadeService::AdmitCall(const Tenant& tenant, const char* method,
+                                                                     const std::string& rid) {
+  std::shared_ptr<std::atomic<uint32_t>> count = tenant.in_flight;
+  uint32_t now = count->load();
+  do {
+    if (tenant.max_in_flight != 0 && now >= tenant.max_in_flight) {
+      const std::string reason =
+          absl::StrCat("tenant ", tenant.name, " already has ", now, " calls in flight (its quota)");
+      (void)Audit({{"request", rid}, {"event", "policy"}, {"method", method}, {"tenant", tenant.name},
+                   {"decision", "deny"}, {"reason", reason}});
+      return absl::ResourceExhaustedError(reason);
+    }
+  } while (!count->compare_exchange_weak(now, now + 1));
+  return std::make_shared<OnRelease>([count] { count->fetch_sub(1); });
 }
 
 absl::Status PalisadeService::CheckCallRate(const Tenant& tenant, const char* method, const std::string& rid) {
@@ -304,6 +324,26 @@ grpc::ServerUnaryReactor* PalisadeService::GetModule(grpc::CallbackServerContext
   return Finished(ctx, m.status());
 }
 
+grpc::ServerUnaryReactor* PalisadeService::DeleteModule(grpc::CallbackServerContext* ctx,
+                                                        const v1::DeleteModuleRequest* request,
+                                                        v1::DeleteModuleResponse*) {
+  const std::string rid = RequestId(ctx);
+  absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "DeleteModule", rid);
+  if (!tenant.ok()) return Finished(ctx, tenant.status());
+  // Looked up first so a guess is audited like any other; recorded before it
+  // happens, like a sandbox's destruction.
+  auto m = FindModule(**tenant, request->sha256(), rid, "DeleteModule");
+  if (!m.ok()) return Finished(ctx, m.status());
+  if (absl::Status s = Audit({{"request", rid}, {"event", "module_delete"}, {"tenant", (*tenant)->name},
+                              {"module", request->sha256()}, {"decision", "allow"}});
+      !s.ok()) {
+    return Finished(ctx, s);
+  }
+  // A concurrent delete of the same digest may have won; either way it is gone.
+  absl::Status removed = modules_.Remove((*tenant)->name, request->sha256());
+  return Finished(ctx, absl::IsNotFound(removed) ? absl::OkStatus() : removed);
+}
+
 grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerContext* ctx,
                                                          const v1::CreateSandboxRequest* request,
                                                          v1::SandboxInfo* response) {
@@ -338,8 +378,9 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
     std::lock_guard<std::mutex> lock(sandboxes_mu_);
     --creating_[name];
   });
-  return PooledCall::Start(this, tenant->name, [this, rid, tenant, request, response, module = *module, limits,
-                                  deadline, place](CallControl&) -> absl::Status {
+  return PooledCall::Start(this, *tenant, "CreateSandbox", rid,
+                           [this, rid, tenant, request, response, module = *module, limits, deadline,
+                            place](CallControl&) -> absl::Status {
     auto warm = CreateWarmModule(module->bytes, Strings(request->args()), Strings(request->env()),
                                  limits, config_.pool_size(), deadline);
     if (!warm.ok()) {
@@ -458,8 +499,9 @@ grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* c
   if (absl::Status s = CheckCallRate(*tenant, "Invoke", rid); !s.ok()) return Finished(ctx, s);
   std::shared_ptr<SandboxEntry> entry = *std::move(entry_or);
   const absl::Time deadline = DeadlineFor(ctx, entry->warm->limits);
-  return PooledCall::Start(this, tenant->name, [this, rid, tenant, entry, request, response, args = std::move(args),
-                                  deadline](CallControl& control) -> absl::Status {
+  return PooledCall::Start(this, *tenant, "Invoke", rid,
+                           [this, rid, tenant, entry, request, response, args = std::move(args),
+                            deadline](CallControl& control) -> absl::Status {
     entry->invocations.fetch_add(1);
     nlohmann::json event = {{"request", rid}, {"event", "invoke_start"}, {"tenant", tenant->name},
                             {"sandbox", entry->info.id()}, {"module", entry->info.module_sha256()},
@@ -513,7 +555,8 @@ grpc::ServerUnaryReactor* PalisadeService::DescribeFunction(grpc::CallbackServer
   if (!entry_or.ok()) return Finished(ctx, entry_or.status());
   std::shared_ptr<SandboxEntry> entry = *std::move(entry_or);
   const absl::Time deadline = DeadlineFor(ctx, entry->warm->limits);
-  return PooledCall::Start(this, (*tenant)->name, [entry, request, response, deadline](CallControl& control) -> absl::Status {
+  return PooledCall::Start(this, **tenant, "DescribeFunction", rid,
+                           [entry, request, response, deadline](CallControl& control) -> absl::Status {
     auto sig = DescribeWarm(*entry->warm, request->function(), deadline, &control);
     if (!sig.ok()) return sig.status();
     for (uint8_t t : sig->params) response->add_params(ToProtoType(t));
@@ -553,8 +596,9 @@ grpc::ServerUnaryReactor* PalisadeService::RunWasi(grpc::CallbackServerContext* 
   if (absl::Status s = CheckCallRate(*tenant, "RunWasi", rid); !s.ok()) return Finished(ctx, s);
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
-  return PooledCall::Start(this, tenant->name, [this, rid, tenant, request, response, module = *module, limits,
-                                  deadline](CallControl& control) -> absl::Status {
+  return PooledCall::Start(this, *tenant, "RunWasi", rid,
+                           [this, rid, tenant, request, response, module = *module, limits,
+                            deadline](CallControl& control) -> absl::Status {
     std::vector<std::string> args = {module->sha256};
     args.insert(args.end(), request->args().begin(), request->args().end());
     BufferConsole console(response);
@@ -588,10 +632,12 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
   }
   absl::Status allowed = CheckEnvironment(*tenant, request->env_size(), "RunWasiStream", rid);
   if (allowed.ok()) allowed = CheckCallRate(*tenant, "RunWasiStream", rid);
-  if (!allowed.ok()) {
-    call->End(allowed);
+  absl::StatusOr<CallSlot> slot = allowed.ok() ? AdmitCall(*tenant, "RunWasiStream", rid) : allowed;
+  if (!slot.ok()) {
+    call->End(slot.status());
     return call;
   }
+  call->Hold(*std::move(slot));
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
   CountCall();
@@ -642,8 +688,9 @@ grpc::ServerUnaryReactor* PalisadeService::Run(grpc::CallbackServerContext* ctx,
   if (absl::Status s = CheckCallRate(*tenant, "Run", rid); !s.ok()) return Finished(ctx, s);
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
-  return PooledCall::Start(this, tenant->name, [this, rid, tenant, request, response, stored, limits,
-                                  deadline](CallControl& control) -> absl::Status {
+  return PooledCall::Start(this, *tenant, "Run", rid,
+                           [this, rid, tenant, request, response, stored, limits,
+                            deadline](CallControl& control) -> absl::Status {
     std::span<const uint8_t> bytes =
         stored != nullptr ? std::span<const uint8_t>(stored->bytes)
                           : std::span<const uint8_t>(
@@ -712,6 +759,8 @@ grpc::ServerUnaryReactor* PalisadeService::GetStats(grpc::CallbackServerContext*
   // The caller's own modules and sandboxes: counts across tenants would tell
   // one tenant about another.
   response->set_modules(modules_.count_of((*tenant)->name));
+  response->set_module_bytes(modules_.bytes_of((*tenant)->name));
+  response->set_calls_in_flight((*tenant)->in_flight->load());
   {
     std::lock_guard<std::mutex> lock(sandboxes_mu_);
     auto mine = sandboxes_.find((*tenant)->name);

@@ -48,6 +48,9 @@ class PalisadeService final : public v1::Palisade::CallbackService {
   grpc::ServerUnaryReactor* GetModule(grpc::CallbackServerContext* ctx,
                                       const v1::GetModuleRequest* request,
                                       v1::ModuleInfo* response) override;
+  grpc::ServerUnaryReactor* DeleteModule(grpc::CallbackServerContext* ctx,
+                                         const v1::DeleteModuleRequest* request,
+                                         v1::DeleteModuleResponse* response) override;
   grpc::ServerUnaryReactor* CreateSandbox(grpc::CallbackServerContext* ctx,
                                           const v1::CreateSandboxRequest* request,
                                           v1::SandboxInfo* response) override;
@@ -83,7 +86,13 @@ class PalisadeService final : public v1::Palisade::CallbackService {
     v1::Limits limits;
     std::shared_ptr<const policy::TenantPolicy> policy;  // null: no policy file
     std::shared_ptr<RateLimiter> rate;                    // null: no call-rate quota
+    uint64_t store_quota = 0;                             // bytes of modules it may hold
+    uint32_t max_in_flight = 0;                           // calls queued or running; 0: no cap
+    std::shared_ptr<std::atomic<uint32_t>> in_flight = std::make_shared<std::atomic<uint32_t>>(0);
   };
+  // A place among a tenant's calls in flight; the place is given back when
+  // the last copy goes (the call's reactor holds it until gRPC is done).
+  using CallSlot = std::shared_ptr<void>;
   struct SandboxEntry {
     v1::SandboxInfo info;
     std::shared_ptr<WarmModule> warm;
@@ -94,6 +103,7 @@ class PalisadeService final : public v1::Palisade::CallbackService {
   absl::StatusOr<const Tenant*> Authenticate(grpc::CallbackServerContext* ctx, const char* method,
                                              const std::string& rid);
   // Policy checks before a call is queued; each refusal is audited.
+  absl::StatusOr<CallSlot> AdmitCall(const Tenant& tenant, const char* method, const std::string& rid);
   absl::Status CheckCallRate(const Tenant& tenant, const char* method, const std::string& rid);
   absl::Status CheckEnvironment(const Tenant& tenant, int env_count, const char* method,
                                 const std::string& rid);

@@ -62,6 +62,10 @@ TEST(TenantIsolation, AnotherTenantsModulesAndSandboxesAreNotFoundAndTheTriesAud
     v1::RunRequest one;
     one.set_module_sha256(d);
     out.push_back(stub->Run(AuthedContext("bob-token").get(), one, &ran));
+    v1::DeleteModuleRequest del;
+    del.set_sha256(d);
+    v1::DeleteModuleResponse deleted;
+    out.push_back(stub->DeleteModule(AuthedContext("bob-token").get(), del, &deleted));
     return out;
   };
   auto sandbox_rpcs = [&](const std::string& id) {
@@ -98,7 +102,12 @@ TEST(TenantIsolation, AnotherTenantsModulesAndSandboxesAreNotFoundAndTheTriesAud
     EXPECT_EQ(real_sandboxes[i].error_code(), grpc::StatusCode::NOT_FOUND) << real_sandboxes[i].error_message();
     EXPECT_EQ(Blank(real_sandboxes[i], sandbox.id()), Blank(fake_sandboxes[i], made_up_id));
   }
-  // Alice's sandbox survived bob's DestroySandbox and still answers her.
+  // Alice's module survived bob's DeleteModule, her sandbox his
+  // DestroySandbox; both still answer her.
+  v1::GetModuleRequest mine;
+  mine.set_sha256(digest);
+  v1::ModuleInfo info;
+  EXPECT_TRUE(stub->GetModule(AuthedContext("alice-token").get(), mine, &info).ok());
   v1::InvokeRequest bump;
   bump.set_sandbox_id(sandbox.id());
   bump.set_function("bump");

@@ -165,12 +165,12 @@ int main(int argc, char** argv) {
   bench_stats_cmd->add_option("--warmup", bench_stats.warmup, "Unmeasured time first")->capture_default_str();
   bench_stats_cmd->add_flag("--json", bench_stats.json, "Also print the figures as one JSON line");
 
-  std::string audit_log;
+  std::vector<std::string> audit_logs;
   CLI::App* audit_cmd = app.add_subcommand("audit", "Audit-log tools");
   audit_cmd->require_subcommand(1);
   CLI::App* audit_verify_cmd = audit_cmd->add_subcommand(
-      "verify", "Check an audit log's hash chain; name the first bad line");
-  audit_verify_cmd->add_option("log", audit_log, "The JSON-lines audit log")->required();
+      "verify", "Check an audit log's hash chain (or a rotated series: LOG.* LOG); name the first bad line");
+  audit_verify_cmd->add_option("log", audit_logs, "The JSON-lines audit log and any rotated files of it")->required();
 
   palisade::cli::PolicyCommandOptions policy_opts;
   CLI::App* policy_cmd = app.add_subcommand("policy", "Seccomp and tenant policies");
@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (explain_cmd->parsed()) return palisade::cli::RunPolicyExplain(policy_opts);
   if (export_cmd->parsed()) return palisade::cli::RunPolicyExportBpf(policy_opts);
-  if (audit_verify_cmd->parsed()) return palisade::cli::RunAuditVerify(audit_log);
+  if (audit_verify_cmd->parsed()) return palisade::cli::RunAuditVerify(audit_logs);
   if (!remote.server.empty()) {
     // Limits the user did not set are left to the tenant's defaults.
     if (run_cmd->get_option("--memory")->count() == 0) run.memory.clear();

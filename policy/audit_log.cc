@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 
@@ -45,7 +47,60 @@ uint64_t EndOfLastRecord(const std::string& text) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, bool fsync) {
+std::string RotatedAuditFile(const std::string& path, uint64_t index) {
+  std::string n = std::to_string(index);
+  if (n.size() < 6) n.insert(0, 6 - n.size(), '0');
+  return path + "." + n;
+}
+
+namespace {
+
+// The highest N of the rotated files PATH.N beside the log (0: none).
+uint64_t NewestRotation(const std::filesystem::path& path) {
+  const std::string prefix = path.filename().string() + ".";
+  uint64_t newest = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.size() < 6 || digits.size() > 19 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    newest = std::max<uint64_t>(newest, std::stoull(digits));
+  }
+  return newest;
+}
+
+struct ChainEnd {
+  uint64_t size = 0;  // bytes of whole records
+  std::string torn;   // what follows them
+  std::string prev = kAuditChainStart;
+  uint64_t seq = 0;
+};
+
+absl::StatusOr<ChainEnd> ReadChainEnd(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return ErrnoError(EIO, "reading audit log " + path);
+  ChainEnd end;
+  end.size = EndOfLastRecord(text);
+  end.torn = text.substr(end.size);
+  if (end.size > 0) {
+    const size_t start = end.size >= 2 ? text.rfind('\n', end.size - 2) : std::string::npos;
+    const size_t from = start == std::string::npos ? 0 : start + 1;
+    auto j = nlohmann::json::parse(text.substr(from, end.size - 1 - from), nullptr, false);
+    end.prev = j["sha256"].get<std::string>();
+    if (j["seq"].is_number_unsigned()) end.seq = j["seq"].get<uint64_t>();
+  }
+  return end;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, AuditLogOptions options) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
   if (!fd.valid()) return ErrnoError(errno, "opening audit log " + path);
   struct stat st {};
@@ -53,34 +108,41 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
   const bool regular = S_ISREG(st.st_mode);
   // Continue the chain from the last record already there. Only a regular
   // file has one (a device such as /dev/full reads forever).
-  std::string prev = kAuditChainStart;
-  uint64_t seq = 0;
-  uint64_t size = 0;
-  std::string torn;
+  ChainEnd end;
+  UniqueFd dir;
+  uint64_t rotated = 0;
   if (regular) {
-    std::ifstream in(path, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) return ErrnoError(EIO, "reading audit log " + path);
-    size = EndOfLastRecord(text);
-    torn = text.substr(size);
-    if (size > 0) {
-      const size_t start = size >= 2 ? text.rfind('\n', size - 2) : std::string::npos;
-      const size_t from = start == std::string::npos ? 0 : start + 1;
-      auto j = nlohmann::json::parse(text.substr(from, size - 1 - from), nullptr, false);
-      prev = j["sha256"].get<std::string>();
-      if (j["seq"].is_number_unsigned()) seq = j["seq"].get<uint64_t>();
-    }
+    ASSIGN_OR_RETURN(end, ReadChainEnd(path));
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    const std::string dir_path = parent.empty() ? "." : parent.string();
+    dir = UniqueFd(::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) return ErrnoError(errno, "opening the audit log's directory " + dir_path);
+    rotated = NewestRotation(path);
+  } else if (options.rotate_bytes != 0) {
+    return absl::InvalidArgumentError("audit log " + path + " is not a regular file: it cannot be rotated");
   }
-  auto log = std::make_unique<AuditLog>(std::move(fd), regular, size, std::move(prev), seq, fsync);
-  if (!torn.empty()) RETURN_IF_ERROR(log->RecoverTornTail(path, torn));
+  auto log = std::make_unique<AuditLog>(path, std::move(dir), std::move(fd), regular, end.size, options);
+  log->rotated_ = rotated;
+  log->prev_ = end.prev;
+  log->seq_ = end.seq;
+  if (end.size == 0 && rotated > 0) {
+    // A new file after a rotation (or a crash between its rename and the
+    // first line of its successor): the chain goes on from the newest
+    // rotated file, and the first line written here says so.
+    log->continues_ = RotatedAuditFile(path, rotated);
+    ASSIGN_OR_RETURN(ChainEnd before, ReadChainEnd(log->continues_));
+    log->prev_ = before.prev;
+    log->seq_ = before.seq;
+  }
+  if (!end.torn.empty()) RETURN_IF_ERROR(log->RecoverTornTail(end.torn));
   return log;
 }
 
-absl::Status AuditLog::RecoverTornTail(const std::string& path, const std::string& torn) {
+absl::Status AuditLog::RecoverTornTail(const std::string& torn) {
   // The torn bytes are kept, beside the log, not thrown away: they may be
   // evidence. Then the log is cut back to its last whole record and the
   // chain goes on with a record that says what was cut.
-  const std::string side = path + ".torn-" +
+  const std::string side = path_ + ".torn-" +
                            absl::FormatTime("%Y%m%dT%H%M%E6SZ", absl::Now(), absl::UTCTimeZone());
   {
     std::ofstream out(side, std::ios::binary | std::ios::trunc);
@@ -89,7 +151,7 @@ absl::Status AuditLog::RecoverTornTail(const std::string& path, const std::strin
     if (!out) return ErrnoError(errno == 0 ? EIO : errno, "keeping the audit log's torn tail in " + side);
   }
   if (::ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
-    return ErrnoError(errno, "cutting the torn tail off audit log " + path);
+    return ErrnoError(errno, "cutting the torn tail off audit log " + path_);
   }
   return Record({{"event", "recovery"}, {"decision", "allow"},
                  {"reason", "the log ended in a record cut short by a crash; its bytes were moved aside"},
@@ -106,6 +168,41 @@ std::string SealAuditLine(std::string_view body, std::string_view digest) {
 
 absl::Status AuditLog::Record(nlohmann::json event) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (options_.rotate_bytes != 0 && size_ >= options_.rotate_bytes) RETURN_IF_ERROR(Rotate());
+  if (!continues_.empty()) {
+    RETURN_IF_ERROR(WriteLine({{"event", "rotate"}, {"decision", "allow"},
+                               {"previous_file", std::filesystem::path(continues_).filename().string()},
+                               {"reason", "the log reached its rotation size; the chain continues here"}}));
+    continues_.clear();
+  }
+  return WriteLine(std::move(event));
+}
+
+absl::Status AuditLog::Rotate() {
+  // Rename, then create: a crash in between leaves no PATH, and the next
+  // Open() continues from the renamed file. RENAME_NOREPLACE: a file that
+  // is somehow there already is never overwritten.
+  const std::string name = std::filesystem::path(RotatedAuditFile(path_, rotated_ + 1)).filename();
+  if (::fsync(fd_.get()) != 0) return ErrnoError(errno, "fsync of the audit log before rotating it");
+  if (::renameat2(dir_.get(), base_.c_str(), dir_.get(), name.c_str(), RENAME_NOREPLACE) != 0) {
+    return ErrnoError(errno, "rotating the audit log to " + name);
+  }
+  UniqueFd next(::openat(dir_.get(), base_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+  if (!next.valid()) {
+    const int err = errno;
+    // Back as it was, so the chain goes on in the same file.
+    (void)::renameat2(dir_.get(), name.c_str(), dir_.get(), base_.c_str(), RENAME_NOREPLACE);
+    return ErrnoError(err, "starting a new audit log after rotating to " + name);
+  }
+  (void)::fsync(dir_.get());  // the rename and the new name survive a power loss
+  fd_ = std::move(next);
+  size_ = 0;
+  ++rotated_;
+  continues_ = RotatedAuditFile(path_, rotated_);
+  return absl::OkStatus();
+}
+
+absl::Status AuditLog::WriteLine(nlohmann::json event) {
   event["time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone());
   event["seq"] = seq_ + 1;
   event["prev"] = prev_;
@@ -120,7 +217,7 @@ absl::Status AuditLog::Record(nlohmann::json event) {
     if (n > 0 && regular_) (void)::ftruncate(fd_.get(), static_cast<off_t>(size_));
     return ErrnoError(err, n < 0 ? "writing the audit log" : "writing the audit log (short write)");
   }
-  if (fsync_ && ::fsync(fd_.get()) != 0) {
+  if (options_.fsync && ::fsync(fd_.get()) != 0) {
     const int err = errno;
     if (regular_) (void)::ftruncate(fd_.get(), static_cast<off_t>(size_));
     return ErrnoError(err, "fsync of the audit log");
@@ -129,6 +226,11 @@ absl::Status AuditLog::Record(nlohmann::json event) {
   prev_ = digest;
   ++seq_;
   return absl::OkStatus();
+}
+
+uint64_t AuditLog::rotations() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rotated_;
 }
 
 std::string AuditLog::head() const {

@@ -23,10 +23,12 @@ absl::StatusOr<std::optional<SeccompMode>> SeccompModeFromFlag(const std::string
   return ParseSeccompMode(flag);
 }
 
-absl::Status Confine(const std::string& name, std::optional<SeccompMode> mode, bool all_threads) {
+absl::Status Confine(const std::string& name, std::optional<SeccompMode> mode, bool all_threads,
+                     const std::vector<v1::SyscallRule>& extra) {
   if (!mode) return absl::OkStatus();
   absl::StatusOr<v1::SeccompPolicy> policy = BuiltinSeccompPolicy(name);
   if (!policy.ok()) return policy.status();
+  for (const v1::SyscallRule& rule : extra) *policy->add_allow() = rule;
   absl::StatusOr<SeccompFilter> filter = SeccompFilter::Compile(*policy, *mode);
   if (!filter.ok()) return filter.status();
   absl::Status s = all_threads ? filter->InstallOnAllThreads() : filter->InstallOnThisThread();

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "policy/seccomp_filter.h"
@@ -18,8 +19,10 @@ SeccompMode DefaultSeccompMode();
 // "enforce", "log" or "off"; empty means DefaultSeccompMode().
 absl::StatusOr<std::optional<SeccompMode>> SeccompModeFromFlag(const std::string& flag);
 
-// Compiles built-in policy `name` and loads it on every thread of the
-// process or on the calling thread only. nullopt mode: does nothing.
-absl::Status Confine(const std::string& name, std::optional<SeccompMode> mode, bool all_threads);
+// Compiles built-in policy `name`, plus `extra` rules only known at run time
+// (they name fds), and loads it on every thread of the process or on the
+// calling thread only. nullopt mode: does nothing.
+absl::Status Confine(const std::string& name, std::optional<SeccompMode> mode, bool all_threads,
+                     const std::vector<v1::SyscallRule>& extra = {});
 
 }  // namespace palisade::policy

@@ -12,6 +12,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -28,6 +29,29 @@
 #include "vmm/kvm.h"
 
 namespace {
+
+// Rotating the audit log creates and renames files, which the palisaded
+// policy otherwise refuses: allowed here relative to the log's directory fd
+// only, so no other path can be created or renamed.
+std::vector<palisade::v1::SyscallRule> AuditRotationRules(const palisade::policy::AuditLog* audit,
+                                                         const palisade::v1::ServerConfig& config) {
+  if (audit == nullptr || config.audit_rotate_bytes() == 0 || audit->directory_fd() < 0) return {};
+  const auto dir = static_cast<uint64_t>(audit->directory_fd());
+  std::vector<palisade::v1::SyscallRule> rules(2);
+  rules[0].set_syscall("openat");
+  rules[0].set_why("audit log rotation: a new log file, in the log's directory only");
+  palisade::v1::ArgCondition* in_dir = rules[0].add_when();
+  in_dir->set_arg(0);
+  in_dir->set_value(dir);
+  rules[1].set_syscall("renameat2");
+  rules[1].set_why("audit log rotation: the full file to its numbered name, within the log's directory");
+  for (uint32_t arg : {0u, 2u}) {
+    palisade::v1::ArgCondition* c = rules[1].add_when();
+    c->set_arg(arg);
+    c->set_value(dir);
+  }
+  return rules;
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -75,7 +99,8 @@ int Main(int argc, char** argv) {
   }
   std::unique_ptr<palisade::policy::AuditLog> audit;
   if (!config->audit_log().empty()) {
-    auto opened = palisade::policy::AuditLog::Open(config->audit_log(), config->audit_fsync());
+    auto opened = palisade::policy::AuditLog::Open(
+        config->audit_log(), {.fsync = config->audit_fsync(), .rotate_bytes = config->audit_rotate_bytes()});
     if (!opened.ok()) {
       std::cerr << "palisaded: " << opened.status().message() << "\n";
       return 2;
@@ -116,7 +141,9 @@ int Main(int argc, char** argv) {
   }
   // Set up: from here on every thread, and every thread started later,
   // may make only the syscalls policy/seccomp/palisaded.textproto allows.
-  if (absl::Status s = palisade::policy::Confine("palisaded", *seccomp_mode, /*all_threads=*/true); !s.ok()) {
+  if (absl::Status s = palisade::policy::Confine("palisaded", *seccomp_mode, /*all_threads=*/true,
+                                                 AuditRotationRules(audit.get(), *config));
+      !s.ok()) {
     std::cerr << "palisaded: " << s.message() << " (--seccomp off to run unconfined)\n";
     return 1;
   }

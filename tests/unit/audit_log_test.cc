@@ -31,7 +31,7 @@ class AuditChain : public ::testing::Test {
   void TearDown() override { fs::remove(path_); }
 
   void Write(int events, int first = 0) {
-    auto log = AuditLog::Open(path_.string(), /*fsync=*/true);
+    auto log = AuditLog::Open(path_.string(), {.fsync = true});
     ASSERT_TRUE(log.ok()) << log.status();
     for (int i = first; i < first + events; ++i) {
       ASSERT_TRUE((*log)->Record({{"event", "invoke"}, {"tenant", "t" + std::to_string(i % 3)}, {"n", i}}).ok());
@@ -62,7 +62,7 @@ class AuditChain : public ::testing::Test {
 // verifies.
 TEST_F(AuditChain, AFailedWriteLeavesOnlyWholeLinesAndTheChainGoesOn) {
   Write(3);
-  auto log = AuditLog::Open(path_.string(), /*fsync=*/false);
+  auto log = AuditLog::Open(path_.string(), {});
   ASSERT_TRUE(log.ok()) << log.status();
   const uint64_t seq = (*log)->seq();
   const std::string head = (*log)->head();
@@ -92,7 +92,7 @@ TEST_F(AuditChain, AFailedWriteLeavesOnlyWholeLinesAndTheChainGoesOn) {
 // A device that is always full (/dev/full): the log opens without reading it,
 // and every line fails cleanly.
 TEST(AuditLogFull, EveryLineFailsWithNoSpace) {
-  auto log = AuditLog::Open("/dev/full", /*fsync=*/false);
+  auto log = AuditLog::Open("/dev/full", {});
   ASSERT_TRUE(log.ok()) << log.status();
   absl::Status s = (*log)->Record({{"event", "auth"}});
   EXPECT_FALSE(s.ok());

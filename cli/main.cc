@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   CLI::App* explain_cmd = policy_cmd->add_subcommand(
       "explain", "Print seccomp policies readably (built-in names or files; default: all built-ins)");
   explain_cmd->add_flag("--tenant", policy_opts.tenant, "The files are tenant policies");
-  explain_cmd->add_option("policies", policy_opts.policies, "palisaded, palisade-cli, vcpu, image (the guest image audit), or files");
+  explain_cmd->add_option("policies", policy_opts.policies, "palisaded, palisade-cli, vcpu, image (the guest image audit), code (the compiled-code check), or files");
   CLI::App* export_cmd = policy_cmd->add_subcommand("export-bpf", "Write a seccomp policy's compiled BPF");
   export_cmd->add_option("policy", policy_opts.policies, "Built-in name or file")->required()->expected(1);
   export_cmd->add_option("-o,--output", policy_opts.output, "Where to write the BPF")->required();

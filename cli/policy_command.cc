@@ -7,6 +7,7 @@
 #include "cli/run_command.h"
 #include "policy/seccomp_filter.h"
 #include "policy/tenant_policy.h"
+#include "vmm/code_check.h"
 #include "vmm/image_audit.h"
 
 namespace palisade::cli {
@@ -58,6 +59,10 @@ int RunPolicyExplain(const PolicyCommandOptions& o) {
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i] == "image") {  // the guest image audit's rules (vmm/image_audit.h)
       std::cout << (i ? "\n" : "") << ExplainImageAuditRules();
+      continue;
+    }
+    if (names[i] == "code") {  // the compiled-code check's rules (vmm/code_check.h)
+      std::cout << (i ? "\n" : "") << ExplainCodeCheckRules();
       continue;
     }
     auto p = policy::LoadSeccompPolicy(names[i]);

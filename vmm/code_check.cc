@@ -1,0 +1,259 @@
+// The rules compiled code must follow (kCodeCheckRules below, printed by
+// `palisade policy explain code`):
+//
+//   1. decodes: Capstone decodes the whole buffer, end to end, as 64-bit
+//      code; an undecodable byte anywhere refuses it.
+//   2. allowed instruction set: general-purpose integer instructions, CMOV,
+//      and SSE, SSE2, SSE3, SSSE3 and SSE4.1 -- Capstone's groups for each
+//      instruction must all be among those (plus the branch groups). Nothing
+//      privileged, no I/O, no system calls or software interrupts, no far
+//      transfers, no x87/MMX/AVX, and by name: cpuid, rdtsc(p), rdpmc,
+//      rdrand/rdseed, rdpid, ldmxcsr (Wasm needs round-to-nearest), fxrstor/
+//      xrstor, popf, pushf, enter, ud0/1/2, clflush(opt), the descriptor-table reads.
+//   3. no segments: no segment register as an operand (mov/push/pop of a
+//      segment, lfs/lgs/lss) and no segment override on a memory operand.
+//   4. direct branches stay inside: every jmp, jcc, loop, jrcxz and call with
+//      an immediate target lands on the first byte of an instruction of the
+//      buffer, or on an entry of the runtime's helper table.
+//
+// What it does not prove: where indirect branches go (`ret`, `jmp reg`,
+// `call [mem]`, used for call_indirect through the table), nor anything
+// about data: memory safety comes from the generated bounds checks or guard
+// regions and, in a micro-VM, from the page tables the host owns.
+#include "vmm/code_check.h"
+
+#include <capstone/capstone.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace palisade {
+namespace {
+
+struct Rule {
+  const char* name;
+  const char* text;
+};
+constexpr Rule kCodeCheckRules[] = {
+    {"decodes", "Capstone decodes the whole buffer end to end as x86-64; no undecodable bytes"},
+    {"allowed instruction set",
+     "general-purpose integer, CMOV, SSE to SSE4.1 (Capstone's groups); never privileged, I/O, system "
+     "calls, interrupts, far transfers, x87, MMX or AVX; never cpuid, rdtsc(p), rdpmc, rdrand, rdseed, "
+     "rdpid, ldmxcsr, fxrstor, xrstor, popf, pushf, enter, ud0/1/2, clflush, sgdt/sidt/sldt/str/smsw/lar/lsl/verr/verw"},
+    {"no segments", "no segment register operand and no segment override on a memory operand"},
+    {"direct branches stay inside",
+     "every direct jump, conditional jump, loop and call lands on an instruction boundary of the buffer "
+     "or on an entry of the runtime's helper table"},
+    {"not proven", "the targets of indirect branches (ret, jmp/call through a register or memory)"},
+};
+
+bool AllowedGroup(uint8_t group) {
+  switch (group) {
+    case X86_GRP_JUMP:
+    case X86_GRP_CALL:
+    case X86_GRP_RET:
+    case X86_GRP_BRANCH_RELATIVE:
+    case X86_GRP_MODE64:
+    case X86_GRP_CMOV:
+    case X86_GRP_SSE1:
+    case X86_GRP_SSE2:
+    case X86_GRP_SSE3:
+    case X86_GRP_SSSE3:
+    case X86_GRP_SSE41:
+    case X86_GRP_NOVLX:  // "has no AVX-512VL form": says nothing against SSE
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Instructions whose groups would pass but which leave the Wasm sandbox's
+// meaning: they read the machine (timing, identity, randomness the host
+// does not see), change floating-point state Wasm fixes, or trap on purpose.
+const std::set<unsigned>& DeniedById() {
+  static const std::set<unsigned> s = {
+      X86_INS_CPUID,   X86_INS_RDTSC,   X86_INS_RDTSCP,   X86_INS_RDPMC,   X86_INS_RDRAND,
+      X86_INS_RDSEED,    X86_INS_LDMXCSR,  X86_INS_FXRSTOR, X86_INS_FXRSTOR64,
+      X86_INS_FXSAVE,  X86_INS_FXSAVE64, X86_INS_XRSTOR,  X86_INS_XRSTOR64, X86_INS_XRSTORS,
+      X86_INS_XRSTORS64, X86_INS_XSAVE, X86_INS_XSAVE64,  X86_INS_XSAVEC,  X86_INS_XSAVEOPT,
+      X86_INS_XSAVES,  X86_INS_POPF,    X86_INS_POPFD,    X86_INS_POPFQ,   X86_INS_PUSHF,
+      X86_INS_PUSHFD,  X86_INS_PUSHFQ,  X86_INS_ENTER,    X86_INS_UD2,     X86_INS_UD2B,
+      X86_INS_UD0,     X86_INS_CLFLUSH, X86_INS_CLFLUSHOPT, X86_INS_SGDT,  X86_INS_SIDT,
+      X86_INS_SLDT,    X86_INS_STR,     X86_INS_SMSW,     X86_INS_LAR,     X86_INS_LSL,
+      X86_INS_VERR,    X86_INS_VERW,    X86_INS_SYSCALL,  X86_INS_SYSENTER, X86_INS_SYSEXIT,
+      X86_INS_SYSRET,  X86_INS_INT,     X86_INS_INT1,     X86_INS_INT3,    X86_INS_INTO,
+      X86_INS_IN,      X86_INS_INSB,    X86_INS_INSW,     X86_INS_INSD,    X86_INS_OUT,
+      X86_INS_OUTSB,   X86_INS_OUTSW,   X86_INS_OUTSD,    X86_INS_HLT,     X86_INS_LJMP,
+      X86_INS_LCALL,   X86_INS_RETF,    X86_INS_RETFQ,    X86_INS_IRET,    X86_INS_IRETD,
+      X86_INS_IRETQ,   X86_INS_LFS,     X86_INS_LGS,      X86_INS_LSS,     X86_INS_LDS,
+      X86_INS_LES,     X86_INS_SWAPGS,  X86_INS_MONITOR,  X86_INS_MWAIT,   X86_INS_WAIT,
+      X86_INS_EMMS,          X86_INS_CLAC,    X86_INS_STAC,
+         
+     
+      
+     
+      X86_INS_RDFSBASE, X86_INS_RDGSBASE, X86_INS_WRFSBASE, X86_INS_WRGSBASE, X86_INS_XGETBV,
+      X86_INS_XSETBV, X86_INS_VMCALL, X86_INS_VMMCALL, X86_INS_VMFUNC,
+      X86_INS_XBEGIN, X86_INS_XEND, X86_INS_XABORT, X86_INS_XTEST,
+      X86_INS_CLWB, X86_INS_PCOMMIT, X86_INS_BOUND, X86_INS_ARPL, X86_INS_INVLPG,
+      X86_INS_INVD, X86_INS_WBINVD, X86_INS_RSM, X86_INS_GETSEC, X86_INS_LGDT, X86_INS_LIDT,
+      X86_INS_LLDT, X86_INS_LTR, X86_INS_LMSW, X86_INS_CLTS, X86_INS_CLI, X86_INS_STI,
+      X86_INS_RDMSR, X86_INS_WRMSR, X86_INS_INVPCID, X86_INS_SKINIT, X86_INS_INVLPGA,
+      // Capstone 4 gives these no group: SGX, 3DNow!'s femms, VIA PadLock.
+      X86_INS_ENCLS, X86_INS_ENCLU, X86_INS_FEMMS, X86_INS_MONTMUL, X86_INS_XCRYPTCBC,
+      X86_INS_XCRYPTCFB, X86_INS_XCRYPTCTR, X86_INS_XCRYPTECB, X86_INS_XCRYPTOFB, X86_INS_XSHA1,
+      X86_INS_XSHA256, X86_INS_XSTORE,
+  };
+  return s;
+}
+
+bool IsSegment(x86_reg r) {
+  return r == X86_REG_CS || r == X86_REG_DS || r == X86_REG_ES || r == X86_REG_FS || r == X86_REG_GS ||
+         r == X86_REG_SS;
+}
+
+std::string Bytes(std::span<const uint8_t> code, uint64_t offset, size_t n) {
+  std::string s = "bytes";
+  for (size_t i = offset; i < code.size() && i < offset + n; ++i) absl::StrAppendFormat(&s, " %02x", code[i]);
+  return s;
+}
+
+struct CapstoneHandle {
+  csh handle = 0;
+  bool open = false;
+  CapstoneHandle() {
+    open = cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK;
+    if (open) cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+  }
+  ~CapstoneHandle() {
+    if (open) cs_close(&handle);
+  }
+  CapstoneHandle(const CapstoneHandle&) = delete;
+  CapstoneHandle& operator=(const CapstoneHandle&) = delete;
+};
+
+// Registers of the forbidden extensions and of the system: Capstone 4
+// leaves some x87, MMX and AVX instructions without their group, but never
+// without their registers.
+bool ForbiddenRegister(csh cs, unsigned reg) {
+  const char* name = cs_reg_name(cs, reg);
+  if (name == nullptr) return false;
+  for (const char* prefix : {"mm", "st", "fp", "ymm", "zmm", "k", "cr", "dr", "bnd"}) {
+    if (std::string_view(name).starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+// The rule `insn` breaks, or "" -- all but the branch-target rule.
+std::string BrokenRule(csh cs, const cs_insn& insn) {
+  const cs_detail& d = *insn.detail;
+  // The segment rule first: it names the more specific reason.
+  for (uint8_t i = 0; i < d.x86.op_count; ++i) {
+    const cs_x86_op& op = d.x86.operands[i];
+    if (op.type == X86_OP_REG && IsSegment(op.reg)) return "no segments";
+    if (op.type == X86_OP_MEM && op.mem.segment != X86_REG_INVALID) return "no segments";
+  }
+  if (DeniedById().count(insn.id) != 0) return "allowed instruction set";
+  // Every VEX/EVEX/XOP (AVX and later) mnemonic starts with v, and x87 is
+  // opcodes d8-df: caught here even where Capstone 4 forgot the group.
+  if (insn.mnemonic[0] == 'v' || (d.x86.opcode[0] >= 0xd8 && d.x86.opcode[0] <= 0xdf)) {
+    return "allowed instruction set";
+  }
+  for (uint8_t i = 0; i < d.x86.op_count; ++i) {
+    if (d.x86.operands[i].type == X86_OP_REG && ForbiddenRegister(cs, d.x86.operands[i].reg)) {
+      return "allowed instruction set";
+    }
+  }
+  for (uint8_t i = 0; i < d.regs_read_count; ++i) {
+    if (ForbiddenRegister(cs, d.regs_read[i])) return "allowed instruction set";
+  }
+  for (uint8_t i = 0; i < d.regs_write_count; ++i) {
+    if (ForbiddenRegister(cs, d.regs_write[i])) return "allowed instruction set";
+  }
+  for (uint8_t i = 0; i < d.groups_count; ++i) {
+    if (!AllowedGroup(d.groups[i])) return "allowed instruction set";
+  }
+  return "";
+}
+
+bool IsDirectBranch(const cs_insn& insn) {
+  const cs_detail& d = *insn.detail;
+  bool branch = false;
+  for (uint8_t i = 0; i < d.groups_count; ++i) {
+    branch = branch || d.groups[i] == X86_GRP_JUMP || d.groups[i] == X86_GRP_CALL;
+  }
+  return branch && d.x86.op_count == 1 && d.x86.operands[0].type == X86_OP_IMM;
+}
+
+}  // namespace
+
+std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code, const CodeCheckTarget& target,
+                                                   size_t limit) {
+  std::vector<CodeCheckViolation> found;
+  auto add = [&](uint64_t offset, std::string instruction, const char* rule) {
+    if (found.size() < limit) found.push_back({offset, std::move(instruction), rule});
+  };
+  CapstoneHandle cs;
+  if (!cs.open) {
+    add(0, "", "Capstone could not be opened: the code cannot be checked");
+    return found;
+  }
+  std::unique_ptr<cs_insn, void (*)(cs_insn*)> insn(cs_malloc(cs.handle), [](cs_insn* i) { cs_free(i, 1); });
+  // Pass 1: decode end to end, check each instruction, note where each
+  // starts and where each direct branch goes.
+  std::vector<bool> starts(code.size() + 1, false);
+  std::vector<std::pair<uint64_t, uint64_t>> branches;  // (offset, target address)
+  std::vector<std::string> branch_text;
+  const uint8_t* p = code.data();
+  size_t left = code.size();
+  uint64_t address = target.load_address;
+  while (left > 0) {
+    const uint64_t offset = address - target.load_address;
+    if (!cs_disasm_iter(cs.handle, &p, &left, &address, insn.get())) {
+      add(offset, Bytes(code, offset, 8), "decodes");
+      return found;  // nothing after an undecodable byte has a known boundary
+    }
+    starts[offset] = true;
+    const cs_insn& i = *insn;
+    std::string text = std::string(i.mnemonic) + (i.op_str[0] != '\0' ? " " : "") + i.op_str;
+    if (std::string rule = BrokenRule(cs.handle, i); !rule.empty()) {
+      add(offset, text, rule == "no segments" ? "no segments" : "allowed instruction set");
+    } else if (IsDirectBranch(i)) {
+      branches.emplace_back(offset, static_cast<uint64_t>(i.detail->x86.operands[0].imm));
+      branch_text.push_back(std::move(text));
+    }
+  }
+  // Pass 2: direct branch targets.
+  for (size_t b = 0; b < branches.size(); ++b) {
+    const auto [offset, to] = branches[b];
+    const bool inside = to >= target.load_address && to - target.load_address < code.size() &&
+                        starts[to - target.load_address];
+    const bool helper =
+        std::find(target.helper_entries.begin(), target.helper_entries.end(), to) != target.helper_entries.end();
+    if (!inside && !helper) add(offset, branch_text[b], "direct branches stay inside");
+  }
+  std::sort(found.begin(), found.end(),
+            [](const CodeCheckViolation& a, const CodeCheckViolation& b) { return a.offset < b.offset; });
+  return found;
+}
+
+absl::Status CheckCompiledCode(std::span<const uint8_t> code, const CodeCheckTarget& target) {
+  const std::vector<CodeCheckViolation> v = FindCodeViolations(code, target, 1);
+  if (v.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrFormat("compiled code refused at offset 0x%x: `%s`: rule \"%s\"",
+                                                       v[0].offset, v[0].instruction, v[0].rule));
+}
+
+std::string ExplainCodeCheckRules() {
+  std::string out = "compiled code (checked before it may run):\n";
+  for (const Rule& r : kCodeCheckRules) absl::StrAppend(&out, "  ", r.name, ": ", r.text, "\n");
+  return out;
+}
+
+}  // namespace palisade

@@ -1,0 +1,46 @@
+// The check every buffer of compiled Wasm code passes before it may run,
+// in a micro-VM (the host checks what the guest hands over, then maps it
+// read+execute where the guest cannot write) or in process (before the
+// buffer becomes executable). The rules are listed at the top of
+// code_check.cc and printed by `palisade policy explain code`.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace palisade {
+
+struct CodeCheckViolation {
+  uint64_t offset = 0;      // from the start of the buffer
+  std::string instruction;  // as Capstone prints it, or the bytes when undecodable
+  std::string rule;         // which rule, in its own words
+};
+
+// Where the code will run and what it may call.
+struct CodeCheckTarget {
+  // The address the buffer's first byte will have when it runs: direct
+  // branch targets are computed from it.
+  uint64_t load_address = 0;
+  // Entry points of the runtime's helper table (traps, memory.grow, calls
+  // out to the host...): the only places outside the buffer that a direct
+  // call or jump may reach.
+  std::span<const uint64_t> helper_entries;
+};
+
+// Every violation, in address order; empty when the buffer passes.
+// `limit` caps how many are collected (the first is what matters).
+std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code,
+                                                   const CodeCheckTarget& target, size_t limit = 16);
+
+// OK, or FailedPrecondition naming the first violation ("compiled code
+// refused at offset 0x1c: `cpuid`: not in the allowed instruction set").
+absl::Status CheckCompiledCode(std::span<const uint8_t> code, const CodeCheckTarget& target);
+
+// The rules, one line each, and what the check does not prove.
+std::string ExplainCodeCheckRules();
+
+}  // namespace palisade

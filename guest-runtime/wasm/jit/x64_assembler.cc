@@ -26,6 +26,14 @@ void Assembler::Int32(int32_t v) {
   for (int i = 0; i < 4; ++i) Byte(static_cast<uint8_t>(static_cast<uint32_t>(v) >> (8 * i)));
 }
 
+void Assembler::Imm8Or32(int32_t imm) {
+  if (FitsInt8(imm)) {
+    Byte(static_cast<uint8_t>(static_cast<int8_t>(imm)));
+  } else {
+    Int32(imm);
+  }
+}
+
 void Assembler::Rex(bool w, uint8_t reg, uint8_t index, uint8_t base, bool force) {
   const uint8_t rex = 0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) | ((base & 8) ? 1 : 0);
   if (rex != 0x40 || force) Byte(rex);
@@ -166,20 +174,12 @@ void Assembler::Op(Alu alu, Width w, const Mem& dst, Reg src) {
 void Assembler::OpImm(Alu alu, Width w, Reg dst, int32_t imm) {
   const uint8_t op[] = {static_cast<uint8_t>(FitsInt8(imm) ? 0x83 : 0x81)};
   EmitRR(0, w, op, 1, static_cast<uint8_t>(alu), dst);
-  if (FitsInt8(imm)) {
-    Byte(static_cast<uint8_t>(static_cast<int8_t>(imm)));
-  } else {
-    Int32(imm);
-  }
+  Imm8Or32(imm);
 }
 void Assembler::OpImm(Alu alu, Width w, const Mem& dst, int32_t imm) {
   const uint8_t op[] = {static_cast<uint8_t>(FitsInt8(imm) ? 0x83 : 0x81)};
   EmitRM(0, w, op, 1, static_cast<uint8_t>(alu), dst);
-  if (FitsInt8(imm)) {
-    Byte(static_cast<uint8_t>(static_cast<int8_t>(imm)));
-  } else {
-    Int32(imm);
-  }
+  Imm8Or32(imm);
 }
 void Assembler::Test(Width w, Reg a, Reg b) {
   const uint8_t op[] = {0x85};
@@ -192,11 +192,7 @@ void Assembler::Imul(Width w, Reg dst, Reg src) {
 void Assembler::ImulImm(Width w, Reg dst, Reg src, int32_t imm) {
   const uint8_t op[] = {static_cast<uint8_t>(FitsInt8(imm) ? 0x6b : 0x69)};
   EmitRR(0, w, op, 1, dst, src);
-  if (FitsInt8(imm)) {
-    Byte(static_cast<uint8_t>(static_cast<int8_t>(imm)));
-  } else {
-    Int32(imm);
-  }
+  Imm8Or32(imm);
 }
 void Assembler::Div(Width w, Reg divisor) {
   const uint8_t op[] = {0xf7};

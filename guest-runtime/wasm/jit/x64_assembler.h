@@ -126,6 +126,8 @@ class Assembler {
  private:
   void Byte(uint8_t b);
   void Int32(int32_t v);
+  // The immediate of an 0x83/0x6b-or-0x81/0x69 form, as the opcode chose.
+  void Imm8Or32(int32_t imm);
   void Rex(bool w, uint8_t reg, uint8_t index, uint8_t base, bool force = false);
   void ModRmReg(uint8_t reg, uint8_t rm);
   void ModRmMem(uint8_t reg, const Mem& m);

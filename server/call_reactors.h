@@ -80,13 +80,15 @@ inline grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* ctx, cons
 
 // Client-streamed upload: chunks accumulate up to the module cap; at the
 // end the module is validated in a micro-VM (unless already stored) and
-// recorded for the tenant.
-class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest> {
+// recorded for the tenant. Messages arrive raw and are parsed here: gRPC
+// 1.51 reports a message that does not parse exactly like the end of the
+// stream, which would store whatever came before it as the whole module.
+class UploadCall final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   UploadCall(PalisadeService* service, const PalisadeService::Tenant* tenant, grpc::CallbackServerContext* ctx,
-             v1::ModuleInfo* response, std::string rid)
+             grpc::ByteBuffer* response, std::string rid)
       : service_(service), tenant_(tenant), ctx_(ctx), response_(response), rid_(std::move(rid)) {
-    StartRead(&request_);
+    StartRead(&raw_);
   }
 
   void OnReadDone(bool ok) override {
@@ -94,20 +96,35 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
       Complete();
       return;
     }
+    ++messages_;
+    if (!grpc::SerializationTraits<v1::UploadModuleRequest>::Deserialize(&raw_, &request_).ok()) {
+      const std::string reason =
+          absl::StrCat("upload message ", messages_, " is not an UploadModuleRequest (it does not parse)");
+      (void)service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},
+                             {"decision", "deny"}, {"reason", reason}});
+      FinishWith(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, reason));
+      return;
+    }
     if (first_) {
       expected_ = request_.expected_sha256();
       first_ = false;
+      if (!expected_.empty() && !IsSha256Hex(expected_)) {
+        FinishWith(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            absl::StrCat("expected_sha256 is not 64 lowercase hex digits (", expected_.size(),
+                                         " bytes)")));
+        return;
+      }
     }
     const uint64_t cap = service_->ModuleCapFor(*tenant_);
     if (bytes_.size() + request_.chunk().size() > cap) {
       (void)service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},
                              {"decision", "deny"}, {"reason", absl::StrCat("over the ", cap, "-byte module cap")}});
-      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+      FinishWith(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                           absl::StrCat("module exceeds the ", cap, "-byte cap")));
       return;
     }
     bytes_.insert(bytes_.end(), request_.chunk().begin(), request_.chunk().end());
-    StartRead(&request_);
+    StartRead(&raw_);
   }
 
   void OnCancel() override { control_.Cancel(); }
@@ -117,12 +134,12 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
   void Complete() {
     std::string digest = Sha256Hex(bytes_);
     if (!expected_.empty() && expected_ != digest) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+      FinishWith(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "the module's sha256 is " + digest + ", not " + expected_));
       return;
     }
-    response_->set_sha256(digest);
-    response_->set_size(bytes_.size());
+    info_.set_sha256(digest);
+    info_.set_size(bytes_.size());
     if (service_->modules().Contains(digest)) {  // validated when first stored
       Store(digest);
       return;
@@ -130,7 +147,7 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
     // Validation is VM work like any call: it needs a place in flight.
     absl::StatusOr<PalisadeService::CallSlot> slot = service_->AdmitCall(*tenant_, "UploadModule", rid_);
     if (!slot.ok()) {
-      Finish(ToGrpc(slot.status()));
+      FinishWith(ToGrpc(slot.status()));
       return;
     }
     slot_ = *std::move(slot);
@@ -140,13 +157,13 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
       if (!valid.ok()) {
         (void)service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},
                                {"module", digest}, {"decision", "deny"}, {"reason", std::string(valid.message())}});
-        Finish(ToGrpc(valid));
+        FinishWith(ToGrpc(valid));
         return;
       }
       Store(digest);
     });
     if (!queued) {
-      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "server busy: the call queue is full"));
+      FinishWith(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "server busy: the call queue is full"));
     }
   }
 
@@ -158,15 +175,30 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadModuleRequest>
                          {"reason", stored.ok() ? "" : std::string(stored.status().message())}});
     // Unrecorded, the upload is refused (the bytes may stay in the
     // content-addressed store; a retry finds them and records the decision).
-    Finish(ToGrpc(stored.ok() && !recorded.ok() ? recorded : stored.status()));
+    FinishWith(ToGrpc(stored.ok() && !recorded.ok() ? recorded : stored.status()));
+  }
+
+  // The answer, with the ModuleInfo serialized into the raw response when OK.
+  void FinishWith(const grpc::Status& s) {
+    if (s.ok()) {
+      bool own = false;
+      if (!grpc::SerializationTraits<v1::ModuleInfo>::Serialize(info_, response_, &own).ok()) {
+        Finish(grpc::Status(grpc::StatusCode::INTERNAL, "could not serialize the module info"));
+        return;
+      }
+    }
+    Finish(s);
   }
 
   PalisadeService* service_;
   const PalisadeService::Tenant* tenant_;
   grpc::CallbackServerContext* ctx_;
-  v1::ModuleInfo* response_;
+  grpc::ByteBuffer* response_;
   const std::string rid_;
+  grpc::ByteBuffer raw_;
   v1::UploadModuleRequest request_;
+  v1::ModuleInfo info_;
+  uint64_t messages_ = 0;
   std::vector<uint8_t> bytes_;
   std::string expected_;
   bool first_ = true;

@@ -267,8 +267,31 @@ absl::Time PalisadeService::DeadlineFor(grpc::CallbackServerContext* ctx,
   return d;
 }
 
+namespace {
+// What NewId("sb-") makes.
+bool IsSandboxId(std::string_view id) {
+  return id.size() == 27 && id.substr(0, 3) == "sb-" &&
+         std::all_of(id.begin() + 3, id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+}  // namespace
+
+absl::Status PalisadeService::CheckName(const Tenant& tenant, const char* what, const std::string& name,
+                                        const std::string& rid, const char* method) {
+  const bool sandbox = std::string_view(what) == "sandbox";
+  if (sandbox ? IsSandboxId(name) : IsSha256Hex(name)) return absl::OkStatus();
+  // Never echoed: a name the client made up may be any size (its echo in an
+  // error's metadata could exceed gRPC's limit and take the connection down).
+  const std::string reason = absl::StrCat(
+      "not a ", sandbox ? "sandbox id (sb- and 24 hex digits)" : "module digest (64 lowercase hex digits)",
+      ": ", name.size(), " bytes");
+  (void)Audit({{"request", rid}, {"event", "lookup"}, {"method", method}, {"tenant", tenant.name},
+               {"decision", "deny"}, {"reason", reason}});
+  return absl::InvalidArgumentError(reason);
+}
+
 absl::StatusOr<std::shared_ptr<PalisadeService::SandboxEntry>> PalisadeService::FindSandbox(
     const Tenant& tenant, const std::string& id, const std::string& rid, const char* method) {
+  RETURN_IF_ERROR(CheckName(tenant, "sandbox", id, rid, method));
   {
     std::lock_guard<std::mutex> lock(sandboxes_mu_);
     auto& mine = sandboxes_[tenant.name];
@@ -283,6 +306,7 @@ absl::StatusOr<std::shared_ptr<PalisadeService::SandboxEntry>> PalisadeService::
 
 absl::StatusOr<std::shared_ptr<const StoredModule>> PalisadeService::FindModule(
     const Tenant& tenant, const std::string& sha256, const std::string& rid, const char* method) {
+  RETURN_IF_ERROR(CheckName(tenant, "module", sha256, rid, method));
   auto m = modules_.Get(tenant.name, sha256);
   if (!m.ok() && absl::IsNotFound(m.status())) {
     (void)Audit({{"request", rid}, {"event", "lookup"}, {"method", method}, {"tenant", tenant.name},
@@ -291,13 +315,13 @@ absl::StatusOr<std::shared_ptr<const StoredModule>> PalisadeService::FindModule(
   return m;
 }
 
-grpc::ServerReadReactor<v1::UploadModuleRequest>* PalisadeService::UploadModule(
-    grpc::CallbackServerContext* ctx, v1::ModuleInfo* response) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* PalisadeService::UploadModule(grpc::CallbackServerContext* ctx,
+                                                                        grpc::ByteBuffer* response) {
   const std::string rid = RequestId(ctx);
   absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "UploadModule", rid);
   if (!tenant.ok() || draining()) {
     // A reactor that refuses at once.
-    class Refuse final : public grpc::ServerReadReactor<v1::UploadModuleRequest> {
+    class Refuse final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
      public:
       explicit Refuse(grpc::Status s) { Finish(std::move(s)); }
       void OnDone() override { std::unique_ptr<Refuse> reclaim(this); }
@@ -455,6 +479,9 @@ grpc::ServerUnaryReactor* PalisadeService::DestroySandbox(grpc::CallbackServerCo
   const std::string rid = RequestId(ctx);
   absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "DestroySandbox", rid);
   if (!tenant.ok()) return Finished(ctx, tenant.status());
+  if (absl::Status s = CheckName(**tenant, "sandbox", request->id(), rid, "DestroySandbox"); !s.ok()) {
+    return Finished(ctx, s);
+  }
   std::shared_ptr<SandboxEntry> gone;
   {
     std::lock_guard<std::mutex> lock(sandboxes_mu_);

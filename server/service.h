@@ -24,7 +24,9 @@
 
 namespace palisade::server {
 
-class PalisadeService final : public v1::Palisade::CallbackService {
+// UploadModule is served raw (call_reactors.h, UploadCall says why).
+class PalisadeService final
+    : public v1::Palisade::WithRawCallbackMethod_UploadModule<v1::Palisade::CallbackService> {
  public:
   // `audit` may be null (no audit log configured). `policies`: tenants'
   // policy files by tenant name (server/config.h loads them).
@@ -43,8 +45,8 @@ class PalisadeService final : public v1::Palisade::CallbackService {
   // Records the server's start and its audit_failure choice.
   void AuditStart();
 
-  grpc::ServerReadReactor<v1::UploadModuleRequest>* UploadModule(grpc::CallbackServerContext* ctx,
-                                                                 v1::ModuleInfo* response) override;
+  grpc::ServerReadReactor<grpc::ByteBuffer>* UploadModule(grpc::CallbackServerContext* ctx,
+                                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetModule(grpc::CallbackServerContext* ctx,
                                       const v1::GetModuleRequest* request,
                                       v1::ModuleInfo* response) override;
@@ -136,6 +138,10 @@ class PalisadeService final : public v1::Palisade::CallbackService {
                                                             const std::string& id,
                                                             const std::string& rid,
                                                             const char* method);
+  // INVALID_ARGUMENT (audited) unless `name` has the form of a sandbox id or
+  // a module digest (`what`: "sandbox" or "module").
+  absl::Status CheckName(const Tenant& tenant, const char* what, const std::string& name,
+                         const std::string& rid, const char* method);
   absl::StatusOr<std::shared_ptr<const StoredModule>> FindModule(const Tenant& tenant,
                                                                  const std::string& sha256,
                                                                  const std::string& rid,

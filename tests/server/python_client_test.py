@@ -57,7 +57,7 @@ class PalisadedFromPython(unittest.TestCase):
 
     def test_unknown_sandbox_is_not_found(self):
         with self.assertRaises(grpc.RpcError) as e:
-            self.stub.Invoke(pb.InvokeRequest(sandbox_id="sb-x", function="f"), metadata=MD)
+            self.stub.Invoke(pb.InvokeRequest(sandbox_id="sb-" + "0" * 24, function="f"), metadata=MD)
         self.assertEqual(e.exception.code(), grpc.StatusCode.NOT_FOUND)
 
     @unittest.skipUnless(HAVE_KVM, "no /dev/kvm here: VM calls are covered in QEMU by the C++ suite")

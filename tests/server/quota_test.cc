@@ -139,6 +139,10 @@ TEST(Quota, CallsInFlightHoldUnderConcurrency) {
     v1::InvokeResponse out;
     return stub->Invoke(AuthedContext("alice-token", std::chrono::milliseconds(1500)).get(), spin, &out);
   };
+  // CreateSandbox's place is given back when gRPC is done with its call, a
+  // moment after the client has the answer.
+  testing::WaitForStats(*stub, "alice-token", [](const v1::Stats& s) { return s.calls_in_flight() == 0; },
+                        std::chrono::seconds(2));
   constexpr int kCalls = 8;
   std::vector<grpc::Status> results(kCalls);
   std::atomic<uint32_t> most_seen{0};

@@ -106,15 +106,20 @@ TEST_F(ServerTest, HealthIsServing) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
 
-TEST_F(ServerTest, UnknownModulesAndSandboxesAreNotFound) {
+TEST_F(ServerTest, UnknownModulesAndSandboxesAreNotFoundAndMalformedNamesInvalid) {
   v1::ModuleInfo info;
   v1::GetModuleRequest gm;
   gm.set_sha256(std::string(64, 'a'));
   EXPECT_EQ(Stub()->GetModule(Context("alice-token").get(), gm, &info).error_code(), grpc::StatusCode::NOT_FOUND);
   v1::InvokeRequest inv;
-  inv.set_sandbox_id("sb-nope");
+  inv.set_sandbox_id("sb-000000000000000000000000");
   v1::InvokeResponse out;
   EXPECT_EQ(Stub()->Invoke(Context("alice-token").get(), inv, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  // A name that cannot be one is refused as such (and never echoed).
+  inv.set_sandbox_id("sb-nope");
+  grpc::Status bad = Stub()->Invoke(Context("alice-token").get(), inv, &out);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error_message(), "not a sandbox id (sb- and 24 hex digits): 7 bytes");
   v1::CreateSandboxRequest cs;
   cs.set_module_sha256(std::string(64, 'b'));
   v1::SandboxInfo sb;

@@ -42,7 +42,8 @@ class PooledCall final : public grpc::ServerUnaryReactor {
     // released here and reclaimed there.
     PooledCall* call = std::make_unique<PooledCall>().release();
     if (service->draining()) {
-      call->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+      call->Finish(ToGrpc(service->Refuse(tenant, method, rid, absl::StatusCode::kUnavailable,
+                                          "the server is shutting down")));
       return call;
     }
     absl::StatusOr<PalisadeService::CallSlot> slot = service->AdmitCall(tenant, method, rid);
@@ -58,8 +59,8 @@ class PooledCall final : public grpc::ServerUnaryReactor {
       call->Finish(ToGrpc(s));
     });
     if (!queued) {
-      call->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                "server busy: the call queue is full; retry later"));
+      call->Finish(ToGrpc(service->Refuse(tenant, method, rid, absl::StatusCode::kResourceExhausted,
+                                          "server busy: the call queue is full; retry later")));
     }
     return call;
   }
@@ -163,7 +164,8 @@ class UploadCall final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       Store(digest);
     });
     if (!queued) {
-      FinishWith(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "server busy: the call queue is full"));
+      FinishWith(ToGrpc(service_->Refuse(*tenant_, "UploadModule", rid_, absl::StatusCode::kResourceExhausted,
+                                         "server busy: the call queue is full")));
     }
   }
 

@@ -216,6 +216,13 @@ CallLimits PalisadeService::Clamp(const Tenant& tenant, const v1::Limits& req) c
   return l;
 }
 
+absl::Status PalisadeService::Refuse(const Tenant& tenant, const char* method, const std::string& rid,
+                                     absl::StatusCode code, const std::string& reason) {
+  (void)Audit({{"request", rid}, {"event", "refused"}, {"method", method}, {"tenant", tenant.name},
+               {"decision", "deny"}, {"reason", reason}});
+  return absl::Status(code, reason);
+}
+
 absl::StatusOr<PalisadeService::CallSlot> PalisadeService::AdmitCall(const Tenant& tenant, const char* method,
                                                                      const std::string& rid) {
   std::shared_ptr<std::atomic<uint32_t>> count = tenant.in_flight;
@@ -321,14 +328,15 @@ grpc::ServerReadReactor<grpc::ByteBuffer>* PalisadeService::UploadModule(grpc::C
   absl::StatusOr<const Tenant*> tenant = Authenticate(ctx, "UploadModule", rid);
   if (!tenant.ok() || draining()) {
     // A reactor that refuses at once.
-    class Refuse final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
+    class Refused final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
      public:
-      explicit Refuse(grpc::Status s) { Finish(std::move(s)); }
-      void OnDone() override { std::unique_ptr<Refuse> reclaim(this); }
+      explicit Refused(grpc::Status s) { Finish(std::move(s)); }
+      void OnDone() override { std::unique_ptr<Refused> reclaim(this); }
     };
-    return std::make_unique<Refuse>(
-               tenant.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down")
-                           : ToGrpc(tenant.status()))
+    return std::make_unique<Refused>(
+               ToGrpc(tenant.ok() ? Refuse(**tenant, "UploadModule", rid, absl::StatusCode::kUnavailable,
+                                           "the server is shutting down")
+                                  : tenant.status()))
         .release();
   }
   return std::make_unique<UploadCall>(this, *tenant, ctx, response, rid).release();
@@ -654,7 +662,9 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
   const Tenant* tenant = *tenant_or;
   auto module = FindModule(*tenant, request->module_sha256(), rid, "RunWasiStream");
   if (!module.ok() || draining()) {
-    call->End(module.ok() ? absl::UnavailableError("the server is shutting down") : module.status());
+    call->End(module.ok() ? Refuse(*tenant, "RunWasiStream", rid, absl::StatusCode::kUnavailable,
+                                   "the server is shutting down")
+                          : module.status());
     return call;
   }
   absl::Status allowed = CheckEnvironment(*tenant, request->env_size(), "RunWasiStream", rid);
@@ -691,7 +701,10 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
     }
     call->End(r.status());
   });
-  if (!queued) call->End(absl::ResourceExhaustedError("server busy: the call queue is full"));
+  if (!queued) {
+    call->End(Refuse(*tenant, "RunWasiStream", rid, absl::StatusCode::kResourceExhausted,
+                     "server busy: the call queue is full"));
+  }
   return call;
 }
 

@@ -104,6 +104,10 @@ class PalisadeService final
   // Audits successes and failures under request id `rid`.
   absl::StatusOr<const Tenant*> Authenticate(grpc::CallbackServerContext* ctx, const char* method,
                                              const std::string& rid);
+  // A call refused for the server's own state (draining, a full queue):
+  // audited, and returned as `code` with `reason`.
+  absl::Status Refuse(const Tenant& tenant, const char* method, const std::string& rid, absl::StatusCode code,
+                      const std::string& reason);
   // Policy checks before a call is queued; each refusal is audited.
   absl::StatusOr<CallSlot> AdmitCall(const Tenant& tenant, const char* method, const std::string& rid);
   absl::Status CheckCallRate(const Tenant& tenant, const char* method, const std::string& rid);

@@ -712,10 +712,13 @@ TEST(Chaos, SigtermDrainsEveryCallInFlight) {
   policy::AuditVerdict v = VerifyLog(server.audit_log());
   ASSERT_TRUE(v.ok) << v.reason << " at line " << v.bad_line;
   std::map<std::string, nlohmann::json> ends;
-  std::set<std::string> started;
+  std::set<std::string> started, refused;
   for (const nlohmann::json& e : LogEvents(server.audit_log())) {
     const std::string event = e.value("event", "");
     if (event == "invoke_end" || event == "run_end") ends[e.value("request", "")] = e;
+    if (event == "refused" && e.value("reason", "") == "the server is shutting down") {
+      refused.insert(e.value("request", ""));
+    }
     if (event == "invoke_start" || event == "run_start" || event == "sandbox_create" || event == "module_upload") {
       started.insert(e.value("request", ""));
     }
@@ -733,6 +736,7 @@ TEST(Chaos, SigtermDrainsEveryCallInFlight) {
   }
   for (const std::string id : {"refused-invoke", "refused-run", "refused-stream", "refused-create", "refused-upload"}) {
     EXPECT_EQ(started.count(id), 0u) << id << " was refused but its work started";
+    EXPECT_EQ(refused.count(id), 1u) << id << ": its refusal is not on the record";
   }
 }
 
@@ -1030,13 +1034,16 @@ TEST(Chaos, ThousandsOfConcurrentStreams) {
   policy::AuditVerdict v = VerifyLog(server.audit_log());
   EXPECT_TRUE(v.ok) << v.reason << " at line " << v.bad_line;
   std::set<std::string> ended;
+  int refusals = 0;
   for (const nlohmann::json& e : LogEvents(server.audit_log())) {
     if (e.value("event", "") == "run_end" && e.value("method", "") == "RunWasiStream" &&
         e.value("decision", "") == "allow") {
       ended.insert(e.value("request", ""));
     }
+    refusals += e.value("event", "") == "refused" && e.value("method", "") == "RunWasiStream";
   }
   EXPECT_EQ(ended, ran) << "the streams that ran and the ends on record differ";
+  EXPECT_EQ(refusals, rejected) << "every stream the full queue refused is on the record";
 }
 
 // A name that is no sandbox id or module digest is refused as such, and

@@ -21,6 +21,26 @@ absl::StatusOr<Mapping> Mapping::Create(size_t size, int prot, int flags,
   return Mapping(p, size);
 }
 
+absl::StatusOr<Mapping> Mapping::CreateNear(size_t size, int prot, uint64_t near, uint64_t reach,
+                                            const char* what) {
+  // Hints walk outwards from `near` in 64 MiB steps; the kernel takes a
+  // free hint as given (MAP_FIXED_NOREPLACE never clobbers a mapping).
+  constexpr uint64_t kStep = 64ull << 20;
+  for (uint64_t distance = kStep; distance + size < reach; distance += kStep) {
+    for (const int64_t sign : {-1, 1}) {
+      const uint64_t hint = (near + static_cast<uint64_t>(sign * static_cast<int64_t>(distance))) & ~0xfffull;
+      void* p = ::mmap(reinterpret_cast<void*>(hint), size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                       -1, 0);
+      if (p == MAP_FAILED) continue;
+      const uint64_t at = reinterpret_cast<uint64_t>(p);
+      if ((at > near ? at + size - near : near - at) < reach) return Mapping(p, size);
+      ::munmap(p, size);  // an old kernel that took it as a mere hint, elsewhere
+    }
+  }
+  return absl::ResourceExhaustedError(
+      absl::StrCat("no room for ", size, " bytes of ", what, " within ", reach >> 20, " MiB of the binary"));
+}
+
 Mapping& Mapping::operator=(Mapping&& other) noexcept {
   if (this != &other) {
     Reset();

@@ -14,6 +14,11 @@ class Mapping {
   // mmap(nullptr, size, prot, flags, fd, offset); errors name `what`.
   static absl::StatusOr<Mapping> Create(size_t size, int prot, int flags, int fd,
                                         off_t offset, const char* what);
+  // An anonymous private mapping placed within `reach` bytes of `near`
+  // (compiled code whose rel32 calls must reach the helpers in the binary);
+  // ResourceExhausted if the kernel places none there.
+  static absl::StatusOr<Mapping> CreateNear(size_t size, int prot, uint64_t near, uint64_t reach,
+                                            const char* what);
 
   Mapping() = default;
   Mapping(Mapping&& other) noexcept

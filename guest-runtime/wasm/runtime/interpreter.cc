@@ -29,9 +29,9 @@ inline void StoreMem(uint8_t* p, T v) {
   __builtin_memcpy(p, &v, sizeof(T));
 }
 
-// Refills the local budget from the store: fuel if enabled, else a fresh
-// slice. Returns a trap kind when the run must stop.
-TrapKind Refill(Store* store, int64_t* budget) {
+}  // namespace
+
+TrapKind RefillBudget(Store* store, int64_t* budget) {
   if (store->interrupt_requested) {
     store->interrupt_requested = 0;
     return TrapKind::kInterrupted;
@@ -46,8 +46,6 @@ TrapKind Refill(Store* store, int64_t* budget) {
   *budget = static_cast<int64_t>(grant) - 1;
   return TrapKind::kNone;
 }
-
-}  // namespace
 
 int32_t GrowMemory(MemoryInst* m, uint32_t delta) {
   uint32_t old = m->pages;
@@ -275,13 +273,13 @@ call_func_inst: {
 }
 L_LoopCheck:
   if (__builtin_expect(--budget < 0, 0)) {
-    kind = Refill(store, &budget);
+    kind = RefillBudget(store, &budget);
     if (kind != TrapKind::kNone) goto trap;
   }
   NEXT(2);
 refill:
   // After a back-edge: ip already points at the loop's first instruction.
-  kind = Refill(store, &budget);
+  kind = RefillBudget(store, &budget);
   if (kind != TrapKind::kNone) goto trap;
   DISPATCH();
 L_Copy:

@@ -19,6 +19,12 @@ HandlerTable InterpreterHandlers();
 // in the store's value stack at or above store->value_sp.
 Trap Execute(Store* store, FuncInst* func, uint64_t* args);
 
+// Refills a run's budget of loop back-edges from the store: its fuel if
+// enabled, else a fresh slice. A trap kind when the run must stop (fuel
+// gone, an interrupt asked for). Shared by both tiers, so fuel runs out at
+// the same instruction in each.
+TrapKind RefillBudget(Store* store, int64_t* budget);
+
 // memory.grow / table.grow, shared with the embedder API.
 int32_t GrowMemory(MemoryInst* memory, uint32_t delta_pages);
 int32_t GrowTable(TableInst* table, uint32_t delta, uint64_t init);

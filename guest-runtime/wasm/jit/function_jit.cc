@@ -1,0 +1,777 @@
+#include "wasm/jit/function_jit.h"
+
+#include <stddef.h>
+
+#include <initializer_list>
+
+#include "wasm/compile/ops.h"
+#include "wasm/jit/jit_context.h"
+#include "wasm/runtime/store.h"
+#include "wasm/runtime/trap.h"
+
+namespace palisade::wasm {
+namespace {
+
+using namespace x64;  // NOLINT: the assembler's registers read best bare
+
+// The fixed registers (docs/COMPILER.md).
+constexpr Reg kFrame = rbx, kCtx = r13, kMemBase = r15, kMemSize = r14, kBudget = r12;
+
+Mem Slot(uint32_t s) { return Mem{kFrame, static_cast<int32_t>(s * 8)}; }
+Mem Ctx(size_t field) { return Mem{kCtx, static_cast<int32_t>(field)}; }
+
+// Which internal instruction a handler address names.
+class OpIndex {
+ public:
+  bool Build(HandlerTable handlers) {
+    if (!pairs_.resize(static_cast<size_t>(Op::kCount))) return false;
+    for (uint32_t i = 0; i < static_cast<uint32_t>(Op::kCount); ++i) {
+      pairs_[i] = {reinterpret_cast<uintptr_t>(handlers[i]), static_cast<Op>(i)};
+    }
+    // Insertion sort: a few hundred entries, once per module.
+    for (size_t i = 1; i < pairs_.size(); ++i) {
+      Pair p = pairs_[i];
+      size_t j = i;
+      for (; j > 0 && pairs_[j - 1].handler > p.handler; --j) pairs_[j] = pairs_[j - 1];
+      pairs_[j] = p;
+    }
+    return true;
+  }
+  bool Find(uint64_t handler, Op* op) const {
+    size_t lo = 0, hi = pairs_.size();
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (pairs_[mid].handler < handler) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    if (lo == pairs_.size() || pairs_[lo].handler != handler) return false;
+    *op = pairs_[lo].op;
+    return true;
+  }
+
+ private:
+  struct Pair {
+    uint64_t handler;
+    Op op;
+  };
+  Vec<Pair> pairs_;
+};
+
+struct PendingTrap {
+  Label label;
+  uint8_t kind;       // a TrapKind, or kDynamic: eax holds it
+  uint32_t word;      // module code word the trap names
+};
+constexpr uint8_t kDynamic = 0xff;
+
+struct Cmp {
+  Op op;
+  Width w;
+  Cond cond;
+};
+
+class Translator {
+ public:
+  Translator(const CompiledModule& m, const OpIndex& ops, JitModule* out) : m_(m), ops_(ops), out_(out) {}
+
+  bool Run() {
+    if (!func_labels_.resize(m_.functions.size())) return false;
+    EmitTrampoline();
+    if (!out_->entries.resize(m_.functions.size())) return false;
+    for (uint32_t f = 0; f < m_.functions.size(); ++f) {
+      out_->entries[f] = static_cast<uint32_t>(a_.size());
+      a_.Bind(&func_labels_[f]);
+      if (!Function(f)) return !oom_;  // not compiled: the module stays with the interpreter
+    }
+    a_.Bind(&exit_);
+    EmitExit();
+    if (a_.failed() || oom_) return false;
+    if (!out_->code.append(a_.data(), a_.size())) return false;
+    for (const Relocation& r : a_.relocations()) {
+      if (!out_->relocations.push_back(r)) return false;
+    }
+    return true;
+  }
+
+ private:
+  uint64_t Word64(uint32_t w) const {
+    return static_cast<uint64_t>(code_[w]) | static_cast<uint64_t>(code_[w + 1]) << 32;
+  }
+
+  void Refuse(const char* why, uint32_t f) {
+    out_->not_compiled = why;
+    out_->not_compiled_function = f;
+  }
+
+  // --- the trampoline and the exit -------------------------------------------
+
+  void PushCalleeSaved() {
+    for (Reg r : {rbx, rbp, r12, r13, r14, r15}) a_.Push(r);
+  }
+  void PopCalleeSaved() {
+    for (Reg r : {r15, r14, r13, r12, rbp, rbx}) a_.Pop(r);
+  }
+  void ReloadMemory() {
+    Label none, done;
+    a_.Mov(k64, rax, Ctx(offsetof(JitContext, memory)));
+    a_.Test(k64, rax, rax);
+    a_.Jcc(kE, &none);
+    a_.Mov(k64, kMemBase, Mem{rax, static_cast<int32_t>(offsetof(MemoryInst, base))});
+    a_.Mov(k64, kMemSize, Mem{rax, static_cast<int32_t>(offsetof(MemoryInst, size))});
+    a_.Jmp(&done);
+    a_.Bind(&none);
+    a_.Op(Alu::kXor, k32, kMemBase, kMemBase);
+    a_.Op(Alu::kXor, k32, kMemSize, kMemSize);
+    a_.Bind(&done);
+  }
+
+  // enter(ctx = rdi, fp = rsi, function = rdx) -> TrapKind in eax.
+  void EmitTrampoline() {
+    out_->trampoline = static_cast<uint32_t>(a_.size());
+    PushCalleeSaved();
+    a_.OpImm(Alu::kSub, k64, rsp, 8);  // 16-byte aligned at the call below
+    a_.Mov(k64, kCtx, rdi);
+    a_.Mov(k64, Ctx(offsetof(JitContext, saved_rsp)), rsp);
+    a_.Mov(k64, kFrame, rsi);
+    a_.Mov(k64, kBudget, Ctx(offsetof(JitContext, budget)));
+    ReloadMemory();
+    a_.CallReg(rdx);
+    a_.Mov(k64, Ctx(offsetof(JitContext, budget)), kBudget);
+    a_.Op(Alu::kXor, k32, rax, rax);
+    a_.OpImm(Alu::kAdd, k64, rsp, 8);
+    PopCalleeSaved();
+    a_.Ret();
+  }
+
+  // A trap from any depth: back to the trampoline's frame, the kind in eax.
+  void EmitExit() {
+    a_.Mov(k64, rsp, Ctx(offsetof(JitContext, saved_rsp)));
+    a_.Mov(k64, Ctx(offsetof(JitContext, budget)), kBudget);
+    a_.Mov(k32, rax, Ctx(offsetof(JitContext, trap_kind)));
+    a_.OpImm(Alu::kAdd, k64, rsp, 8);
+    PopCalleeSaved();
+    a_.Ret();
+  }
+
+  // --- traps and branches ------------------------------------------------------
+
+  Label* Trap(uint8_t kind, uint32_t word) {
+    if (!traps_.push_back(PendingTrap{Label(), kind, word})) oom_ = true;
+    return oom_ ? &scratch_ : &traps_.back().label;
+  }
+
+  void EmitTraps(uint32_t f) {
+    for (PendingTrap& t : traps_) {
+      a_.Bind(&t.label);
+      if (t.kind == kDynamic) {
+        a_.Mov(k32, Ctx(offsetof(JitContext, trap_kind)), rax);
+      } else {
+        a_.MovImm32(k32, Ctx(offsetof(JitContext, trap_kind)), t.kind);
+      }
+      a_.MovImm32(k32, Ctx(offsetof(JitContext, trap_word)), static_cast<int32_t>(t.word));
+      a_.MovImm32(k32, Ctx(offsetof(JitContext, trap_func)), static_cast<int32_t>(f));
+      a_.Jmp(&exit_);
+    }
+    traps_.clear();
+  }
+
+  // A taken branch to code word `target`: a backward one pays a unit of the
+  // budget first, as the interpreter's does.
+  void JumpTo(uint32_t target, bool backward) {
+    if (!backward) {
+      a_.Jmp(&labels_[target - begin_]);
+      return;
+    }
+    Label refill;
+    a_.OpImm(Alu::kSub, k64, kBudget, 1);
+    a_.Jcc(kS, &refill);
+    a_.Jmp(&labels_[target - begin_]);
+    a_.Bind(&refill);
+    Refill(target);
+    a_.Jmp(&labels_[target - begin_]);
+  }
+
+  // Calls the refill helper; a trap it reports names code word `word`.
+  void Refill(uint32_t word) {
+    a_.OpImm(Alu::kSub, k64, rsp, 8);
+    a_.Mov(k64, rdi, kCtx);
+    a_.CallAbsolute(reinterpret_cast<uintptr_t>(&PalisadeJitRefill));
+    a_.OpImm(Alu::kAdd, k64, rsp, 8);
+    a_.Mov(k64, kBudget, Ctx(offsetof(JitContext, budget)));
+    a_.Test(k32, rax, rax);
+    a_.Jcc(kNE, Trap(kDynamic, word));
+  }
+
+  // Branch to word + off when `cond` holds (after a compare or test).
+  void BranchIf(Cond cond, uint32_t word, int32_t off) {
+    const uint32_t target = static_cast<uint32_t>(static_cast<int64_t>(word) + off);
+    if (off > 0) {
+      a_.Jcc(cond, &labels_[target - begin_]);
+      return;
+    }
+    Label skip;
+    a_.Jcc(Negate(cond), &skip);
+    JumpTo(target, true);
+    a_.Bind(&skip);
+  }
+
+  // rax (or eax) compared with slot b, or with an immediate.
+  void CompareSlots(Width w, uint32_t a, uint32_t b) {
+    a_.Mov(w, rax, Slot(a));
+    a_.Op(Alu::kCmp, w, rax, Slot(b));
+  }
+  void CompareImm(Width w, uint32_t a, uint64_t imm) {
+    a_.Mov(w, rax, Slot(a));
+    AluImm(Alu::kCmp, w, imm);
+  }
+  // op rax, imm -- through rcx when a 64-bit immediate does not sign-extend from 32.
+  void AluImm(Alu op, Width w, uint64_t imm) {
+    const int64_t s = w == k32 ? static_cast<int32_t>(static_cast<uint32_t>(imm)) : static_cast<int64_t>(imm);
+    if (s >= INT32_MIN && s <= INT32_MAX) {
+      a_.OpImm(op, w, rax, static_cast<int32_t>(s));
+    } else {
+      a_.MovImm(rcx, imm);
+      a_.Op(op, w, rax, rcx);
+    }
+  }
+  void SetFlagTo(Cond c, uint32_t dst) {
+    a_.Setcc(c, rax);
+    a_.Movzx8(rax, rax);
+    a_.Mov(k64, Slot(dst), rax);
+  }
+
+  // Effective address of a load or store into rax, bounds-checked for `size` bytes.
+  void Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) {
+    a_.Mov(k32, rax, Slot(addr_slot));
+    AddressInRax(offset, size, word);
+  }
+  // The same from a 32-bit base already in eax (zero-extended in rax).
+  void AddressInRax(uint32_t offset, int size, uint32_t word) {
+    if (offset != 0) {
+      if (offset <= 0x7fffffffu) {
+        a_.OpImm(Alu::kAdd, k64, rax, static_cast<int32_t>(offset));
+      } else {
+        a_.MovImm(rcx, offset);
+        a_.Op(Alu::kAdd, k64, rax, rcx);
+      }
+    }
+    a_.Lea(k64, rcx, Mem{rax, size});
+    a_.Op(Alu::kCmp, k64, rcx, kMemSize);
+    a_.Jcc(kA, Trap(static_cast<uint8_t>(TrapKind::kMemoryOutOfBounds), word));
+  }
+
+  // --- one function -------------------------------------------------------------
+
+  bool Function(uint32_t f) {
+    const CompiledFunction& fn = m_.functions[f];
+    code_ = m_.code.data();
+    begin_ = fn.code_begin;
+    labels_.clear();
+    if (!labels_.resize(fn.code_end - fn.code_begin + 1)) {
+      oom_ = true;
+      return false;
+    }
+    // Declared locals start at zero.
+    if (fn.local_slots != 0) {
+      a_.Op(Alu::kXor, k32, rax, rax);
+      for (uint32_t i = 0; i < fn.local_slots; ++i) a_.Mov(k64, Slot(fn.param_slots + i), rax);
+    }
+    for (uint32_t w = fn.code_begin; w < fn.code_end;) {
+      a_.Bind(&labels_[w - begin_]);
+      Op op;
+      if (!ops_.Find(Word64(w), &op)) {
+        Refuse("an internal instruction the compiler does not know", f);
+        return false;
+      }
+      const uint32_t len = Instruction(op, w, f);
+      if (len == 0) {
+        Refuse("an instruction the compiler tier does not translate yet", f);
+        out_->not_compiled_op = static_cast<uint32_t>(op);
+        return false;
+      }
+      w += len;
+    }
+    a_.Bind(&labels_[fn.code_end - begin_]);
+    EmitTraps(f);
+    return !oom_;
+  }
+
+  // Emits the instruction at code word w; its length in words, 0 if the
+  // tier cannot translate it yet.
+  uint32_t Instruction(Op op, uint32_t w, uint32_t f) {
+    const uint32_t* ip = code_ + w;
+    switch (op) {
+      case Op::kUnreachable:
+        a_.Jmp(Trap(static_cast<uint8_t>(TrapKind::kUnreachable), w));
+        return 2;
+      case Op::kJmp: {
+        const int32_t off = static_cast<int32_t>(ip[2]);
+        JumpTo(static_cast<uint32_t>(static_cast<int64_t>(w) + off), off <= 0);
+        return 3;
+      }
+      case Op::kBrIf:
+      case Op::kBrUnless:
+        a_.Mov(k32, rax, Slot(ip[2]));
+        a_.Test(k32, rax, rax);
+        BranchIf(op == Op::kBrIf ? kNE : kE, w, static_cast<int32_t>(ip[3]));
+        return 4;
+      case Op::kBrTable: {
+        const uint32_t n = ip[3];
+        a_.Mov(k32, rax, Slot(ip[2]));
+        for (uint32_t i = 0; i < n; ++i) {
+          Label next;
+          a_.OpImm(Alu::kCmp, k32, rax, static_cast<int32_t>(i));
+          a_.Jcc(kNE, &next);
+          const int32_t off = static_cast<int32_t>(ip[4 + i]);
+          JumpTo(static_cast<uint32_t>(static_cast<int64_t>(w) + off), off <= 0);
+          a_.Bind(&next);
+        }
+        const int32_t off = static_cast<int32_t>(ip[4 + n]);
+        JumpTo(static_cast<uint32_t>(static_cast<int64_t>(w) + off), off <= 0);
+        return 5 + n;
+      }
+      case Op::kReturn1:
+        a_.Mov(k64, rax, Slot(ip[2]));
+        a_.Mov(k64, Slot(0), rax);
+        a_.Ret();
+        return 3;
+      case Op::kReturn:
+        a_.Ret();
+        return 2;
+      case Op::kCall: {
+        const uint32_t callee = ip[2], base = ip[3];
+        const CompiledFunction& cf = m_.functions[callee];
+        // The interpreter's two limits, checked as it does, before the frame.
+        a_.Lea(k64, rax, Slot(base + cf.frame_slots));
+        a_.Op(Alu::kCmp, k64, rax, Ctx(offsetof(JitContext, stack_end)));
+        a_.Jcc(kA, Trap(static_cast<uint8_t>(TrapKind::kCallStackExhausted), w));
+        a_.Mov(k32, rax, Ctx(offsetof(JitContext, depth)));
+        a_.Op(Alu::kCmp, k32, rax, Ctx(offsetof(JitContext, depth_limit)));
+        a_.Jcc(kAE, Trap(static_cast<uint8_t>(TrapKind::kCallStackExhausted), w));
+        a_.OpImm(Alu::kAdd, k32, rax, 1);
+        a_.Mov(k32, Ctx(offsetof(JitContext, depth)), rax);
+        a_.Push(kFrame);
+        a_.Lea(k64, kFrame, Slot(base));
+        a_.CallLabel(&func_labels_[callee]);
+        a_.Pop(kFrame);
+        a_.OpImm(Alu::kSub, k32, Ctx(offsetof(JitContext, depth)), 1);
+        return 4;
+      }
+      case Op::kLoopCheck: {
+        Label go;
+        a_.OpImm(Alu::kSub, k64, kBudget, 1);
+        a_.Jcc(kNS, &go);
+        Refill(w);
+        a_.Bind(&go);
+        return 2;
+      }
+      case Op::kCopy:
+        a_.Mov(k64, rax, Slot(ip[3]));
+        a_.Mov(k64, Slot(ip[2]), rax);
+        return 4;
+      case Op::kCopy2:
+        a_.Mov(k64, rax, Slot(ip[3]));
+        a_.Mov(k64, rcx, Slot(ip[5]));
+        a_.Mov(k64, Slot(ip[2]), rax);
+        a_.Mov(k64, Slot(ip[4]), rcx);
+        return 6;
+      case Op::kConst32:
+        a_.MovImm(rax, ip[3]);
+        a_.Mov(k64, Slot(ip[2]), rax);
+        return 4;
+      case Op::kConst64:
+        a_.MovImm(rax, Word64(w + 3));
+        a_.Mov(k64, Slot(ip[2]), rax);
+        return 5;
+      case Op::kSelect:
+        a_.Mov(k64, rax, Slot(ip[3]));
+        a_.Mov(k64, rdx, Slot(ip[4]));
+        a_.Mov(k32, rcx, Slot(ip[5]));
+        a_.Test(k32, rcx, rcx);
+        a_.Cmov(kE, k64, rax, rdx);
+        a_.Mov(k64, Slot(ip[2]), rax);
+        return 6;
+      case Op::kGlobalGet:
+        a_.Mov(k64, rax, Ctx(offsetof(JitContext, globals)));
+        a_.Mov(k64, rax, Mem{rax, static_cast<int32_t>(ip[3] * 8)});
+        a_.Mov(k64, rax, Mem{rax, static_cast<int32_t>(offsetof(GlobalInst, value))});
+        a_.Mov(k64, Slot(ip[2]), rax);
+        return 4;
+      case Op::kGlobalSet:
+        a_.Mov(k64, rcx, Slot(ip[3]));
+        a_.Mov(k64, rax, Ctx(offsetof(JitContext, globals)));
+        a_.Mov(k64, rax, Mem{rax, static_cast<int32_t>(ip[2] * 8)});
+        a_.Mov(k64, Mem{rax, static_cast<int32_t>(offsetof(GlobalInst, value))}, rcx);
+        return 4;
+      default:
+        break;
+    }
+    if (uint32_t n = Memory(op, w, ip); n != 0) return n;
+    if (uint32_t n = Integer(op, w, ip); n != 0) return n;
+    (void)f;
+    return 0;
+  }
+
+  uint32_t Memory(Op op, uint32_t w, const uint32_t* ip) {
+      switch (op) {
+      case Op::kI32Load: case Op::kI64Load: case Op::kI32Load8S: case Op::kI32Load8U:
+      case Op::kI32Load16S: case Op::kI32Load16U: case Op::kI64Load8S: case Op::kI64Load8U:
+      case Op::kI64Load16S: case Op::kI64Load16U: case Op::kI64Load32S: case Op::kI64Load32U: {
+        const int size = op == Op::kI64Load ? 8
+                         : (op == Op::kI32Load || op == Op::kI64Load32S || op == Op::kI64Load32U) ? 4
+                         : (op == Op::kI32Load16S || op == Op::kI32Load16U || op == Op::kI64Load16S ||
+                            op == Op::kI64Load16U) ? 2 : 1;
+        Address(ip[3], ip[4], size, w);
+        const Mem at{kMemBase, 0, rax};
+        switch (op) {
+          case Op::kI32Load: case Op::kI64Load32U: a_.Mov(k32, rax, at); break;
+          case Op::kI64Load: a_.Mov(k64, rax, at); break;
+          case Op::kI32Load8S: a_.Movsx8(k32, rax, at); break;
+          case Op::kI64Load8S: a_.Movsx8(k64, rax, at); break;
+          case Op::kI32Load8U: case Op::kI64Load8U: a_.Movzx8(rax, at); break;
+          case Op::kI32Load16S: a_.Movsx16(k32, rax, at); break;
+          case Op::kI64Load16S: a_.Movsx16(k64, rax, at); break;
+          case Op::kI32Load16U: case Op::kI64Load16U: a_.Movzx16(rax, at); break;
+          default: a_.Movsxd(rax, at); break;  // I64Load32S
+        }
+        a_.Mov(k64, Slot(ip[2]), rax);
+        return 5;
+      }
+      case Op::kI32Store: case Op::kI64Store: case Op::kI32Store8: case Op::kI32Store16:
+      case Op::kI64Store8: case Op::kI64Store16: case Op::kI64Store32: {
+        const int size = op == Op::kI64Store ? 8
+                         : (op == Op::kI32Store || op == Op::kI64Store32) ? 4
+                         : (op == Op::kI32Store16 || op == Op::kI64Store16) ? 2 : 1;
+        Address(ip[2], ip[4], size, w);
+        a_.Mov(k64, rcx, Slot(ip[3]));
+        const Mem at{kMemBase, 0, rax};
+        if (size == 8) a_.Mov(k64, at, rcx);
+        if (size == 4) a_.Mov(k32, at, rcx);
+        if (size == 2) a_.Mov16(at, rcx);
+        if (size == 1) a_.Mov8(at, rcx);
+        return 5;
+      }
+      // Fused pairs (compile/ops.h), integer ones.
+      case Op::kI32LoadAddImm: case Op::kI64LoadAddImm: {
+        a_.Mov(k32, rax, Slot(ip[3]));
+        a_.OpImm(Alu::kAdd, k32, rax, static_cast<int32_t>(ip[4]));  // wraps at 2^32, as Wasm's i32.add
+        const bool wide = op == Op::kI64LoadAddImm;
+        AddressInRax(ip[5], wide ? 8 : 4, w);
+        a_.Mov(wide ? k64 : k32, rax, Mem{kMemBase, 0, rax});
+        a_.Mov(k64, Slot(ip[2]), rax);
+        return 6;
+      }
+      case Op::kI32LoadAt: case Op::kI64LoadAt: {
+        const bool wide = op == Op::kI64LoadAt;
+        a_.MovImm(rax, ip[3]);
+        AddressInRax(0, wide ? 8 : 4, w);
+        a_.Mov(wide ? k64 : k32, rax, Mem{kMemBase, 0, rax});
+        a_.Mov(k64, Slot(ip[2]), rax);
+        return 4;
+      }
+      case Op::kI32StoreAt: case Op::kI64StoreAt: {
+        const bool wide = op == Op::kI64StoreAt;
+        a_.MovImm(rax, ip[2]);
+        AddressInRax(0, wide ? 8 : 4, w);
+        a_.Mov(k64, rcx, Slot(ip[3]));
+        a_.Mov(wide ? k64 : k32, Mem{kMemBase, 0, rax}, rcx);
+        return 4;
+      }
+      case Op::kI32AddLoad: case Op::kI64AddLoad: {
+        const Width wd = op == Op::kI64AddLoad ? k64 : k32;
+        Address(ip[4], ip[5], wd == k64 ? 8 : 4, w);
+        a_.Mov(wd, rax, Mem{kMemBase, 0, rax});
+        a_.Op(Alu::kAdd, wd, rax, Slot(ip[3]));
+        a_.Mov(k64, Slot(ip[2]), rax);
+        return 6;
+      }
+      default:
+        return 0;
+    }
+  }
+
+  uint32_t Integer(Op op, uint32_t w, const uint32_t* ip) {
+    // Compares into a slot: dst a b, dst a imm.
+    static const Cmp kCompares[] = {
+        {Op::kI32Eq, k32, kE}, {Op::kI32Ne, k32, kNE}, {Op::kI32LtS, k32, kL}, {Op::kI32LtU, k32, kB},
+        {Op::kI32GtS, k32, kG}, {Op::kI32GtU, k32, kA}, {Op::kI32LeS, k32, kLE}, {Op::kI32LeU, k32, kBE},
+        {Op::kI32GeS, k32, kGE}, {Op::kI32GeU, k32, kAE},
+        {Op::kI64Eq, k64, kE}, {Op::kI64Ne, k64, kNE}, {Op::kI64LtS, k64, kL}, {Op::kI64LtU, k64, kB},
+        {Op::kI64GtS, k64, kG}, {Op::kI64GtU, k64, kA}, {Op::kI64LeS, k64, kLE}, {Op::kI64LeU, k64, kBE},
+        {Op::kI64GeS, k64, kGE}, {Op::kI64GeU, k64, kAE}};
+    static const Cmp kCompareImms[] = {
+        {Op::kI32EqImm, k32, kE}, {Op::kI32NeImm, k32, kNE}, {Op::kI32LtSImm, k32, kL},
+        {Op::kI32LtUImm, k32, kB}, {Op::kI32GtSImm, k32, kG}, {Op::kI32GtUImm, k32, kA},
+        {Op::kI32LeSImm, k32, kLE}, {Op::kI32LeUImm, k32, kBE}, {Op::kI32GeSImm, k32, kGE},
+        {Op::kI32GeUImm, k32, kAE},
+        {Op::kI64EqImm, k64, kE}, {Op::kI64NeImm, k64, kNE}, {Op::kI64LtSImm, k64, kL},
+        {Op::kI64LtUImm, k64, kB}, {Op::kI64GtSImm, k64, kG}, {Op::kI64GtUImm, k64, kA},
+        {Op::kI64LeSImm, k64, kLE}, {Op::kI64LeUImm, k64, kBE}, {Op::kI64GeSImm, k64, kGE},
+        {Op::kI64GeUImm, k64, kAE}};
+    // Compare-and-branch: a b off, a imm off.
+    static const Cmp kBranches[] = {
+        {Op::kBrI32Eq, k32, kE}, {Op::kBrI32Ne, k32, kNE}, {Op::kBrI32LtS, k32, kL}, {Op::kBrI32LtU, k32, kB},
+        {Op::kBrI32GtS, k32, kG}, {Op::kBrI32GtU, k32, kA}, {Op::kBrI32LeS, k32, kLE},
+        {Op::kBrI32LeU, k32, kBE}, {Op::kBrI32GeS, k32, kGE}, {Op::kBrI32GeU, k32, kAE},
+        {Op::kBrI64Eq, k64, kE}, {Op::kBrI64Ne, k64, kNE}, {Op::kBrI64LtS, k64, kL}, {Op::kBrI64LtU, k64, kB},
+        {Op::kBrI64GtS, k64, kG}, {Op::kBrI64GtU, k64, kA}, {Op::kBrI64LeS, k64, kLE},
+        {Op::kBrI64LeU, k64, kBE}, {Op::kBrI64GeS, k64, kGE}, {Op::kBrI64GeU, k64, kAE}};
+    static const Cmp kBranchImms[] = {
+        {Op::kBrI32EqImm, k32, kE}, {Op::kBrI32NeImm, k32, kNE}, {Op::kBrI32LtSImm, k32, kL},
+        {Op::kBrI32LtUImm, k32, kB}, {Op::kBrI32GtSImm, k32, kG}, {Op::kBrI32GtUImm, k32, kA},
+        {Op::kBrI32LeSImm, k32, kLE}, {Op::kBrI32LeUImm, k32, kBE}, {Op::kBrI32GeSImm, k32, kGE},
+        {Op::kBrI32GeUImm, k32, kAE},
+        {Op::kBrI64EqImm, k64, kE}, {Op::kBrI64NeImm, k64, kNE}, {Op::kBrI64LtSImm, k64, kL},
+        {Op::kBrI64LtUImm, k64, kB}, {Op::kBrI64GtSImm, k64, kG}, {Op::kBrI64GtUImm, k64, kA},
+        {Op::kBrI64LeSImm, k64, kLE}, {Op::kBrI64LeUImm, k64, kBE}, {Op::kBrI64GeSImm, k64, kGE},
+        {Op::kBrI64GeUImm, k64, kAE}};
+    for (const Cmp& c : kCompares) {
+      if (c.op == op) {
+        CompareSlots(c.w, ip[3], ip[4]);
+        SetFlagTo(c.cond, ip[2]);
+        return 5;
+      }
+    }
+    for (const Cmp& c : kCompareImms) {
+      if (c.op == op) {
+        CompareImm(c.w, ip[3], c.w == k32 ? ip[4] : Word64(w + 4));
+        SetFlagTo(c.cond, ip[2]);
+        return c.w == k32 ? 5 : 6;
+      }
+    }
+    for (const Cmp& c : kBranches) {
+      if (c.op == op) {
+        CompareSlots(c.w, ip[2], ip[3]);
+        BranchIf(c.cond, w, static_cast<int32_t>(ip[4]));
+        return 5;
+      }
+    }
+    for (const Cmp& c : kBranchImms) {
+      if (c.op == op) {
+        CompareImm(c.w, ip[2], c.w == k32 ? ip[3] : Word64(w + 3));
+        BranchIf(c.cond, w, static_cast<int32_t>(c.w == k32 ? ip[4] : ip[5]));
+        return c.w == k32 ? 5 : 6;
+      }
+    }
+    switch (op) {
+      case Op::kBrI32Eqz: case Op::kBrI32Nez: case Op::kBrI64Eqz: case Op::kBrI64Nez: {
+        const Width wd = op == Op::kBrI32Eqz || op == Op::kBrI32Nez ? k32 : k64;
+        a_.Mov(wd, rax, Slot(ip[2]));
+        a_.Test(wd, rax, rax);
+        BranchIf(op == Op::kBrI32Eqz || op == Op::kBrI64Eqz ? kE : kNE, w, static_cast<int32_t>(ip[3]));
+        return 4;
+      }
+      case Op::kI32Eqz: case Op::kI64Eqz: {
+        const Width wd = op == Op::kI32Eqz ? k32 : k64;
+        a_.Mov(wd, rax, Slot(ip[3]));
+        a_.Test(wd, rax, rax);
+        SetFlagTo(kE, ip[2]);
+        return 4;
+      }
+      default:
+        break;
+    }
+    if (uint32_t n = Arithmetic(op, w, ip); n != 0) return n;
+    return Unary(op, ip);
+  }
+
+  uint32_t Arithmetic(Op op, uint32_t w, const uint32_t* ip) {
+    struct Form {
+      Op op;
+      Width w;
+      int kind;  // 0 alu, 1 mul, 2 shift
+      Alu alu;
+      Shift shift;
+      bool imm;
+    };
+    static const Form kForms[] = {
+        {Op::kI32Add, k32, 0, Alu::kAdd, Shift::kShl, false}, {Op::kI32Sub, k32, 0, Alu::kSub, Shift::kShl, false},
+        {Op::kI32And, k32, 0, Alu::kAnd, Shift::kShl, false}, {Op::kI32Or, k32, 0, Alu::kOr, Shift::kShl, false},
+        {Op::kI32Xor, k32, 0, Alu::kXor, Shift::kShl, false}, {Op::kI32Mul, k32, 1, Alu::kAdd, Shift::kShl, false},
+        {Op::kI32Shl, k32, 2, Alu::kAdd, Shift::kShl, false}, {Op::kI32ShrS, k32, 2, Alu::kAdd, Shift::kSar, false},
+        {Op::kI32ShrU, k32, 2, Alu::kAdd, Shift::kShr, false}, {Op::kI32Rotl, k32, 2, Alu::kAdd, Shift::kRol, false},
+        {Op::kI32Rotr, k32, 2, Alu::kAdd, Shift::kRor, false},
+        {Op::kI64Add, k64, 0, Alu::kAdd, Shift::kShl, false}, {Op::kI64Sub, k64, 0, Alu::kSub, Shift::kShl, false},
+        {Op::kI64And, k64, 0, Alu::kAnd, Shift::kShl, false}, {Op::kI64Or, k64, 0, Alu::kOr, Shift::kShl, false},
+        {Op::kI64Xor, k64, 0, Alu::kXor, Shift::kShl, false}, {Op::kI64Mul, k64, 1, Alu::kAdd, Shift::kShl, false},
+        {Op::kI64Shl, k64, 2, Alu::kAdd, Shift::kShl, false}, {Op::kI64ShrS, k64, 2, Alu::kAdd, Shift::kSar, false},
+        {Op::kI64ShrU, k64, 2, Alu::kAdd, Shift::kShr, false}, {Op::kI64Rotl, k64, 2, Alu::kAdd, Shift::kRol, false},
+        {Op::kI64Rotr, k64, 2, Alu::kAdd, Shift::kRor, false},
+        {Op::kI32AddImm, k32, 0, Alu::kAdd, Shift::kShl, true}, {Op::kI32AndImm, k32, 0, Alu::kAnd, Shift::kShl, true},
+        {Op::kI32OrImm, k32, 0, Alu::kOr, Shift::kShl, true}, {Op::kI32XorImm, k32, 0, Alu::kXor, Shift::kShl, true},
+        {Op::kI32MulImm, k32, 1, Alu::kAdd, Shift::kShl, true}, {Op::kI32ShlImm, k32, 2, Alu::kAdd, Shift::kShl, true},
+        {Op::kI32ShrSImm, k32, 2, Alu::kAdd, Shift::kSar, true},
+        {Op::kI32ShrUImm, k32, 2, Alu::kAdd, Shift::kShr, true},
+        {Op::kI32RotlImm, k32, 2, Alu::kAdd, Shift::kRol, true},
+        {Op::kI32RotrImm, k32, 2, Alu::kAdd, Shift::kRor, true},
+        {Op::kI64AddImm, k64, 0, Alu::kAdd, Shift::kShl, true}, {Op::kI64AndImm, k64, 0, Alu::kAnd, Shift::kShl, true},
+        {Op::kI64OrImm, k64, 0, Alu::kOr, Shift::kShl, true}, {Op::kI64XorImm, k64, 0, Alu::kXor, Shift::kShl, true},
+        {Op::kI64MulImm, k64, 1, Alu::kAdd, Shift::kShl, true}, {Op::kI64ShlImm, k64, 2, Alu::kAdd, Shift::kShl, true},
+        {Op::kI64ShrSImm, k64, 2, Alu::kAdd, Shift::kSar, true},
+        {Op::kI64ShrUImm, k64, 2, Alu::kAdd, Shift::kShr, true},
+        {Op::kI64RotlImm, k64, 2, Alu::kAdd, Shift::kRol, true},
+        {Op::kI64RotrImm, k64, 2, Alu::kAdd, Shift::kRor, true},
+    };
+    for (const Form& f : kForms) {
+      if (f.op != op) continue;
+      const uint64_t imm = f.w == k32 ? ip[4] : Word64(w + 4);
+      a_.Mov(f.w, rax, Slot(ip[3]));
+      if (f.kind == 0) {
+        if (f.imm) {
+          AluImm(f.alu, f.w, imm);
+        } else {
+          a_.Op(f.alu, f.w, rax, Slot(ip[4]));
+        }
+      } else if (f.kind == 1) {
+        if (f.imm) {
+          a_.MovImm(rcx, imm);
+        } else {
+          a_.Mov(f.w, rcx, Slot(ip[4]));
+        }
+        a_.Imul(f.w, rax, rcx);
+      } else if (f.imm) {
+        a_.ShiftImm(f.shift, f.w, rax, static_cast<uint8_t>(imm & (f.w == k32 ? 31 : 63)));
+      } else {
+        a_.Mov(k32, rcx, Slot(ip[4]));
+        a_.ShiftCl(f.shift, f.w, rax);
+      }
+      a_.Mov(k64, Slot(ip[2]), rax);
+      return f.imm && f.w == k64 ? 6 : 5;
+    }
+    return Division(op, w, ip);
+  }
+
+  uint32_t Division(Op op, uint32_t w, const uint32_t* ip) {
+    bool is64, is_signed, rem, imm;
+    switch (op) {
+      case Op::kI32DivS: is64 = false, is_signed = true, rem = false, imm = false; break;
+      case Op::kI32DivU: is64 = false, is_signed = false, rem = false, imm = false; break;
+      case Op::kI32RemS: is64 = false, is_signed = true, rem = true, imm = false; break;
+      case Op::kI32RemU: is64 = false, is_signed = false, rem = true, imm = false; break;
+      case Op::kI64DivS: is64 = true, is_signed = true, rem = false, imm = false; break;
+      case Op::kI64DivU: is64 = true, is_signed = false, rem = false, imm = false; break;
+      case Op::kI64RemS: is64 = true, is_signed = true, rem = true, imm = false; break;
+      case Op::kI64RemU: is64 = true, is_signed = false, rem = true, imm = false; break;
+      case Op::kI32DivSImm: is64 = false, is_signed = true, rem = false, imm = true; break;
+      case Op::kI32DivUImm: is64 = false, is_signed = false, rem = false, imm = true; break;
+      case Op::kI32RemSImm: is64 = false, is_signed = true, rem = true, imm = true; break;
+      case Op::kI32RemUImm: is64 = false, is_signed = false, rem = true, imm = true; break;
+      case Op::kI64DivSImm: is64 = true, is_signed = true, rem = false, imm = true; break;
+      case Op::kI64DivUImm: is64 = true, is_signed = false, rem = false, imm = true; break;
+      case Op::kI64RemSImm: is64 = true, is_signed = true, rem = true, imm = true; break;
+      case Op::kI64RemUImm: is64 = true, is_signed = false, rem = true, imm = true; break;
+      default: return 0;
+    }
+    const Width wd = is64 ? k64 : k32;
+    a_.Mov(wd, rax, Slot(ip[3]));
+    Label done;
+    if (imm) {
+      // The compiler made an Imm form only for divisors that cannot trap
+      // (not 0, and not -1 when signed).
+      a_.MovImm(rcx, is64 ? Word64(w + 4) : ip[4]);
+    } else {
+      a_.Mov(wd, rcx, Slot(ip[4]));
+      a_.Test(wd, rcx, rcx);
+      a_.Jcc(kE, Trap(static_cast<uint8_t>(TrapKind::kIntegerDivideByZero), w));
+      if (is_signed) {
+        // INT_MIN / -1 overflows (a trap); INT_MIN % -1 is 0. idiv would
+        // fault on both, so -1 never reaches it.
+        Label regular;
+        a_.OpImm(Alu::kCmp, wd, rcx, -1);
+        a_.Jcc(kNE, &regular);
+        if (rem) {
+          a_.Op(Alu::kXor, k32, rax, rax);
+        } else {
+          a_.MovImm(rdx, is64 ? 0x8000000000000000ull : 0x80000000ull);
+          a_.Op(Alu::kCmp, wd, rax, rdx);
+          a_.Jcc(kE, Trap(static_cast<uint8_t>(TrapKind::kIntegerOverflow), w));
+          a_.Neg(wd, rax);
+        }
+        a_.Jmp(&done);
+        a_.Bind(&regular);
+      }
+    }
+    if (is_signed) {
+      a_.Cdq(wd);
+      a_.Idiv(wd, rcx);
+    } else {
+      a_.Op(Alu::kXor, k32, rdx, rdx);
+      a_.Div(wd, rcx);
+    }
+    if (rem) a_.Mov(k64, rax, rdx);
+    a_.Bind(&done);
+    a_.Mov(k64, Slot(ip[2]), rax);
+    return imm && is64 ? 6 : 5;
+  }
+
+  uint32_t Unary(Op op, const uint32_t* ip) {
+    const uint32_t dst = ip[2], src = ip[3];
+    switch (op) {
+      case Op::kI32Clz: case Op::kI64Clz: {
+        const Width wd = op == Op::kI32Clz ? k32 : k64;
+        a_.Mov(wd, rcx, Slot(src));
+        a_.MovImm(rdx, ~0ull);
+        a_.Bsr(wd, rax, rcx);
+        a_.Cmov(kE, wd, rax, rdx);  // zero: "bit -1", so the count is the width
+        a_.Neg(wd, rax);
+        a_.OpImm(Alu::kAdd, wd, rax, wd == k32 ? 31 : 63);
+        break;
+      }
+      case Op::kI32Ctz: case Op::kI64Ctz: {
+        const Width wd = op == Op::kI32Ctz ? k32 : k64;
+        a_.Mov(wd, rcx, Slot(src));
+        a_.MovImm(rdx, wd == k32 ? 32 : 64);
+        a_.Bsf(wd, rax, rcx);
+        a_.Cmov(kE, wd, rax, rdx);
+        break;
+      }
+      case Op::kI32Popcnt: case Op::kI64Popcnt: {
+        const Width wd = op == Op::kI32Popcnt ? k32 : k64;
+        a_.Mov(wd, rcx, Slot(src));
+        a_.Popcnt(wd, rax, rcx);
+        break;
+      }
+      case Op::kI32WrapI64: case Op::kI64ExtendI32U:
+        a_.Mov(k32, rax, Slot(src));
+        break;
+      case Op::kI64ExtendI32S: case Op::kI64Extend32S:
+        a_.Movsxd(rax, Slot(src));
+        break;
+      case Op::kI32Extend8S: a_.Movsx8(k32, rax, Slot(src)); break;
+      case Op::kI32Extend16S: a_.Movsx16(k32, rax, Slot(src)); break;
+      case Op::kI64Extend8S: a_.Movsx8(k64, rax, Slot(src)); break;
+      case Op::kI64Extend16S: a_.Movsx16(k64, rax, Slot(src)); break;
+      default:
+        return 0;
+    }
+    a_.Mov(k64, Slot(dst), rax);
+    return 4;
+  }
+
+  const CompiledModule& m_;
+  const OpIndex& ops_;
+  JitModule* out_;
+  Assembler a_;
+  const uint32_t* code_ = nullptr;
+  uint32_t begin_ = 0;
+  Vec<Label> labels_;       // one per code word of the current function (and its end)
+  Vec<Label> func_labels_;  // each defined function's entry
+  Vec<PendingTrap> traps_;
+  Label exit_;
+  Label scratch_;           // a target for jumps emitted after running out of memory
+  bool oom_ = false;
+};
+
+}  // namespace
+
+bool JitCompileModule(const CompiledModule& module, HandlerTable handlers, JitModule* out) {
+  OpIndex ops;
+  if (!ops.Build(handlers)) return false;
+  Translator t(module, ops, out);
+  return t.Run();
+}
+
+}  // namespace palisade::wasm

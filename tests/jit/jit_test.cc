@@ -44,15 +44,18 @@ std::ostream& operator<<(std::ostream& os, const Outcome& o) {
 
 class JitVsInterpreter : public ::testing::Test {
  protected:
+  virtual const char* ModuleName() const { return "jit_core"; }
   void SetUp() override {
-    bytes_ = ModuleBytes("jit_core");
+    bytes_ = ModuleBytes(ModuleName());
     Error e = CompileModule(reinterpret_cast<const uint8_t*>(bytes_.data()), bytes_.size(), &module_);
     ASSERT_TRUE(e.ok()) << e.message;
     ASSERT_TRUE(JitCompileModule(*module_, InterpreterHandlers(), &jit_));
     ASSERT_STREQ(jit_.not_compiled, "") << "function " << jit_.not_compiled_function << ", op "
                                         << jit_.not_compiled_op;
-    const uint64_t helpers[] = {reinterpret_cast<uint64_t>(&PalisadeJitRefill)};
-    auto sealed = SealedCode::Seal(jit_.code.size(), helpers, [&](uint64_t at, uint8_t* dst) {
+    size_t n = 0;
+    const JitHelper* table = JitHelpers(&n);
+    for (size_t i = 0; i < n; ++i) helpers_.push_back(reinterpret_cast<uint64_t>(table[i].address));
+    auto sealed = SealedCode::Seal(jit_.code.size(), helpers_, [&](uint64_t at, uint8_t* dst) {
       std::memcpy(dst, jit_.code.data(), jit_.code.size());
       for (const x64::Relocation& r : jit_.relocations) {
         const int64_t rel = static_cast<int64_t>(r.target) - static_cast<int64_t>(at + r.offset + 4);
@@ -138,11 +141,26 @@ class JitVsInterpreter : public ::testing::Test {
     SCOPED_TRACE(name);
     EXPECT_EQ(Compiled(name, args, fuel), Interpret(name, args, fuel));
   }
+  // For results of float arithmetic: a NaN's payload and sign are Wasm's
+  // nondeterminism (and the interpreter's C++ compiler may swap a
+  // commutative operation's operands), so two NaNs agree; anything else
+  // must match to the bit.
+  void SameOrBothNan(const char* name, const std::vector<Value>& args, bool f32) {
+    SCOPED_TRACE(name);
+    Outcome c = Compiled(name, args), i = Interpret(name, args);
+    const auto nan = [f32](uint64_t bits) {
+      return f32 ? (bits & 0x7f800000u) == 0x7f800000u && (bits & 0x007fffffu) != 0
+                 : (bits & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (bits & 0x000fffffffffffffull) != 0;
+    };
+    if (c.kind == TrapKind::kNone && i.kind == TrapKind::kNone && nan(c.result) && nan(i.result)) return;
+    EXPECT_EQ(c, i);
+  }
 
   std::string bytes_;
   CompiledModule* module_ = nullptr;
   JitModule jit_;
   std::unique_ptr<SealedCode> sealed_;
+  std::vector<uint64_t> helpers_;
 };
 
 TEST_F(JitVsInterpreter, ResultsAgree) {
@@ -191,6 +209,63 @@ TEST_F(JitVsInterpreter, FuelRunsOutAtTheSameInstruction) {
     EXPECT_EQ(c, Interpret("spin", {Value::I32(100000)}, fuel));
   }
   Same("spin", {Value::I32(1000)}, 5000);  // enough: both finish
+}
+
+// Special values: zeros of both signs, denormals, infinities, NaNs (quiet,
+// signalling, with payloads, negative), halves for rounding, powers of two
+// at the conversions' edges.
+const uint32_t kF32Bits[] = {0x00000000, 0x80000000, 0x00000001, 0x807fffff, 0x3f800000, 0xbf800000,
+                             0x3fc00000, 0x40200000, 0xbfc00000, 0x7f800000, 0xff800000, 0x7fc00000,
+                             0xffc00000, 0x7fa00001, 0x7fc12345, 0x4f000000, 0xcf000000, 0x5f000000,
+                             0x4f800000, 0x7f7fffff, 0x3effffff, 0xcf000001};
+const uint64_t kF64Bits[] = {0x0000000000000000, 0x8000000000000000, 0x0000000000000001, 0x3ff0000000000000,
+                             0xbff0000000000000, 0x3ff8000000000000, 0x4004000000000000, 0xc004000000000000,
+                             0x7ff0000000000000, 0xfff0000000000000, 0x7ff8000000000000, 0xfff8000000000000,
+                             0x7ff4000000000001, 0x7ff8000000012345, 0x41e0000000000000, 0xc1e0000000000000,
+                             0x43e0000000000000, 0x43f0000000000000, 0xc3e0000000000000, 0x7fefffffffffffff,
+                             0x3fdfffffffffffff, 0x41efffffffe00000, 0xc3e0000000000001};
+
+class JitFloatVsInterpreter : public JitVsInterpreter {
+ protected:
+  const char* ModuleName() const override { return "jit_float"; }
+};
+
+TEST_F(JitFloatVsInterpreter, EveryOperationAgreesToTheBit) {
+  for (uint32_t a : kF32Bits) {
+    for (uint32_t b : kF32Bits) {
+      for (uint32_t op = 0; op < 4; ++op) SameOrBothNan("f32_arith", {Value::I32(a), Value::I32(b), Value::I32(op)}, true);
+      for (const char* f : {"f32_min", "f32_max"}) SameOrBothNan(f, {Value::I32(a), Value::I32(b)}, true);
+      Same("f32_cmp", {Value::I32(a), Value::I32(b)});
+    }
+    // abs, neg and copysign (0, 1, 7) are bit operations, exact even on NaNs.
+    for (uint32_t op : {0u, 1u, 7u}) Same("f32_unary", {Value::I32(a), Value::I32(op)});
+    for (uint32_t op = 2; op < 7; ++op) SameOrBothNan("f32_unary", {Value::I32(a), Value::I32(op)}, true);
+    Same("trunc_f32_s", {Value::I32(a)});
+    Same("trunc_f32_u64", {Value::I32(a)});
+  }
+  for (uint64_t a : kF64Bits) {
+    for (uint64_t b : kF64Bits) {
+      for (uint32_t op = 0; op < 4; ++op) SameOrBothNan("f64_arith", {Value::I64(a), Value::I64(b), Value::I32(op)}, false);
+      for (const char* f : {"f64_min", "f64_max", "fused"}) SameOrBothNan(f, {Value::I64(a), Value::I64(b)}, false);
+      Same("f64_cmp", {Value::I64(a), Value::I64(b)});
+    }
+    for (uint32_t op : {0u, 1u, 7u}) Same("f64_unary", {Value::I64(a), Value::I32(op)});
+    for (uint32_t op = 2; op < 7; ++op) SameOrBothNan("f64_unary", {Value::I64(a), Value::I32(op)}, false);
+    for (const char* f : {"convert", "widths", "trunc_f64_u", "sat"}) Same(f, {Value::I64(a)});
+  }
+  for (uint64_t v : {0ull, 1ull, 0x7fffffffull, 0x80000000ull, 0xffffffffull, 0x8000000000000000ull,
+                     0xffffffffffffffffull, 0x7fffffffffffffffull, 0x20000000000001ull, 0x8000000000000401ull}) {
+    Same("convert", {Value::I64(v)});
+  }
+}
+
+TEST_F(JitFloatVsInterpreter, ConversionTrapsAgree) {
+  for (uint32_t a : {0x7fc00000u, 0x4f000000u, 0xcf000001u, 0x7f800000u}) {
+    SCOPED_TRACE(a);
+    const Outcome c = Compiled("trunc_f32_s", {Value::I32(a)});
+    EXPECT_NE(c.kind, TrapKind::kNone);
+    EXPECT_EQ(c, Interpret("trunc_f32_s", {Value::I32(a)}));
+  }
 }
 
 }  // namespace

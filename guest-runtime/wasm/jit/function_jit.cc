@@ -6,6 +6,7 @@
 
 #include "wasm/compile/ops.h"
 #include "wasm/jit/jit_context.h"
+#include "wasm/jit/jit_emitter.h"
 #include "wasm/runtime/store.h"
 #include "wasm/runtime/trap.h"
 
@@ -14,10 +15,10 @@ namespace {
 
 using namespace x64;  // NOLINT: the assembler's registers read best bare
 
-// The fixed registers (docs/COMPILER.md).
-constexpr Reg kFrame = rbx, kCtx = r13, kMemBase = r15, kMemSize = r14, kBudget = r12;
+constexpr Reg kFrame = kJitFrame, kCtx = kJitCtx, kMemBase = kJitMemBase, kMemSize = kJitMemSize,
+              kBudget = kJitBudget;
 
-Mem Slot(uint32_t s) { return Mem{kFrame, static_cast<int32_t>(s * 8)}; }
+Mem Slot(uint32_t s) { return JitSlot(s); }
 Mem Ctx(size_t field) { return Mem{kCtx, static_cast<int32_t>(field)}; }
 
 // Which internal instruction a handler address names.
@@ -65,7 +66,7 @@ struct PendingTrap {
   uint8_t kind;       // a TrapKind, or kDynamic: eax holds it
   uint32_t word;      // module code word the trap names
 };
-constexpr uint8_t kDynamic = 0xff;
+constexpr uint8_t kDynamic = kJitDynamicTrap;
 
 struct Cmp {
   Op op;
@@ -73,9 +74,10 @@ struct Cmp {
   Cond cond;
 };
 
-class Translator {
+class Translator final : public JitEmitter {
  public:
-  Translator(const CompiledModule& m, const OpIndex& ops, JitModule* out) : m_(m), ops_(ops), out_(out) {}
+  Translator(const CompiledModule& m, const OpIndex& ops, JitModule* out)
+      : JitEmitter(a_), m_(m), ops_(ops), out_(out) {}
 
   bool Run() {
     if (!func_labels_.resize(m_.functions.size())) return false;
@@ -97,7 +99,7 @@ class Translator {
   }
 
  private:
-  uint64_t Word64(uint32_t w) const {
+  uint64_t Word64(uint32_t w) const override {
     return static_cast<uint64_t>(code_[w]) | static_cast<uint64_t>(code_[w + 1]) << 32;
   }
 
@@ -158,7 +160,7 @@ class Translator {
 
   // --- traps and branches ------------------------------------------------------
 
-  Label* Trap(uint8_t kind, uint32_t word) {
+  Label* Trap(uint8_t kind, uint32_t word) override {
     if (!traps_.push_back(PendingTrap{Label(), kind, word})) oom_ = true;
     return oom_ ? &scratch_ : &traps_.back().label;
   }
@@ -196,10 +198,8 @@ class Translator {
 
   // Calls the refill helper; a trap it reports names code word `word`.
   void Refill(uint32_t word) {
-    a_.OpImm(Alu::kSub, k64, rsp, 8);
     a_.Mov(k64, rdi, kCtx);
-    a_.CallAbsolute(reinterpret_cast<uintptr_t>(&PalisadeJitRefill));
-    a_.OpImm(Alu::kAdd, k64, rsp, 8);
+    CallHelper(reinterpret_cast<const void*>(&PalisadeJitRefill));
     a_.Mov(k64, kBudget, Ctx(offsetof(JitContext, budget)));
     a_.Test(k32, rax, rax);
     a_.Jcc(kNE, Trap(kDynamic, word));
@@ -244,7 +244,7 @@ class Translator {
   }
 
   // Effective address of a load or store into rax, bounds-checked for `size` bytes.
-  void Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) {
+  void Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) override {
     a_.Mov(k32, rax, Slot(addr_slot));
     AddressInRax(offset, size, word);
   }
@@ -411,6 +411,7 @@ class Translator {
     }
     if (uint32_t n = Memory(op, w, ip); n != 0) return n;
     if (uint32_t n = Integer(op, w, ip); n != 0) return n;
+    if (uint32_t n = EmitFloat(*this, op, w, ip); n != 0) return n;
     (void)f;
     return 0;
   }

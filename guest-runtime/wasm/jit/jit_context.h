@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wasm/compile/ops.h"
+
 namespace palisade::wasm {
 
 struct Store;
@@ -28,8 +30,24 @@ struct JitContext {
   uint32_t trap_word = 0;        // internal-code word of the trapping instruction
 };
 
-// Runtime helpers compiled code calls (System V ABI, the context first).
-// Returns a TrapKind, kNone to go on.
+// Runtime helpers compiled code calls (System V ABI), jit_runtime.cc.
+// The refill returns a TrapKind, kNone to go on.
 extern "C" uint32_t PalisadeJitRefill(JitContext* ctx);
+
+// Every helper, with the internal instruction it serves and how it is
+// called: the table the host's code check is given (direct calls may land
+// only on these), and the translator's list of what a helper does.
+enum class JitHelperForm : uint8_t {
+  kRefill,    // uint32_t (JitContext*)
+  kUnary,     // uint64_t (uint64_t src bits) -> dst bits
+  kBinary,    // uint64_t (uint64_t a, uint64_t b) -> dst bits
+  kTrapping,  // uint32_t (uint64_t src bits, uint64_t* dst) -> TrapKind
+};
+struct JitHelper {
+  Op op;
+  const void* address;
+  JitHelperForm form;
+};
+const JitHelper* JitHelpers(size_t* count);
 
 }  // namespace palisade::wasm

@@ -1,0 +1,51 @@
+// What the compiler tier's per-family emitters share with the translator
+// (function_jit.cc): the assembler, the fixed registers, frame slots, trap
+// exits and bounds-checked addresses. Each family of internal instructions
+// (function_jit_float.cc, ...) is one function over this interface.
+#pragma once
+
+#include <stdint.h>
+
+#include "wasm/compile/ops.h"
+#include "wasm/jit/x64_assembler.h"
+
+namespace palisade::wasm {
+
+// The fixed registers (docs/COMPILER.md).
+inline constexpr x64::Reg kJitFrame = x64::rbx, kJitCtx = x64::r13, kJitMemBase = x64::r15,
+                          kJitMemSize = x64::r14, kJitBudget = x64::r12;
+
+// A frame slot: [rbx + 8 * slot].
+inline x64::Mem JitSlot(uint32_t s) { return x64::Mem{kJitFrame, static_cast<int32_t>(s * 8)}; }
+
+// A trap kind that is in eax at the jump (a helper's answer), not a constant.
+inline constexpr uint8_t kJitDynamicTrap = 0xff;
+
+class JitEmitter {
+ public:
+  x64::Assembler& a;
+
+  explicit JitEmitter(x64::Assembler& assembler) : a(assembler) {}
+  // A label that raises `kind` (or kJitDynamicTrap) naming code word `word`.
+  virtual x64::Label* Trap(uint8_t kind, uint32_t word) = 0;
+  // The effective address of an access of `size` bytes into rax, bounds-checked.
+  virtual void Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) = 0;
+  // Two code words from `w` as one 64-bit immediate.
+  virtual uint64_t Word64(uint32_t w) const = 0;
+  // Calls a runtime helper (System V; arguments already in place), keeping
+  // the stack aligned.
+  void CallHelper(const void* helper) {
+    a.OpImm(x64::Alu::kSub, x64::k64, x64::rsp, 8);
+    a.CallAbsolute(reinterpret_cast<uintptr_t>(helper));
+    a.OpImm(x64::Alu::kAdd, x64::k64, x64::rsp, 8);
+  }
+
+ protected:
+  ~JitEmitter() = default;
+};
+
+// The floating-point instructions (function_jit_float.cc): the length in
+// code words of the one at `w`, or 0 if it is not one of them.
+uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip);
+
+}  // namespace palisade::wasm

@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
   spec_cmd->add_flag("--in-process", spec.in_process, "Run the engine in this process");
   spec_cmd->add_flag("--in-vm", spec.in_vm, "Run the engine inside a micro-VM (the default)");
   spec_cmd->add_flag("-v,--verbose", spec.verbose, "Print every command's outcome");
+  spec_cmd->add_option("--engine", spec.engine,
+                       "interpreter, or compiler (in process: modules the compiler tier cannot translate yet "
+                       "are interpreted, and counted)")
+      ->capture_default_str();
   spec_cmd->add_flag("--coverage-probes", spec.coverage_probes,
                      "With --in-process: compile modules with palisade fuzz's coverage probes");
   spec_cmd->add_option("--expected-failures", spec.expected_failures,

@@ -1,4 +1,5 @@
 // The spec session in this process, on the host's mmap-backed linear memory.
+#include "cli/compiled_code_sealer.h"
 #include "cli/spec/spec_backend.h"
 #include "wasm/host/host_memory.h"
 
@@ -21,7 +22,8 @@ StepResult Convert(const SpecResult& r) {
 
 class InProcess final : public SpecBackend {
  public:
-  explicit InProcess(bool coverage_probes) {
+  InProcess(bool coverage_probes, bool compiler) {
+    if (compiler) session_.UseCompiler(&sealer_);
     if (!coverage_probes) return;
     counters_.resize(1 << 16);
     cmps_.resize(256);
@@ -56,8 +58,13 @@ class InProcess final : public SpecBackend {
   absl::StatusOr<StepResult> Get(uint32_t instance, const std::string& field) override {
     return Convert(session_.Get(instance, field.data(), field.size()));
   }
+  std::string TierSummary() const override {
+    return std::to_string(session_.compiled_modules()) + " of " + std::to_string(session_.instantiated_modules()) +
+           " instantiated modules ran compiled";
+  }
 
  private:
+  cli::InProcessCodeSealer sealer_;  // before the session, whose modules it holds
   std::vector<uint8_t> counters_;
   std::vector<wasm::CmpRecord> cmps_;
   wasm::CoverageMap map_;
@@ -66,8 +73,8 @@ class InProcess final : public SpecBackend {
 
 }  // namespace
 
-std::unique_ptr<SpecBackend> InProcessBackend(bool coverage_probes) {
-  return std::make_unique<InProcess>(coverage_probes);
+std::unique_ptr<SpecBackend> InProcessBackend(bool coverage_probes, bool compiler) {
+  return std::make_unique<InProcess>(coverage_probes, compiler);
 }
 
 }  // namespace palisade::spec

@@ -39,10 +39,15 @@ class SpecBackend {
   virtual absl::StatusOr<StepResult> Invoke(uint32_t instance, const std::string& field,
                                             const std::vector<wasm::Value>& args) = 0;
   virtual absl::StatusOr<StepResult> Get(uint32_t instance, const std::string& field) = 0;
+  // How many instantiated modules ran compiled, for the summary ("" if the
+  // backend does not say).
+  virtual std::string TierSummary() const { return ""; }
 };
 
 // `coverage_probes`: modules compiled with palisade fuzz's coverage probes.
-std::unique_ptr<SpecBackend> InProcessBackend(bool coverage_probes = false);
+// `compiler`: instantiated modules run on the compiler tier where it can
+// compile them (the rest are interpreted, and counted).
+std::unique_ptr<SpecBackend> InProcessBackend(bool coverage_probes = false, bool compiler = false);
 // Boots the production guest lazily, on the first Reset().
 std::unique_ptr<SpecBackend> VmBackend();
 

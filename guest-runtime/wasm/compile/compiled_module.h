@@ -31,8 +31,17 @@ struct CompiledFunction {
   uint32_t positions_end = 0;
 };
 
+struct JitModule;
+class CodeSealer;
+
 struct CompiledModule {
   Module module;
+  // The compiler tier's code (wasm/jit/function_jit.h), when the module runs
+  // compiled: `jit_code` is where the sealer put it.
+  JitModule* jit = nullptr;
+  const uint8_t* jit_code = nullptr;
+  CodeSealer* sealer = nullptr;
+  const char* jit_status = "interpreter chosen";
   Vec<CompiledFunction> functions;  // index = func index - module.imported_funcs
   Vec<uint32_t> code;               // every function's internal code, back to back
   Vec<SourcePosition> positions;

@@ -2,12 +2,49 @@
 // every function body.
 #include "wasm/binary/decoder.h"
 #include "wasm/compile/compiled_module.h"
+#include "wasm/jit/function_jit.h"
 #include "wasm/compile/function_compiler.h"
 #include "wasm/runtime/engine.h"
 #include "wasm/runtime/interpreter.h"
 #include "wasm/validate/module_validator.h"
 
 namespace palisade::wasm {
+
+namespace {
+
+// The compiler tier over the compiled module; false only when out of memory.
+// Coverage probes are not translated yet, so instrumented modules stay with
+// the interpreter.
+bool CompileTier(CompiledModule* cm, const CompileOptions& options) {
+  if (options.sealer == nullptr) {
+    cm->jit_status = "no code sealer: the embedder cannot make compiled code executable";
+    return true;
+  }
+  if (options.coverage) {
+    cm->jit_status = "coverage probes are not compiled yet";
+    return true;
+  }
+  void* p = EngineAlloc(sizeof(JitModule));
+  if (p == nullptr) return false;
+  JitModule* jit = new (p) JitModule();
+  if (!JitCompileModule(*cm, InterpreterHandlers(), jit)) {
+    jit->~JitModule();
+    EngineFree(p);
+    return false;
+  }
+  cm->jit = jit;
+  if (jit->not_compiled[0] != '\0') {
+    cm->jit_status = jit->not_compiled;
+    return true;
+  }
+  const char* error = "";
+  cm->jit_code = options.sealer->Seal(*jit, &error);
+  cm->sealer = options.sealer;
+  cm->jit_status = cm->jit_code != nullptr ? "" : error;
+  return true;
+}
+
+}  // namespace
 
 Error CompileModule(const uint8_t* bytes, size_t size, CompiledModule** out,
                     const CompileOptions& options) {
@@ -30,15 +67,28 @@ Error CompileModule(const uint8_t* bytes, size_t size, CompiledModule** out,
     FreeCompiledModule(cm);
     return e;
   }
+  if (options.tier == EngineTier::kCompiler) {
+    if (!CompileTier(cm, options)) {
+      FreeCompiledModule(cm);
+      return MakeError(ErrorKind::kOutOfMemory, 0, "code", "out of memory");
+    }
+  }
   *out = cm;
   return e;
 }
 
 void FreeCompiledModule(CompiledModule* module) {
   if (module == nullptr) return;
+  if (module->jit_code != nullptr) module->sealer->Release(module->jit_code);
+  if (module->jit != nullptr) {
+    module->jit->~JitModule();
+    EngineFree(module->jit);
+  }
   module->~CompiledModule();
   EngineFree(module);
 }
+
+const char* CompiledTierStatus(const CompiledModule* module) { return module->jit_status; }
 
 const Module& GetModule(const CompiledModule* module) { return module->module; }
 

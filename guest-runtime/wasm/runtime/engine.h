@@ -45,8 +45,33 @@ struct Value {
 
 // --- Compiling -------------------------------------------------------------
 
+// Makes the compiler tier's code executable where it will run (in process:
+// vmm/sealed_code.h after the host's code check; in a micro-VM: the seal
+// hypercall). Returns the code's address, or null with `*error` set, in
+// which case the module keeps to the interpreter.
+struct JitModule;
+class CodeSealer {
+ public:
+  virtual const uint8_t* Seal(const JitModule& code, const char** error) = 0;
+  // The module that sealed `code` is being freed.
+  virtual void Release(const uint8_t* code) = 0;
+
+ protected:
+  ~CodeSealer() = default;
+};
+
+enum class EngineTier : uint8_t {
+  kInterpreter,
+  // Compiles the module to x86-64 (docs/COMPILER.md) when the tier can
+  // translate all of it and `sealer` is set; otherwise interprets it
+  // (CompiledTierStatus says why).
+  kCompiler,
+};
+
 struct CompileOptions {
   DecodeLimits limits;
+  EngineTier tier = EngineTier::kInterpreter;
+  CodeSealer* sealer = nullptr;  // with kCompiler
   // Instruments the code for coverage-guided fuzzing: every basic block
   // records the edge it was entered by, and every integer compare its
   // operands, into the store's CoverageMap (SetCoverage). Slower; off by
@@ -59,6 +84,9 @@ struct CompileOptions {
 Error CompileModule(const uint8_t* bytes, size_t size, CompiledModule** out,
                     const CompileOptions& options = CompileOptions());
 void FreeCompiledModule(CompiledModule* module);
+// Whether `module` runs compiled: "" if it does, else why not ("interpreter
+// chosen", "an instruction the compiler tier does not translate yet", ...).
+const char* CompiledTierStatus(const CompiledModule* module);
 const Module& GetModule(const CompiledModule* module);
 
 // --- Stores and limits -----------------------------------------------------

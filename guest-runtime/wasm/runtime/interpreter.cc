@@ -1,5 +1,6 @@
 #include "wasm/runtime/interpreter.h"
 
+#include "wasm/jit/jit_execute.h"
 #include "wasm/runtime/interpreter_numerics.h"
 #include "wasm/runtime/simd_lanes.h"
 
@@ -889,6 +890,7 @@ HandlerTable InterpreterHandlers() {
 }
 
 Trap Execute(Store* store, FuncInst* func, uint64_t* args) {
+  if (func->instance->module->jit_code != nullptr) return ExecuteCompiled(store, func, args);
   CallFrame* saved_frames = store->frame_sp;
   uint64_t* saved_values = store->value_sp;
   Trap t = Run(store, func, args, nullptr);

@@ -105,14 +105,22 @@ bool SpecSession::AddSpectest() {
   return ok;
 }
 
-SpecResult SpecSession::Load(const uint8_t* bytes, size_t size, Loaded* out) {
+SpecResult SpecSession::Load(const uint8_t* bytes, size_t size, Loaded* out, bool to_run) {
   out->bytes = static_cast<uint8_t*>(EngineAlloc(size == 0 ? 1 : size));
   if (out->bytes == nullptr) return Failed(SpecStatus::kOutOfMemory);
   for (size_t i = 0; i < size; ++i) out->bytes[i] = bytes[i];
   SpecResult r;
   CompileOptions options;
   options.coverage = coverage_ != nullptr;
+  if (to_run && sealer_ != nullptr) {
+    options.tier = EngineTier::kCompiler;
+    options.sealer = sealer_;
+  }
   r.error = CompileModule(out->bytes, size, &out->module, options);
+  if (r.error.ok() && to_run) {
+    ++instantiated_;
+    if (CompiledTierStatus(out->module)[0] == '\0') ++compiled_;
+  }
   if (!r.error.ok()) {
     EngineFree(out->bytes);
     *out = Loaded();
@@ -123,7 +131,7 @@ SpecResult SpecSession::Load(const uint8_t* bytes, size_t size, Loaded* out) {
 
 SpecResult SpecSession::Validate(const uint8_t* bytes, size_t size) {
   Loaded l;
-  SpecResult r = Load(bytes, size, &l);
+  SpecResult r = Load(bytes, size, &l, /*to_run=*/false);
   FreeCompiledModule(l.module);
   EngineFree(l.bytes);
   return r;
@@ -179,7 +187,7 @@ bool SpecSession::Resolve(const CompiledModule* cm, Vec<Extern>* externs, Error*
 SpecResult SpecSession::Instantiate(const uint8_t* bytes, size_t size) {
   if (store_ == nullptr) return Failed(SpecStatus::kOutOfMemory);
   Loaded l;
-  SpecResult r = Load(bytes, size, &l);
+  SpecResult r = Load(bytes, size, &l, /*to_run=*/true);
   if (r.status != SpecStatus::kOk) return r;
   if (!modules_.push_back(l)) {
     FreeCompiledModule(l.module);

@@ -51,6 +51,12 @@ class SpecSession {
   // (palisade spec --coverage-probes): the whole suite then checks that
   // instrumented code computes exactly what plain code does.
   void EnableCoverage(CoverageMap* map) { coverage_ = map; }
+  // Instantiates later modules with the compiler tier where it can compile
+  // them, sealed by `sealer` (palisade spec --engine compiler).
+  void UseCompiler(CodeSealer* sealer) { sealer_ = sealer; }
+  // Modules instantiated so far, and how many of those run compiled.
+  uint32_t instantiated_modules() const { return instantiated_; }
+  uint32_t compiled_modules() const { return compiled_; }
   void Clear();
 
   // Compiles only (assert_malformed, assert_invalid).
@@ -66,6 +72,8 @@ class SpecSession {
 
  private:
   CoverageMap* coverage_ = nullptr;
+  CodeSealer* sealer_ = nullptr;
+  uint32_t instantiated_ = 0, compiled_ = 0;
   struct Loaded {
     uint8_t* bytes = nullptr;
     CompiledModule* module = nullptr;
@@ -78,7 +86,8 @@ class SpecSession {
   };
   bool AddSpectest();
   bool Resolve(const CompiledModule* module, Vec<Extern>* externs, Error* error);
-  SpecResult Load(const uint8_t* bytes, size_t size, Loaded* out);
+  // `to_run`: the module will be instantiated (so the compiler tier is worth its time).
+  SpecResult Load(const uint8_t* bytes, size_t size, Loaded* out, bool to_run);
 
   Store* store_ = nullptr;
   Vec<Loaded> modules_;       // instances point into them: freed after the store

@@ -1,0 +1,41 @@
+#include "wasm/jit/jit_execute.h"
+
+#include "wasm/compile/compiled_module.h"
+#include "wasm/jit/function_jit.h"
+#include "wasm/jit/jit_context.h"
+
+namespace palisade::wasm {
+
+Trap ExecuteCompiled(Store* store, FuncInst* func, uint64_t* args) {
+  const CompiledModule* m = func->instance->module;
+  const CompiledFunction* f = func->code;
+  Trap trap;
+  // The interpreter's entry checks, in its order.
+  if (store->frame_sp >= store->call_stack + store->call_stack_frames ||
+      args + f->frame_slots > store->value_stack + store->value_stack_slots) {
+    trap.kind = TrapKind::kCallStackExhausted;
+    trap.func_index = f->func_index;
+    return trap;
+  }
+  JitContext ctx;
+  ctx.store = store;
+  ctx.memory = func->instance->memory0;
+  ctx.globals = func->instance->globals.data();
+  ctx.stack_end = store->value_stack + store->value_stack_slots;
+  ctx.depth = static_cast<uint32_t>(store->frame_sp - store->call_stack) + 1;
+  ctx.depth_limit = static_cast<uint32_t>(store->call_stack_frames);
+  const uint32_t defined = static_cast<uint32_t>(f - m->functions.data());
+  const auto enter = reinterpret_cast<JitEnter>(reinterpret_cast<uintptr_t>(m->jit_code + m->jit->trampoline));
+  const uint32_t kind = enter(&ctx, args, m->jit_code + m->jit->entries[defined]);
+  // Budget granted from fuel but not spent goes back, as the interpreter does.
+  if (store->fuel_enabled && ctx.budget > 0) store->fuel += static_cast<uint64_t>(ctx.budget);
+  if (kind != 0) {
+    const CompiledFunction& at = m->functions[ctx.trap_func];
+    trap.kind = static_cast<TrapKind>(kind);
+    trap.func_index = at.func_index;
+    trap.offset = WasmOffsetOf(*m, at, ctx.trap_word);
+  }
+  return trap;
+}
+
+}  // namespace palisade::wasm

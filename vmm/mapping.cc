@@ -23,14 +23,16 @@ absl::StatusOr<Mapping> Mapping::Create(size_t size, int prot, int flags,
 
 absl::StatusOr<Mapping> Mapping::CreateNear(size_t size, int prot, uint64_t near, uint64_t reach,
                                             const char* what) {
-  // Hints walk outwards from `near` in 64 MiB steps; the kernel takes a
-  // free hint as given (MAP_FIXED_NOREPLACE never clobbers a mapping).
-  constexpr uint64_t kStep = 64ull << 20;
+  // Hints walk outwards from `near` in 32 MiB steps, above it and (ending)
+  // below it; the kernel takes a free hint as given, and MAP_FIXED_NOREPLACE
+  // never clobbers what is there.
+  constexpr uint64_t kStep = 32ull << 20;
   for (uint64_t distance = kStep; distance + size < reach; distance += kStep) {
-    for (const int64_t sign : {-1, 1}) {
-      const uint64_t hint = (near + static_cast<uint64_t>(sign * static_cast<int64_t>(distance))) & ~0xfffull;
-      void* p = ::mmap(reinterpret_cast<void*>(hint), size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-                       -1, 0);
+    for (const bool above : {true, false}) {
+      if (!above && near < distance + size) continue;
+      const uint64_t hint = (above ? near + distance : near - distance - size) & ~0xfffull;
+      void* p = ::mmap(reinterpret_cast<void*>(hint), size, prot,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
       if (p == MAP_FAILED) continue;
       const uint64_t at = reinterpret_cast<uint64_t>(p);
       if ((at > near ? at + size - near : near - at) < reach) return Mapping(p, size);

@@ -1,6 +1,7 @@
 #include "wasm/runtime/interpreter.h"
 
 #include "wasm/jit/jit_execute.h"
+#include "wasm/runtime/instance_ops.h"
 #include "wasm/runtime/interpreter_numerics.h"
 #include "wasm/runtime/simd_lanes.h"
 
@@ -324,60 +325,21 @@ L_RefFunc:
   SET(2, reinterpret_cast<uintptr_t>(inst->funcs.data()[ip[3]]));
   NEXT(4);
 
-  // --- tables ----------------------------------------------------------------
-L_TableGet: {
-  TableInst* t = inst->tables.data()[ip[3]];
-  uint32_t i = U32(4);
-  if (i >= t->size) TRAP(TrapKind::kTableOutOfBounds);
-  SET(2, t->elems[i]);
-  NEXT(5);
-}
-L_TableSet: {
-  TableInst* t = inst->tables.data()[ip[2]];
-  uint32_t i = U32(3);
-  if (i >= t->size) TRAP(TrapKind::kTableOutOfBounds);
-  t->elems[i] = SLOT(4);
-  NEXT(5);
-}
-L_TableSize:
-  SET(2, inst->tables.data()[ip[3]]->size);
-  NEXT(4);
-L_TableGrow: {
-  TableInst* t = inst->tables.data()[ip[3]];
-  SET(2, static_cast<uint32_t>(GrowTable(t, U32(5), SLOT(4))));
-  NEXT(6);
-}
-L_TableFill: {
-  TableInst* t = inst->tables.data()[ip[2]];
-  uint64_t i = U32(3), n = U32(5);
-  uint64_t v = SLOT(4);
-  if (i + n > t->size) TRAP(TrapKind::kTableOutOfBounds);
-  for (uint64_t k = 0; k < n; ++k) t->elems[i + k] = v;
-  NEXT(6);
-}
-L_TableCopy: {
-  TableInst* dt = inst->tables.data()[ip[2]];
-  TableInst* st = inst->tables.data()[ip[3]];
-  uint64_t d = U32(4), s = U32(5), n = U32(6);
-  if (d + n > dt->size || s + n > st->size) TRAP(TrapKind::kTableOutOfBounds);
-  __builtin_memmove(dt->elems + d, st->elems + s, n * sizeof(uint64_t));
-  NEXT(7);
-}
-L_TableInit: {
-  TableInst* t = inst->tables.data()[ip[2]];
-  uint32_t seg = ip[3];
-  uint64_t d = U32(4), s = U32(5), n = U32(6);
-  uint64_t seg_size = inst->elem_dropped.data()[seg]
-                          ? 0
-                          : inst->elem_begin.data()[seg + 1] - inst->elem_begin.data()[seg];
-  if (s + n > seg_size || d + n > t->size) TRAP(TrapKind::kTableOutOfBounds);
-  const uint64_t* src = inst->elem_refs.data() + inst->elem_begin.data()[seg] + s;
-  for (uint64_t k = 0; k < n; ++k) t->elems[d + k] = src[k];
-  NEXT(7);
-}
-L_ElemDrop:
-  inst->elem_dropped.data()[ip[2]] = 1;
-  NEXT(3);
+  // --- tables (runtime/instance_ops.h, shared with the compiler tier) ---------
+#define INSTANCE_OP(name, words)                                  \
+  L_##name: {                                                     \
+    const TrapKind k_ = instance_ops::name(inst, fp, ip);         \
+    if (__builtin_expect(k_ != TrapKind::kNone, 0)) TRAP(k_);     \
+    NEXT(words);                                                  \
+  }
+  INSTANCE_OP(TableGet, 5)
+  INSTANCE_OP(TableSet, 5)
+  INSTANCE_OP(TableSize, 4)
+  INSTANCE_OP(TableGrow, 6)
+  INSTANCE_OP(TableFill, 6)
+  INSTANCE_OP(TableCopy, 7)
+  INSTANCE_OP(TableInit, 7)
+  INSTANCE_OP(ElemDrop, 3)
 
   // --- memory ----------------------------------------------------------------
 L_MemorySize:
@@ -390,30 +352,11 @@ L_MemoryGrow: {
   RELOAD_MEMORY();
   NEXT(4);
 }
-L_MemoryFill: {
-  uint64_t d = U32(2), n = U32(4);
-  if (d + n > mem_size) TRAP(TrapKind::kMemoryOutOfBounds);
-  __builtin_memset(mem_base + d, static_cast<int>(U32(3) & 0xff), n);
-  NEXT(5);
-}
-L_MemoryCopy: {
-  uint64_t d = U32(2), s = U32(3), n = U32(4);
-  if (d + n > mem_size || s + n > mem_size) TRAP(TrapKind::kMemoryOutOfBounds);
-  __builtin_memmove(mem_base + d, mem_base + s, n);
-  NEXT(5);
-}
-L_MemoryInit: {
-  uint32_t seg = ip[2];
-  uint64_t d = U32(3), s = U32(4), n = U32(5);
-  const DataSegment& ds = module->module.datas[seg];
-  uint64_t seg_size = inst->data_dropped.data()[seg] ? 0 : ds.bytes.size;
-  if (s + n > seg_size || d + n > mem_size) TRAP(TrapKind::kMemoryOutOfBounds);
-  __builtin_memcpy(mem_base + d, module->module.bytes + ds.bytes.offset + s, n);
-  NEXT(6);
-}
-L_DataDrop:
-  inst->data_dropped.data()[ip[2]] = 1;
-  NEXT(3);
+  INSTANCE_OP(MemoryFill, 5)
+  INSTANCE_OP(MemoryCopy, 5)
+  INSTANCE_OP(MemoryInit, 6)
+  INSTANCE_OP(DataDrop, 3)
+#undef INSTANCE_OP
 
 #define LOAD(name, T, expr)                                              \
   L_##name: {                                                            \

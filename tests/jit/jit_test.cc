@@ -1,9 +1,9 @@
-// The compiler tier end to end in process: a module compiled by
-// JitCompileModule, placed and checked by SealedCode (the host's code
-// check passes everything the tier emits), run through the entry
-// trampoline, and compared export by export, argument by argument, with
-// the interpreter: the same results, the same traps at the same module
-// offsets, fuel running out at the same instruction.
+// The compiler tier end to end in process: a module compiled with
+// EngineTier::kCompiler, sealed in process (the host's code check passes
+// everything the tier emits), run through the engine's Invoke, and compared
+// export by export, argument by argument, with the same module interpreted:
+// the same results, the same traps at the same module offsets, fuel running
+// out at the same instruction.
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "vmm/sealed_code.h"
+#include "cli/compiled_code_sealer.h"
 #include "wasm/compile/compiled_module.h"
 #include "wasm/host/host_memory.h"
 #include "wasm/jit/function_jit.h"
@@ -47,94 +47,47 @@ class JitVsInterpreter : public ::testing::Test {
   virtual const char* ModuleName() const { return "jit_core"; }
   void SetUp() override {
     bytes_ = ModuleBytes(ModuleName());
-    Error e = CompileModule(reinterpret_cast<const uint8_t*>(bytes_.data()), bytes_.size(), &module_);
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes_.data());
+    Error e = CompileModule(data, bytes_.size(), &interpreted_);
     ASSERT_TRUE(e.ok()) << e.message;
-    ASSERT_TRUE(JitCompileModule(*module_, InterpreterHandlers(), &jit_));
-    ASSERT_STREQ(jit_.not_compiled, "") << "function " << jit_.not_compiled_function << ", op "
-                                        << jit_.not_compiled_op;
-    size_t n = 0;
-    const JitHelper* table = JitHelpers(&n);
-    for (size_t i = 0; i < n; ++i) helpers_.push_back(reinterpret_cast<uint64_t>(table[i].address));
-    auto sealed = SealedCode::Seal(jit_.code.size(), helpers_, [&](uint64_t at, uint8_t* dst) {
-      std::memcpy(dst, jit_.code.data(), jit_.code.size());
-      for (const x64::Relocation& r : jit_.relocations) {
-        const int64_t rel = static_cast<int64_t>(r.target) - static_cast<int64_t>(at + r.offset + 4);
-        if (rel < INT32_MIN || rel > INT32_MAX) return false;
-        const int32_t v = static_cast<int32_t>(rel);
-        std::memcpy(dst + r.offset, &v, 4);
-      }
-      return true;
-    });
-    ASSERT_TRUE(sealed.ok()) << sealed.status();
-    sealed_ = std::make_unique<SealedCode>(*std::move(sealed));
+    CompileOptions compiler;
+    compiler.tier = EngineTier::kCompiler;
+    compiler.sealer = &sealer_;
+    e = CompileModule(data, bytes_.size(), &compiled_, compiler);
+    ASSERT_TRUE(e.ok()) << e.message;
+    // Everything here is what the tier translates: nothing may fall back.
+    ASSERT_STREQ(CompiledTierStatus(compiled_), "");
   }
   void TearDown() override {
-    if (module_ != nullptr) FreeCompiledModule(module_);
+    FreeCompiledModule(interpreted_);
+    FreeCompiledModule(compiled_);
   }
 
-  // A fresh store and instance for each run, so neither tier sees the
-  // other's memory or globals.
-  struct Run {
-    Store* store = nullptr;
-    Instance* instance = nullptr;
-    ~Run() {
-      if (store != nullptr) FreeStore(store);
-    }
-  };
-  void Start(Run* r, uint64_t fuel) {
-    r->store = NewStore(StoreLimits(), HostMemoryProvider());
-    ASSERT_NE(r->store, nullptr);
-    if (fuel != 0) SetFuel(r->store, true, fuel);
-    InstantiateResult ir = Instantiate(r->store, module_, nullptr, 0);
-    ASSERT_EQ(ir.status, InstantiateStatus::kOk);
-    r->instance = ir.instance;
-    ASSERT_TRUE(ReserveStacks(r->store));
-  }
   FuncInst* Export(Instance* inst, const char* name) {
     Extern e;
     EXPECT_TRUE(FindExport(inst, name, std::strlen(name), &e)) << name;
     return static_cast<FuncInst*>(e.object);
   }
 
-  Outcome Interpret(const char* name, const std::vector<Value>& args, uint64_t fuel = 0) {
-    Run r;
-    Start(&r, fuel);
-    FuncInst* f = Export(r.instance, name);
+  Outcome Run(CompiledModule* module, const char* name, const std::vector<Value>& args, uint64_t fuel) {
+    Store* store = NewStore(StoreLimits(), HostMemoryProvider());
+    EXPECT_NE(store, nullptr);
+    if (fuel != 0) SetFuel(store, true, fuel);
+    InstantiateResult ir = Instantiate(store, module, nullptr, 0);
+    EXPECT_EQ(ir.status, InstantiateStatus::kOk);
+    FuncInst* f = Export(ir.instance, name);
     Value results[1];
-    Trap t = Invoke(r.store, f, args.data(), args.size(), results, 1);
+    Trap t = Invoke(store, f, args.data(), args.size(), results, 1);
     Outcome o{t.kind, t.func_index, t.offset, 0};
     if (t.ok() && f->result_count == 1) o.result = results[0].bits[0];
+    FreeStore(store);
     return o;
   }
-
+  Outcome Interpret(const char* name, const std::vector<Value>& args, uint64_t fuel = 0) {
+    return Run(interpreted_, name, args, fuel);
+  }
   Outcome Compiled(const char* name, const std::vector<Value>& args, uint64_t fuel = 0) {
-    Run r;
-    Start(&r, fuel);
-    FuncInst* f = Export(r.instance, name);
-    Store* s = r.store;
-    uint64_t* fp = s->value_sp;
-    for (size_t i = 0; i < args.size(); ++i) fp[i] = args[i].bits[0];
-    JitContext ctx;
-    ctx.store = s;
-    ctx.memory = r.instance->memory0;
-    ctx.globals = r.instance->globals.data();
-    ctx.stack_end = s->value_stack + s->value_stack_slots;
-    ctx.depth = 1;
-    ctx.depth_limit = static_cast<uint32_t>(s->call_stack_frames);
-    const uint32_t defined = f->code - module_->functions.data();
-    auto enter = reinterpret_cast<JitEnter>(const_cast<uint8_t*>(sealed_->base()) + jit_.trampoline);
-    const uint32_t kind = enter(&ctx, fp, sealed_->base() + jit_.entries[defined]);
-    if (s->fuel_enabled && ctx.budget > 0) s->fuel += static_cast<uint64_t>(ctx.budget);
-    Outcome o;
-    o.kind = static_cast<TrapKind>(kind);
-    if (kind != 0) {
-      const CompiledFunction& tf = module_->functions[ctx.trap_func];
-      o.func = tf.func_index;
-      o.offset = WasmOffsetOf(*module_, tf, ctx.trap_word);
-    } else if (f->result_count == 1) {
-      o.result = f->results[0] == ValType::kI32 ? static_cast<uint32_t>(fp[0]) : fp[0];
-    }
-    return o;
+    return Run(compiled_, name, args, fuel);
   }
 
   void Same(const char* name, const std::vector<Value>& args, uint64_t fuel = 0) {
@@ -156,11 +109,10 @@ class JitVsInterpreter : public ::testing::Test {
     EXPECT_EQ(c, i);
   }
 
+  cli::InProcessCodeSealer sealer_;  // outlives the compiled module
   std::string bytes_;
-  CompiledModule* module_ = nullptr;
-  JitModule jit_;
-  std::unique_ptr<SealedCode> sealed_;
-  std::vector<uint64_t> helpers_;
+  CompiledModule* interpreted_ = nullptr;
+  CompiledModule* compiled_ = nullptr;
 };
 
 TEST_F(JitVsInterpreter, ResultsAgree) {
@@ -174,6 +126,8 @@ TEST_F(JitVsInterpreter, ResultsAgree) {
   }
   for (uint32_t i : {0u, 1u, 2u, 3u, 1000u}) Same("table", {Value::I32(i)});
   Same("div_by_7", {Value::I32(0xffffff00u)});
+  for (uint32_t v : {0u, 7u, 255u}) Same("memory_ops", {Value::I32(v)});
+  Same("indirect", {Value::I32(15), Value::I32(1)});  // fib through the table
   Same("deep", {Value::I32(500)});
   Same("spin", {Value::I32(100000)});
 }
@@ -199,6 +153,15 @@ TEST_F(JitVsInterpreter, TrapsAgreeOnKindFunctionAndOffset) {
   Same("load_at", {Value::I32(65536 - 20)});
   expect_trap("trap", {}, TrapKind::kUnreachable);
   expect_trap("deep", {Value::I32(1000000)}, TrapKind::kCallStackExhausted);
+  // Through the table: an empty slot, one past the end, another type.
+  expect_trap("indirect", {Value::I32(1), Value::I32(2)}, TrapKind::kUninitializedElement);
+  expect_trap("indirect", {Value::I32(1), Value::I32(4)}, TrapKind::kUndefinedElement);
+  expect_trap("indirect", {Value::I32(1), Value::I32(3)}, TrapKind::kIndirectCallTypeMismatch);
+  // Recursion through the table nests through the runtime in the compiled
+  // tier: it must end in the same trap, not in a native stack overflow
+  // (where in the chain it is noticed may differ).
+  EXPECT_EQ(Compiled("indirect", {Value::I32(0), Value::I32(0)}).kind, TrapKind::kCallStackExhausted);
+  EXPECT_EQ(Interpret("indirect", {Value::I32(0), Value::I32(0)}).kind, TrapKind::kCallStackExhausted);
 }
 
 TEST_F(JitVsInterpreter, FuelRunsOutAtTheSameInstruction) {

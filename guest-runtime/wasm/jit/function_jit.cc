@@ -373,10 +373,12 @@ class Translator final : public JitEmitter {
         a_.Mov(k64, Slot(ip[2]), rax);
         return 4;
       case Op::kCopy2:
+        // In order, as the interpreter does: the second copy may read what
+        // the first one wrote.
         a_.Mov(k64, rax, Slot(ip[3]));
-        a_.Mov(k64, rcx, Slot(ip[5]));
         a_.Mov(k64, Slot(ip[2]), rax);
-        a_.Mov(k64, Slot(ip[4]), rcx);
+        a_.Mov(k64, rax, Slot(ip[5]));
+        a_.Mov(k64, Slot(ip[4]), rax);
         return 6;
       case Op::kConst32:
         a_.MovImm(rax, ip[3]);
@@ -400,6 +402,16 @@ class Translator final : public JitEmitter {
         a_.Mov(k64, rax, Mem{rax, static_cast<int32_t>(offsetof(GlobalInst, value))});
         a_.Mov(k64, Slot(ip[2]), rax);
         return 4;
+      case Op::kMemorySize:
+        a_.Mov(k64, rax, kMemSize);
+        a_.ShiftImm(Shift::kShr, k64, rax, 16);
+        a_.Mov(k64, Slot(ip[2]), rax);
+        return 3;
+      case Op::kRefIsNull:
+        a_.Mov(k64, rax, Slot(ip[3]));
+        a_.Test(k64, rax, rax);
+        SetFlagTo(kE, ip[2]);
+        return 4;
       case Op::kGlobalSet:
         a_.Mov(k64, rcx, Slot(ip[3]));
         a_.Mov(k64, rax, Ctx(offsetof(JitContext, globals)));
@@ -409,11 +421,53 @@ class Translator final : public JitEmitter {
       default:
         break;
     }
+    if (uint32_t n = InstanceHelper(op, w); n != 0) return n;
     if (uint32_t n = Memory(op, w, ip); n != 0) return n;
     if (uint32_t n = Integer(op, w, ip); n != 0) return n;
     if (uint32_t n = EmitFloat(*this, op, w, ip); n != 0) return n;
     (void)f;
     return 0;
+  }
+
+  // Instructions on the instance (tables, bulk memory, segments,
+  // memory.grow) and calls through a FuncInst: a helper given the context,
+  // the frame and the instruction itself (jit_runtime.cc).
+  uint32_t InstanceHelper(Op op, uint32_t w) {
+    struct Form {
+      Op op;
+      uint32_t words;
+      bool may_move_memory;
+    };
+    static const Form kForms[] = {
+        {Op::kTableGet, 5, false}, {Op::kTableSet, 5, false}, {Op::kTableSize, 4, false},
+        {Op::kTableGrow, 6, false}, {Op::kTableFill, 6, false}, {Op::kTableCopy, 7, false},
+        {Op::kTableInit, 7, false}, {Op::kElemDrop, 3, false}, {Op::kMemoryFill, 5, false},
+        {Op::kMemoryCopy, 5, false}, {Op::kMemoryInit, 6, false}, {Op::kDataDrop, 3, false},
+        {Op::kMemoryGrow, 4, true}, {Op::kRefFunc, 4, false}, {Op::kCallImport, 4, true},
+        {Op::kCallIndirect, 6, true}};
+    const Form* form = nullptr;
+    for (const Form& f : kForms) {
+      if (f.op == op) form = &f;
+    }
+    if (form == nullptr) return 0;
+    size_t n = 0;
+    const JitHelper* helpers = JitHelpers(&n);
+    const void* address = nullptr;
+    for (size_t i = 0; i < n; ++i) {
+      if (helpers[i].op == op && helpers[i].form == JitHelperForm::kInstance) address = helpers[i].address;
+    }
+    if (address == nullptr) return 0;
+    // The budget is in r12; a call out may spend fuel, so the helper sees it.
+    a_.Mov(k64, Ctx(offsetof(JitContext, budget)), kBudget);
+    a_.Mov(k64, rdi, kCtx);
+    a_.Mov(k64, rsi, kFrame);
+    a_.MovImm(rdx, reinterpret_cast<uintptr_t>(code_ + w));
+    CallHelper(address);
+    a_.Mov(k64, kBudget, Ctx(offsetof(JitContext, budget)));
+    a_.Test(k32, rax, rax);
+    a_.Jcc(kNE, Trap(kDynamic, w));
+    if (form->may_move_memory) ReloadMemory();
+    return form->words;
   }
 
   uint32_t Memory(Op op, uint32_t w, const uint32_t* ip) {

@@ -8,15 +8,18 @@
 #include <stdint.h>
 
 #include "wasm/compile/ops.h"
+#include "wasm/runtime/trap.h"
 
 namespace palisade::wasm {
 
 struct Store;
 struct MemoryInst;
 struct GlobalInst;
+struct Instance;
 
 struct JitContext {
   Store* store = nullptr;
+  Instance* instance = nullptr;  // the running module's instance
   MemoryInst* memory = nullptr;  // memory 0 of the running instance, or null
   GlobalInst* const* globals = nullptr;  // the instance's, by index
   uint64_t saved_rsp = 0;        // the entry trampoline's, for the trap exit
@@ -28,6 +31,10 @@ struct JitContext {
   uint32_t trap_kind = 0;
   uint32_t trap_func = 0;        // defined-function index in the module
   uint32_t trap_word = 0;        // internal-code word of the trapping instruction
+  // A trap from a call a helper made (a host function's exit code or
+  // detail, or a callee's own trap, which names the callee's location).
+  Trap callee_trap;
+  bool callee_trap_located = false;  // callee_trap's function and offset stand
 };
 
 // Runtime helpers compiled code calls (System V ABI), jit_runtime.cc.
@@ -39,6 +46,9 @@ extern "C" uint32_t PalisadeJitRefill(JitContext* ctx);
 // only on these), and the translator's list of what a helper does.
 enum class JitHelperForm : uint8_t {
   kRefill,    // uint32_t (JitContext*)
+  // uint32_t (JitContext*, uint64_t* fp, const uint32_t* ip) -> TrapKind:
+  // an instruction acting on the instance (instance_ops.h) or a call.
+  kInstance,
   kUnary,     // uint64_t (uint64_t src bits) -> dst bits
   kBinary,    // uint64_t (uint64_t a, uint64_t b) -> dst bits
   kTrapping,  // uint32_t (uint64_t src bits, uint64_t* dst) -> TrapKind

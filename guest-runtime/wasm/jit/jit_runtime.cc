@@ -2,6 +2,9 @@
 // return raw bit patterns (a slot's contents) and reuse the interpreter's
 // own numerics, so both tiers round, saturate and trap alike.
 #include "wasm/jit/jit_context.h"
+#include "wasm/compile/compiled_module.h"
+#include "wasm/runtime/engine.h"
+#include "wasm/runtime/instance_ops.h"
 #include "wasm/runtime/interpreter.h"
 #include "wasm/runtime/interpreter_numerics.h"
 
@@ -67,6 +70,98 @@ uint64_t PalisadeJitI64TruncSatF32U(uint64_t b) { return SatF32ToI64U(BitsToF32(
 uint64_t PalisadeJitI64TruncSatF64S(uint64_t b) { return static_cast<uint64_t>(SatF64ToI64S(BitsToF64(b))); }
 uint64_t PalisadeJitI64TruncSatF64U(uint64_t b) { return SatF64ToI64U(BitsToF64(b)); }
 
+#define PALISADE_INSTANCE_OP(name) \
+  uint32_t PalisadeJit##name(JitContext* ctx, uint64_t* fp, const uint32_t* ip) { \
+    return static_cast<uint32_t>(instance_ops::name(ctx->instance, fp, ip));        \
+  }
+PALISADE_INSTANCE_OP(TableGet)
+PALISADE_INSTANCE_OP(TableSet)
+PALISADE_INSTANCE_OP(TableSize)
+PALISADE_INSTANCE_OP(TableGrow)
+PALISADE_INSTANCE_OP(TableFill)
+PALISADE_INSTANCE_OP(TableCopy)
+PALISADE_INSTANCE_OP(TableInit)
+PALISADE_INSTANCE_OP(ElemDrop)
+PALISADE_INSTANCE_OP(MemoryFill)
+PALISADE_INSTANCE_OP(MemoryCopy)
+PALISADE_INSTANCE_OP(MemoryInit)
+PALISADE_INSTANCE_OP(DataDrop)
+#undef PALISADE_INSTANCE_OP
+
+uint32_t PalisadeJitMemoryGrow(JitContext* ctx, uint64_t* fp, const uint32_t* ip) {
+  const int32_t old = GrowMemory(ctx->instance->memory0, static_cast<uint32_t>(fp[ip[3]]));
+  if (old < 0) ++ctx->store->refused_grows;
+  fp[ip[2]] = static_cast<uint32_t>(old);
+  return 0;
+}
+
+uint32_t PalisadeJitRefFunc(JitContext* ctx, uint64_t* fp, const uint32_t* ip) {
+  fp[ip[2]] = reinterpret_cast<uintptr_t>(ctx->instance->funcs.data()[ip[3]]);
+  return 0;
+}
+
+}  // extern "C"
+
+namespace {
+
+// A call out of compiled code through a FuncInst: a host function, or a
+// Wasm function run by Execute (compiled or interpreted), as the
+// interpreter's call_func_inst does, with its checks at the call site.
+uint32_t CallFuncInst(JitContext* ctx, FuncInst* callee, uint64_t* callee_fp) {
+  Store* store = ctx->store;
+  uint64_t* const stack_end = ctx->stack_end;
+  // The caller's unspent budget goes back first, so fuel runs out where the
+  // interpreter's does, whoever spends it.
+  if (store->fuel_enabled && ctx->budget > 0) store->fuel += static_cast<uint64_t>(ctx->budget);
+  ctx->budget = 0;
+  CallFrame* const saved_frames = store->frame_sp;
+  uint64_t* const saved_values = store->value_sp;
+  store->frame_sp = store->call_stack + ctx->depth;
+  Trap t;
+  if (callee->host != nullptr) {
+    uint64_t* results = callee_fp + callee->param_slots;
+    if (results + callee->result_slots > stack_end) return static_cast<uint32_t>(TrapKind::kCallStackExhausted);
+    store->value_sp = results + callee->result_slots;
+    HostCall call{store, ctx->instance, ctx->instance->memory0};
+    t = callee->host(callee->host_context, call, callee_fp, results);
+    if (t.ok()) {
+      for (uint32_t i = 0; i < callee->result_slots; ++i) callee_fp[i] = results[i];
+    }
+    ctx->callee_trap_located = false;  // the call site is where it trapped
+  } else {
+    if (callee_fp + callee->code->frame_slots > stack_end || ctx->depth >= ctx->depth_limit) {
+      store->frame_sp = saved_frames;
+      return static_cast<uint32_t>(TrapKind::kCallStackExhausted);
+    }
+    t = Execute(store, callee, callee_fp);
+    ctx->callee_trap_located = true;
+  }
+  store->frame_sp = saved_frames;
+  store->value_sp = saved_values;
+  if (t.ok()) return 0;
+  ctx->callee_trap = t;
+  return static_cast<uint32_t>(t.kind);
+}
+
+}  // namespace
+
+extern "C" {
+
+uint32_t PalisadeJitCallImport(JitContext* ctx, uint64_t* fp, const uint32_t* ip) {
+  return CallFuncInst(ctx, ctx->instance->funcs.data()[ip[2]], fp + ip[3]);
+}
+
+uint32_t PalisadeJitCallIndirect(JitContext* ctx, uint64_t* fp, const uint32_t* ip) {
+  Instance* inst = ctx->instance;
+  TableInst* t = inst->tables.data()[ip[2]];
+  const uint32_t i = static_cast<uint32_t>(fp[ip[4]]);
+  if (i >= t->size) return static_cast<uint32_t>(TrapKind::kUndefinedElement);
+  FuncInst* callee = reinterpret_cast<FuncInst*>(t->elems[i]);
+  if (callee == nullptr) return static_cast<uint32_t>(TrapKind::kUninitializedElement);
+  if (callee->sig_id != inst->sig_ids.data()[ip[3]]) return static_cast<uint32_t>(TrapKind::kIndirectCallTypeMismatch);
+  return CallFuncInst(ctx, callee, fp + ip[5]);
+}
+
 }  // extern "C"
 
 const JitHelper* JitHelpers(size_t* count) {
@@ -96,6 +191,22 @@ const JitHelper* JitHelpers(size_t* count) {
       {Op::kI64TruncSatF32U, reinterpret_cast<const void*>(&PalisadeJitI64TruncSatF32U), JitHelperForm::kUnary},
       {Op::kI64TruncSatF64S, reinterpret_cast<const void*>(&PalisadeJitI64TruncSatF64S), JitHelperForm::kUnary},
       {Op::kI64TruncSatF64U, reinterpret_cast<const void*>(&PalisadeJitI64TruncSatF64U), JitHelperForm::kUnary},
+      {Op::kTableGet, reinterpret_cast<const void*>(&PalisadeJitTableGet), JitHelperForm::kInstance},
+      {Op::kTableSet, reinterpret_cast<const void*>(&PalisadeJitTableSet), JitHelperForm::kInstance},
+      {Op::kTableSize, reinterpret_cast<const void*>(&PalisadeJitTableSize), JitHelperForm::kInstance},
+      {Op::kTableGrow, reinterpret_cast<const void*>(&PalisadeJitTableGrow), JitHelperForm::kInstance},
+      {Op::kTableFill, reinterpret_cast<const void*>(&PalisadeJitTableFill), JitHelperForm::kInstance},
+      {Op::kTableCopy, reinterpret_cast<const void*>(&PalisadeJitTableCopy), JitHelperForm::kInstance},
+      {Op::kTableInit, reinterpret_cast<const void*>(&PalisadeJitTableInit), JitHelperForm::kInstance},
+      {Op::kElemDrop, reinterpret_cast<const void*>(&PalisadeJitElemDrop), JitHelperForm::kInstance},
+      {Op::kMemoryFill, reinterpret_cast<const void*>(&PalisadeJitMemoryFill), JitHelperForm::kInstance},
+      {Op::kMemoryCopy, reinterpret_cast<const void*>(&PalisadeJitMemoryCopy), JitHelperForm::kInstance},
+      {Op::kMemoryInit, reinterpret_cast<const void*>(&PalisadeJitMemoryInit), JitHelperForm::kInstance},
+      {Op::kDataDrop, reinterpret_cast<const void*>(&PalisadeJitDataDrop), JitHelperForm::kInstance},
+      {Op::kMemoryGrow, reinterpret_cast<const void*>(&PalisadeJitMemoryGrow), JitHelperForm::kInstance},
+      {Op::kRefFunc, reinterpret_cast<const void*>(&PalisadeJitRefFunc), JitHelperForm::kInstance},
+      {Op::kCallImport, reinterpret_cast<const void*>(&PalisadeJitCallImport), JitHelperForm::kInstance},
+      {Op::kCallIndirect, reinterpret_cast<const void*>(&PalisadeJitCallIndirect), JitHelperForm::kInstance},
   };
   *count = sizeof(kHelpers) / sizeof(kHelpers[0]);
   return kHelpers;

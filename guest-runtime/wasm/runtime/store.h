@@ -117,6 +117,10 @@ struct Store {
   // into Wasm (a nested Invoke) continues above the caller's frames.
   uint64_t* value_sp = nullptr;
   struct CallFrame* frame_sp = nullptr;
+  // The compiler tier's native-stack floor while compiled code runs (0: none
+  // running): calls that nest through the runtime (call_indirect, imports)
+  // stop with "call stack exhausted" before they could pass it.
+  uintptr_t jit_stack_floor = 0;
   // Fuel and interruption (see SetFuel / Interrupt).
   bool fuel_enabled = false;
   uint64_t fuel = 0;

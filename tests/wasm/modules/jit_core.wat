@@ -3,7 +3,11 @@
 ;; and each trap it can raise. Every export is run by both tiers and the
 ;; results compared (tests/jit/jit_test.cc).
 (module
+  (type $t (func (param i32) (result i32)))
   (memory 1)
+  (table 4 funcref)
+  (elem (i32.const 0) $forever $fib)
+  (elem (i32.const 3) $other)
   (global $g (mut i64) (i64.const 7))
   (func $fib (export "fib") (param i32) (result i32)
     (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
@@ -58,4 +62,15 @@
     (loop $l
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.ne (local.get $i) (local.get 0))))
-    (local.get $i)))
+    (local.get $i))
+  ;; Calls through the table: nested through the runtime, bounded like any.
+  (func $forever (type $t) (call_indirect (type $t) (i32.add (local.get 0) (i32.const 1)) (i32.const 0)))
+  (func $other (param i64) (result i64) (local.get 0))
+  (func (export "indirect") (param i32 i32) (result i32)
+    (call_indirect (type $t) (local.get 0) (local.get 1)))
+  (func (export "memory_ops") (param i32) (result i32)
+    (memory.fill (i32.const 100) (local.get 0) (i32.const 50))
+    (memory.copy (i32.const 200) (i32.const 90) (i32.const 40))
+    (drop (memory.grow (i32.const 1)))
+    (i32.add (i32.add (memory.size) (i32.load (i32.const 220)))
+             (i32.load8_u (i32.const 65600)))))

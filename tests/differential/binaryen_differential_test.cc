@@ -1,8 +1,9 @@
 // Differential testing against an independent Wasm implementation: modules
 // from binaryen's random generator (`wasm-opt -ttf`, Debian's binaryen 108)
-// run in Palisade's engine and in binaryen's interpreter (`--fuzz-exec-before`);
-// every call, every value logged through the fuzzing-support imports, every
-// result and every trap must agree.
+// run in Palisade's engine -- interpreted, and again on the compiler tier
+// where it compiles the module -- and in binaryen's interpreter
+// (`--fuzz-exec-before`); every call, every value logged through the
+// fuzzing-support imports, every result and every trap must agree.
 //
 // PALISADE_DIFFERENTIAL_RUNS (environment) sets how many modules a run tries
 // (default 150); PALISADE_DIFFERENTIAL_SEED its first seed. A disagreement
@@ -34,6 +35,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/compiled_code_sealer.h"
 #include "tests/support/subprocess.h"
 #include "wasm/host/host_memory.h"
 #include "wasm/runtime/engine.h"
@@ -202,9 +204,18 @@ wasm::Trap Log(void* context, wasm::HostCall&, const uint64_t* args, uint64_t*) 
 // Runs the module as --fuzz-exec does: every exported function in export
 // order, with zero arguments, on one instance. False if it cannot be set up
 // (an import this test cannot provide).
-bool RunPalisade(const std::vector<uint8_t>& bytes, std::vector<Event>* events, std::string* why) {
+// With `sealer`, on the compiler tier (`*compiled` says whether the module
+// did run compiled, or fell back to the interpreter).
+bool RunPalisade(const std::vector<uint8_t>& bytes, std::vector<Event>* events, std::string* why,
+                 wasm::CodeSealer* sealer = nullptr, bool* compiled = nullptr) {
   wasm::CompiledModule* cm = nullptr;
-  wasm::Error err = wasm::CompileModule(bytes.data(), bytes.size(), &cm);
+  wasm::CompileOptions options;
+  if (sealer != nullptr) {
+    options.tier = wasm::EngineTier::kCompiler;
+    options.sealer = sealer;
+  }
+  wasm::Error err = wasm::CompileModule(bytes.data(), bytes.size(), &cm, options);
+  if (err.ok() && compiled != nullptr) *compiled = wasm::CompiledTierStatus(cm)[0] == '\0';
   if (!err.ok()) {
     *why = std::string("palisade refuses the module binaryen made: ") + err.message + " at " +
            std::to_string(err.offset);
@@ -310,7 +321,8 @@ TEST(BinaryenDifferential, GeneratedModulesBehaveTheSameInBothImplementations) {
   fs::path dir = tmpl;
   const uint64_t runs = EnvOr("PALISADE_DIFFERENTIAL_RUNS", 150);
   const uint64_t first = EnvOr("PALISADE_DIFFERENTIAL_SEED", 1);
-  uint64_t compared = 0, skipped = 0, calls = 0;
+  uint64_t compared = 0, skipped = 0, calls = 0, ran_compiled = 0;
+  cli::InProcessCodeSealer sealer;
   std::vector<uint64_t> disagreed;  // a long run reports them all, then fails
   for (uint64_t seed = first; seed < first + runs; ++seed) {
     std::mt19937_64 rng(seed);
@@ -351,15 +363,29 @@ TEST(BinaryenDifferential, GeneratedModulesBehaveTheSameInBothImplementations) {
       disagreed.push_back(seed);
       continue;
     }
+    // The same module on Palisade's compiler tier, where it can compile it.
+    std::vector<Event> compiled_events;
+    bool compiled = false;
+    ASSERT_TRUE(RunPalisade(bytes, &compiled_events, &why, &sealer, &compiled)) << why;
+    if (compiled) {
+      ++ran_compiled;
+      if (!Agree(theirs, compiled_events, &diff)) {
+        ADD_FAILURE() << "seed " << seed << " (" << module << "): the compiler tier disagrees at " << diff
+                      << "\nbinaryen:\n" << Transcript(theirs) << "compiled:\n" << Transcript(compiled_events);
+        disagreed.push_back(seed);
+        continue;
+      }
+    }
     ++compared;
     for (const Event& e : ours) calls += e.kind == Event::kCall;
     fs::remove(input);
     fs::remove(module);
   }
-  std::printf("%llu modules compared (%llu export calls), %llu skipped (binaryen could not run them, or made "
-              "one wabt rejects too), %zu disagreed",
+  std::printf("%llu modules compared (%llu export calls; %llu also on the compiler tier), %llu skipped (binaryen "
+              "could not run them, or made one wabt rejects too), %zu disagreed",
               static_cast<unsigned long long>(compared), static_cast<unsigned long long>(calls),
-              static_cast<unsigned long long>(skipped), disagreed.size());
+              static_cast<unsigned long long>(ran_compiled), static_cast<unsigned long long>(skipped),
+              disagreed.size());
   for (uint64_t seed : disagreed) std::printf(" %llu", static_cast<unsigned long long>(seed));
   std::printf("\n");
   EXPECT_GT(compared + disagreed.size(), runs / 2) << "too few modules could be compared";

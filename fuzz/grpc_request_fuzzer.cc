@@ -1,12 +1,25 @@
 // gRPC request handling: the fuzzer picks a method and whether the call
 // carries a valid token, and its remaining bytes are the request message
-// (when they parse as one). Calls go through a real PalisadeService on an
-// in-process channel, so authentication, tenant lookups, limit clamping and
-// request validation all see hostile input. (Without /dev/kvm, calls that
+// (when they parse as one). Calls go through a real PalisadeService over
+// HTTP/2 on a Unix socket, so authentication, tenant lookups, limit clamping
+// and request validation all see hostile input. (Without /dev/kvm, calls that
 // get as far as a VM end there with UNAVAILABLE.)
+//
+// Not gRPC's in-process channel: its transport (gRPC 1.51) never frees a
+// client-streaming call that the server finishes before the client
+// half-closes -- as UploadModule does to every caller it refuses at once (a
+// bad token, for one) -- about 24 KiB a call, so a long run filled
+// libFuzzer's 2 GiB RSS limit (docs/BENCHMARKS.md). Over HTTP/2, which
+// palisaded serves, nothing stays behind.
+#include <unistd.h>
+
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <string>
 
 #include <grpcpp/grpcpp.h>
 
@@ -31,10 +44,19 @@ struct Harness {
             "workers: 1\nqueue_capacity: 4\n",
         "fuzz.textproto");
     service = std::make_unique<server::PalisadeService>(*config, nullptr);
+    // An abstract socket: nothing on disk, and one per process (-jobs, -fork).
+    const std::string address = "unix-abstract:palisade-grpc-fuzzer-" + std::to_string(getpid());
     grpc::ServerBuilder builder;
+    builder.AddListeningPort(address, grpc::InsecureServerCredentials());
     builder.RegisterService(service.get());
     server = builder.BuildAndStart();
-    stub = v1::Palisade::NewStub(server->InProcessChannel(grpc::ChannelArguments()));
+    auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    if (server == nullptr ||
+        !channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+      std::fprintf(stderr, "grpc_request_fuzzer: cannot serve and connect on %s\n", address.c_str());
+      std::abort();
+    }
+    stub = v1::Palisade::NewStub(channel);
   }
   std::unique_ptr<server::PalisadeService> service;
   std::unique_ptr<grpc::Server> server;

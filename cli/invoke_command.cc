@@ -11,10 +11,19 @@
 namespace palisade::cli {
 
 int RunInvoke(const InvokeOptions& o) {
+  if (absl::Status s = CheckEngine(o.engine); !s.ok()) {
+    std::cerr << "palisade invoke: " << s.message() << "\n";
+    return kExitUsage;
+  }
+  if (!o.in_process && o.engine != "interpreter") {
+    std::cerr << "palisade invoke: --engine compiler runs --in-process only for now (the guest's sealing is not built yet)\n";
+    return kExitUsage;
+  }
   if (!o.in_process) return InvokeInVm(o);
   static wasm::HostWasiSystem system;
   LoadOptions lo;
   lo.args.push_back(o.module);
+  lo.engine = o.engine;
   auto program = LoadProgram(o.module, &system, lo);
   if (!program.ok()) {
     std::cerr << "palisade invoke: " << program.status().message() << "\n";

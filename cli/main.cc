@@ -70,6 +70,10 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--in-process", run.in_process,
                     "Run the engine in this process (no micro-VM: for debugging and comparison, "
                     "not for untrusted code)");
+  run_cmd->add_option("--engine", run.engine,
+                      "With --in-process: interpreter, or compiler (the x86-64 tier, where it can compile "
+                      "the module)")
+      ->capture_default_str();
   run_cmd->add_option("--env", run.env, "Environment entry KEY=VALUE (repeatable)")
       ->allow_extra_args(false);
   run_cmd->add_option("--timeout", run.timeout, "Wall-clock limit: seconds, or e.g. 10s, 500ms");
@@ -97,6 +101,8 @@ int main(int argc, char** argv) {
   CLI::App* invoke_cmd =
       app.add_subcommand("invoke", "Call an exported function: MODULE.wasm FUNC [ARGS...]");
   invoke_cmd->add_flag("--in-process", invoke.in_process, "Run the engine in this process");
+  invoke_cmd->add_option("--engine", invoke.engine, "With --in-process: interpreter or compiler")
+      ->capture_default_str();
   invoke_cmd->add_option("--repeat", invoke.repeat,
                          "Calls to make, each on a freshly instantiated module (micro-VM)")
       ->check(CLI::Range(1u, 1000000u));

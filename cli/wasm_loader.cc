@@ -4,10 +4,16 @@
 #include <fstream>
 #include <iterator>
 
+#include "cli/compiled_code_sealer.h"
 #include "wasm/host/host_memory.h"
 #include "wasm/wasi/wasi_linker.h"
 
 namespace palisade::cli {
+
+absl::Status CheckEngine(const std::string& engine) {
+  if (engine == "interpreter" || engine == "compiler") return absl::OkStatus();
+  return absl::InvalidArgumentError("--engine takes interpreter or compiler, not '" + engine + "'");
+}
 
 absl::StatusOr<std::unique_ptr<LoadedProgram>> LoadProgram(const std::string& path,
                                                            wasm::wasi::WasiSystem* system,
@@ -17,9 +23,20 @@ absl::StatusOr<std::unique_ptr<LoadedProgram>> LoadProgram(const std::string& pa
   if (!in) return absl::NotFoundError("cannot read " + path);
   p->bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   wasm::CompiledModule* cm = nullptr;
-  wasm::Error e = wasm::CompileModule(p->bytes.data(), p->bytes.size(), &cm);
+  wasm::CompileOptions compile;
+  // Lives as long as the process: modules hold code it sealed until freed.
+  static InProcessCodeSealer sealer;
+  if (options.engine == "compiler") {
+    compile.tier = wasm::EngineTier::kCompiler;
+    compile.sealer = &sealer;
+  }
+  wasm::Error e = wasm::CompileModule(p->bytes.data(), p->bytes.size(), &cm, compile);
   p->module.reset(cm);
   if (!e.ok()) return absl::InvalidArgumentError(path + ": " + DescribeCompileError(e));
+  if (options.engine == "compiler" && wasm::CompiledTierStatus(cm)[0] != '\0') {
+    std::fprintf(stderr, "palisade: %s runs interpreted: the compiler tier: %s\n", path.c_str(),
+                 wasm::CompiledTierStatus(cm));
+  }
   p->wasi = std::make_unique<wasm::wasi::WasiContext>(system);
   p->wasi->SetPolicy(options.policy);
   if (!options.fs_image.empty()) {

@@ -37,7 +37,13 @@ struct LoadOptions {
   std::vector<std::string> env;   // KEY=VALUE
   std::vector<uint8_t> fs_image;  // from BuildFsImage, or empty
   wasm::wasi::WasiPolicy policy;  // WASI functions denied (--policy)
+  // "interpreter" or "compiler" (the compiler tier where it can compile the
+  // module; a note on stderr says why when it cannot).
+  std::string engine = "interpreter";
 };
+
+// Checks an --engine value; the error names the command.
+absl::Status CheckEngine(const std::string& engine);
 
 // Errors name the file and say what was wrong (decode/validation errors
 // with section and offset, link errors with the missing imports, a trap in

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times CPU-bound C programs natively, under node (V8's JIT) and under
-# `palisade run --in-process`, checks all three print the same thing, and
-# prints a markdown table of medians and ratios to native.
+# `palisade run --in-process` on both engine tiers (interpreter, compiler),
+# checks all four print the same thing, and prints a markdown table of
+# medians and ratios to native.
 #
 #   bench/wasm/run.sh [--runs N] [--palisade PATH] [PROGRAM...]
 #
@@ -41,20 +42,21 @@ time_cmd() {
   echo "$e - $s" | bc -l
 }
 
-printf '| program | native s | node s | node × | palisade s | palisade × |\n'
-printf '| --- | ---: | ---: | ---: | ---: | ---: |\n'
-log_node=0 log_pal=0 count=0
+printf '| program | native s | node s | node × | interpreter s | interpreter × | compiler s | compiler × |\n'
+printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+log_node=0 log_pal=0 log_jit=0 count=0
 for src in "${sources[@]}"; do
   n=$(basename "$src" .c)
   clang -O2 "$src" -o "$work/$n.native" -lm
   clang --target=wasm32-wasi -O2 "$src" -o "$work/$n.wasm"
-  declare -a tn=() tj=() tp=()
+  declare -a tn=() tj=() tp=() tc=()
   for ((i = 0; i < runs; i++)); do
     tn+=("$(time_cmd "$work/$n.out.native" "$work/$n.native")")
     tj+=("$(time_cmd "$work/$n.out.node" node "$here/node_wasi_runner.mjs" "$work/$n.wasm")")
     tp+=("$(time_cmd "$work/$n.out.palisade" "$palisade" run --in-process "$work/$n.wasm")")
+    tc+=("$(time_cmd "$work/$n.out.compiler" "$palisade" run --in-process --engine compiler "$work/$n.wasm")")
   done
-  for impl in node palisade; do
+  for impl in node palisade compiler; do
     if ! cmp -s "$work/$n.out.native" "$work/$n.out.$impl"; then
       echo "$n: $impl printed something else than the native build" >&2
       exit 1
@@ -63,14 +65,18 @@ for src in "${sources[@]}"; do
   mn=$(printf '%s\n' "${tn[@]}" | median)
   mj=$(printf '%s\n' "${tj[@]}" | median)
   mp=$(printf '%s\n' "${tp[@]}" | median)
+  mc=$(printf '%s\n' "${tc[@]}" | median)
   rj=$(echo "$mj / $mn" | bc -l)
   rp=$(echo "$mp / $mn" | bc -l)
+  rc=$(echo "$mc / $mn" | bc -l)
   log_node=$(echo "$log_node + l($rj)" | bc -l)
   log_pal=$(echo "$log_pal + l($rp)" | bc -l)
+  log_jit=$(echo "$log_jit + l($rc)" | bc -l)
   count=$((count + 1))
-  printf '| %s | %.3f | %.3f | %.1f | %.3f | %.1f |\n' "$n" "$mn" "$mj" "$rj" "$mp" "$rp"
-  unset tn tj tp
+  printf '| %s | %.3f | %.3f | %.1f | %.3f | %.1f | %.3f | %.1f |\n' "$n" "$mn" "$mj" "$rj" "$mp" "$rp" "$mc" "$rc"
+  unset tn tj tp tc
 done
 gj=$(echo "e($log_node / $count)" | bc -l)
 gp=$(echo "e($log_pal / $count)" | bc -l)
-printf '| **geometric mean** | | | **%.1f** | | **%.1f** |\n' "$gj" "$gp"
+gc=$(echo "e($log_jit / $count)" | bc -l)
+printf '| **geometric mean** | | | **%.1f** | | **%.1f** | | **%.1f** |\n' "$gj" "$gp" "$gc"

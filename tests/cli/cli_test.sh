@@ -58,6 +58,20 @@ expect "wrong argument count" 2 '' 'takes 2 argument' -- "$palisade" invoke --in
 expect "bad argument" 2 '' "'x' is not a valid i64" -- "$palisade" invoke --in-process "$m" add 1 x
 expect "missing export" 2 '' "exports no function 'nope'" -- "$palisade" invoke --in-process "$m" nope
 expect "missing file" 2 '' '' -- "$palisade" run --in-process "$tmp/absent.wasm"
+# The compiler tier in process: the same answers, traps, deadlines and fuel.
+expect "compiler: run prints args, exits with proc_exit's code" 3 '^one$' '' -- \
+  "$palisade" run --in-process --engine compiler "$m" -- one "two words"
+expect "compiler: invoke f64" 0 '^1\.25$' '' -- "$palisade" invoke --in-process --engine compiler "$m" half 2.5
+expect "compiler: trap, same line" 134 '' '^palisade: trap: unreachable in function [0-9]+ at offset 0x[0-9a-f]+$' -- \
+  "$palisade" invoke --in-process --engine compiler "$m" boom
+expect "compiler: timeout stops a spinning program" 134 '' 'timeout: .* ran past 200ms' -- \
+  "$palisade" run --in-process --engine compiler --timeout 200ms "$dir/spin_command.wasm"
+expect "compiler: fuel stops a spinning program" 134 '' 'trap: fuel exhausted' -- \
+  "$palisade" run --in-process --engine compiler --fuel 100000 "$dir/spin_command.wasm"
+expect "bad engine" 2 '' "--engine takes interpreter or compiler, not 'jit'" -- \
+  "$palisade" run --in-process --engine jit "$m"
+expect "compiler outside the process: not yet, said so" 2 '' 'runs --in-process only for now' -- \
+  "$palisade" run --engine compiler "$m"
 printf '\0asm\1\0\0\0\1\5' >"$tmp/trunc.wasm"
 expect "malformed module" 2 '' 'malformed module: .*type section' -- "$palisade" run --in-process "$tmp/trunc.wasm"
 expect "unknown imports listed" 2 '' 'env\.mystery' -- "$palisade" run --in-process "$dir/unknown_import.wasm"

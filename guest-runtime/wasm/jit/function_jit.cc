@@ -457,6 +457,58 @@ class Translator final : public JitEmitter {
       if (helpers[i].op == op && helpers[i].form == JitHelperForm::kInstance) address = helpers[i].address;
     }
     if (address == nullptr) return 0;
+    if (op == Op::kCallIndirect) {
+      Label slow, done;
+      CallIndirectFast(w, &slow);
+      a_.Jmp(&done);
+      a_.Bind(&slow);
+      SlowHelper(address, w, form->may_move_memory);
+      a_.Bind(&done);
+      return form->words;
+    }
+    SlowHelper(address, w, form->may_move_memory);
+    return form->words;
+  }
+
+  // call_indirect to a compiled function of this module: resolved and
+  // checked by a helper, then called directly like any call (16 bytes of
+  // native stack), so recursion through the table goes as deep as direct
+  // recursion. Anything else jumps to `slow`.
+  void CallIndirectFast(uint32_t w, Label* slow) {
+    const uint32_t* ip = code_ + w;
+    size_t n = 0;
+    const JitHelper* helpers = JitHelpers(&n);
+    const void* resolve = nullptr;
+    for (size_t i = 0; i < n; ++i) {
+      if (helpers[i].op == Op::kCallIndirect && helpers[i].form == JitHelperForm::kResolve) resolve = helpers[i].address;
+    }
+    Label fast;
+    a_.Mov(k64, rdi, kCtx);
+    a_.Mov(k64, rsi, kFrame);
+    a_.MovImm(rdx, reinterpret_cast<uintptr_t>(ip));
+    CallHelper(resolve);
+    a_.MovImm(rcx, kJitFirstAddress);
+    a_.Op(Alu::kCmp, k64, rax, rcx);
+    a_.Jcc(kAE, &fast);
+    a_.OpImm(Alu::kCmp, k32, rax, static_cast<int32_t>(kJitSlowCall));
+    a_.Jcc(kE, slow);
+    a_.Jmp(Trap(kDynamic, w));  // eax: the trap kind
+    a_.Bind(&fast);
+    a_.Mov(k32, rcx, Ctx(offsetof(JitContext, depth)));
+    a_.Op(Alu::kCmp, k32, rcx, Ctx(offsetof(JitContext, depth_limit)));
+    a_.Jcc(kAE, Trap(static_cast<uint8_t>(TrapKind::kCallStackExhausted), w));
+    a_.OpImm(Alu::kAdd, k32, rcx, 1);
+    a_.Mov(k32, Ctx(offsetof(JitContext, depth)), rcx);
+    a_.Push(kFrame);
+    a_.Lea(k64, kFrame, Slot(ip[5]));
+    a_.CallReg(rax);
+    a_.Pop(kFrame);
+    a_.OpImm(Alu::kSub, k32, Ctx(offsetof(JitContext, depth)), 1);
+  }
+
+  // A helper given the context, the frame and the instruction; its nonzero
+  // answer is the trap.
+  void SlowHelper(const void* address, uint32_t w, bool may_move_memory) {
     // The budget is in r12; a call out may spend fuel, so the helper sees it.
     a_.Mov(k64, Ctx(offsetof(JitContext, budget)), kBudget);
     a_.Mov(k64, rdi, kCtx);
@@ -466,8 +518,7 @@ class Translator final : public JitEmitter {
     a_.Mov(k64, kBudget, Ctx(offsetof(JitContext, budget)));
     a_.Test(k32, rax, rax);
     a_.Jcc(kNE, Trap(kDynamic, w));
-    if (form->may_move_memory) ReloadMemory();
-    return form->words;
+    if (may_move_memory) ReloadMemory();
   }
 
   uint32_t Memory(Op op, uint32_t w, const uint32_t* ip) {

@@ -49,10 +49,17 @@ enum class JitHelperForm : uint8_t {
   // uint32_t (JitContext*, uint64_t* fp, const uint32_t* ip) -> TrapKind:
   // an instruction acting on the instance (instance_ops.h) or a call.
   kInstance,
+  // uint64_t (JitContext*, uint64_t* fp, const uint32_t* ip): call_indirect's
+  // target checked and resolved -- a compiled entry of this module (an
+  // address, >= kJitFirstAddress), kJitSlowCall (take the kInstance
+  // helper), or the TrapKind it raises.
+  kResolve,
   kUnary,     // uint64_t (uint64_t src bits) -> dst bits
   kBinary,    // uint64_t (uint64_t a, uint64_t b) -> dst bits
   kTrapping,  // uint32_t (uint64_t src bits, uint64_t* dst) -> TrapKind
 };
+inline constexpr uint64_t kJitSlowCall = 0x100;
+inline constexpr uint64_t kJitFirstAddress = 0x1000;
 struct JitHelper {
   Op op;
   const void* address;

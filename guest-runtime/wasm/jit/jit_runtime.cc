@@ -3,6 +3,7 @@
 // own numerics, so both tiers round, saturate and trap alike.
 #include "wasm/jit/jit_context.h"
 #include "wasm/compile/compiled_module.h"
+#include "wasm/jit/function_jit.h"
 #include "wasm/runtime/engine.h"
 #include "wasm/runtime/instance_ops.h"
 #include "wasm/runtime/interpreter.h"
@@ -151,6 +152,22 @@ uint32_t PalisadeJitCallImport(JitContext* ctx, uint64_t* fp, const uint32_t* ip
   return CallFuncInst(ctx, ctx->instance->funcs.data()[ip[2]], fp + ip[3]);
 }
 
+uint64_t PalisadeJitResolveIndirect(JitContext* ctx, uint64_t* fp, const uint32_t* ip) {
+  Instance* inst = ctx->instance;
+  TableInst* t = inst->tables.data()[ip[2]];
+  const uint32_t i = static_cast<uint32_t>(fp[ip[4]]);
+  if (i >= t->size) return static_cast<uint64_t>(TrapKind::kUndefinedElement);
+  FuncInst* callee = reinterpret_cast<FuncInst*>(t->elems[i]);
+  if (callee == nullptr) return static_cast<uint64_t>(TrapKind::kUninitializedElement);
+  if (callee->sig_id != inst->sig_ids.data()[ip[3]]) return static_cast<uint64_t>(TrapKind::kIndirectCallTypeMismatch);
+  const CompiledModule* m = inst->module;
+  if (callee->instance != inst || callee->host != nullptr || m->jit_code == nullptr) return kJitSlowCall;
+  if (fp + ip[5] + callee->code->frame_slots > ctx->stack_end) {
+    return static_cast<uint64_t>(TrapKind::kCallStackExhausted);
+  }
+  return reinterpret_cast<uintptr_t>(m->jit_code + m->jit->entries[callee->code - m->functions.data()]);
+}
+
 uint32_t PalisadeJitCallIndirect(JitContext* ctx, uint64_t* fp, const uint32_t* ip) {
   Instance* inst = ctx->instance;
   TableInst* t = inst->tables.data()[ip[2]];
@@ -207,6 +224,7 @@ const JitHelper* JitHelpers(size_t* count) {
       {Op::kRefFunc, reinterpret_cast<const void*>(&PalisadeJitRefFunc), JitHelperForm::kInstance},
       {Op::kCallImport, reinterpret_cast<const void*>(&PalisadeJitCallImport), JitHelperForm::kInstance},
       {Op::kCallIndirect, reinterpret_cast<const void*>(&PalisadeJitCallIndirect), JitHelperForm::kInstance},
+      {Op::kCallIndirect, reinterpret_cast<const void*>(&PalisadeJitResolveIndirect), JitHelperForm::kResolve},
   };
   *count = sizeof(kHelpers) / sizeof(kHelpers[0]);
   return kHelpers;

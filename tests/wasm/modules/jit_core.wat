@@ -5,9 +5,9 @@
 (module
   (type $t (func (param i32) (result i32)))
   (memory 1)
-  (table 4 funcref)
+  (table 5 funcref)
   (elem (i32.const 0) $forever $fib)
-  (elem (i32.const 3) $other)
+  (elem (i32.const 3) $other $down)
   (global $g (mut i64) (i64.const 7))
   (func $fib (export "fib") (param i32) (result i32)
     (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
@@ -73,4 +73,10 @@
     (memory.copy (i32.const 200) (i32.const 90) (i32.const 40))
     (drop (memory.grow (i32.const 1)))
     (i32.add (i32.add (memory.size) (i32.load (i32.const 220)))
-             (i32.load8_u (i32.const 65600)))))
+             (i32.load8_u (i32.const 65600))))
+  ;; Recursion through the table, n deep: fine to the same depth as direct calls.
+  (func $down (type $t)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 0))
+      (else (i32.add (i32.const 1)
+                     (call_indirect (type $t) (i32.sub (local.get 0) (i32.const 1)) (i32.const 4)))))))

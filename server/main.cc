@@ -7,6 +7,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -18,6 +21,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <google/protobuf/stubs/logging.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -29,6 +33,26 @@
 #include "vmm/kvm.h"
 
 namespace {
+
+// Protobuf logs a line for every request whose string fields are not UTF-8:
+// the client's choice, so unbounded it would let anyone fill the server's
+// log. At most one line a second, with a count of those left out.
+void RateLimitedProtobufLog(google::protobuf::LogLevel level, const char*, int, const std::string& message) {
+  static std::mutex mu;
+  static std::chrono::steady_clock::time_point last;
+  static uint64_t left_out = 0;
+  std::lock_guard<std::mutex> lock(mu);
+  const auto now = std::chrono::steady_clock::now();
+  if (level < google::protobuf::LOGLEVEL_FATAL && now - last < std::chrono::seconds(1)) {
+    ++left_out;
+    return;
+  }
+  last = now;
+  std::fprintf(stderr, "palisaded: protobuf: %s", message.c_str());
+  if (left_out != 0) std::fprintf(stderr, " (%llu similar lines left out)", static_cast<unsigned long long>(left_out));
+  std::fprintf(stderr, "\n");
+  left_out = 0;
+}
 
 // Rotating the audit log creates and renames files, which the palisaded
 // policy otherwise refuses: allowed here relative to the log's directory fd
@@ -108,6 +132,7 @@ int Main(int argc, char** argv) {
     audit = *std::move(opened);
   }
 
+  google::protobuf::SetLogHandler(&RateLimitedProtobufLog);
   // A file-size limit must end an audit write with EFBIG (a decision the log
   // could not record, handled like a full disk), not kill the server.
   signal(SIGXFSZ, SIG_IGN);

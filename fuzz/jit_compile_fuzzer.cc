@@ -17,6 +17,7 @@
 #include "cli/compiled_code_sealer.h"
 #include "wasm/compile/compiled_module.h"
 #include "wasm/jit/function_jit.h"
+#include "fuzz/null_wasi_system.h"
 #include "wasm/host/host_memory.h"
 #include "wasm/runtime/engine.h"
 #include "wasm/support/vec.h"
@@ -26,25 +27,6 @@
 namespace {
 
 using namespace palisade::wasm;
-
-class NullSystem final : public wasi::WasiSystem {
- public:
-  int64_t Write(uint32_t, const uint8_t*, size_t len) override { return static_cast<int64_t>(len); }
-  int64_t Read(uint32_t, uint8_t*, size_t) override { return 0; }
-  bool ClockTime(uint32_t, uint64_t* ns) override {
-    *ns = 1;
-    return true;
-  }
-  bool ClockResolution(uint32_t, uint64_t* ns) override {
-    *ns = 1;
-    return true;
-  }
-  bool Random(uint8_t* data, size_t len) override {
-    for (size_t i = 0; i < len; ++i) data[i] = static_cast<uint8_t>(i);
-    return true;
-  }
-  void Sleep(uint64_t) override {}
-};
 
 struct Outcome {
   TrapKind kind = TrapKind::kNone;
@@ -76,7 +58,7 @@ bool Agree(const Outcome& a, const Outcome& b) {
 
 // Every export of `module` in one instance, each under fresh fuel.
 void RunAll(CompiledModule* module, Outcome* outcomes, size_t max, size_t* count) {
-  static NullSystem system;
+  static palisade::fuzz::NullWasiSystem system;
   *count = 0;
   wasi::WasiContext context(&system);
   StoreLimits limits;

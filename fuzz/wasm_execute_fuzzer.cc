@@ -6,42 +6,20 @@
 #include <cstdint>
 #include <memory>
 
+#include "fuzz/null_wasi_system.h"
 #include "wasm/host/host_memory.h"
 #include "wasm/runtime/engine.h"
 #include "wasm/support/vec.h"
 #include "wasm/wasi/wasi_context.h"
 #include "wasm/wasi/wasi_linker.h"
 
-namespace {
-
-using namespace palisade::wasm;
-
-class NullSystem final : public wasi::WasiSystem {
- public:
-  int64_t Write(uint32_t, const uint8_t*, size_t len) override { return static_cast<int64_t>(len); }
-  int64_t Read(uint32_t, uint8_t*, size_t) override { return 0; }
-  bool ClockTime(uint32_t, uint64_t* ns) override {
-    *ns = 1;
-    return true;
-  }
-  bool ClockResolution(uint32_t, uint64_t* ns) override {
-    *ns = 1;
-    return true;
-  }
-  bool Random(uint8_t* data, size_t len) override {
-    for (size_t i = 0; i < len; ++i) data[i] = static_cast<uint8_t>(i);
-    return true;
-  }
-  void Sleep(uint64_t) override {}
-};
-
-}  // namespace
+using namespace palisade::wasm;  // NOLINT: a single-function target
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CompiledModule* raw = nullptr;
   if (!CompileModule(data, size, &raw).ok()) return 0;
   std::unique_ptr<CompiledModule, void (*)(CompiledModule*)> module(raw, FreeCompiledModule);
-  static NullSystem system;
+  static palisade::fuzz::NullWasiSystem system;
   wasi::WasiContext context(&system);
   StoreLimits limits;
   limits.max_memory_pages = 64;  // 4 MiB

@@ -450,13 +450,9 @@ class Translator final : public JitEmitter {
       if (f.op == op) form = &f;
     }
     if (form == nullptr) return 0;
-    size_t n = 0;
-    const JitHelper* helpers = JitHelpers(&n);
-    const void* address = nullptr;
-    for (size_t i = 0; i < n; ++i) {
-      if (helpers[i].op == op && helpers[i].form == JitHelperForm::kInstance) address = helpers[i].address;
-    }
-    if (address == nullptr) return 0;
+    const JitHelper* helper = FindJitHelper(op, JitHelperForm::kInstance);
+    if (helper == nullptr) return 0;
+    const void* address = helper->address;
     if (op == Op::kCallIndirect) {
       Label slow, done;
       CallIndirectFast(w, &slow);
@@ -476,12 +472,7 @@ class Translator final : public JitEmitter {
   // recursion. Anything else jumps to `slow`.
   void CallIndirectFast(uint32_t w, Label* slow) {
     const uint32_t* ip = code_ + w;
-    size_t n = 0;
-    const JitHelper* helpers = JitHelpers(&n);
-    const void* resolve = nullptr;
-    for (size_t i = 0; i < n; ++i) {
-      if (helpers[i].op == Op::kCallIndirect && helpers[i].form == JitHelperForm::kResolve) resolve = helpers[i].address;
-    }
+    const void* resolve = FindJitHelper(Op::kCallIndirect, JitHelperForm::kResolve)->address;
     Label fast;
     a_.Mov(k64, rdi, kCtx);
     a_.Mov(k64, rsi, kFrame);

@@ -4,6 +4,8 @@
 // slot; min/max, the unsigned 64-bit and width conversions and every
 // float-to-int truncation call the interpreter's own numerics through
 // jit_runtime.cc, so both tiers agree to the bit.
+#include <initializer_list>
+
 #include "wasm/jit/jit_context.h"
 #include "wasm/jit/jit_emitter.h"
 #include "wasm/runtime/trap.h"
@@ -28,15 +30,6 @@ void LoadOperand(JitEmitter& e, const Sse& t, Xmm x, uint32_t slot) { e.a.Sse(t.
 void StoreResult(JitEmitter& e, const Sse& t, uint32_t slot, Xmm x) {
   e.a.MovdFromXmm(t.prefix == 0xf3 ? k32 : k64, rax, x);
   e.a.Mov(k64, JitSlot(slot), rax);
-}
-
-const JitHelper* HelperFor(Op op) {
-  size_t n = 0;
-  const JitHelper* h = JitHelpers(&n);
-  for (size_t i = 0; i < n; ++i) {
-    if (h[i].op == op) return &h[i];
-  }
-  return nullptr;
 }
 
 // dst = a <op> b for the four arithmetic operations (opcode 58/5c/59/5e).
@@ -140,8 +133,8 @@ uint32_t Compare(JitEmitter& e, const Sse& t, Op op, const uint32_t* ip) {
 
 uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
   Assembler& a = e.a;
-  if (const JitHelper* h = HelperFor(op); h != nullptr && h->form != JitHelperForm::kRefill) {
-    return Helper(e, *h, w, ip);
+  for (JitHelperForm form : {JitHelperForm::kUnary, JitHelperForm::kBinary, JitHelperForm::kTrapping}) {
+    if (const JitHelper* h = FindJitHelper(op, form); h != nullptr) return Helper(e, *h, w, ip);
   }
   const Sse& t = IsF64(op) ? kF64 : kF32;
   const Width iw = IsF64(op) ? k64 : k32;

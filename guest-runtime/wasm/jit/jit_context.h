@@ -66,5 +66,7 @@ struct JitHelper {
   JitHelperForm form;
 };
 const JitHelper* JitHelpers(size_t* count);
+// The helper serving `op` in `form`, or null.
+const JitHelper* FindJitHelper(Op op, JitHelperForm form);
 
 }  // namespace palisade::wasm

@@ -230,4 +230,13 @@ const JitHelper* JitHelpers(size_t* count) {
   return kHelpers;
 }
 
+const JitHelper* FindJitHelper(Op op, JitHelperForm form) {
+  size_t n = 0;
+  const JitHelper* h = JitHelpers(&n);
+  for (size_t i = 0; i < n; ++i) {
+    if (h[i].op == op && h[i].form == form) return &h[i];
+  }
+  return nullptr;
+}
+
 }  // namespace palisade::wasm

@@ -15,14 +15,10 @@
 #include <memory>
 
 #include "cli/compiled_code_sealer.h"
+#include "fuzz/run_exports.h"
 #include "wasm/compile/compiled_module.h"
 #include "wasm/jit/function_jit.h"
-#include "fuzz/null_wasi_system.h"
-#include "wasm/host/host_memory.h"
 #include "wasm/runtime/engine.h"
-#include "wasm/support/vec.h"
-#include "wasm/wasi/wasi_context.h"
-#include "wasm/wasi/wasi_linker.h"
 
 namespace {
 
@@ -56,38 +52,17 @@ bool Agree(const Outcome& a, const Outcome& b) {
   return true;
 }
 
-// Every export of `module` in one instance, each under fresh fuel.
+// Every export of `module` in one instance, each under fresh fuel; at most
+// `max` outcomes.
 void RunAll(CompiledModule* module, Outcome* outcomes, size_t max, size_t* count) {
-  static palisade::fuzz::NullWasiSystem system;
   *count = 0;
-  wasi::WasiContext context(&system);
-  StoreLimits limits;
-  limits.max_memory_pages = 64;
-  std::unique_ptr<Store, void (*)(Store*)> store(NewStore(limits, HostMemoryProvider()), FreeStore);
-  if (store == nullptr) return;
-  SetFuel(store.get(), true, 20000);
-  Vec<Extern> externs;
-  if (!wasi::ResolveWasiImports(store.get(), module, &context, &externs).ok()) return;
-  InstantiateResult r = Instantiate(store.get(), module, externs.data(), externs.size());
-  if (r.status != InstantiateStatus::kOk) return;
-  for (size_t i = 0; i < ExportCount(r.instance) && *count < max; ++i) {
-    const char* name;
-    size_t len;
-    Extern e = ExportAt(r.instance, i, &name, &len);
-    if (e.kind != ExternKind::kFunc) continue;
-    auto* f = static_cast<FuncInst*>(e.object);
-    const ValType *params, *results;
-    uint32_t np, nr;
-    GetFuncSignature(f, &params, &np, &results, &nr);
-    if (np > 16 || nr > 16) continue;
-    Value args[16];
-    for (uint32_t p = 0; p < np; ++p) args[p].type = params[p];
+  palisade::fuzz::RunExports(module, [&](const Trap& t, const Value* values, uint32_t n) {
     Outcome& o = outcomes[(*count)++];
-    SetFuel(store.get(), true, 20000);
-    const Trap t = Invoke(store.get(), f, args, np, o.values, nr);
     o.kind = t.kind;
-    o.count = t.ok() ? nr : 0;
-  }
+    o.count = t.ok() ? n : 0;
+    for (uint32_t i = 0; i < n; ++i) o.values[i] = values[i];
+    return *count < max;
+  });
 }
 
 }  // namespace

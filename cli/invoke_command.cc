@@ -15,10 +15,6 @@ int RunInvoke(const InvokeOptions& o) {
     std::cerr << "palisade invoke: " << s.message() << "\n";
     return kExitUsage;
   }
-  if (!o.in_process && o.engine != "interpreter") {
-    std::cerr << "palisade invoke: --engine compiler runs --in-process only for now (the guest's sealing is not built yet)\n";
-    return kExitUsage;
-  }
   if (!o.in_process) return InvokeInVm(o);
   static wasm::HostWasiSystem system;
   LoadOptions lo;

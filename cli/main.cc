@@ -56,8 +56,8 @@ int main(int argc, char** argv) {
   spec_cmd->add_flag("--in-vm", spec.in_vm, "Run the engine inside a micro-VM (the default)");
   spec_cmd->add_flag("-v,--verbose", spec.verbose, "Print every command's outcome");
   spec_cmd->add_option("--engine", spec.engine,
-                       "interpreter, or compiler (in process: modules the compiler tier cannot translate yet "
-                       "are interpreted, and counted)")
+                       "interpreter, or compiler (modules the compiler tier cannot translate yet are "
+                       "interpreted, and counted)")
       ->capture_default_str();
   spec_cmd->add_flag("--coverage-probes", spec.coverage_probes,
                      "With --in-process: compile modules with palisade fuzz's coverage probes");
@@ -71,8 +71,8 @@ int main(int argc, char** argv) {
                     "Run the engine in this process (no micro-VM: for debugging and comparison, "
                     "not for untrusted code)");
   run_cmd->add_option("--engine", run.engine,
-                      "With --in-process: interpreter, or compiler (the x86-64 tier, where it can compile "
-                      "the module)")
+                      "interpreter, or compiler (the x86-64 tier, where it can compile the module; in a "
+                      "micro-VM the guest compiles and the host checks and seals the code)")
       ->capture_default_str();
   run_cmd->add_option("--env", run.env, "Environment entry KEY=VALUE (repeatable)")
       ->allow_extra_args(false);
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   CLI::App* invoke_cmd =
       app.add_subcommand("invoke", "Call an exported function: MODULE.wasm FUNC [ARGS...]");
   invoke_cmd->add_flag("--in-process", invoke.in_process, "Run the engine in this process");
-  invoke_cmd->add_option("--engine", invoke.engine, "With --in-process: interpreter or compiler")
+  invoke_cmd->add_option("--engine", invoke.engine, "interpreter or compiler")
       ->capture_default_str();
   invoke_cmd->add_option("--repeat", invoke.repeat,
                          "Calls to make, each on a freshly instantiated module (micro-VM)")

@@ -56,6 +56,7 @@ absl::Status ApplyPolicy(RunOptions* o) {
   o->refuse_denied_imports = p->refuse_denied_imports;
   o->clocks = p->clocks;
   o->random = p->random;
+  if (!p->compiler) o->engine = "interpreter";  // a ceiling like the rest: never compiled
   return absl::OkStatus();
 }
 

@@ -77,10 +77,6 @@ int RunRun(const RunOptions& options) {
     std::cerr << "palisade run: " << s.message() << "\n";
     return kExitUsage;
   }
-  if (!o.in_process && o.engine != "interpreter") {
-    std::cerr << "palisade run: --engine compiler runs --in-process only for now (the guest's sealing is not built yet)\n";
-    return kExitUsage;
-  }
   if (!o.in_process) return RunInVm(o);
   absl::Duration timeout = absl::InfiniteDuration();
   if (!o.timeout.empty() && (!ParseUserDuration(o.timeout, &timeout) || timeout <= absl::ZeroDuration())) {

@@ -50,6 +50,7 @@ int InvokeInVm(const InvokeOptions& o) {
   spec.module = vm.module();
   spec.args = {o.module};
   spec.mode = abi::WasiRunMode::kInstantiate;
+  spec.compiler = o.engine == "compiler";
   services.ClearOutcome();
   if (int rc = check(RunWasiCommand(vm.sandbox(), BuildWasiRunRequest(spec), vm.deadline())); rc >= 0) {
     return rc;

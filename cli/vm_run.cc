@@ -37,6 +37,7 @@ int RunInVm(const RunOptions& o) {
   spec.fs_image = *image;
   spec.wasi_denied = o.wasi_denied;
   spec.refuse_denied_imports = o.refuse_denied_imports;
+  spec.compiler = o.engine == "compiler";
   vm.services().Restrict(o.clocks, o.random);
   std::vector<uint8_t> request = BuildWasiRunRequest(spec);
   if (request.size() >= vm.memory_bytes() / 2) {

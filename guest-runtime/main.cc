@@ -4,6 +4,7 @@
 #include "lib/command_loop.h"
 #include "lib/heap.h"
 #include "runner/engine_scratch.h"
+#include "runner/hypercall_code_sealer.h"
 #include "runner/spec_run.h"
 #include "runner/wasi_run.h"
 
@@ -55,6 +56,7 @@ int64_t HandleCommand(int64_t command, const uint64_t args[3]) {
 
 extern "C" int palisade_guest_main(const palisade::abi::BootInfo* info) {
   palisade::guest::SetEngineScratch(info->scratch, info->scratch_bytes);
+  palisade::guest::CodeSealerInit(info);
   g_request_area = info->request_area;
   g_request_area_bytes = info->request_area_bytes;
   palisade::guest::ServeCommands(HandleCommand);

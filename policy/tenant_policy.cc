@@ -64,6 +64,7 @@ absl::StatusOr<TenantPolicy> Compile(v1::Policy proto, const TextProtoFile& file
   p.refuse_denied_imports = w.on_denied() == v1::WasiPolicy::REFUSE_MODULE;
   p.clocks = !p.Denies("clock_time_get") && !p.Denies("clock_res_get");
   p.random = !p.Denies("random_get");
+  p.compiler = p.proto.engine() != v1::Policy::ENGINE_INTERPRETER;
   return p;
 }
 

@@ -20,6 +20,7 @@ struct TenantPolicy {
   bool refuse_denied_imports = false; // on_denied: REFUSE_MODULE
   bool clocks = true;                 // clock_time_get / clock_res_get allowed
   bool random = true;                 // random_get allowed
+  bool compiler = true;               // engine: the compiler tier (else the interpreter)
 
   bool Denies(const std::string& wasi_function) const;
   // Names of the denied functions, in WASI function order.

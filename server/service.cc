@@ -212,6 +212,7 @@ CallLimits PalisadeService::Clamp(const Tenant& tenant, const v1::Limits& req) c
     l.refuse_denied_imports = tenant.policy->refuse_denied_imports;
     l.clocks = tenant.policy->clocks;
     l.random = tenant.policy->random;
+    l.compiler = tenant.policy->compiler;
   }
   return l;
 }

@@ -54,6 +54,7 @@ WasiRunSpec ProgramSpec(std::span<const uint8_t> module, const std::vector<std::
   spec.fuel = limits.fuel;
   spec.wasi_denied = limits.wasi_denied;
   spec.refuse_denied_imports = limits.refuse_denied_imports;
+  spec.compiler = limits.compiler;
   return spec;
 }
 

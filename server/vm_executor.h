@@ -34,6 +34,7 @@ struct CallLimits {
   uint64_t wasi_denied = 0;
   bool refuse_denied_imports = false;
   bool clocks = true, random = true;
+  bool compiler = true;  // the compiler tier (policy engine), else the interpreter
 };
 
 // Lets a cancelled RPC stop the sandbox running it, from any thread.

@@ -65,6 +65,8 @@ class ElfImage {
 
   // Function symbol containing `address`, if the image has a symbol table.
   const ElfSymbol* FindFunction(uint64_t address) const;
+  // Every function symbol, by address.
+  const std::vector<ElfSymbol>& functions() const { return functions_; }
 
  private:
   uint64_t entry_ = 0;

@@ -1,5 +1,7 @@
 #include "vmm/guest_layout.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
 #include "guest-runtime/abi/hypercall_abi.h"
 
@@ -9,8 +11,14 @@ constexpr uint64_t kPage = 4096;
 uint64_t PageUp(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 }  // namespace
 
+uint64_t DefaultCodeRegionBytes(uint64_t mem_size) {
+  if (mem_size < kScratchMinMemory) return 0;
+  const uint64_t eighth = mem_size / 8 / kCodeRegionAlign * kCodeRegionAlign;
+  return std::clamp(eighth, kCodeRegionAlign, kMaxCodeRegionBytes);
+}
+
 absl::StatusOr<GuestLayout> PlanLayout(uint64_t mem_size, uint64_t stack_bytes,
-                                       const ElfImage& image) {
+                                       uint64_t code_bytes, const ElfImage& image) {
   if (mem_size % kPage != 0 || mem_size > kMaxGuestMemory) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "guest memory of %d bytes: must be a multiple of 4 KiB and at most %d GiB", mem_size,
@@ -49,7 +57,17 @@ absl::StatusOr<GuestLayout> PlanLayout(uint64_t mem_size, uint64_t stack_bytes,
   l.scratch_bytes = mem_size >= kScratchMinMemory ? kEngineScratchBytes : 0;
   l.request_area = l.scratch + l.scratch_bytes;
   l.request_area_bytes = mem_size >= kScratchMinMemory ? kRequestAreaBytes : 0;
+  if (code_bytes % kCodeRegionAlign != 0 || code_bytes > kMaxCodeRegionBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "code region of %d bytes: must be a multiple of 2 MiB and at most %d MiB", code_bytes,
+        kMaxCodeRegionBytes >> 20));
+  }
   l.heap_begin = l.request_area + l.request_area_bytes;
+  if (code_bytes != 0) {
+    l.code_region = (l.heap_begin + kCodeRegionAlign - 1) & ~(kCodeRegionAlign - 1);
+    l.code_region_bytes = code_bytes;
+    l.heap_begin = l.code_region + code_bytes;
+  }
   uint64_t needed = l.heap_begin + kMinHeapBytes;
   if (mem_size < needed) {
     return absl::InvalidArgumentError(absl::StrFormat(

@@ -18,6 +18,9 @@
 //               itself; the stack below the serve loop's frame and the
 //               engine's stacks hold nothing between calls. Written by every
 //               call, they would otherwise fault after every reset.
+//                 code region (2 MiB-aligned, read-only slot, R+X for ring 3):
+//               compiled Wasm the host sealed there (vmm/code_region.h). It
+//               sits this low so rel32 calls reach the image's helpers.
 //                 heap, up to memory size
 #pragma once
 
@@ -50,6 +53,8 @@ struct GuestLayout {
   uint64_t scratch_bytes = 0;
   uint64_t request_area = 0;  // warm requests; ends where the heap begins
   uint64_t request_area_bytes = 0;
+  uint64_t code_region = 0;   // compiled code; 0 bytes: no compiler tier
+  uint64_t code_region_bytes = 0;
   uint64_t heap_begin = 0;
   uint64_t heap_end = 0;
 };
@@ -66,10 +71,16 @@ inline constexpr uint64_t kScratchMinMemory = 32ull << 20;
 // Room for a warm request (palisade fuzz's: the input and its coverage
 // arrays), for guests of at least kScratchMinMemory.
 inline constexpr uint64_t kRequestAreaBytes = 1ull << 20;
+// The code region: an eighth of guests of at least kScratchMinMemory, in
+// whole 2 MiB pages, at most kMaxCodeRegionBytes; smaller guests interpret.
+inline constexpr uint64_t kCodeRegionAlign = 2ull << 20;
+inline constexpr uint64_t kMaxCodeRegionBytes = 64ull << 20;
+uint64_t DefaultCodeRegionBytes(uint64_t mem_size);
 
-// Plans the layout for an image, a memory size and a stack size; says how
-// much memory would be needed when `mem_size` is too small.
+// Plans the layout for an image, a memory size, a stack size and a code
+// region (a multiple of kCodeRegionAlign, or 0); says how much memory would
+// be needed when `mem_size` is too small.
 absl::StatusOr<GuestLayout> PlanLayout(uint64_t mem_size, uint64_t stack_bytes,
-                                       const ElfImage& image);
+                                       uint64_t code_bytes, const ElfImage& image);
 
 }  // namespace palisade

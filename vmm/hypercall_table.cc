@@ -32,6 +32,8 @@ constexpr HypercallInfo kTable[abi::kHypercallCount] = {
     {"wasm_results", &HypercallDispatcher::WasmResults},
     {"policy_denied", &HypercallDispatcher::PolicyDenied},
     {"flush", &HypercallDispatcher::Flush},
+    {"seal_code", &HypercallDispatcher::SealCode},
+    {"release_code", &HypercallDispatcher::ReleaseCode},
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "guest-runtime/abi/hypercall_abi.h"
+#include "vmm/code_region.h"
 #include "vmm/console.h"
 #include "vmm/guest_memory.h"
 #include "vmm/guest_services.h"
@@ -67,6 +68,8 @@ class HypercallDispatcher {
   bool has_console() const { return console_ != nullptr; }
   void set_console(ConsoleSink* console) { console_ = console; }
   void set_services(GuestServices* services) { services_ = services; }
+  // Where kSealCode puts code (nullptr: nowhere; every seal is refused).
+  void set_code_region(CodeRegion* region) { code_region_ = region; }
   // Starts a new console budget (a reset sandbox serves a new call).
   void ResetConsoleCount() { console_bytes_ = 0; }
   // Caps the bytes console_write may move in total (0: no cap); past it the
@@ -91,6 +94,8 @@ class HypercallDispatcher {
   absl::StatusOr<HypercallOutcome> WasmResults(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> PolicyDenied(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> Flush(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> SealCode(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> ReleaseCode(const abi::Mailbox& req);
 
  private:
   HypercallDispatcher(GuestMemory* memory, abi::Mailbox* mailbox, ConsoleSink* console,
@@ -104,6 +109,7 @@ class HypercallDispatcher {
   uint64_t deferred_calls_ = 0;
   ConsoleSink* console_;
   GuestServices* services_;  // nullptr: WASI hypercalls end the sandbox
+  CodeRegion* code_region_ = nullptr;
   uint64_t calls_ = 0;
   uint64_t console_limit_ = 0;
   uint64_t console_bytes_ = 0;

@@ -28,6 +28,7 @@ constexpr uint32_t kSlotImage = 2;
 constexpr uint32_t kSlotRam = 3;
 constexpr uint32_t kSlotIo = 4;
 constexpr uint32_t kSlotHeap = 5;
+constexpr uint32_t kSlotCode = 6;
 
 // The machine's KVM backend, looked up once per process.
 KvmBackend Backend() {
@@ -83,7 +84,13 @@ std::vector<PageRange> PageRanges(const GuestLayout& l, const ElfImage& image) {
   // Guard pages are simply absent: below each stack and at address 0.
   r.push_back({l.exception_stack_bottom, l.exception_stack_top, kReadWrite, kSupervisor});
   r.push_back({l.stack_bottom, l.stack_top, kReadWrite, kUser});
-  r.push_back({l.mailbox, l.mem_size, kReadWrite, kUser});
+  if (l.code_region_bytes == 0) {
+    r.push_back({l.mailbox, l.mem_size, kReadWrite, kUser});
+    return r;
+  }
+  r.push_back({l.mailbox, l.code_region, kReadWrite, kUser});
+  r.push_back({l.code_region, l.code_region + l.code_region_bytes, kReadExecute, kUser});
+  r.push_back({l.heap_begin, l.mem_size, kReadWrite, kUser});
   return r;
 }
 
@@ -145,15 +152,22 @@ struct Slot {
 // ever writes them and they need no dirty log.
 // The stack, mailbox, outbox and engine scratch are not logged either
 // (guest_layout.h says why): a warm call writes them without a single fault.
-std::array<Slot, 6> Slots(const GuestLayout& layout) {
-  return {{
+// The code region is read-only to the guest; only the host writes it, and
+// its own record of those writes is what a reset rolls back.
+std::vector<Slot> Slots(const GuestLayout& layout) {
+  const uint64_t io_end = layout.code_region_bytes != 0 ? layout.code_region : layout.heap_begin;
+  std::vector<Slot> slots = {
       {kSlotSystem, abi::kSystemBase, layout.system_end, true, false},
       {kSlotPageTables, layout.page_tables, layout.page_tables_end, false, false},
       {kSlotImage, layout.image_begin, layout.ram_begin, true, false},
       {kSlotRam, layout.ram_begin, layout.stack_bottom, false, true},
-      {kSlotIo, layout.stack_bottom, layout.heap_begin, false, false},
+      {kSlotIo, layout.stack_bottom, io_end, false, false},
       {kSlotHeap, layout.heap_begin, layout.mem_size, false, true},
-  }};
+  };
+  if (layout.code_region_bytes != 0) {
+    slots.push_back({kSlotCode, layout.code_region, layout.heap_begin, true, false});
+  }
+  return slots;
 }
 
 // The VM with its memory slots and its one vCPU (CPUID set, registers not).
@@ -190,6 +204,7 @@ struct Sandbox::Parts {
   Vm vm;
   Vcpu vcpu;
   ConsoleSink* console;
+  CodeRegion code_region;
 };
 
 Sandbox::Sandbox(Parts parts)
@@ -197,7 +212,8 @@ Sandbox::Sandbox(Parts parts)
       layout_(parts.layout),
       memory_(std::move(parts.memory)),
       vm_(std::move(parts.vm)),
-      vcpu_(std::move(parts.vcpu)) {}
+      vcpu_(std::move(parts.vcpu)),
+      code_region_(std::move(parts.code_region)) {}
 
 Sandbox::~Sandbox() = default;
 
@@ -209,6 +225,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Assemble(Parts parts,
                                                sandbox->layout_.outbox, options.console,
                                                options.services));
   sandbox->dispatcher_.emplace(std::move(dispatcher));
+  sandbox->dispatcher_->set_code_region(&sandbox->code_region_);
   sandbox->dispatcher_->set_console_limit(options.max_console_bytes);
   return sandbox;
 }
@@ -219,7 +236,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   ASSIGN_OR_RETURN(std::shared_ptr<const Kvm> kvm, Kvm::Shared());
   ASSIGN_OR_RETURN(std::shared_ptr<const ElfImage> image, LoadedImage(options.image, options.audit_image));
   ASSIGN_OR_RETURN(GuestLayout layout,
-                   PlanLayout(options.memory_bytes, options.stack_bytes, *image));
+                   PlanLayout(options.memory_bytes, options.stack_bytes,
+                              options.code_region_bytes == kDefaultCodeRegion
+                                  ? DefaultCodeRegionBytes(options.memory_bytes)
+                                  : options.code_region_bytes,
+                              *image));
   ASSIGN_OR_RETURN(GuestMemory memory, GuestMemory::Create(layout.mem_size));
 
   // The page tables follow the system area and must end below the image;
@@ -251,6 +272,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   info.scratch_bytes = layout.scratch_bytes;
   info.request_area = layout.request_area;
   info.request_area_bytes = layout.request_area_bytes;
+  info.code_region = layout.code_region;
+  info.code_region_bytes = layout.code_region_bytes;
   std::memcpy(memory.HostAddress(layout.boot_info, sizeof(info)), &info, sizeof(info));
   image->LoadInto(memory);
 
@@ -261,8 +284,19 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
                                    Access::kReadOnly, "the system area"));
   RETURN_IF_ERROR(memory.AddRegion(layout.image_begin, layout.ram_begin - layout.image_begin,
                                    Access::kReadOnly, "the image's code"));
-  RETURN_IF_ERROR(memory.AddRegion(layout.ram_begin, layout.mem_size - layout.ram_begin,
-                                   Access::kReadWrite, "RAM"));
+  // The code region is read-only to hypercalls too: no call may have the
+  // host write into it for the guest.
+  if (layout.code_region_bytes == 0) {
+    RETURN_IF_ERROR(memory.AddRegion(layout.ram_begin, layout.mem_size - layout.ram_begin,
+                                     Access::kReadWrite, "RAM"));
+  } else {
+    RETURN_IF_ERROR(memory.AddRegion(layout.ram_begin, layout.code_region - layout.ram_begin,
+                                     Access::kReadWrite, "RAM"));
+    RETURN_IF_ERROR(memory.AddRegion(layout.code_region, layout.code_region_bytes,
+                                     Access::kReadOnly, "the compiled-code region"));
+    RETURN_IF_ERROR(memory.AddRegion(layout.heap_begin, layout.mem_size - layout.heap_begin,
+                                     Access::kReadWrite, "the heap"));
+  }
 
   ASSIGN_OR_RETURN(Machine machine, CreateMachine(kvm, layout, memory, /*log_dirty=*/false));
   Vcpu& vcpu = machine.vcpu;
@@ -276,8 +310,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   RETURN_IF_ERROR(vcpu.SetRegs(regs));
 
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
-                   Assemble(Parts{std::move(image), layout, std::move(memory),
-                                  std::move(machine.vm), std::move(machine.vcpu), options.console},
+                   Assemble(Parts{image, layout, std::move(memory), std::move(machine.vm),
+                                  std::move(machine.vcpu), options.console,
+                                  CodeRegion(layout.code_region, layout.code_region_bytes,
+                                             layout.code_region_bytes != 0 ? ImageJitHelpers(*image)
+                                                                           : std::vector<uint64_t>{})},
                             options));
 
   const absl::Time setup_done = absl::Now();
@@ -307,7 +344,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::FromSnapshot(
   RETURN_IF_ERROR(machine.vcpu.RestoreState(snapshot->vcpu));
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
                    Assemble(Parts{snapshot->image, layout, std::move(memory),
-                                  std::move(machine.vm), std::move(machine.vcpu), options.console},
+                                  std::move(machine.vm), std::move(machine.vcpu), options.console,
+                                  snapshot->code_region},
                             options));
   sandbox->snapshot_ = std::move(snapshot);
   sandbox->manual_dirty_protect_ = machine.manual_dirty_protect;
@@ -335,6 +373,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Sandbox::TakeSnapshot() {
   snapshot->layout = layout_;
   snapshot->regions = memory_.regions();
   snapshot->image = image_;
+  snapshot->code_region = code_region_;
   ASSIGN_OR_RETURN(manual_dirty_protect_, vm_.EnableManualDirtyProtect());
   for (const Slot& slot : Slots(layout_)) {
     if (!slot.logged) continue;
@@ -378,6 +417,7 @@ absl::Status Sandbox::Reset() {
   memory_.TakeHostWrites(dirty_bitmap_);
   ASSIGN_OR_RETURN(last_reset_pages_, memory_.DiscardPages(dirty_bitmap_));
   if (!rewind_memory_only) RETURN_IF_ERROR(vcpu_.RestoreState(snapshot_->vcpu));
+  code_region_ = snapshot_->code_region;  // its bytes came back with the memory
   last_reset_restored_vcpu_ = !rewind_memory_only;
   fault_.reset();
   crash_report_.clear();
@@ -615,6 +655,9 @@ const char* Sandbox::RegionHint(uint64_t a) const {
   if (a >= l.image_begin && a < l.ram_begin) return "image code/rodata, not writable";
   if (a >= l.ram_begin && a < l.image_end) return "image data, not executable";
   if (a >= l.mem_size) return "beyond guest memory";
+  if (l.code_region_bytes != 0 && a >= l.code_region && a < l.code_region + l.code_region_bytes) {
+    return "the compiled-code region, read+execute only";
+  }
   if (a >= l.mailbox) return "heap";
   return nullptr;
 }

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "guest-runtime/abi/hypercall_abi.h"
+#include "vmm/code_region.h"
 #include "vmm/console.h"
 #include "vmm/elf_image.h"
 #include "vmm/guest_layout.h"
@@ -40,10 +41,18 @@ inline constexpr char kCrashReportPayload[] = "palisade.dev/crash-report";
 // and at the latest this long after it was queued, so it streams live.
 inline constexpr absl::Duration kOutboxFlushTick = absl::Milliseconds(50);
 
+inline constexpr uint64_t kDefaultCodeRegion = ~uint64_t{0};
+
 struct SandboxOptions {
   std::span<const uint8_t> image;        // the guest ELF (must outlive Boot())
   uint64_t memory_bytes = 16ull << 20;   // guest-physical memory, multiple of 4 KiB
-  uint64_t stack_bytes = 256ull << 10;   // guest stack (a guard page sits below it)
+  // Guest stack (a guard page sits below it). Compiled code's frames take
+  // 16 bytes a call on it, up to the engine's call depth; untouched pages
+  // cost nothing.
+  uint64_t stack_bytes = 1ull << 20;
+  // Room for compiled code (guest_layout.h); kDefaultCodeRegion: an eighth
+  // of memory, within limits; 0: none (modules are interpreted).
+  uint64_t code_region_bytes = kDefaultCodeRegion;
   ConsoleSink* console = nullptr;        // guest console output; nullptr = discard
   GuestServices* services = nullptr;     // stdin, clocks, randomness, Wasm outcomes
   uint64_t max_console_bytes = 0;        // total console output allowed; 0 = no cap
@@ -115,6 +124,7 @@ class Sandbox {
   // Calls the guest queued in its outbox instead of exiting (abi::OutboxHeader).
   uint64_t queued_calls() const { return dispatcher_->deferred_calls(); }
   const GuestMemory& memory() const { return memory_; }
+  const CodeRegion& code_region() const { return code_region_; }
   // Copies host bytes into guest RAM (checked like any guest address).
   absl::Status CopyToGuest(uint64_t gpa, std::span<const uint8_t> bytes);
   // Makes the next Reset() roll [gpa, gpa + len) back although no dirty log
@@ -150,6 +160,7 @@ class Sandbox {
   Vm vm_;
   Vcpu vcpu_;
   std::optional<HypercallDispatcher> dispatcher_;
+  CodeRegion code_region_;
   Watchdog watchdog_;
   BootTimings timings_;
   bool alive_ = true;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "vmm/code_region.h"
 #include "vmm/elf_image.h"
 #include "vmm/guest_layout.h"
 #include "vmm/guest_memory.h"
@@ -26,6 +27,7 @@ struct Snapshot {
   std::vector<GuestMemory::Region> regions;
   std::shared_ptr<const ElfImage> image;
   VcpuState vcpu;
+  CodeRegion code_region;  // which code the snapshot's memory holds
 };
 
 }  // namespace palisade

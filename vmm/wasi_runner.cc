@@ -55,7 +55,8 @@ std::vector<uint8_t> BuildWasiRunRequest(const WasiRunSpec& spec) {
   req.value_count = static_cast<uint32_t>(spec.values.size());
   req.wasi_denied = spec.wasi_denied;
   req.policy_flags = (spec.refuse_denied_imports ? abi::kPolicyRefuseModule : 0) |
-                     (spec.coverage ? abi::kFuzzCoverage : 0);
+                     (spec.coverage ? abi::kFuzzCoverage : 0) |
+                     (spec.compiler ? abi::kEngineCompiler : 0);
   std::memcpy(out.data(), &req, sizeof(req));
   return out;
 }

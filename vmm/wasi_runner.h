@@ -29,6 +29,7 @@ struct WasiRunSpec {
   uint64_t wasi_denied = 0;           // policy: bit i denies WASI function i
   bool refuse_denied_imports = false; // policy: such imports fail to link
   bool coverage = false;              // kInstantiate: compile with coverage probes (fuzzing)
+  bool compiler = false;              // the compiler tier where it can (abi::kEngineCompiler)
 };
 
 // The request's bytes (header, module, argv, environment).

@@ -48,7 +48,8 @@ class SpecBackend {
 // `compiler`: instantiated modules run on the compiler tier where it can
 // compile them (the rest are interpreted, and counted).
 std::unique_ptr<SpecBackend> InProcessBackend(bool coverage_probes = false, bool compiler = false);
-// Boots the production guest lazily, on the first Reset().
-std::unique_ptr<SpecBackend> VmBackend();
+// Boots the production guest lazily, on the first Reset(). `compiler`: the
+// guest compiles instantiated modules and the host seals them.
+std::unique_ptr<SpecBackend> VmBackend(bool compiler = false);
 
 }  // namespace palisade::spec

@@ -23,12 +23,8 @@ int RunSpecCommand(const SpecCommandOptions& o) {
     return kExitUsage;
   }
   const bool compiler = o.engine == "compiler";
-  if (compiler && !o.in_process) {
-    std::cerr << "palisade spec: --engine compiler runs --in-process only for now (the guest's sealing is not built yet)\n";
-    return kExitUsage;
-  }
   std::unique_ptr<spec::SpecBackend> backend =
-      o.in_process ? spec::InProcessBackend(o.coverage_probes, compiler) : spec::VmBackend();
+      o.in_process ? spec::InProcessBackend(o.coverage_probes, compiler) : spec::VmBackend(compiler);
   if (!o.in_process) {
     if (auto kvm = Kvm::Shared(); !kvm.ok()) {
       std::cerr << "palisade spec: cannot start a micro-VM: " << kvm.status().message()

@@ -37,8 +37,11 @@ bool KnownValType(uint64_t t) {
 
 class InVm final : public SpecBackend {
  public:
+  explicit InVm(bool compiler) : compiler_(compiler) {}
+
   absl::Status Reset() override {
     if (sandbox_ == nullptr || !sandbox_->alive()) {
+      if (sandbox_ != nullptr) sealed_before_ += sandbox_->code_region().figures().modules;
       SandboxOptions o;
       o.image = ProductionGuestImage();
       o.memory_bytes = kGuestMemory;
@@ -56,7 +59,9 @@ class InVm final : public SpecBackend {
     return Step(abi::SpecOp::kValidate, 0, module, {});
   }
   absl::StatusOr<StepResult> Instantiate(std::span<const uint8_t> module) override {
-    return Step(abi::SpecOp::kInstantiate, 0, module, {});
+    auto r = Step(abi::SpecOp::kInstantiate, 0, module, {});
+    if (r.ok() && r->status != SpecStatus::kCompileError) ++instantiated_;
+    return r;
   }
   absl::StatusOr<StepResult> Register(const std::string& name, uint32_t instance) override {
     return Step(abi::SpecOp::kRegister, instance, AsBytes(name), {});
@@ -67,6 +72,14 @@ class InVm final : public SpecBackend {
   }
   absl::StatusOr<StepResult> Get(uint32_t instance, const std::string& field) override {
     return Step(abi::SpecOp::kGet, instance, AsBytes(field), {});
+  }
+  // Counted on the host: modules the guest sealed into its code region.
+  std::string TierSummary() const override {
+    if (!compiler_) return "";
+    const uint64_t sealed =
+        sealed_before_ + (sandbox_ != nullptr ? sandbox_->code_region().figures().modules : 0);
+    return std::to_string(sealed) + " of " + std::to_string(instantiated_) +
+           " instantiated modules ran compiled (sealed by the host)";
   }
 
  private:
@@ -91,6 +104,7 @@ class InVm final : public SpecBackend {
     req.data_size = static_cast<uint32_t>(data.size());
     req.values_offset = static_cast<uint32_t>((sizeof(req) + data.size() + 7) & ~size_t{7});
     req.value_count = static_cast<uint32_t>(args.size());
+    req.flags = compiler_ ? abi::kEngineCompiler : 0;
     std::vector<uint8_t> bytes(req.values_offset + args.size() * sizeof(abi::WasmValue), 0);
     std::memcpy(bytes.data(), &req, sizeof(req));
     if (!data.empty()) std::memcpy(bytes.data() + sizeof(req), data.data(), data.size());
@@ -152,13 +166,16 @@ class InVm final : public SpecBackend {
     return absl::OkStatus();
   }
 
+  const bool compiler_;
   std::unique_ptr<Sandbox> sandbox_;
   uint64_t buffer_ = 0;
   uint64_t capacity_ = 0;
+  uint64_t sealed_before_ = 0;  // by sandboxes this backend replaced
+  uint64_t instantiated_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<SpecBackend> VmBackend() { return std::make_unique<InVm>(); }
+std::unique_ptr<SpecBackend> VmBackend(bool compiler) { return std::make_unique<InVm>(compiler); }
 
 }  // namespace palisade::spec

@@ -69,8 +69,32 @@ enum class Hypercall : uint32_t {
   // Does nothing but what every hypercall does first: the host drains the
   // outbox (below). The guest calls it when the outbox is full. result = 0.
   kFlush = 14,
+  // --- the compiler tier (docs/COMPILER.md, "Sealing") ---
+  // Hands the host one module's compiled code: args[1] bytes at guest
+  // address args[0], position-independent but for args[3] SealRelocations
+  // at args[2] (rel32 calls to the runtime's helpers, which the host takes
+  // from the image's symbol table, never from the guest). The host applies
+  // them, runs the code check (vmm/code_check.h) and copies the code into
+  // the code region (BootInfo::code_region), which the guest maps
+  // read+execute and can never write. result = the code's guest address,
+  // or kErrTooLarge when the region has no room (the module stays with the
+  // interpreter). Code that fails the check ends the sandbox.
+  kSealCode = 15,
+  // The code sealed at args[0] is no longer used: its room in the code
+  // region may hold other code. result = 0.
+  kReleaseCode = 16,
 };
-inline constexpr uint32_t kHypercallCount = 15;
+inline constexpr uint32_t kHypercallCount = 17;
+
+// One rel32 field of sealed code: the 4 bytes at `offset` become
+// target - (load address + offset + 4).
+struct SealRelocation {
+  uint32_t offset;
+  uint32_t reserved;  // 0
+  uint64_t target;    // a helper's entry address
+};
+// What one kSealCode may hand over.
+inline constexpr uint64_t kMaxSealRelocations = 1u << 20;
 
 // The outbox: calls whose answer the guest does not need now (console
 // output, a Wasm call's results and outcome, a policy denial) are queued in
@@ -105,7 +129,8 @@ inline constexpr bool IsDeferrable(uint32_t nr) {
          nr == static_cast<uint32_t>(Hypercall::kWasmOutcome) ||
          nr == static_cast<uint32_t>(Hypercall::kWasmSignature) ||
          nr == static_cast<uint32_t>(Hypercall::kWasmResults) ||
-         nr == static_cast<uint32_t>(Hypercall::kPolicyDenied);
+         nr == static_cast<uint32_t>(Hypercall::kPolicyDenied) ||
+         nr == static_cast<uint32_t>(Hypercall::kReleaseCode);
 }
 inline constexpr uint64_t kMaxPolicyNameBytes = 64;
 inline constexpr uint64_t kMaxWasmValues = 1000;
@@ -185,6 +210,8 @@ struct SpecRequest {
   uint32_t data_size;
   uint32_t values_offset;  // kInvoke: value_count WasmValues (8-aligned)
   uint32_t value_count;
+  uint32_t flags;          // kInstantiate: kEngineCompiler
+  uint32_t reserved;
 };
 inline constexpr uint64_t kSpecMagic = 0x5145524345505350ull;  // "PSPECREQ"
 inline constexpr uint32_t kMaxSpecValues = 64;  // arguments or results of one step
@@ -250,7 +277,7 @@ struct WasiRunRequest {
   uint32_t export_size;
   uint32_t values_offset;     // kInvoke: value_count WasmValues (8-aligned)
   uint32_t value_count;
-  uint32_t policy_flags;      // kPolicyRefuseModule, kFuzzCoverage
+  uint32_t policy_flags;      // kPolicyRefuseModule, kFuzzCoverage, kEngineCompiler
   uint64_t wasi_denied;       // bit i: WASI function i (wasi/wasi_functions.h) is denied
   // kFuzzOne: the input, and where coverage goes: coverage_counters edge
   // counters (a power of two) then coverage_cmp_slots wasm::CmpRecords (a
@@ -266,6 +293,9 @@ struct WasiRunRequest {
 inline constexpr uint32_t kPolicyRefuseModule = 1;
 // kInstantiate: compile the module with coverage probes (palisade fuzz).
 inline constexpr uint32_t kFuzzCoverage = 2;
+// Compile the module to x86-64 (the compiler tier) where the tier can; else,
+// or without the flag, interpret it. Also a SpecRequest flag.
+inline constexpr uint32_t kEngineCompiler = 4;
 inline constexpr uint64_t kWasiRunMagic = 0x4e55524953415750ull;  // "PWASIRUN"
 
 // Mailbox: one 4 KiB page of guest RAM at BootInfo::mailbox. The guest fills
@@ -310,6 +340,10 @@ struct BootInfo {
   // on the heap.
   uint64_t request_area;
   uint64_t request_area_bytes;
+  // Where kSealCode puts compiled code: read+execute for the guest, never
+  // writable. 0 bytes: no compiler tier in this guest (too little memory).
+  uint64_t code_region;
+  uint64_t code_region_bytes;
 };
 inline constexpr uint64_t kBootMagic = 0x544f4f4253494c50ull;  // "PLISBOOT"
 

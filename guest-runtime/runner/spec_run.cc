@@ -4,6 +4,7 @@
 #include "lib/command_loop.h"
 #include "lib/string.h"
 #include "runner/heap_memory_provider.h"
+#include "runner/hypercall_code_sealer.h"
 #include "wasm/spectest/spec_session.h"
 
 namespace palisade::guest {
@@ -62,6 +63,7 @@ int64_t RunSpec(uint64_t request_addr, uint64_t request_size, uint64_t capacity)
       r = g_session.Validate(bytes, req.data_size);
       break;
     case abi::SpecOp::kInstantiate:
+      g_session.UseCompiler((req.flags & abi::kEngineCompiler) != 0 ? GuestCodeSealer() : nullptr);
       r = g_session.Instantiate(bytes, req.data_size);
       break;
     case abi::SpecOp::kRegister:

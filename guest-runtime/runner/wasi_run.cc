@@ -8,6 +8,7 @@
 #include "lib/outbox.h"
 #include "lib/string.h"
 #include "runner/heap_memory_provider.h"
+#include "runner/hypercall_code_sealer.h"
 #include "runner/hypercall_wasi_system.h"
 #include "runner/text_builder.h"
 #include "wasm/runtime/engine.h"
@@ -100,7 +101,7 @@ struct Prepared {
 Prepared g_prepared;
 
 wasm::CompileOptions CompileOptionsFor(const abi::WasiRunRequest* req) {
-  wasm::CompileOptions o;
+  wasm::CompileOptions o = EngineOptions(req->policy_flags);
   o.coverage = (req->policy_flags & abi::kFuzzCoverage) != 0;
   return o;
 }
@@ -314,7 +315,8 @@ void Prepare(const abi::WasiRunRequest* req, const char* base) {
     }
     memcpy(g_prepared.bytes, base + req->module_offset, req->module_size);
   }
-  if (wasm::Error e = wasm::CompileModule(g_prepared.bytes, req->module_size, &g_prepared.module);
+  if (wasm::Error e = wasm::CompileModule(g_prepared.bytes, req->module_size, &g_prepared.module,
+                                          CompileOptionsFor(req));
       !e.ok()) {
     g_prepared.Clear();
     ReportCompileError(e);

@@ -28,6 +28,24 @@ enum Command : int64_t {
   kDirtyRegisters = 118,  // leaves args[0] in xmm15 and r15, and MXCSR rounding toward zero
   kReadRegisters = 119,   // returns xmm15 | r15 | (MXCSR != 0x1f80): 0 if nothing carried over
   kBootInfoCheck = 115,   // returns 0 if BootInfo matches what the guest sees
+  // The code region (vmm/code_region.h):
+  kSealCode = 120,        // kSealCode of the hand-made buffer args[0] (a SealVariant); returns its result
+  kCallAddress = 121,     // calls args[0] as uint64_t(); returns what it returns
+  kWriteAddress = 122,    // writes a byte at args[0]
+  kReleaseCode = 123,     // kReleaseCode of args[0], as a plain hypercall; returns its result
+};
+
+// Buffers handed to kSealCode: one the check passes, and one breaking each of
+// its rules or the hypercall's.
+enum SealVariant : uint64_t {
+  kSealReturn42 = 0,       // mov eax, 42; ret
+  kSealCpuid = 1,          // cpuid; ret: not an allowed instruction
+  kSealJumpOutside = 2,    // jmp rel32 to 1 MiB past the buffer, no relocation
+  kSealMidInstruction = 3, // jmp into the middle of the next instruction
+  kSealRelocNotHelper = 4, // call rel32 relocated to palisade_guest_main
+  kSealRelocOutside = 5,   // a relocation past the end of the code
+  kSealTooLarge = 6,       // more bytes than the whole region holds
+  kSealUndecodable = 7,    // a byte Capstone cannot decode
 };
 
 // Malformed hypercalls, each of which the host must refuse and end the sandbox.
@@ -47,6 +65,7 @@ enum BadHypercall : uint64_t {
   kConsoleHugeLength = 12,
   kAbortBadReason = 13,
   kEchoSourceInGap = 14,       // source in the unmapped gap below the image
+  kEchoDestCodeRegion = 15,    // destination in the code region (read-only to hypercalls)
 };
 
 }  // namespace palisade::test_guest

@@ -2,6 +2,8 @@
 // purpose, so that host tests can check every fault and bad-hypercall path.
 #include <stdint.h>
 
+#include <initializer_list>
+
 #include "abi/hypercall_abi.h"
 #include "lib/command_loop.h"
 #include "lib/heap.h"
@@ -30,6 +32,39 @@ alignas(4096) uint8_t g_data_page[4096];
 
 void RawOut32(uint16_t port, uint32_t value) {
   asm volatile("outl %0, %1" : : "a"(value), "Nd"(port) : "memory");
+}
+
+int64_t SealVariantCode(uint64_t variant) {
+  static uint8_t code[16];
+  abi::SealRelocation reloc{};
+  uint64_t size = 0, relocs = 0;
+  const auto set = [&](std::initializer_list<uint8_t> bytes) {
+    for (uint8_t b : bytes) code[size++] = b;
+  };
+  switch (variant) {
+    case kSealReturn42: set({0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3}); break;
+    case kSealCpuid: set({0x0f, 0xa2, 0xc3}); break;
+    case kSealJumpOutside: set({0xe9, 0x00, 0x00, 0x10, 0x00, 0xc3}); break;
+    case kSealMidInstruction: set({0xeb, 0x01, 0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3}); break;
+    case kSealRelocNotHelper:
+      set({0xe8, 0, 0, 0, 0, 0xc3});
+      reloc = {1, 0, reinterpret_cast<uint64_t>(&palisade_guest_main)};
+      relocs = 1;
+      break;
+    case kSealRelocOutside:
+      set({0xc3});
+      reloc = {4, 0, reinterpret_cast<uint64_t>(&palisade_guest_main)};
+      relocs = 1;
+      break;
+    case kSealTooLarge:
+      set({0xc3});
+      size = g_info->code_region_bytes + 4096;
+      break;
+    case kSealUndecodable: set({0x0f, 0xff}); break;
+    default: return guest::kStatusBadArgument;
+  }
+  return Hypercall(abi::Hypercall::kSealCode, reinterpret_cast<uint64_t>(code), size,
+                   reinterpret_cast<uint64_t>(&reloc), relocs);
 }
 
 int64_t DoBadHypercall(uint64_t variant, uint64_t address) {
@@ -77,6 +112,9 @@ int64_t DoBadHypercall(uint64_t variant, uint64_t address) {
       break;
     case kEchoDestReadOnly:
       Hypercall(kEcho, buf, 16, text, 16);
+      break;
+    case kEchoDestCodeRegion:
+      Hypercall(kEcho, buf, 16, g_info->code_region, 16);
       break;
     case kEchoDestOverflow:
       Hypercall(kEcho, buf, 16, ~uint64_t{0} - 4, 16);
@@ -206,6 +244,15 @@ int64_t Handle(int64_t command, const uint64_t args[3]) {
                    : "=r"(xmm), "=r"(r15), "=m"(mxcsr));
       return static_cast<int64_t>(xmm | r15 | (mxcsr != 0x1f80 ? 1 : 0));
     }
+    case kSealCode:
+      return SealVariantCode(args[0]);
+    case kCallAddress:
+      return static_cast<int64_t>(reinterpret_cast<uint64_t (*)()>(args[0])());
+    case kWriteAddress:
+      *reinterpret_cast<volatile uint8_t*>(args[0]) = 0xc3;
+      return 0;
+    case kReleaseCode:
+      return Hypercall(abi::Hypercall::kReleaseCode, args[0]);
     case kBootInfoCheck: {
       uint64_t rsp;
       asm volatile("mov %%rsp, %0" : "=r"(rsp));

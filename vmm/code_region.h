@@ -1,0 +1,66 @@
+// A micro-VM's code region (docs/COMPILER.md, "Sealing"): the guest-physical
+// range where the guest's compiled Wasm runs. The guest maps it read+execute
+// and can never write it -- its slot is read-only and the page tables, which
+// are the host's, say R+X -- so every byte in it is one the host put there
+// after the code check (vmm/code_check.h) passed it. The guest asks with
+// the kSealCode hypercall and gives room back with kReleaseCode.
+//
+// A copyable value: a snapshot keeps the region's allocation as it was, and
+// a reset puts it back together with the memory.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "guest-runtime/abi/hypercall_abi.h"
+#include "vmm/elf_image.h"
+#include "vmm/guest_memory.h"
+
+namespace palisade {
+
+// The runtime helpers compiled code may call: the entry of every function
+// the image's symbol table names PalisadeJit* (guest-runtime/wasm/jit/
+// jit_context.h). The host takes them from the image it audited, never
+// from the guest.
+std::vector<uint64_t> ImageJitHelpers(const ElfImage& image);
+
+struct CodeSealFigures {
+  uint64_t modules = 0;   // sealed so far
+  uint64_t bytes = 0;     // of code sealed so far
+  uint64_t check_ns = 0;  // spent in the code check
+};
+
+class CodeRegion {
+ public:
+  CodeRegion() = default;  // no region: every seal is refused for room
+  CodeRegion(uint64_t gpa, uint64_t bytes, std::vector<uint64_t> helpers);
+
+  // Applies `relocations` to a copy of `code` for the place it gets, checks
+  // it and writes it there. Returns its guest address, or 0 when the region
+  // has no room for it. Relocations that do not name a helper, fall outside
+  // the code or carry a nonzero reserved field are InvalidArgument; code the
+  // check refuses is FailedPrecondition naming the first violation. Either
+  // ends the sandbox.
+  absl::StatusOr<uint64_t> Seal(GuestMemory& memory, std::span<const uint8_t> code,
+                                std::span<const abi::SealRelocation> relocations);
+  // Gives back the room of the code sealed at `gpa` (which must be one),
+  // filling it with int3 so a stale jump into it faults.
+  absl::Status Release(GuestMemory& memory, uint64_t gpa);
+
+  uint64_t gpa() const { return gpa_; }
+  uint64_t bytes() const { return bytes_; }
+  uint64_t bytes_in_use() const;
+  const CodeSealFigures& figures() const { return figures_; }
+
+ private:
+  uint64_t gpa_ = 0;
+  uint64_t bytes_ = 0;
+  std::vector<uint64_t> helpers_;  // sorted
+  std::map<uint64_t, uint64_t> blocks_;  // offset -> bytes, of sealed code
+  CodeSealFigures figures_;
+};
+
+}  // namespace palisade

@@ -10,7 +10,7 @@ namespace palisade::cli {
 
 struct InvokeOptions {
   bool in_process = false;
-  std::string engine = "interpreter";  // interpreter | compiler
+  std::string engine = "compiler";  // compiler | interpreter
   std::string module;
   std::string function;
   std::vector<std::string> args;

@@ -123,6 +123,10 @@ int main(int argc, char** argv) {
                      "Run the harness in this process, without a micro-VM (trusted code only)");
   fuzz_cmd->add_option("--reproduce", fuzz.reproduce, "Run these inputs once each and report (crash files)")
       ->check(CLI::ExistingFile)->allow_extra_args(false);
+  fuzz_cmd->add_option("--engine", fuzz.engine,
+                       "compiler (the x86-64 tier, coverage probes included; a harness it cannot "
+                       "translate is interpreted) or interpreter")
+      ->capture_default_str();
   fuzz_cmd->add_option("--max-time", fuzz.max_time, "Stop after this long: seconds, or e.g. 60s, 10m");
   fuzz_cmd->add_option("--runs", fuzz.runs, "Stop after this many inputs")->check(CLI::Range(int64_t{0}, INT64_MAX));
   fuzz_cmd->add_option("--jobs", fuzz.jobs, "Fuzzing processes sharing the corpus, one micro-VM each")

@@ -17,7 +17,7 @@ constexpr int kExitNoSandbox = 69;  // no micro-VM could be started (no KVM, no 
 
 struct RunOptions {
   bool in_process = false;
-  std::string engine = "interpreter";  // interpreter | compiler
+  std::string engine = "compiler";  // compiler | interpreter
   std::string module;
   std::vector<std::string> args;
   std::vector<std::string> env;

@@ -53,7 +53,7 @@ for src in "${sources[@]}"; do
   for ((i = 0; i < runs; i++)); do
     tn+=("$(time_cmd "$work/$n.out.native" "$work/$n.native")")
     tj+=("$(time_cmd "$work/$n.out.node" node "$here/node_wasi_runner.mjs" "$work/$n.wasm")")
-    tp+=("$(time_cmd "$work/$n.out.palisade" "$palisade" run --in-process "$work/$n.wasm")")
+    tp+=("$(time_cmd "$work/$n.out.palisade" "$palisade" run --in-process --engine interpreter "$work/$n.wasm")")
     tc+=("$(time_cmd "$work/$n.out.compiler" "$palisade" run --in-process --engine compiler "$work/$n.wasm")")
   done
   for impl in node palisade compiler; do

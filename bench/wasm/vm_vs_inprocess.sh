@@ -4,7 +4,7 @@
 # (the same engine in this process), checks the outputs match, and prints a
 # markdown table of the fastest of N runs and their ratio.
 #
-#   bench/wasm/vm_vs_inprocess.sh [--runs N] [--palisade PATH] [PROGRAM...]
+#   bench/wasm/vm_vs_inprocess.sh [--runs N] [--engine compiler|interpreter] [--palisade PATH] [PROGRAM...]
 #
 # Programs: ../shared/bench/*.c and bench/wasm/programs/*.c (or the names
 # given). Needs /dev/kvm (under tests/qemu/run-in-qemu.sh the figures are
@@ -13,10 +13,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 runs=3
+engine=compiler
 palisade=$root/build/cli/palisade
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
+    --engine) engine=$2; shift 2 ;;
     --palisade) palisade=$2; shift 2 ;;
     *) break ;;
   esac
@@ -42,8 +44,8 @@ for src in "$root"/../shared/bench/*.c "$here"/programs/*.c; do
   n=$(basename "$src" .c)
   if [[ $# -gt 0 ]] && [[ " $* " != *" $n "* ]]; then continue; fi
   clang --target=wasm32-wasi -O2 "$src" -o "$work/$n.wasm"
-  tp=$(fastest "$work/p.out" "$palisade" run --in-process "$work/$n.wasm")
-  tv=$(fastest "$work/v.out" "$palisade" run "$work/$n.wasm")
+  tp=$(fastest "$work/p.out" "$palisade" run --in-process --engine "$engine" "$work/$n.wasm")
+  tv=$(fastest "$work/v.out" "$palisade" run --engine "$engine" "$work/$n.wasm")
   cmp -s "$work/p.out" "$work/v.out" || { echo "$n: outputs differ" >&2; exit 1; }
   r=$(echo "$tv / $tp" | bc -l)
   log=$(echo "$log + l($r)" | bc -l); count=$((count + 1))

@@ -181,6 +181,9 @@ std::optional<std::string> CheckOptions(const FuzzOptions& o, absl::Duration* ti
   if (!ParseUserDuration(o.timeout, timeout) || *timeout <= absl::ZeroDuration()) {
     return "bad --timeout '" + o.timeout + "' (seconds, or e.g. 1s, 250ms)";
   }
+  if (o.engine != "compiler" && o.engine != "interpreter") {
+    return "--engine takes compiler or interpreter, not '" + o.engine + "'";
+  }
   absl::Duration d;
   if (!o.max_time.empty() && (!ParseUserDuration(o.max_time, &d) || d <= absl::ZeroDuration())) {
     return "bad --max-time '" + o.max_time + "' (seconds, or e.g. 60s, 10m)";
@@ -231,6 +234,7 @@ int RunFuzzWorker(const FuzzOptions& o, FuzzStats* stats) {
     if (::stat(f.c_str(), &st) == 0) limits.max_input = std::max<size_t>(limits.max_input, st.st_size);
   }
   limits.show_output = o.show_output || !o.reproduce.empty();
+  limits.compiler = o.engine == "compiler";
   auto target = MakeTarget(o, std::move(*module), limits);
   if (!target.ok()) {
     std::cerr << "palisade fuzz: " << o.harness << ": " << target.status().message() << "\n";
@@ -256,8 +260,10 @@ int RunFuzzWorker(const FuzzOptions& o, FuzzStats* stats) {
       std::fprintf(stderr, "palisade fuzz: %s\n", r.c_str());
     }
   });
-  std::fprintf(stderr, "palisade fuzz: %s in %s, coverage from the engine's edge counters\n", o.harness.c_str(),
-               o.in_process ? "this process (--in-process)" : "micro-VMs reset to a snapshot per input");
+  std::fprintf(stderr, "palisade fuzz: %s in %s, %s, coverage from the engine's edge counters\n",
+               o.harness.c_str(),
+               o.in_process ? "this process (--in-process)" : "micro-VMs reset to a snapshot per input",
+               session.target->Tier().c_str());
   int rc = fuzz::RunLibFuzzer(LibFuzzerArgs(o, timeout), OneInput);
   PrintStatus(session, absl::Now());
   if (std::string r = session.target->ResetSummary(); !r.empty()) std::fprintf(stderr, "palisade fuzz: %s\n", r.c_str());

@@ -14,6 +14,7 @@ struct FuzzOptions {
   std::vector<std::string> corpus;      // directories; the first receives new inputs
   std::vector<std::string> reproduce;   // inputs to replay instead of fuzzing
   bool in_process = false;
+  std::string engine = "compiler";      // compiler | interpreter
   std::string max_time;                 // e.g. 60s, 10m; empty = no limit
   int64_t runs = -1;                    // inputs to run; -1 = no limit
   uint32_t jobs = 1;                    // parallel fuzzers (processes), sharing the corpus

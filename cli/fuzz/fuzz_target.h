@@ -27,6 +27,7 @@ struct HarnessLimits {
   uint32_t max_memory_pages = 1024;           // linear memory cap (64 MiB)
   size_t max_input = 4096;                    // largest input the target must take
   bool show_output = false;                   // the harness's stdout/stderr (else discarded)
+  bool compiler = true;                       // the compiler tier where it can, else the interpreter
 };
 
 struct Outcome {
@@ -46,6 +47,8 @@ class FuzzTarget {
   virtual absl::StatusOr<Outcome> Run(std::span<const uint8_t> input) = 0;
   // A line about the cost of resets so far (for the closing summary), or "".
   virtual std::string ResetSummary() const { return ""; }
+  // Which tier runs the harness: "compiled", or "interpreted" and why.
+  virtual std::string Tier() const = 0;
 };
 
 }  // namespace palisade::cli::fuzz

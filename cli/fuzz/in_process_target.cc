@@ -23,6 +23,10 @@ absl::StatusOr<std::unique_ptr<InProcessTarget>> InProcessTarget::Create(
   t->bytes_ = std::move(module);
   wasm::CompileOptions options;
   options.coverage = true;
+  if (limits.compiler) {
+    options.tier = wasm::EngineTier::kCompiler;
+    options.sealer = &t->sealer_;
+  }
   wasm::CompiledModule* cm = nullptr;
   wasm::Error e = wasm::CompileModule(t->bytes_.data(), t->bytes_.size(), &cm, options);
   t->module_.reset(cm);
@@ -130,6 +134,12 @@ absl::StatusOr<Outcome> InProcessTarget::Run(std::span<const uint8_t> input) {
                  std::to_string(limits_.max_memory_pages) + " pages of linear memory";
   }
   return out;
+}
+
+std::string InProcessTarget::Tier() const {
+  if (!limits_.compiler) return "interpreted (--engine interpreter)";
+  const char* why = wasm::CompiledTierStatus(module_.get());
+  return why[0] == '\0' ? "compiled" : std::string("interpreted: ") + why;
 }
 
 }  // namespace palisade::cli::fuzz

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/fuzz/fuzz_target.h"
+#include "cli/compiled_code_sealer.h"
 #include "cli/fuzz/input_watchdog.h"
 #include "cli/wasm_loader.h"
 #include "wasm/host/wasi_host_system.h"
@@ -22,6 +23,7 @@ class InProcessTarget final : public FuzzTarget {
                                                                   const HarnessLimits& limits,
                                                                   CoverageArrays coverage);
   absl::StatusOr<Outcome> Run(std::span<const uint8_t> input) override;
+  std::string Tier() const override;
 
  private:
   InProcessTarget(const HarnessLimits& limits, CoverageArrays coverage);
@@ -34,6 +36,7 @@ class InProcessTarget final : public FuzzTarget {
   CoverageArrays coverage_;
   wasm::CoverageMap map_;
   std::vector<uint8_t> bytes_;
+  InProcessCodeSealer sealer_;  // outlives the module, whose code it holds
   std::unique_ptr<wasm::CompiledModule, CompiledModuleDeleter> module_;
   wasm::HostWasiSystem system_;
   InputWatchdog watchdog_;

@@ -99,6 +99,7 @@ absl::Status VmTarget::Boot(uint64_t memory_bytes) {
   spec.mode = abi::WasiRunMode::kInstantiate;
   spec.max_memory_pages = limits_.max_memory_pages;
   spec.coverage = true;
+  spec.compiler = limits_.compiler;
   services_.ClearOutcome();
   if (absl::Status s = RunWasiCommand(*sandbox_, BuildWasiRunRequest(spec), deadline); !s.ok()) {
     return absl::FailedPreconditionError("setting the harness up failed: " + std::string(s.message()));
@@ -211,6 +212,14 @@ absl::StatusOr<Outcome> VmTarget::Run(std::span<const uint8_t> input) {
   ++inputs_;
   reset_pages_ += sandbox_->last_reset_pages();
   return out;
+}
+
+std::string VmTarget::Tier() const {
+  if (!limits_.compiler) return "interpreted (--engine interpreter)";
+  // The host knows: compiled code is what the guest had it seal.
+  return sandbox_->code_region().figures().modules != 0
+             ? "compiled (checked and sealed by the host)"
+             : "interpreted (the compiler tier cannot translate this harness yet)";
 }
 
 std::string VmTarget::ResetSummary() const {

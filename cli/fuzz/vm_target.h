@@ -28,6 +28,7 @@ class VmTarget final : public FuzzTarget {
   ~VmTarget() override;
   absl::StatusOr<Outcome> Run(std::span<const uint8_t> input) override;
   std::string ResetSummary() const override;
+  std::string Tier() const override;
 
  private:
   VmTarget(const HarnessLimits& limits, CoverageArrays coverage);

@@ -11,7 +11,7 @@ struct SpecCommandOptions {
   bool in_vm = false;
   bool verbose = false;
   bool coverage_probes = false;  // --in-process only: compile with palisade fuzz's probes
-  std::string engine = "interpreter";  // or "compiler"
+  std::string engine = "compiler";  // or "interpreter"
   std::string expected_failures;  // file of "file.json:LINE" lines
   std::vector<std::string> files;
 };

@@ -13,15 +13,9 @@ namespace palisade::wasm {
 namespace {
 
 // The compiler tier over the compiled module; false only when out of memory.
-// Coverage probes are not translated yet, so instrumented modules stay with
-// the interpreter.
 bool CompileTier(CompiledModule* cm, const CompileOptions& options) {
   if (options.sealer == nullptr) {
     cm->jit_status = "no code sealer: the embedder cannot make compiled code executable";
-    return true;
-  }
-  if (options.coverage) {
-    cm->jit_status = "coverage probes are not compiled yet";
     return true;
   }
   void* p = EngineAlloc(sizeof(JitModule));
@@ -41,6 +35,12 @@ bool CompileTier(CompiledModule* cm, const CompileOptions& options) {
   cm->jit_code = options.sealer->Seal(*jit, &error);
   cm->sealer = options.sealer;
   cm->jit_status = cm->jit_code != nullptr ? "" : error;
+  // The sealed copy is what runs; the staging bytes would only hold heap
+  // (in a micro-VM, the guest's) for as long as the module lives.
+  if (cm->jit_code != nullptr) {
+    jit->code = Vec<uint8_t>();
+    jit->relocations = Vec<x64::Relocation>();
+  }
   return true;
 }
 

@@ -5,9 +5,10 @@
 // memory operands -- pmovsx/zx, cvtps2pd, cvtdq2pd -- read a slot directly).
 // Everything is inline SSE to SSE4.1 (SSSE3's pshufb, pabs, pmaddubsw and
 // pmulhrsw included), or integer code where SSE4.1 has no instruction for
-// the lane width (i64x2 signed compares, shr_s and mul); float min/max and
-// the saturating truncations, whose Wasm rules would be long sequences,
-// call the interpreter's scalar numerics through jit_runtime.cc.
+// the lane width (i64x2 signed compares, shr_s and mul). Where Wasm's rules
+// are not one instruction's (float min/max, saturating truncations,
+// unsigned conversions), the sequence computes exactly what the
+// interpreter's scalar numerics (interpreter_numerics.h) do, lane by lane.
 #include <stddef.h>
 
 #include "wasm/compile/simd_opcodes.h"
@@ -389,6 +390,13 @@ bool Tables(Assembler& a, Op op, const uint32_t* ip) {
 
 // --- sequences ---------------------------------------------------------------------------
 
+// NaN lanes of x to +0 (prefix: 0 for f32 lanes, 66 for f64).
+void ZeroNanLanes(Assembler& a, uint8_t prefix, Xmm x, Xmm scratch) {
+  CopyV(a, scratch, x);
+  a.SseImm(prefix, 0xc2, scratch, scratch, 0);  // cmpeq: all ones unless NaN
+  a.Sse(k66, 0xdb, x, scratch);
+}
+
 // Unary instructions longer than one SSE instruction: dst a.
 bool UnarySequence(Assembler& a, Op op, const uint32_t* ip) {
   const uint32_t dst = ip[2], src = ip[3];
@@ -496,11 +504,88 @@ bool UnarySequence(Assembler& a, Op op, const uint32_t* ip) {
       a.Sse(0, 0x59, xmm1, xmm2);
       a.Sse(0, 0x58, xmm0, xmm1);
       break;
+    case Op::kI32x4TruncSatF32x4S:
+      // NaN lanes zeroed first; cvttps2dq gives INT32_MIN for everything
+      // out of range, which the lanes >= 2^31 flip to INT32_MAX.
+      LoadV(a, xmm0, src);
+      ZeroNanLanes(a, 0, xmm0, xmm1);
+      Splat64(a, xmm2, 0x4f0000004f000000ull);  // 2^31
+      a.SseImm(0, 0xc2, xmm2, xmm0, 2);         // 2^31 <= x
+      a.Sse(0xf3, 0x5b, xmm0, xmm0);            // cvttps2dq
+      a.Sse(k66, 0xef, xmm0, xmm2);
+      break;
+    case Op::kI32x4TruncSatF32x4U:
+      // Negative and NaN lanes to 0 (maxps keeps its second operand
+      // unless the first is greater); then x < 2^31 converts directly, x in
+      // [2^31, 2^32) as 2^31 | trunc(x - 2^31) (the subtraction is exact),
+      // and x >= 2^32 saturates to all ones.
+      LoadV(a, xmm0, src);
+      ZeroV(a, xmm1);
+      a.Sse(0, 0x5f, xmm0, xmm1);
+      Splat64(a, xmm2, 0x4f0000004f000000ull);  // 2^31
+      CopyV(a, xmm3, xmm0);
+      a.Sse(0, 0x5c, xmm3, xmm2);               // x - 2^31
+      CopyV(a, xmm4, xmm2);
+      a.SseImm(0, 0xc2, xmm4, xmm0, 2);         // 2^31 <= x
+      a.Sse(k66, 0xdb, xmm3, xmm4);
+      a.Sse(0xf3, 0x5b, xmm3, xmm3);
+      Splat64(a, xmm4, 0x4f8000004f800000ull);  // 2^32
+      a.SseImm(0, 0xc2, xmm4, xmm0, 2);         // 2^32 <= x
+      a.Sse(0xf3, 0x5b, xmm0, xmm0);
+      a.Sse(k66, 0xeb, xmm0, xmm3);
+      a.Sse(k66, 0xeb, xmm0, xmm4);
+      break;
+    case Op::kI32x4TruncSatF64x2SZero:
+      // NaN lanes zeroed, the rest clamped above at INT32_MAX; cvttpd2dq
+      // gives INT32_MIN below the range and zeroes the upper two lanes.
+      LoadV(a, xmm0, src);
+      ZeroNanLanes(a, k66, xmm0, xmm1);
+      Splat64(a, xmm2, 0x41dfffffffc00000ull);  // 2147483647.0
+      a.Sse(k66, 0x5d, xmm0, xmm2);
+      a.Sse(k66, 0xe6, xmm0, xmm0);
+      break;
+    case Op::kI32x4TruncSatF64x2UZero:
+      // Clamped to [0, 2^32 - 1] (NaN to 0, as maxpd keeps its second
+      // operand), truncated, then 2^52 + x holds x in the low dword.
+      LoadV(a, xmm0, src);
+      ZeroV(a, xmm1);
+      a.Sse(k66, 0x5f, xmm0, xmm1);
+      Splat64(a, xmm2, 0x41efffffffe00000ull);  // 4294967295.0
+      a.Sse(k66, 0x5d, xmm0, xmm2);
+      a.SseImm(k66, 0x3a09, xmm0, xmm0, 11);
+      Splat64(a, xmm2, 0x4330000000000000ull);  // 2^52
+      a.Sse(k66, 0x58, xmm0, xmm2);
+      a.SseImm(0, 0xc6, xmm0, xmm1, 0x88);      // shufps: low dwords, then zeros
+      break;
     default:
       return false;
   }
   StoreV(a, dst, xmm0);
   return true;
+}
+
+// Float min/max as interpreter_numerics.h's F32Min/F64Min and Max: where
+// either lane is NaN, a + b; elsewhere min(a, b) and min(b, a) differ only
+// between zeros, where or-ing the bits (and-ing for max) gives -0 (+0).
+void FloatMinMax(Assembler& a, Op op, const uint32_t* ip) {
+  const bool f64 = op == Op::kF64x2Min || op == Op::kF64x2Max;
+  const bool min = op == Op::kF32x4Min || op == Op::kF64x2Min;
+  const uint8_t p = f64 ? k66 : 0;
+  const uint16_t minmax = min ? 0x5d : 0x5f;
+  LoadV(a, xmm0, ip[3]);
+  LoadV(a, xmm1, ip[4]);
+  CopyV(a, xmm2, xmm0);
+  a.Sse(p, minmax, xmm2, xmm1);
+  CopyV(a, xmm3, xmm1);
+  a.Sse(p, minmax, xmm3, xmm0);
+  a.Sse(k66, min ? 0xeb : 0xdb, xmm2, xmm3);
+  CopyV(a, xmm3, xmm0);
+  a.SseImm(p, 0xc2, xmm3, xmm1, 3);  // unordered
+  a.Sse(p, 0x58, xmm0, xmm1);        // a + b
+  a.Sse(k66, 0xdb, xmm0, xmm3);
+  a.Sse(k66, 0xdf, xmm3, xmm2);      // pandn
+  a.Sse(k66, 0xeb, xmm0, xmm3);
+  StoreV(a, ip[2], xmm0);
 }
 
 // Binary instructions longer than one SSE instruction: dst a b.
@@ -528,6 +613,9 @@ bool BinarySequence(Assembler& a, Op op, const uint32_t* ip) {
     return true;
   }
   switch (op) {
+    case Op::kF32x4Min: case Op::kF32x4Max: case Op::kF64x2Min: case Op::kF64x2Max:
+      FloatMinMax(a, op, ip);
+      return true;
     case Op::kI64x2Mul:
       // No 64-bit lane multiply before AVX-512: two imuls.
       a.Mov(k64, rax, Lane(ip[3], 0));
@@ -739,12 +827,6 @@ uint32_t EmitSimd(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
   const SimdOpcode* s = FindByOp(op);
   if (s == nullptr) return 0;
   Assembler& a = e.a;
-  if (const JitHelper* h = FindJitHelper(op, JitHelperForm::kSimd); h != nullptr) {
-    a.Mov(k64, rdi, kJitFrame);
-    a.MovImm(rsi, reinterpret_cast<uintptr_t>(ip));
-    e.CallHelper(h->address);
-    return Words(s->form);
-  }
   bool done = false;
   switch (s->form) {
     case SimdForm::kLoad: case SimdForm::kStore: case SimdForm::kLoadLane: case SimdForm::kStoreLane:

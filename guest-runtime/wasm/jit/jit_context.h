@@ -57,9 +57,6 @@ enum class JitHelperForm : uint8_t {
   kUnary,     // uint64_t (uint64_t src bits) -> dst bits
   kBinary,    // uint64_t (uint64_t a, uint64_t b) -> dst bits
   kTrapping,  // uint32_t (uint64_t src bits, uint64_t* dst) -> TrapKind
-  // void (uint64_t* fp, const uint32_t* ip): a v128 instruction (unary or
-  // binary, compile/simd_opcodes.h) on its frame slots, lane by lane.
-  kSimd,
 };
 inline constexpr uint64_t kJitSlowCall = 0x100;
 inline constexpr uint64_t kJitFirstAddress = 0x1000;

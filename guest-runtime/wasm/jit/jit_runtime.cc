@@ -8,7 +8,6 @@
 #include "wasm/runtime/instance_ops.h"
 #include "wasm/runtime/interpreter.h"
 #include "wasm/runtime/interpreter_numerics.h"
-#include "wasm/runtime/simd_lanes.h"
 
 namespace palisade::wasm {
 
@@ -71,35 +70,6 @@ uint64_t PalisadeJitI64TruncSatF32S(uint64_t b) { return static_cast<uint64_t>(S
 uint64_t PalisadeJitI64TruncSatF32U(uint64_t b) { return SatF32ToI64U(BitsToF32(static_cast<uint32_t>(b))); }
 uint64_t PalisadeJitI64TruncSatF64S(uint64_t b) { return static_cast<uint64_t>(SatF64ToI64S(BitsToF64(b))); }
 uint64_t PalisadeJitI64TruncSatF64U(uint64_t b) { return SatF64ToI64U(BitsToF64(b)); }
-
-// v128 lanes whose Wasm rules SSE4.1 has no short sequence for: the
-// interpreter's scalar numerics (interpreter_simd.inc uses the same ones),
-// lane by lane over the frame slots the instruction names.
-#define PALISADE_SIMD_BINARY(name, lane, fn)                                     \
-  void PalisadeJit##name(uint64_t* fp, const uint32_t* ip) {                     \
-    const V128 a = ReadV128(fp + ip[3]), b = ReadV128(fp + ip[4]);              \
-    V128 r;                                                                      \
-    for (unsigned i = 0; i < 16 / sizeof(r.lane[0]); ++i) r.lane[i] = fn(a.lane[i], b.lane[i]); \
-    WriteV128(fp + ip[2], r);                                                    \
-  }
-PALISADE_SIMD_BINARY(F32x4Min, f32, F32Min)
-PALISADE_SIMD_BINARY(F32x4Max, f32, F32Max)
-PALISADE_SIMD_BINARY(F64x2Min, f64, F64Min)
-PALISADE_SIMD_BINARY(F64x2Max, f64, F64Max)
-#undef PALISADE_SIMD_BINARY
-// Saturating truncations: `n` lanes from `from`, the rest zero.
-#define PALISADE_SIMD_TRUNC_SAT(name, from, to, n, fn)                           \
-  void PalisadeJit##name(uint64_t* fp, const uint32_t* ip) {                     \
-    const V128 a = ReadV128(fp + ip[3]);                                         \
-    V128 r{};                                                                    \
-    for (unsigned i = 0; i < (n); ++i) r.to[i] = fn(a.from[i]);                  \
-    WriteV128(fp + ip[2], r);                                                    \
-  }
-PALISADE_SIMD_TRUNC_SAT(I32x4TruncSatF32x4S, f32, i32, 4, SatF32ToI32S)
-PALISADE_SIMD_TRUNC_SAT(I32x4TruncSatF32x4U, f32, u32, 4, SatF32ToI32U)
-PALISADE_SIMD_TRUNC_SAT(I32x4TruncSatF64x2SZero, f64, i32, 2, SatF64ToI32S)
-PALISADE_SIMD_TRUNC_SAT(I32x4TruncSatF64x2UZero, f64, u32, 2, SatF64ToI32U)
-#undef PALISADE_SIMD_TRUNC_SAT
 
 #define PALISADE_INSTANCE_OP(name) \
   uint32_t PalisadeJit##name(JitContext* ctx, uint64_t* fp, const uint32_t* ip) { \
@@ -238,16 +208,6 @@ const JitHelper* JitHelpers(size_t* count) {
       {Op::kI64TruncSatF32U, reinterpret_cast<const void*>(&PalisadeJitI64TruncSatF32U), JitHelperForm::kUnary},
       {Op::kI64TruncSatF64S, reinterpret_cast<const void*>(&PalisadeJitI64TruncSatF64S), JitHelperForm::kUnary},
       {Op::kI64TruncSatF64U, reinterpret_cast<const void*>(&PalisadeJitI64TruncSatF64U), JitHelperForm::kUnary},
-      {Op::kF32x4Min, reinterpret_cast<const void*>(&PalisadeJitF32x4Min), JitHelperForm::kSimd},
-      {Op::kF32x4Max, reinterpret_cast<const void*>(&PalisadeJitF32x4Max), JitHelperForm::kSimd},
-      {Op::kF64x2Min, reinterpret_cast<const void*>(&PalisadeJitF64x2Min), JitHelperForm::kSimd},
-      {Op::kF64x2Max, reinterpret_cast<const void*>(&PalisadeJitF64x2Max), JitHelperForm::kSimd},
-      {Op::kI32x4TruncSatF32x4S, reinterpret_cast<const void*>(&PalisadeJitI32x4TruncSatF32x4S), JitHelperForm::kSimd},
-      {Op::kI32x4TruncSatF32x4U, reinterpret_cast<const void*>(&PalisadeJitI32x4TruncSatF32x4U), JitHelperForm::kSimd},
-      {Op::kI32x4TruncSatF64x2SZero, reinterpret_cast<const void*>(&PalisadeJitI32x4TruncSatF64x2SZero),
-       JitHelperForm::kSimd},
-      {Op::kI32x4TruncSatF64x2UZero, reinterpret_cast<const void*>(&PalisadeJitI32x4TruncSatF64x2UZero),
-       JitHelperForm::kSimd},
       {Op::kTableGet, reinterpret_cast<const void*>(&PalisadeJitTableGet), JitHelperForm::kInstance},
       {Op::kTableSet, reinterpret_cast<const void*>(&PalisadeJitTableSet), JitHelperForm::kInstance},
       {Op::kTableSize, reinterpret_cast<const void*>(&PalisadeJitTableSize), JitHelperForm::kInstance},

@@ -4,6 +4,7 @@
 // export by export, argument by argument, with the same module interpreted:
 // the same results, the same traps at the same module offsets, fuel running
 // out at the same instruction.
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -34,12 +35,13 @@ struct Outcome {
   TrapKind kind = TrapKind::kNone;
   uint32_t func = 0, offset = 0;
   uint64_t result = 0;
+  uint64_t result_hi = 0;  // a v128 result's high half
   bool operator==(const Outcome&) const = default;
 };
 
 std::ostream& operator<<(std::ostream& os, const Outcome& o) {
   return os << "{trap " << static_cast<int>(o.kind) << " (" << TrapMessage(o.kind) << ") func " << o.func
-            << " offset " << o.offset << " result " << o.result << "}";
+            << " offset " << o.offset << " result " << o.result << " high " << o.result_hi << "}";
 }
 
 class JitVsInterpreter : public ::testing::Test {
@@ -78,8 +80,8 @@ class JitVsInterpreter : public ::testing::Test {
     FuncInst* f = Export(ir.instance, name);
     Value results[1];
     Trap t = Invoke(store, f, args.data(), args.size(), results, 1);
-    Outcome o{t.kind, t.func_index, t.offset, 0};
-    if (t.ok() && f->result_count == 1) o.result = results[0].bits[0];
+    Outcome o{t.kind, t.func_index, t.offset, 0, 0};
+    if (t.ok() && f->result_count == 1) o.result = results[0].bits[0], o.result_hi = results[0].bits[1];
     FreeStore(store);
     return o;
   }
@@ -231,6 +233,174 @@ TEST_F(JitFloatVsInterpreter, ConversionTrapsAgree) {
     EXPECT_NE(c.kind, TrapKind::kNone);
     EXPECT_EQ(c, Interpret("trunc_f32_s", {Value::I32(a)}));
   }
+}
+
+class JitSimdVsInterpreter : public JitVsInterpreter {
+ protected:
+  const char* ModuleName() const override { return "jit_simd"; }
+
+  struct Signature {
+    std::string name;
+    std::vector<ValType> params;
+  };
+  // Every function export of the module with its parameter types.
+  std::vector<Signature> Exports() {
+    std::vector<Signature> out;
+    Store* store = NewStore(StoreLimits(), HostMemoryProvider());
+    InstantiateResult ir = Instantiate(store, interpreted_, nullptr, 0);
+    EXPECT_EQ(ir.status, InstantiateStatus::kOk);
+    for (const wasm::Export& e : interpreted_->module.exports) {
+      if (e.kind != ExternKind::kFunc) continue;
+      std::string name = bytes_.substr(e.name.offset, e.name.size);
+      FuncInst* f = Export(ir.instance, name.c_str());
+      out.push_back({name, std::vector<ValType>(f->params, f->params + f->param_count)});
+    }
+    FreeStore(store);
+    return out;
+  }
+
+  // Float lanes of a result from arithmetic (lane width in bits, 0: none):
+  // there two NaNs agree, whatever their payloads (Wasm's nondeterminism).
+  static int NanLanes(const std::string& name) {
+    const bool f32 = name.rfind("f32x4.", 0) == 0, f64 = name.rfind("f64x2.", 0) == 0;
+    if (!f32 && !f64) return 0;
+    for (const char* exact : {"abs", "neg", "pmin", "pmax", "eq", "ne", "lt", "gt", "le", "ge", "splat",
+                              "extract", "replace", "convert_i32x4", "convert_low"}) {
+      if (name.find(std::string(".") + exact) != std::string::npos) return 0;
+    }
+    return f32 ? 32 : 64;
+  }
+  static bool BothNan(uint64_t x, uint64_t y, int bits) {
+    const auto nan = [bits](uint64_t v) {
+      return bits == 32 ? (v & 0x7f800000u) == 0x7f800000u && (v & 0x007fffffu) != 0
+                        : (v & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (v & 0x000fffffffffffffull) != 0;
+    };
+    return nan(x) && nan(y);
+  }
+  void Compare(const std::string& name, const std::vector<Value>& args) {
+    Outcome c = Compiled(name.c_str(), args), i = Interpret(name.c_str(), args);
+    const int bits = NanLanes(name);
+    if (bits != 0 && c.kind == TrapKind::kNone && i.kind == TrapKind::kNone) {
+      uint64_t cv[2] = {c.result, c.result_hi}, iv[2] = {i.result, i.result_hi};
+      for (int half = 0; half < 2; ++half) {
+        for (int shift = 0; shift < 64; shift += bits) {
+          const uint64_t mask = bits == 64 ? ~0ull : 0xffffffffull << shift;
+          if (BothNan((cv[half] & mask) >> shift, (iv[half] & mask) >> shift, bits)) {
+            cv[half] &= ~mask, iv[half] &= ~mask;
+          }
+        }
+      }
+      c.result = cv[0], c.result_hi = cv[1], i.result = iv[0], i.result_hi = iv[1];
+    }
+    ++compared_;
+    EXPECT_EQ(c, i) << name << " " << Describe(args);
+  }
+  static std::string Describe(const std::vector<Value>& args) {
+    std::string s;
+    char buf[64];
+    for (const Value& v : args) {
+      std::snprintf(buf, sizeof buf, "%016llx:%016llx ", static_cast<unsigned long long>(v.bits[1]),
+                    static_cast<unsigned long long>(v.bits[0]));
+      s += buf;
+    }
+    return s;
+  }
+  size_t compared_ = 0;
+};
+
+Value V128(uint64_t lo, uint64_t hi) {
+  Value v;
+  v.type = ValType::kV128;
+  v.bits[0] = lo, v.bits[1] = hi;
+  return v;
+}
+
+// Lanes at every width's edges, float specials in both float shapes,
+// swizzle indices in and out of range.
+const Value kV128s[] = {
+    V128(0, 0), V128(~0ull, ~0ull),
+    V128(0x0706050403020100, 0x0f0e0d0c0b0a0908),
+    V128(0x8080808080808080, 0x7f7f7f7f7f7f7f7f),
+    V128(0x8000800080008000, 0x7fff7fff00010000),
+    V128(0x800000007fffffff, 0xffffffff00000001),
+    V128(0x8000000000000000, 0x7fffffffffffffff),
+    V128(0x800000007fc00000, 0x3fc000007f800000),  // f32: NaN, -0, inf, 1.5
+    V128(0xcf0000014f000000, 0xbf8000004f800000),  // f32: 2^31, < -2^31, 2^32, -1
+    V128(0x000000017fa00001, 0xff80000040200000),  // f32: sNaN, denormal, 2.5, -inf
+    V128(0x7ff8000000012345, 0xc1e0000000000000),  // f64: NaN with payload, -2^31
+    V128(0x41efffffffe00000, 0xbff8000000000000),  // f64: 2^32 - 1, -1.5
+    V128(0x8000000000000000, 0x7ff4000000000001),  // f64: -0, sNaN
+    V128(0x4effffff4f32d05e, 0xcf0000004f7fffff),  // f32: 3e9, 2^31 - 128, 2^32 - 256, -2^31
+    V128(0x41f0000000000000, 0xc1e0000000200000),  // f64: 2^32, -2^31 - 1
+    V128(0x41e65a0bc0000000, 0x41dfffffffe00000),  // f64: 3e9, 2^31 - 0.5
+    V128(0xff807f701f100f00, 0x11f002010e8f0503),  // swizzle: 0, 15, 16, 31, 0x70, 0x7f, 0x80, 0xff, ...
+    V128(0x0123456789abcdef, 0xfedcba9876543210),
+    V128(0xfffefdfc80818283, 0x017f7e7d40c0ff00),
+};
+// Shift counts below, at and past every lane width; lane values for splat and replace.
+const uint32_t kI32s[] = {0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 0x80, 0xff, 0x7fff, 0x8000,
+                          0xffff, 0x80000000u, 0xffffffffu, 0x12345678};
+const uint64_t kI64s[] = {0, 1, ~0ull, 0x8000000000000000ull, 0x0123456789abcdefull};
+// Addresses at both ends of the one-page memory and past it.
+const uint32_t kAddresses[] = {0, 1, 15, 100, 65536 - 19, 65536 - 16, 65536 - 15, 65536 - 8, 65536 - 7,
+                               65536 - 4, 65536 - 3, 65536 - 2, 65536 - 1, 65536, 0x7fffffffu,
+                               0xfffffff0u, 0xffffffffu};
+
+TEST_F(JitSimdVsInterpreter, EveryInstructionAgreesToTheBitAndTrapsAlike) {
+  const std::vector<Signature> exports = Exports();
+  ASSERT_GT(exports.size(), 250u);
+  for (const Signature& e : exports) {
+    SCOPED_TRACE(e.name);
+    const bool memory = e.name.rfind("v128.load", 0) == 0 || e.name.rfind("v128.store", 0) == 0;
+    // The values each parameter takes.
+    std::vector<std::vector<Value>> grids;
+    for (size_t p = 0; p < e.params.size(); ++p) {
+      std::vector<Value> g;
+      switch (e.params[p]) {
+        case ValType::kV128:
+          // Three v128 operands (bitselect): fewer of each.
+          for (size_t i = 0; i < std::size(kV128s); i += e.params.size() > 2 ? 3 : 1) g.push_back(kV128s[i]);
+          break;
+        case ValType::kI32:
+          if (memory && p == 0) {
+            for (uint32_t a : kAddresses) g.push_back(Value::I32(a));
+          } else {
+            for (uint32_t v : kI32s) g.push_back(Value::I32(v));
+          }
+          break;
+        case ValType::kI64:
+          for (uint64_t v : kI64s) g.push_back(Value::I64(v));
+          break;
+        case ValType::kF32:
+          for (uint32_t v : kF32Bits) g.push_back(Value::F32Bits(v));
+          break;
+        case ValType::kF64:
+          for (uint64_t v : kF64Bits) g.push_back(Value::F64Bits(v));
+          break;
+        default:
+          FAIL() << "parameter type";
+      }
+      grids.push_back(g);
+    }
+    // Every combination.
+    std::vector<size_t> at(grids.size(), 0);
+    for (;;) {
+      std::vector<Value> args;
+      for (size_t p = 0; p < grids.size(); ++p) args.push_back(grids[p][at[p]]);
+      Compare(e.name, args);
+      size_t p = 0;
+      while (p < at.size() && ++at[p] == grids[p].size()) at[p++] = 0;
+      if (p == at.size()) break;
+    }
+  }
+  EXPECT_GT(compared_, 45000u);
+}
+
+TEST_F(JitSimdVsInterpreter, LoopsOverMemoryAgreeAndTrapAtTheEnd) {
+  for (uint32_t n : {0u, 16u, 100u, 65536u}) Same("sum_bytes", {Value::I32(n)});
+  const Outcome c = Compiled("sum_bytes", {Value::I32(65537)});
+  EXPECT_EQ(c.kind, TrapKind::kMemoryOutOfBounds) << c;
+  EXPECT_EQ(c, Interpret("sum_bytes", {Value::I32(65537)}));
 }
 
 }  // namespace

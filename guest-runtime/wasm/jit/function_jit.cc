@@ -425,6 +425,7 @@ class Translator final : public JitEmitter {
     if (uint32_t n = Memory(op, w, ip); n != 0) return n;
     if (uint32_t n = Integer(op, w, ip); n != 0) return n;
     if (uint32_t n = EmitFloat(*this, op, w, ip); n != 0) return n;
+    if (uint32_t n = EmitSimd(*this, op, w, ip); n != 0) return n;
     if (uint32_t n = EmitCoverage(*this, op, w, ip); n != 0) return n;
     (void)f;
     return 0;

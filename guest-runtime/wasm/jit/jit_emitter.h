@@ -47,6 +47,8 @@ class JitEmitter {
 // The floating-point instructions (function_jit_float.cc): the length in
 // code words of the one at `w`, or 0 if it is not one of them.
 uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip);
+// The v128 instructions (function_jit_simd.cc), the same way.
+uint32_t EmitSimd(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip);
 // palisade fuzz's coverage probes (function_jit_coverage.cc), likewise.
 uint32_t EmitCoverage(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip);
 

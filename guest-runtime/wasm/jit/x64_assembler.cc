@@ -343,6 +343,15 @@ void Assembler::SseStore(uint8_t prefix, uint16_t op, const Mem& dst, Xmm src) {
   uint8_t bytes[3];
   EmitRM(prefix, false, bytes, SseOpBytes(op, bytes), src, dst);
 }
+void Assembler::SseToGpr(uint8_t prefix, uint16_t op, Reg dst, Xmm src) {
+  uint8_t bytes[3];
+  EmitRR(prefix, false, bytes, SseOpBytes(op, bytes), dst, src);
+}
+void Assembler::SseShiftImm(uint8_t op, uint8_t ext, Xmm x, uint8_t imm) {
+  const uint8_t bytes[] = {0x0f, op};
+  EmitRR(0x66, false, bytes, 2, ext, x);
+  Byte(imm);
+}
 void Assembler::MovdToXmm(Width w, Xmm dst, Reg src) {
   const uint8_t op[] = {0x0f, 0x6e};
   EmitRR(0x66, w, op, 2, dst, src);

@@ -117,6 +117,11 @@ class Assembler {
   void Sse(uint8_t prefix, uint16_t op, Xmm dst, const Mem& src);
   void SseImm(uint8_t prefix, uint16_t op, Xmm dst, Xmm src, uint8_t imm);
   void SseStore(uint8_t prefix, uint16_t op, const Mem& dst, Xmm src);  // movss/movsd/movdqu stores
+  // A 32-bit register from an xmm one: pmovmskb (66 d7), movmskps (50), movmskpd (66 50).
+  void SseToGpr(uint8_t prefix, uint16_t op, Reg dst, Xmm src);
+  // The 66 0f 71/72/73 group, shifts by an immediate: `ext` is the ModRM reg
+  // field (2 psrl, 4 psra, 6 psll; 3 psrldq, 7 pslldq).
+  void SseShiftImm(uint8_t op, uint8_t ext, Xmm x, uint8_t imm);
   void MovdToXmm(Width w, Xmm dst, Reg src);    // movd/movq xmm, r
   void MovdFromXmm(Width w, Reg dst, Xmm src);  // movd/movq r, xmm
   // cvtsi2ss/sd (w: source width), cvtt*2si (w: destination width).

@@ -29,6 +29,8 @@ int ExplainTenant(const std::string& path) {
             << (p->refuse_denied_imports ? "the module is refused" : "the call fails with ENOTCAPABLE")
             << "\n  environment passed: " << (pp.wasi().environment() ? "yes" : "no")
             << "\n  preopened directories: " << (pp.wasi().preopens() ? "allowed" : "no")
+            << "\n  engine: "
+            << (p->compiler ? "the compiler tier (x86-64, checked by the host before it runs)" : "the interpreter")
             << "\n  guest memory bytes: " << or_default(l.memory_bytes())
             << "\n  linear memory pages: " << or_default(l.max_memory_pages())
             << "\n  timeout ms: " << or_default(l.timeout_ms()) << "\n  fuel: " << or_default(l.fuel())

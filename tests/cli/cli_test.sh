@@ -70,8 +70,6 @@ expect "compiler: fuel stops a spinning program" 134 '' 'trap: fuel exhausted' -
   "$palisade" run --in-process --engine compiler --fuel 100000 "$dir/spin_command.wasm"
 expect "bad engine" 2 '' "--engine takes interpreter or compiler, not 'jit'" -- \
   "$palisade" run --in-process --engine jit "$m"
-expect "compiler outside the process: not yet, said so" 2 '' 'runs --in-process only for now' -- \
-  "$palisade" run --engine compiler "$m"
 printf '\0asm\1\0\0\0\1\5' >"$tmp/trunc.wasm"
 expect "malformed module" 2 '' 'malformed module: .*type section' -- "$palisade" run --in-process "$tmp/trunc.wasm"
 expect "unknown imports listed" 2 '' 'env\.mystery' -- "$palisade" run --in-process "$dir/unknown_import.wasm"
@@ -91,6 +89,17 @@ if "$(dirname "$0")/../../scripts/kvm-backend.sh" >/dev/null; then
     "$palisade" invoke --repeat 3 "$dir/snapshot_target.wasm" boom
   expect "invoke: --timeout ends a spinning export" 134 '' 'timeout' -- \
     "$palisade" invoke --timeout 2s "$dir/snapshot_target.wasm" spin
+  # Both tiers in the micro-VM (the compiler is the default): the same
+  # answers, trap lines, fuel and deadlines.
+  expect "in a micro-VM, interpreted on request" 3 '^one$' '' -- \
+    "$palisade" run --engine interpreter "$m" -- one "two words"
+  expect "in a micro-VM, compiled: the same trap line" 134 '' \
+    '^palisade: trap: unreachable in function [0-9]+ at offset 0x[0-9a-f]+$' -- \
+    "$palisade" invoke --engine compiler "$m" boom
+  expect "in a micro-VM, compiled: fuel stops a spinning program" 134 '' 'trap: fuel exhausted' -- \
+    "$palisade" run --engine compiler --fuel 100000 "$dir/spin_command.wasm"
+  expect "in a micro-VM, compiled: timeout stops a spinning program" 134 '' 'timeout' -- \
+    "$palisade" run --engine compiler --timeout 300ms "$dir/spin_command.wasm"
 else
   expect "no KVM: clear error" 69 '' '/dev/kvm' -- "$palisade" run "$m"
   expect "no KVM: invoke too" 69 '' '/dev/kvm' -- "$palisade" invoke "$m" add 1 2

@@ -39,6 +39,22 @@ TEST(TenantPolicy, TheShippedPoliciesLoad) {
   EXPECT_FALSE(det->proto.wasi().environment());
 }
 
+TEST(TenantPolicy, EngineDefaultsToTheCompiler) {
+  auto unset = ParseTenantPolicy("name: \"x\"\n", "p.textproto");
+  ASSERT_TRUE(unset.ok()) << unset.status();
+  EXPECT_TRUE(unset->compiler);
+  auto compiler = ParseTenantPolicy("name: \"x\"\nengine: ENGINE_COMPILER\n", "p.textproto");
+  ASSERT_TRUE(compiler.ok()) << compiler.status();
+  EXPECT_TRUE(compiler->compiler);
+  auto interpreter = ParseTenantPolicy("name: \"x\"\nengine: ENGINE_INTERPRETER\n", "p.textproto");
+  ASSERT_TRUE(interpreter.ok()) << interpreter.status();
+  EXPECT_FALSE(interpreter->compiler);
+  auto unknown = ParseTenantPolicy("name: \"x\"\nengine: ENGINE_JIT\n", "p.textproto");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.status().message(), HasSubstr("p.textproto:"));
+  EXPECT_THAT(unknown.status().message(), HasSubstr("ENGINE_JIT"));
+}
+
 TEST(TenantPolicy, ErrorsNameTheFileLineAndField) {
   auto unknown_field = ParseTenantPolicy("name: \"x\"\nfuel: 3\n", "p.textproto");
   ASSERT_FALSE(unknown_field.ok());

@@ -76,8 +76,10 @@ bool AllowedGroup(uint8_t group) {
 // Instructions whose groups would pass but which leave the Wasm sandbox's
 // meaning: they read the machine (timing, identity, randomness the host
 // does not see), change floating-point state Wasm fixes, or trap on purpose.
-const std::set<unsigned>& DeniedById() {
-  static const std::set<unsigned> s = {
+// A table by instruction id: the check looks every instruction up.
+const std::vector<bool>& DeniedById() {
+  static const std::vector<bool> table = [] {
+  const std::set<unsigned> s = {
       X86_INS_CPUID,   X86_INS_RDTSC,   X86_INS_RDTSCP,   X86_INS_RDPMC,   X86_INS_RDRAND,
       X86_INS_RDSEED,    X86_INS_LDMXCSR,  X86_INS_FXRSTOR, X86_INS_FXRSTOR64,
       X86_INS_FXSAVE,  X86_INS_FXSAVE64, X86_INS_XRSTOR,  X86_INS_XRSTOR64, X86_INS_XRSTORS,
@@ -110,7 +112,11 @@ const std::set<unsigned>& DeniedById() {
       X86_INS_XCRYPTCFB, X86_INS_XCRYPTCTR, X86_INS_XCRYPTECB, X86_INS_XCRYPTOFB, X86_INS_XSHA1,
       X86_INS_XSHA256, X86_INS_XSTORE,
   };
-  return s;
+  std::vector<bool> t(X86_INS_ENDING, false);
+  for (unsigned id : s) t[id] = true;
+  return t;
+  }();
+  return table;
 }
 
 bool IsSegment(x86_reg r) {
@@ -140,18 +146,26 @@ struct CapstoneHandle {
 
 // Registers of the forbidden extensions and of the system: Capstone 4
 // leaves some x87, MMX and AVX instructions without their group, but never
-// without their registers.
-bool ForbiddenRegister(csh cs, unsigned reg) {
-  const char* name = cs_reg_name(cs, reg);
-  if (name == nullptr) return false;
-  for (const char* prefix : {"mm", "st", "fp", "ymm", "zmm", "k", "cr", "dr", "bnd"}) {
-    if (std::string_view(name).starts_with(prefix)) return true;
+// without their registers. A table by register id, from their names.
+class ForbiddenRegisters {
+ public:
+  explicit ForbiddenRegisters(csh cs) : table_(X86_REG_ENDING, false) {
+    for (unsigned reg = 0; reg < X86_REG_ENDING; ++reg) {
+      const char* name = cs_reg_name(cs, reg);
+      if (name == nullptr) continue;
+      for (const char* prefix : {"mm", "st", "fp", "ymm", "zmm", "k", "cr", "dr", "bnd"}) {
+        if (std::string_view(name).starts_with(prefix)) table_[reg] = true;
+      }
+    }
   }
-  return false;
-}
+  bool operator()(unsigned reg) const { return reg < table_.size() && table_[reg]; }
+
+ private:
+  std::vector<bool> table_;
+};
 
 // The rule `insn` breaks, or "" -- all but the branch-target rule.
-std::string BrokenRule(csh cs, const cs_insn& insn) {
+const char* BrokenRule(const ForbiddenRegisters& forbidden, const cs_insn& insn) {
   const cs_detail& d = *insn.detail;
   // The segment rule first: it names the more specific reason.
   for (uint8_t i = 0; i < d.x86.op_count; ++i) {
@@ -159,27 +173,31 @@ std::string BrokenRule(csh cs, const cs_insn& insn) {
     if (op.type == X86_OP_REG && IsSegment(op.reg)) return "no segments";
     if (op.type == X86_OP_MEM && op.mem.segment != X86_REG_INVALID) return "no segments";
   }
-  if (DeniedById().count(insn.id) != 0) return "allowed instruction set";
+  if (insn.id < DeniedById().size() && DeniedById()[insn.id]) return "allowed instruction set";
   // Every VEX/EVEX/XOP (AVX and later) mnemonic starts with v, and x87 is
   // opcodes d8-df: caught here even where Capstone 4 forgot the group.
   if (insn.mnemonic[0] == 'v' || (d.x86.opcode[0] >= 0xd8 && d.x86.opcode[0] <= 0xdf)) {
     return "allowed instruction set";
   }
   for (uint8_t i = 0; i < d.x86.op_count; ++i) {
-    if (d.x86.operands[i].type == X86_OP_REG && ForbiddenRegister(cs, d.x86.operands[i].reg)) {
+    if (d.x86.operands[i].type == X86_OP_REG && forbidden(d.x86.operands[i].reg)) {
       return "allowed instruction set";
     }
   }
   for (uint8_t i = 0; i < d.regs_read_count; ++i) {
-    if (ForbiddenRegister(cs, d.regs_read[i])) return "allowed instruction set";
+    if (forbidden(d.regs_read[i])) return "allowed instruction set";
   }
   for (uint8_t i = 0; i < d.regs_write_count; ++i) {
-    if (ForbiddenRegister(cs, d.regs_write[i])) return "allowed instruction set";
+    if (forbidden(d.regs_write[i])) return "allowed instruction set";
   }
   for (uint8_t i = 0; i < d.groups_count; ++i) {
     if (!AllowedGroup(d.groups[i])) return "allowed instruction set";
   }
-  return "";
+  return nullptr;
+}
+
+std::string Text(const cs_insn& i) {
+  return std::string(i.mnemonic) + (i.op_str[0] != '\0' ? " " : "") + i.op_str;
 }
 
 bool IsDirectBranch(const cs_insn& insn) {
@@ -205,11 +223,12 @@ std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code
     return found;
   }
   std::unique_ptr<cs_insn, void (*)(cs_insn*)> insn(cs_malloc(cs.handle), [](cs_insn* i) { cs_free(i, 1); });
+  const ForbiddenRegisters forbidden(cs.handle);
   // Pass 1: decode end to end, check each instruction, note where each
-  // starts and where each direct branch goes.
+  // starts and where each direct branch goes. Nothing is formatted unless
+  // it breaks a rule: the check sits between a module and its first run.
   std::vector<bool> starts(code.size() + 1, false);
   std::vector<std::pair<uint64_t, uint64_t>> branches;  // (offset, target address)
-  std::vector<std::string> branch_text;
   const uint8_t* p = code.data();
   size_t left = code.size();
   uint64_t address = target.load_address;
@@ -221,22 +240,25 @@ std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code
     }
     starts[offset] = true;
     const cs_insn& i = *insn;
-    std::string text = std::string(i.mnemonic) + (i.op_str[0] != '\0' ? " " : "") + i.op_str;
-    if (std::string rule = BrokenRule(cs.handle, i); !rule.empty()) {
-      add(offset, text, rule == "no segments" ? "no segments" : "allowed instruction set");
+    if (const char* rule = BrokenRule(forbidden, i); rule != nullptr) {
+      add(offset, Text(i), rule);
     } else if (IsDirectBranch(i)) {
       branches.emplace_back(offset, static_cast<uint64_t>(i.detail->x86.operands[0].imm));
-      branch_text.push_back(std::move(text));
     }
   }
   // Pass 2: direct branch targets.
-  for (size_t b = 0; b < branches.size(); ++b) {
-    const auto [offset, to] = branches[b];
+  std::vector<uint64_t> helpers(target.helper_entries.begin(), target.helper_entries.end());
+  std::sort(helpers.begin(), helpers.end());
+  for (const auto& [offset, to] : branches) {
     const bool inside = to >= target.load_address && to - target.load_address < code.size() &&
                         starts[to - target.load_address];
-    const bool helper =
-        std::find(target.helper_entries.begin(), target.helper_entries.end(), to) != target.helper_entries.end();
-    if (!inside && !helper) add(offset, branch_text[b], "direct branches stay inside");
+    if (inside || std::binary_search(helpers.begin(), helpers.end(), to)) continue;
+    // Decoded again only to name it.
+    const uint8_t* at = code.data() + offset;
+    size_t n = code.size() - offset;
+    uint64_t addr = target.load_address + offset;
+    cs_disasm_iter(cs.handle, &at, &n, &addr, insn.get());
+    add(offset, Text(*insn), "direct branches stay inside");
   }
   std::sort(found.begin(), found.end(),
             [](const CodeCheckViolation& a, const CodeCheckViolation& b) { return a.offset < b.offset; });

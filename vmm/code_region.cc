@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/match.h"
 #include "common/status_macros.h"
-#include "vmm/code_check.h"
+#include "vmm/code_check_cache.h"
 
 namespace palisade {
 namespace {
@@ -78,7 +78,7 @@ absl::StatusOr<uint64_t> CodeRegion::Seal(GuestMemory& memory, std::span<const u
 
   const auto start = std::chrono::steady_clock::now();
   const absl::Status checked =
-      CheckCompiledCode(placed, CodeCheckTarget{.load_address = load, .helper_entries = helpers_});
+      CheckCompiledCodeOnce(placed, CodeCheckTarget{.load_address = load, .helper_entries = helpers_});
   figures_.check_ns += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count());

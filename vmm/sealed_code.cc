@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "vmm/code_check.h"
+#include "vmm/code_check_cache.h"
 #include "vmm/mapping.h"
 
 namespace palisade {
@@ -94,7 +94,7 @@ absl::StatusOr<SealedCode> SealedCode::Seal(size_t size, std::span<const uint64_
   SealedCode code(*p, mapped, size);  // gives the pages back on any failure below
   const uint64_t at = reinterpret_cast<uint64_t>(*p);
   if (!write(at, *p)) return absl::InternalError("the compiled code could not be placed (a helper out of reach)");
-  if (absl::Status s = CheckCompiledCode(std::span<const uint8_t>(*p, size),
+  if (absl::Status s = CheckCompiledCodeOnce(std::span<const uint8_t>(*p, size),
                                          {.load_address = at, .helper_entries = helpers});
       !s.ok()) {
     return s;

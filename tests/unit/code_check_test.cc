@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "vmm/code_check.h"
+#include "vmm/code_check_cache.h"
 
 namespace palisade {
 namespace {
@@ -67,6 +68,35 @@ TEST(CodeCheck, WhatACompilerEmitsPasses) {
   EXPECT_TRUE(v.empty()) << v[0].offset << ": " << v[0].instruction << ": " << v[0].rule;
   const uint64_t helpers[] = {kHelper};
   EXPECT_TRUE(CheckCompiledCode(code, {.load_address = kBase, .helper_entries = helpers}).ok());
+}
+
+// The remembered pass covers exactly what the verdict depends on: the same
+// bytes at the same place with the same helpers. Refusals are never kept.
+TEST(CodeCheck, AnIdenticalBufferIsPassedOnceAndRefusalsAreNotRemembered) {
+  ForgetCodePasses();
+  std::vector<uint8_t> code = kFunction;
+  code.push_back(0xc3);
+  const uint64_t helpers[] = {kHelper};
+  const CodeCheckTarget at_base{.load_address = kBase, .helper_entries = helpers};
+  ASSERT_TRUE(CheckCompiledCodeOnce(code, at_base).ok());
+  EXPECT_EQ(RememberedCodePasses(), 1u);
+  ASSERT_TRUE(CheckCompiledCodeOnce(code, at_base).ok());
+  EXPECT_EQ(RememberedCodePasses(), 1u);
+  // Elsewhere, or with other helpers, it is a new buffer.
+  ASSERT_TRUE(CheckCompiledCodeOnce(code, {.load_address = kBase + 64, .helper_entries = helpers}).ok());
+  EXPECT_EQ(RememberedCodePasses(), 2u);
+  const uint64_t other[] = {kHelper + 16};
+  ASSERT_TRUE(CheckCompiledCodeOnce(code, {.load_address = kBase, .helper_entries = other}).ok());
+  EXPECT_EQ(RememberedCodePasses(), 3u);
+  // One byte changed (cpuid where `dec ecx` was) is checked, and refused, every time.
+  std::vector<uint8_t> bad = code;
+  bad[23] = 0x0f;
+  bad[24] = 0xa2;
+  EXPECT_FALSE(CheckCompiledCodeOnce(bad, at_base).ok());
+  EXPECT_FALSE(CheckCompiledCodeOnce(bad, at_base).ok());
+  EXPECT_EQ(RememberedCodePasses(), 3u);
+  ForgetCodePasses();
+  EXPECT_EQ(RememberedCodePasses(), 0u);
 }
 
 TEST(CodeCheck, UndecodableBytesAreRefused) {

@@ -1,0 +1,74 @@
+#include "vmm/code_check_cache.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+
+namespace palisade {
+namespace {
+
+using Digest = std::array<uint8_t, 32>;
+
+struct Memory {
+  std::mutex mu;
+  std::set<Digest> passed;
+  std::deque<Digest> order;  // oldest first
+};
+
+Memory& Remembered() {
+  static Memory m;
+  return m;
+}
+
+bool DigestOf(std::span<const uint8_t> code, const CodeCheckTarget& target, Digest* out) {
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  unsigned len = 0;
+  const uint64_t load = target.load_address, helpers = target.helper_entries.size();
+  return ctx != nullptr && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1 &&
+         EVP_DigestUpdate(ctx.get(), &load, sizeof load) == 1 &&
+         EVP_DigestUpdate(ctx.get(), &helpers, sizeof helpers) == 1 &&
+         EVP_DigestUpdate(ctx.get(), target.helper_entries.data(), helpers * sizeof(uint64_t)) == 1 &&
+         EVP_DigestUpdate(ctx.get(), code.data(), code.size()) == 1 &&
+         EVP_DigestFinal_ex(ctx.get(), out->data(), &len) == 1 && len == out->size();
+}
+
+}  // namespace
+
+absl::Status CheckCompiledCodeOnce(std::span<const uint8_t> code, const CodeCheckTarget& target) {
+  Digest d;
+  if (!DigestOf(code, target, &d)) return CheckCompiledCode(code, target);  // no digest: no memory
+  Memory& m = Remembered();
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (m.passed.count(d) != 0) return absl::OkStatus();
+  }
+  absl::Status s = CheckCompiledCode(code, target);
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(m.mu);
+  if (m.passed.insert(d).second) {
+    m.order.push_back(d);
+    if (m.order.size() > kCheckedCodeMemory) {
+      m.passed.erase(m.order.front());
+      m.order.pop_front();
+    }
+  }
+  return s;
+}
+
+size_t RememberedCodePasses() {
+  std::lock_guard<std::mutex> lock(Remembered().mu);
+  return Remembered().passed.size();
+}
+
+void ForgetCodePasses() {
+  Memory& m = Remembered();
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.passed.clear();
+  m.order.clear();
+}
+
+}  // namespace palisade

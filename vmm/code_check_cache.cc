@@ -36,10 +36,21 @@ bool DigestOf(std::span<const uint8_t> code, const CodeCheckTarget& target, Dige
          EVP_DigestFinal_ex(ctx.get(), out->data(), &len) == 1 && len == out->size();
 }
 
+// OpenSSL loads its configuration and providers on the first digest. The
+// CLI and palisaded confine themselves with seccomp before a guest seals
+// its first module, and those file opens would be refused then (SIGSYS):
+// one digest at start-up, in every binary that can seal, does them first.
+const bool kPrimed = [] {
+  Digest d;
+  const uint8_t none[1] = {0};
+  return DigestOf(std::span<const uint8_t>(none, 0), CodeCheckTarget{}, &d);
+}();
+
 }  // namespace
 
 absl::Status CheckCompiledCodeOnce(std::span<const uint8_t> code, const CodeCheckTarget& target) {
   Digest d;
+  (void)kPrimed;
   if (!DigestOf(code, target, &d)) return CheckCompiledCode(code, target);  // no digest: no memory
   Memory& m = Remembered();
   {

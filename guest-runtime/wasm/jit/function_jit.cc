@@ -3,10 +3,12 @@
 #include <stddef.h>
 
 #include <initializer_list>
+#include <utility>
 
 #include "wasm/compile/ops.h"
 #include "wasm/jit/jit_context.h"
 #include "wasm/jit/jit_emitter.h"
+#include "wasm/jit/slot_cache.h"
 #include "wasm/runtime/store.h"
 #include "wasm/runtime/trap.h"
 
@@ -180,20 +182,146 @@ class Translator final : public JitEmitter {
     traps_.clear();
   }
 
-  // A taken branch to code word `target`: a backward one pays a unit of the
-  // budget first, as the interpreter's does.
-  void JumpTo(uint32_t target, bool backward) {
-    if (!backward) {
-      a_.Jmp(&labels_[target - begin_]);
+  // --- slots in registers (slot_cache.h) -----------------------------------------
+  //
+  // Within straight-line code a slot's value stays in a register once loaded
+  // or computed, and is written back only when something else may look at
+  // the frame. The rules that keep every path agreeing on where a value is:
+  //  - a forward branch writes every dirty register back first, and a label
+  //    some forward branch targets starts with no slot in a register;
+  //  - a label only reached by falling through or by backward branches
+  //    keeps what the registers held there (holding_), and each backward
+  //    branch writes back and loads exactly that before it jumps, so a loop
+  //    keeps its variables in registers around the back-edge;
+  //  - calls, helpers and the instruction families that address the frame
+  //    themselves (floats, SIMD, coverage, instance helpers) see every slot
+  //    in memory and leave no slot in a register.
+
+  Reg CacheReg(int r) const { return SlotCache::kRegister[r]; }
+
+  // What a label's code assumes a register holds is only worth loading on
+  // a jump there if that code reads it before the register is overwritten
+  // or forgotten. Each register's run of labels since the last read is
+  // pending; a read confirms them, an overwrite takes the register out of
+  // their holding_ (which jumps emitted later then need not establish).
+  void Used(int r) { pending_since_[r] = SlotCache::kNone; }
+  void Overwritten(int r) {
+    if (pending_since_[r] == SlotCache::kNone) return;
+    for (uint32_t w = pending_since_[r]; w <= word_; ++w) holding_[w - begin_].slot[r] = SlotCache::kNone;
+    pending_since_[r] = SlotCache::kNone;
+  }
+  void ForgetAll() {
+    for (int r = 0; r < SlotCache::kRegisters; ++r) Overwritten(r);
+    cache_.Forget();
+  }
+
+  // A register for `slot`, evicting (and writing back) the least recently used.
+  int Allocate(uint32_t slot, bool dirty) {
+    const int r = cache_.Victim();
+    if (cache_.dirty(r)) {
+      a_.Mov(k64, JitSlot(cache_.slot(r)), CacheReg(r));
+      Used(r);
+    }
+    Overwritten(r);
+    cache_.Hold(r, slot, dirty);
+    return r;
+  }
+  // dst = the slot's value (w: k32 reads the low half, zero-extended).
+  // Reading allocates a register only for params and locals: a temporary
+  // is read about once, by the instruction after the one that computed it.
+  void Load(Width w, Reg dst, uint32_t slot) {
+    int r = caching_ ? cache_.Find(slot) : -1;
+    if (r < 0 && caching_ && slot < locals_end_) {
+      r = Allocate(slot, false);
+      a_.Mov(k64, CacheReg(r), JitSlot(slot));
+    }
+    if (r < 0) {
+      a_.Mov(w, dst, JitSlot(slot));
       return;
     }
+    cache_.Touch(r);
+    Used(r);
+    a_.Mov(w, dst, CacheReg(r));
+  }
+  void AluFrom(Alu op, Width w, Reg dst, uint32_t slot) {
+    const int r = caching_ ? cache_.Find(slot) : -1;
+    if (r < 0) {
+      a_.Op(op, w, dst, JitSlot(slot));
+      return;
+    }
+    cache_.Touch(r);
+    Used(r);
+    a_.Op(op, w, dst, CacheReg(r));
+  }
+  // The slot's new value is in `src` (all 64 bits).
+  void Store(uint32_t slot, Reg src) {
+    int r = cache_.Find(slot);
+    if (!caching_) {
+      if (r >= 0) {
+        Overwritten(r);
+        cache_.Drop(r);
+      }
+      a_.Mov(k64, JitSlot(slot), src);
+      return;
+    }
+    if (r < 0) {
+      r = Allocate(slot, true);
+    } else {
+      Overwritten(r);
+      cache_.Hold(r, slot, true);
+    }
+    a_.Mov(k64, CacheReg(r), src);
+  }
+  // Writes dirty registers back; with `keep_state`, emits the stores only
+  // (a path that may not be taken), leaving them dirty for the other path.
+  void WriteBack(bool keep_state = false) {
+    for (int r = 0; r < SlotCache::kRegisters; ++r) {
+      if (!cache_.dirty(r)) continue;
+      a_.Mov(k64, JitSlot(cache_.slot(r)), CacheReg(r));
+      Used(r);
+      if (!keep_state) cache_.MarkClean(r);
+    }
+  }
+  // Every slot back in memory and none in a register.
+  void Spill() {
+    WriteBack();
+    ForgetAll();
+  }
+  // Loads what `want` says the registers hold (the frame is up to date),
+  // skipping registers that already hold it unless `all`.
+  void Establish(const SlotCache::Holding& want, bool all) {
+    for (int r = 0; r < SlotCache::kRegisters; ++r) {
+      if (want.slot[r] == SlotCache::kNone || (!all && cache_.slot(r) == want.slot[r])) continue;
+      a_.Mov(k64, CacheReg(r), JitSlot(want.slot[r]));
+    }
+  }
+
+  // A taken branch to code word `target`: a backward one pays a unit of the
+  // budget first, as the interpreter's does. Either way the registers end
+  // as the target expects them; the code after an unconditional one
+  // (`conditional` false) starts with no slot in a register.
+  void JumpTo(uint32_t target, bool backward, bool conditional = false) {
+    Label* to = &labels_[target - begin_];
+    if (!backward) {
+      WriteBack();
+      forward_target_[target - begin_] = true;
+      a_.Jmp(to);
+      if (!conditional) ForgetAll();
+      return;
+    }
+    backward_target_[target - begin_] = true;
+    const SlotCache::Holding& want = holding_[target - begin_];
+    WriteBack(/*keep_state=*/conditional);
+    Establish(want, false);
     Label refill;
     a_.OpImm(Alu::kSub, k64, kBudget, 1);
     a_.Jcc(kS, &refill);
-    a_.Jmp(&labels_[target - begin_]);
+    a_.Jmp(to);
     a_.Bind(&refill);
     Refill(target);
-    a_.Jmp(&labels_[target - begin_]);
+    Establish(want, true);  // the helper took the caller-saved registers
+    a_.Jmp(to);
+    if (!conditional) ForgetAll();
   }
 
   // Calls the refill helper; a trap it reports names code word `word`.
@@ -205,26 +333,29 @@ class Translator final : public JitEmitter {
     a_.Jcc(kNE, Trap(kDynamic, word));
   }
 
-  // Branch to word + off when `cond` holds (after a compare or test).
+  // Branch to word + off when `cond` holds (after a compare or test; the
+  // write-backs between are moves, which keep the flags).
   void BranchIf(Cond cond, uint32_t word, int32_t off) {
     const uint32_t target = static_cast<uint32_t>(static_cast<int64_t>(word) + off);
     if (off > 0) {
+      WriteBack();
+      forward_target_[target - begin_] = true;
       a_.Jcc(cond, &labels_[target - begin_]);
       return;
     }
     Label skip;
     a_.Jcc(Negate(cond), &skip);
-    JumpTo(target, true);
+    JumpTo(target, true, /*conditional=*/true);
     a_.Bind(&skip);
   }
 
   // rax (or eax) compared with slot b, or with an immediate.
   void CompareSlots(Width w, uint32_t a, uint32_t b) {
-    a_.Mov(w, rax, Slot(a));
-    a_.Op(Alu::kCmp, w, rax, Slot(b));
+    Load(w, rax, a);
+    AluFrom(Alu::kCmp, w, rax, b);
   }
   void CompareImm(Width w, uint32_t a, uint64_t imm) {
-    a_.Mov(w, rax, Slot(a));
+    Load(w, rax, a);
     AluImm(Alu::kCmp, w, imm);
   }
   // op rax, imm -- through rcx when a 64-bit immediate does not sign-extend from 32.
@@ -240,12 +371,12 @@ class Translator final : public JitEmitter {
   void SetFlagTo(Cond c, uint32_t dst) {
     a_.Setcc(c, rax);
     a_.Movzx8(rax, rax);
-    a_.Mov(k64, Slot(dst), rax);
+    Store(dst, rax);
   }
 
   // Effective address of a load or store into rax, bounds-checked for `size` bytes.
   void Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) override {
-    a_.Mov(k32, rax, Slot(addr_slot));
+    Load(k32, rax, addr_slot);
     AddressInRax(offset, size, word);
   }
   // The same from a 32-bit base already in eax (zero-extended in rax).
@@ -265,21 +396,66 @@ class Translator final : public JitEmitter {
 
   // --- one function -------------------------------------------------------------
 
+  // Two passes over each function: the first, into a scratch buffer, only
+  // finds the loop heads (targets of backward branches), so that the second
+  // can start each loop with every register written back: the loop then
+  // writes back only what it changes.
   bool Function(uint32_t f) {
     const CompiledFunction& fn = m_.functions[f];
     code_ = m_.code.data();
     begin_ = fn.code_begin;
-    labels_.clear();
-    if (!labels_.resize(fn.code_end - fn.code_begin + 1)) {
+    const size_t words = fn.code_end - fn.code_begin + 1;
+    backward_target_.clear();
+    if (!backward_target_.resize(words)) {
       oom_ = true;
       return false;
     }
+    for (size_t i = 0; i < words; ++i) backward_target_[i] = false;
+    Assembler scratch;
+    std::swap(a_, scratch);
+    dry_ = true;
+    dry_call_ = Label();
+    const bool translated = Pass(f);
+    dry_ = false;
+    std::swap(a_, scratch);
+    traps_.clear();
+    if (!translated) return false;
+    if (!Pass(f)) return false;
+    a_.Bind(&labels_[fn.code_end - begin_]);
+    EmitTraps(f);
+    return !oom_;
+  }
+
+  bool Pass(uint32_t f) {
+    const CompiledFunction& fn = m_.functions[f];
+    labels_.clear();
+    forward_target_.clear();
+    holding_.clear();
+    const size_t words = fn.code_end - fn.code_begin + 1;
+    if (!labels_.resize(words) || !forward_target_.resize(words) || !holding_.resize(words)) {
+      oom_ = true;
+      return false;
+    }
+    for (size_t i = 0; i < words; ++i) forward_target_[i] = false;
+    cache_.Forget();
+    for (int r = 0; r < SlotCache::kRegisters; ++r) pending_since_[r] = SlotCache::kNone;
+    locals_end_ = fn.param_slots + fn.local_slots;
     // Declared locals start at zero.
     if (fn.local_slots != 0) {
       a_.Op(Alu::kXor, k32, rax, rax);
-      for (uint32_t i = 0; i < fn.local_slots; ++i) a_.Mov(k64, Slot(fn.param_slots + i), rax);
+      for (uint32_t i = 0; i < fn.local_slots; ++i) a_.Mov(k64, JitSlot(fn.param_slots + i), rax);
     }
     for (uint32_t w = fn.code_begin; w < fn.code_end;) {
+      word_ = w;
+      if (forward_target_[w - begin_]) {
+        Spill();  // the jumps there left nothing in registers
+      } else if (backward_target_[w - begin_]) {
+        WriteBack();  // a loop head: the back-edges write back too
+      }
+      holding_[w - begin_] = cache_.holding();
+      for (int r = 0; r < SlotCache::kRegisters; ++r) {
+        if (cache_.slot(r) != SlotCache::kNone && pending_since_[r] == SlotCache::kNone) pending_since_[r] = w;
+      }
       a_.Bind(&labels_[w - begin_]);
       Op op;
       if (!ops_.Find(Word64(w), &op)) {
@@ -294,10 +470,10 @@ class Translator final : public JitEmitter {
       }
       w += len;
     }
-    a_.Bind(&labels_[fn.code_end - begin_]);
-    EmitTraps(f);
+    Spill();
     return !oom_;
   }
+
 
   // Emits the instruction at code word w; its length in words, 0 if the
   // tier cannot translate it yet.
@@ -306,6 +482,7 @@ class Translator final : public JitEmitter {
     switch (op) {
       case Op::kUnreachable:
         a_.Jmp(Trap(static_cast<uint8_t>(TrapKind::kUnreachable), w));
+        ForgetAll();
         return 2;
       case Op::kJmp: {
         const int32_t off = static_cast<int32_t>(ip[2]);
@@ -314,19 +491,20 @@ class Translator final : public JitEmitter {
       }
       case Op::kBrIf:
       case Op::kBrUnless:
-        a_.Mov(k32, rax, Slot(ip[2]));
+        Load(k32, rax, ip[2]);
         a_.Test(k32, rax, rax);
         BranchIf(op == Op::kBrIf ? kNE : kE, w, static_cast<int32_t>(ip[3]));
         return 4;
       case Op::kBrTable: {
         const uint32_t n = ip[3];
-        a_.Mov(k32, rax, Slot(ip[2]));
+        Load(k32, rax, ip[2]);
+        WriteBack();
         for (uint32_t i = 0; i < n; ++i) {
           Label next;
           a_.OpImm(Alu::kCmp, k32, rax, static_cast<int32_t>(i));
           a_.Jcc(kNE, &next);
           const int32_t off = static_cast<int32_t>(ip[4 + i]);
-          JumpTo(static_cast<uint32_t>(static_cast<int64_t>(w) + off), off <= 0);
+          JumpTo(static_cast<uint32_t>(static_cast<int64_t>(w) + off), off <= 0, /*conditional=*/true);
           a_.Bind(&next);
         }
         const int32_t off = static_cast<int32_t>(ip[4 + n]);
@@ -334,14 +512,17 @@ class Translator final : public JitEmitter {
         return 5 + n;
       }
       case Op::kReturn1:
-        a_.Mov(k64, rax, Slot(ip[2]));
-        a_.Mov(k64, Slot(0), rax);
+        Load(k64, rax, ip[2]);
+        Store(0, rax);
+        Spill();
         a_.Ret();
         return 3;
       case Op::kReturn:
+        Spill();
         a_.Ret();
         return 2;
       case Op::kCall: {
+        Spill();  // the callee's frame overlaps ours, and it uses the same registers
         const uint32_t callee = ip[2], base = ip[3];
         const CompiledFunction& cf = m_.functions[callee];
         // The interpreter's two limits, checked as it does, before the frame.
@@ -355,7 +536,7 @@ class Translator final : public JitEmitter {
         a_.Mov(k32, Ctx(offsetof(JitContext, depth)), rax);
         a_.Push(kFrame);
         a_.Lea(k64, kFrame, Slot(base));
-        a_.CallLabel(&func_labels_[callee]);
+        a_.CallLabel(dry_ ? &dry_call_ : &func_labels_[callee]);  // the scratch pass links nothing
         a_.Pop(kFrame);
         a_.OpImm(Alu::kSub, k32, Ctx(offsetof(JitContext, depth)), 1);
         return 4;
@@ -364,56 +545,59 @@ class Translator final : public JitEmitter {
         Label go;
         a_.OpImm(Alu::kSub, k64, kBudget, 1);
         a_.Jcc(kNS, &go);
+        // The refill calls out: registers back to the frame, then in again.
+        WriteBack(/*keep_state=*/true);
         Refill(w);
+        Establish(cache_.holding(), true);
         a_.Bind(&go);
         return 2;
       }
       case Op::kCopy:
-        a_.Mov(k64, rax, Slot(ip[3]));
-        a_.Mov(k64, Slot(ip[2]), rax);
+        Load(k64, rax, ip[3]);
+        Store(ip[2], rax);
         return 4;
       case Op::kCopy2:
         // In order, as the interpreter does: the second copy may read what
         // the first one wrote.
-        a_.Mov(k64, rax, Slot(ip[3]));
-        a_.Mov(k64, Slot(ip[2]), rax);
-        a_.Mov(k64, rax, Slot(ip[5]));
-        a_.Mov(k64, Slot(ip[4]), rax);
+        Load(k64, rax, ip[3]);
+        Store(ip[2], rax);
+        Load(k64, rax, ip[5]);
+        Store(ip[4], rax);
         return 6;
       case Op::kConst32:
         a_.MovImm(rax, ip[3]);
-        a_.Mov(k64, Slot(ip[2]), rax);
+        Store(ip[2], rax);
         return 4;
       case Op::kConst64:
         a_.MovImm(rax, Word64(w + 3));
-        a_.Mov(k64, Slot(ip[2]), rax);
+        Store(ip[2], rax);
         return 5;
       case Op::kSelect:
-        a_.Mov(k64, rax, Slot(ip[3]));
-        a_.Mov(k64, rdx, Slot(ip[4]));
-        a_.Mov(k32, rcx, Slot(ip[5]));
+        Load(k64, rax, ip[3]);
+        Load(k64, rdx, ip[4]);
+        Load(k32, rcx, ip[5]);
         a_.Test(k32, rcx, rcx);
         a_.Cmov(kE, k64, rax, rdx);
-        a_.Mov(k64, Slot(ip[2]), rax);
+        Store(ip[2], rax);
         return 6;
       case Op::kGlobalGet:
         a_.Mov(k64, rax, Ctx(offsetof(JitContext, globals)));
         a_.Mov(k64, rax, Mem{rax, static_cast<int32_t>(ip[3] * 8)});
         a_.Mov(k64, rax, Mem{rax, static_cast<int32_t>(offsetof(GlobalInst, value))});
-        a_.Mov(k64, Slot(ip[2]), rax);
+        Store(ip[2], rax);
         return 4;
       case Op::kMemorySize:
         a_.Mov(k64, rax, kMemSize);
         a_.ShiftImm(Shift::kShr, k64, rax, 16);
-        a_.Mov(k64, Slot(ip[2]), rax);
+        Store(ip[2], rax);
         return 3;
       case Op::kRefIsNull:
-        a_.Mov(k64, rax, Slot(ip[3]));
+        Load(k64, rax, ip[3]);
         a_.Test(k64, rax, rax);
         SetFlagTo(kE, ip[2]);
         return 4;
       case Op::kGlobalSet:
-        a_.Mov(k64, rcx, Slot(ip[3]));
+        Load(k64, rcx, ip[3]);
         a_.Mov(k64, rax, Ctx(offsetof(JitContext, globals)));
         a_.Mov(k64, rax, Mem{rax, static_cast<int32_t>(ip[2] * 8)});
         a_.Mov(k64, Mem{rax, static_cast<int32_t>(offsetof(GlobalInst, value))}, rcx);
@@ -421,14 +605,35 @@ class Translator final : public JitEmitter {
       default:
         break;
     }
-    if (uint32_t n = InstanceHelper(op, w); n != 0) return n;
     if (uint32_t n = Memory(op, w, ip); n != 0) return n;
     if (uint32_t n = Integer(op, w, ip); n != 0) return n;
-    if (uint32_t n = EmitFloat(*this, op, w, ip); n != 0) return n;
-    if (uint32_t n = EmitSimd(*this, op, w, ip); n != 0) return n;
-    if (uint32_t n = EmitCoverage(*this, op, w, ip); n != 0) return n;
+    // The families that address the frame themselves, and calls out: they
+    // read every slot from memory.
+    WriteBack();
+    caching_ = false;
+    const size_t relocations = a_.relocations().size();
+    uint32_t n = InstanceHelper(op, w);
+    bool float_family = false;
+    if (n == 0) {
+      n = EmitFloat(*this, op, w, ip);
+      float_family = n != 0;
+    }
+    if (n == 0) n = EmitSimd(*this, op, w, ip);
+    if (n == 0) n = EmitCoverage(*this, op, w, ip);
+    caching_ = true;
+    if (float_family && a_.relocations().size() == relocations) {
+      // A float instruction that called no helper wrote its one result,
+      // slot ip[2], and used no register of the cache (rax, rcx, rdx and
+      // xmm only): the rest stay.
+      if (const int r = cache_.Find(ip[2]); r >= 0) {
+        Overwritten(r);
+        cache_.Drop(r);
+      }
+    } else {
+      ForgetAll();
+    }
     (void)f;
-    return 0;
+    return n;
   }
 
   // Instructions on the instance (tables, bulk memory, segments,
@@ -536,7 +741,7 @@ class Translator final : public JitEmitter {
           case Op::kI32Load16U: case Op::kI64Load16U: a_.Movzx16(rax, at); break;
           default: a_.Movsxd(rax, at); break;  // I64Load32S
         }
-        a_.Mov(k64, Slot(ip[2]), rax);
+        Store(ip[2], rax);
         return 5;
       }
       case Op::kI32Store: case Op::kI64Store: case Op::kI32Store8: case Op::kI32Store16:
@@ -545,7 +750,7 @@ class Translator final : public JitEmitter {
                          : (op == Op::kI32Store || op == Op::kI64Store32) ? 4
                          : (op == Op::kI32Store16 || op == Op::kI64Store16) ? 2 : 1;
         Address(ip[2], ip[4], size, w);
-        a_.Mov(k64, rcx, Slot(ip[3]));
+        Load(k64, rcx, ip[3]);
         const Mem at{kMemBase, 0, rax};
         if (size == 8) a_.Mov(k64, at, rcx);
         if (size == 4) a_.Mov(k32, at, rcx);
@@ -555,12 +760,12 @@ class Translator final : public JitEmitter {
       }
       // Fused pairs (compile/ops.h), integer ones.
       case Op::kI32LoadAddImm: case Op::kI64LoadAddImm: {
-        a_.Mov(k32, rax, Slot(ip[3]));
+        Load(k32, rax, ip[3]);
         a_.OpImm(Alu::kAdd, k32, rax, static_cast<int32_t>(ip[4]));  // wraps at 2^32, as Wasm's i32.add
         const bool wide = op == Op::kI64LoadAddImm;
         AddressInRax(ip[5], wide ? 8 : 4, w);
         a_.Mov(wide ? k64 : k32, rax, Mem{kMemBase, 0, rax});
-        a_.Mov(k64, Slot(ip[2]), rax);
+        Store(ip[2], rax);
         return 6;
       }
       case Op::kI32LoadAt: case Op::kI64LoadAt: {
@@ -568,14 +773,14 @@ class Translator final : public JitEmitter {
         a_.MovImm(rax, ip[3]);
         AddressInRax(0, wide ? 8 : 4, w);
         a_.Mov(wide ? k64 : k32, rax, Mem{kMemBase, 0, rax});
-        a_.Mov(k64, Slot(ip[2]), rax);
+        Store(ip[2], rax);
         return 4;
       }
       case Op::kI32StoreAt: case Op::kI64StoreAt: {
         const bool wide = op == Op::kI64StoreAt;
         a_.MovImm(rax, ip[2]);
         AddressInRax(0, wide ? 8 : 4, w);
-        a_.Mov(k64, rcx, Slot(ip[3]));
+        Load(k64, rcx, ip[3]);
         a_.Mov(wide ? k64 : k32, Mem{kMemBase, 0, rax}, rcx);
         return 4;
       }
@@ -583,8 +788,8 @@ class Translator final : public JitEmitter {
         const Width wd = op == Op::kI64AddLoad ? k64 : k32;
         Address(ip[4], ip[5], wd == k64 ? 8 : 4, w);
         a_.Mov(wd, rax, Mem{kMemBase, 0, rax});
-        a_.Op(Alu::kAdd, wd, rax, Slot(ip[3]));
-        a_.Mov(k64, Slot(ip[2]), rax);
+        AluFrom(Alu::kAdd, wd, rax, ip[3]);
+        Store(ip[2], rax);
         return 6;
       }
       default:
@@ -658,14 +863,14 @@ class Translator final : public JitEmitter {
     switch (op) {
       case Op::kBrI32Eqz: case Op::kBrI32Nez: case Op::kBrI64Eqz: case Op::kBrI64Nez: {
         const Width wd = op == Op::kBrI32Eqz || op == Op::kBrI32Nez ? k32 : k64;
-        a_.Mov(wd, rax, Slot(ip[2]));
+        Load(wd, rax, ip[2]);
         a_.Test(wd, rax, rax);
         BranchIf(op == Op::kBrI32Eqz || op == Op::kBrI64Eqz ? kE : kNE, w, static_cast<int32_t>(ip[3]));
         return 4;
       }
       case Op::kI32Eqz: case Op::kI64Eqz: {
         const Width wd = op == Op::kI32Eqz ? k32 : k64;
-        a_.Mov(wd, rax, Slot(ip[3]));
+        Load(wd, rax, ip[3]);
         a_.Test(wd, rax, rax);
         SetFlagTo(kE, ip[2]);
         return 4;
@@ -717,27 +922,27 @@ class Translator final : public JitEmitter {
     for (const Form& f : kForms) {
       if (f.op != op) continue;
       const uint64_t imm = f.w == k32 ? ip[4] : Word64(w + 4);
-      a_.Mov(f.w, rax, Slot(ip[3]));
+      Load(f.w, rax, ip[3]);
       if (f.kind == 0) {
         if (f.imm) {
           AluImm(f.alu, f.w, imm);
         } else {
-          a_.Op(f.alu, f.w, rax, Slot(ip[4]));
+          AluFrom(f.alu, f.w, rax, ip[4]);
         }
       } else if (f.kind == 1) {
         if (f.imm) {
           a_.MovImm(rcx, imm);
         } else {
-          a_.Mov(f.w, rcx, Slot(ip[4]));
+          Load(f.w, rcx, ip[4]);
         }
         a_.Imul(f.w, rax, rcx);
       } else if (f.imm) {
         a_.ShiftImm(f.shift, f.w, rax, static_cast<uint8_t>(imm & (f.w == k32 ? 31 : 63)));
       } else {
-        a_.Mov(k32, rcx, Slot(ip[4]));
+        Load(k32, rcx, ip[4]);
         a_.ShiftCl(f.shift, f.w, rax);
       }
-      a_.Mov(k64, Slot(ip[2]), rax);
+      Store(ip[2], rax);
       return f.imm && f.w == k64 ? 6 : 5;
     }
     return Division(op, w, ip);
@@ -765,14 +970,14 @@ class Translator final : public JitEmitter {
       default: return 0;
     }
     const Width wd = is64 ? k64 : k32;
-    a_.Mov(wd, rax, Slot(ip[3]));
+    Load(wd, rax, ip[3]);
     Label done;
     if (imm) {
       // The compiler made an Imm form only for divisors that cannot trap
       // (not 0, and not -1 when signed).
       a_.MovImm(rcx, is64 ? Word64(w + 4) : ip[4]);
     } else {
-      a_.Mov(wd, rcx, Slot(ip[4]));
+      Load(wd, rcx, ip[4]);
       a_.Test(wd, rcx, rcx);
       a_.Jcc(kE, Trap(static_cast<uint8_t>(TrapKind::kIntegerDivideByZero), w));
       if (is_signed) {
@@ -802,7 +1007,7 @@ class Translator final : public JitEmitter {
     }
     if (rem) a_.Mov(k64, rax, rdx);
     a_.Bind(&done);
-    a_.Mov(k64, Slot(ip[2]), rax);
+    Store(ip[2], rax);
     return imm && is64 ? 6 : 5;
   }
 
@@ -811,7 +1016,7 @@ class Translator final : public JitEmitter {
     switch (op) {
       case Op::kI32Clz: case Op::kI64Clz: {
         const Width wd = op == Op::kI32Clz ? k32 : k64;
-        a_.Mov(wd, rcx, Slot(src));
+        Load(wd, rcx, src);
         a_.MovImm(rdx, ~0ull);
         a_.Bsr(wd, rax, rcx);
         a_.Cmov(kE, wd, rax, rdx);  // zero: "bit -1", so the count is the width
@@ -821,7 +1026,7 @@ class Translator final : public JitEmitter {
       }
       case Op::kI32Ctz: case Op::kI64Ctz: {
         const Width wd = op == Op::kI32Ctz ? k32 : k64;
-        a_.Mov(wd, rcx, Slot(src));
+        Load(wd, rcx, src);
         a_.MovImm(rdx, wd == k32 ? 32 : 64);
         a_.Bsf(wd, rax, rcx);
         a_.Cmov(kE, wd, rax, rdx);
@@ -829,24 +1034,25 @@ class Translator final : public JitEmitter {
       }
       case Op::kI32Popcnt: case Op::kI64Popcnt: {
         const Width wd = op == Op::kI32Popcnt ? k32 : k64;
-        a_.Mov(wd, rcx, Slot(src));
+        Load(wd, rcx, src);
         a_.Popcnt(wd, rax, rcx);
         break;
       }
       case Op::kI32WrapI64: case Op::kI64ExtendI32U:
-        a_.Mov(k32, rax, Slot(src));
+        Load(k32, rax, src);
         break;
       case Op::kI64ExtendI32S: case Op::kI64Extend32S:
-        a_.Movsxd(rax, Slot(src));
+        Load(k64, rax, src);
+        a_.Movsxd(rax, rax);
         break;
-      case Op::kI32Extend8S: a_.Movsx8(k32, rax, Slot(src)); break;
-      case Op::kI32Extend16S: a_.Movsx16(k32, rax, Slot(src)); break;
-      case Op::kI64Extend8S: a_.Movsx8(k64, rax, Slot(src)); break;
-      case Op::kI64Extend16S: a_.Movsx16(k64, rax, Slot(src)); break;
+      case Op::kI32Extend8S: { Load(k64, rax, src); a_.Movsx8(k32, rax, rax); } break;
+      case Op::kI32Extend16S: { Load(k64, rax, src); a_.Movsx16(k32, rax, rax); } break;
+      case Op::kI64Extend8S: { Load(k64, rax, src); a_.Movsx8(k64, rax, rax); } break;
+      case Op::kI64Extend16S: { Load(k64, rax, src); a_.Movsx16(k64, rax, rax); } break;
       default:
         return 0;
     }
-    a_.Mov(k64, Slot(dst), rax);
+    Store(dst, rax);
     return 4;
   }
 
@@ -857,6 +1063,16 @@ class Translator final : public JitEmitter {
   const uint32_t* code_ = nullptr;
   uint32_t begin_ = 0;
   Vec<Label> labels_;       // one per code word of the current function (and its end)
+  Vec<bool> forward_target_;  // per code word: a forward branch goes there
+  Vec<bool> backward_target_;  // per code word: a backward branch goes there (from the first pass)
+  bool dry_ = false;           // the first pass, into a scratch buffer
+  Label dry_call_;             // where the first pass's calls go
+  Vec<SlotCache::Holding> holding_;  // per code word: the registers' slots at its label
+  SlotCache cache_;
+  bool caching_ = true;     // false while a family that addresses the frame itself emits
+  uint32_t locals_end_ = 0;  // the current function's params and locals: slots below this
+  uint32_t word_ = 0;        // the instruction being emitted
+  uint32_t pending_since_[SlotCache::kRegisters];  // first label of a register's unread run
   Vec<Label> func_labels_;  // each defined function's entry
   Vec<PendingTrap> traps_;
   Label exit_;

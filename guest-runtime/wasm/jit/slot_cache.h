@@ -1,0 +1,87 @@
+// Which frame slots the compiler tier holds in registers at the current
+// point of the code it emits (docs/COMPILER.md, "Slots in registers"): the
+// bookkeeping only; function_jit.cc emits the moves. A slot is in at most
+// one register; a dirty one has a value its frame slot does not have yet.
+// The registers are caller-saved but for rbp, so anything that calls out
+// (helpers, calls, the budget refill) writes dirty ones back first and
+// forgets or reloads them after.
+#pragma once
+
+#include <stdint.h>
+
+#include "wasm/jit/x64_assembler.h"
+
+namespace palisade::wasm {
+
+class SlotCache {
+ public:
+  static constexpr int kRegisters = 7;
+  static constexpr x64::Reg kRegister[kRegisters] = {x64::rsi, x64::rdi, x64::r8, x64::r9,
+                                                     x64::r10, x64::r11, x64::rbp};
+  static constexpr uint32_t kNone = 0xffffffffu;
+
+  // What the registers hold, without dirtiness: the assumption code at a
+  // label makes, which every jump to it must establish.
+  struct Holding {
+    uint32_t slot[kRegisters];
+  };
+
+  SlotCache() { Forget(); }
+
+  void Forget() {
+    for (int i = 0; i < kRegisters; ++i) {
+      slot_[i] = kNone;
+      dirty_[i] = false;
+      used_[i] = 0;
+    }
+  }
+  // The register index holding `slot`, or -1.
+  int Find(uint32_t slot) const {
+    for (int i = 0; i < kRegisters; ++i) {
+      if (slot_[i] == slot) return i;
+    }
+    return -1;
+  }
+  // A free register index, else the least recently used one (the caller
+  // writes it back if dirty before reusing it).
+  int Victim() const {
+    int best = 0;
+    for (int i = 0; i < kRegisters; ++i) {
+      if (slot_[i] == kNone) return i;
+      if (used_[i] < used_[best]) best = i;
+    }
+    return best;
+  }
+  void Hold(int r, uint32_t slot, bool dirty) {
+    slot_[r] = slot;
+    dirty_[r] = dirty;
+    Touch(r);
+  }
+  void Touch(int r) { used_[r] = ++clock_; }
+  void MarkClean(int r) { dirty_[r] = false; }
+  void Drop(int r) {
+    slot_[r] = kNone;
+    dirty_[r] = false;
+  }
+  uint32_t slot(int r) const { return slot_[r]; }
+  bool dirty(int r) const { return slot_[r] != kNone && dirty_[r]; }
+  bool empty() const {
+    for (int i = 0; i < kRegisters; ++i) {
+      if (slot_[i] != kNone) return false;
+    }
+    return true;
+  }
+  Holding holding() const {
+    Holding h;
+    for (int i = 0; i < kRegisters; ++i) h.slot[i] = slot_[i];
+    return h;
+  }
+
+ private:
+  uint32_t slot_[kRegisters];
+  bool dirty_[kRegisters];
+  uint64_t used_[kRegisters];
+  uint64_t clock_ = 0;
+};
+
+}  // namespace palisade::wasm

@@ -272,6 +272,36 @@ class Translator final : public JitEmitter {
     }
     a_.Mov(k64, CacheReg(r), src);
   }
+  // The JitEmitter view of the same, for the float family.
+  void LoadSlot(Width w, Reg dst, uint32_t slot) override { Load(w, dst, slot); }
+  void StoreSlot(uint32_t slot, Reg src) override { Store(slot, src); }
+  void LoadSlotXmm(bool f64, Xmm x, uint32_t slot) override {
+    int r = caching_ ? cache_.Find(slot) : -1;
+    if (r < 0 && caching_ && slot < locals_end_) {
+      r = Allocate(slot, false);
+      a_.Mov(k64, CacheReg(r), JitSlot(slot));
+    }
+    if (r < 0) {
+      a_.Sse(f64 ? 0xf2 : 0xf3, 0x10, x, JitSlot(slot));  // movsd / movss
+      return;
+    }
+    cache_.Touch(r);
+    Used(r);
+    a_.MovdToXmm(f64 ? k64 : k32, x, CacheReg(r));
+  }
+  void SseSlot(bool f64, uint8_t prefix, uint16_t op, Xmm x, uint32_t slot) override {
+    const int r = caching_ ? cache_.Find(slot) : -1;
+    if (r < 0) {
+      a_.Sse(prefix, op, x, JitSlot(slot));
+      return;
+    }
+    cache_.Touch(r);
+    Used(r);
+    a_.MovdToXmm(f64 ? k64 : k32, xmm15, CacheReg(r));
+    a_.Sse(prefix, op, x, xmm15);
+  }
+  void SpillSlots() override { Spill(); }
+
   // Writes dirty registers back; with `keep_state`, emits the stores only
   // (a path that may not be taken), leaving them dirty for the other path.
   void WriteBack(bool keep_state = false) {
@@ -607,31 +637,22 @@ class Translator final : public JitEmitter {
     }
     if (uint32_t n = Memory(op, w, ip); n != 0) return n;
     if (uint32_t n = Integer(op, w, ip); n != 0) return n;
-    // The families that address the frame themselves, and calls out: they
-    // read every slot from memory.
-    WriteBack();
-    caching_ = false;
+    // Floats go through the slot accessors; one that calls a helper has
+    // spilled first, and the call took the registers.
     const size_t relocations = a_.relocations().size();
-    uint32_t n = InstanceHelper(op, w);
-    bool float_family = false;
-    if (n == 0) {
-      n = EmitFloat(*this, op, w, ip);
-      float_family = n != 0;
+    if (uint32_t n = EmitFloat(*this, op, w, ip); n != 0) {
+      if (a_.relocations().size() != relocations) ForgetAll();
+      return n;
     }
+    // The families that address the frame themselves, and calls out: they
+    // read and write every slot in memory.
+    Spill();
+    caching_ = false;
+    uint32_t n = InstanceHelper(op, w);
     if (n == 0) n = EmitSimd(*this, op, w, ip);
     if (n == 0) n = EmitCoverage(*this, op, w, ip);
     caching_ = true;
-    if (float_family && a_.relocations().size() == relocations) {
-      // A float instruction that called no helper wrote its one result,
-      // slot ip[2], and used no register of the cache (rax, rcx, rdx and
-      // xmm only): the rest stay.
-      if (const int r = cache_.Find(ip[2]); r >= 0) {
-        Overwritten(r);
-        cache_.Drop(r);
-      }
-    } else {
-      ForgetAll();
-    }
+    ForgetAll();
     (void)f;
     return n;
   }

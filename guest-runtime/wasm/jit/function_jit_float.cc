@@ -26,10 +26,14 @@ constexpr Sse kF64{0xf2, 0x0b, 0x66};
 
 // A slot's float into an xmm register, and a result back into its slot
 // (f32 zero-extended to 64 bits, as the interpreter stores it).
-void LoadOperand(JitEmitter& e, const Sse& t, Xmm x, uint32_t slot) { e.a.Sse(t.prefix, 0x10, x, JitSlot(slot)); }
+void LoadOperand(JitEmitter& e, const Sse& t, Xmm x, uint32_t slot) { e.LoadSlotXmm(t.prefix != 0xf3, x, slot); }
 void StoreResult(JitEmitter& e, const Sse& t, uint32_t slot, Xmm x) {
   e.a.MovdFromXmm(t.prefix == 0xf3 ? k32 : k64, rax, x);
-  e.a.Mov(k64, JitSlot(slot), rax);
+  e.StoreSlot(slot, rax);
+}
+// x = x <op> the slot, for the arithmetic opcodes.
+void ArithSlot(JitEmitter& e, const Sse& t, uint16_t op, Xmm x, uint32_t slot) {
+  e.SseSlot(t.prefix != 0xf3, t.prefix, op, x, slot);
 }
 
 // dst = a <op> b for the four arithmetic operations (opcode 58/5c/59/5e).
@@ -64,6 +68,7 @@ bool IsF64(Op op) {
 
 uint32_t Helper(JitEmitter& e, const JitHelper& h, uint32_t w, const uint32_t* ip) {
   Assembler& a = e.a;
+  e.SpillSlots();  // the helper is a call: it reads and writes the frame, and takes registers
   switch (h.form) {
     case JitHelperForm::kUnary:
       a.Mov(k64, rdi, JitSlot(ip[3]));
@@ -125,7 +130,7 @@ uint32_t Compare(JitEmitter& e, const Sse& t, Op op, const uint32_t* ip) {
       a.Movzx8(rax, rax);
       break;
   }
-  a.Mov(k64, JitSlot(ip[2]), rax);
+  e.StoreSlot(ip[2], rax);
   return 5;
 }
 
@@ -142,7 +147,7 @@ uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
     case Op::kF32Add: case Op::kF32Sub: case Op::kF32Mul: case Op::kF32Div:
     case Op::kF64Add: case Op::kF64Sub: case Op::kF64Mul: case Op::kF64Div:
       LoadOperand(e, t, xmm0, ip[3]);
-      a.Sse(t.prefix, ArithOpcode(op), xmm0, JitSlot(ip[4]));
+      ArithSlot(e, t, ArithOpcode(op), xmm0, ip[4]);
       StoreResult(e, t, ip[2], xmm0);
       return 5;
     case Op::kF32AddImm: case Op::kF32SubImm: case Op::kF32MulImm: case Op::kF32DivImm:
@@ -165,20 +170,21 @@ uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
     case Op::kF32MulAdd: case Op::kF32MulSub: case Op::kF64MulAdd: case Op::kF64MulSub:
       // dst a b c: (a * b) +/- c, each rounded (never fused).
       LoadOperand(e, t, xmm0, ip[3]);
-      a.Sse(t.prefix, 0x59, xmm0, JitSlot(ip[4]));
-      a.Sse(t.prefix, op == Op::kF32MulAdd || op == Op::kF64MulAdd ? 0x58 : 0x5c, xmm0, JitSlot(ip[5]));
+      ArithSlot(e, t, 0x59, xmm0, ip[4]);
+      ArithSlot(e, t, op == Op::kF32MulAdd || op == Op::kF64MulAdd ? 0x58 : 0x5c, xmm0, ip[5]);
       StoreResult(e, t, ip[2], xmm0);
       return 6;
     case Op::kF32SubMul: case Op::kF64SubMul:
       // dst a b c: c - (a * b).
       LoadOperand(e, t, xmm0, ip[3]);
-      a.Sse(t.prefix, 0x59, xmm0, JitSlot(ip[4]));
+      ArithSlot(e, t, 0x59, xmm0, ip[4]);
       LoadOperand(e, t, xmm1, ip[5]);
       a.Sse(t.prefix, 0x5c, xmm1, xmm0);
       StoreResult(e, t, ip[2], xmm1);
       return 6;
     case Op::kF32Sqrt: case Op::kF64Sqrt:
-      a.Sse(t.prefix, 0x51, xmm0, JitSlot(ip[3]));
+      LoadOperand(e, t, xmm0, ip[3]);
+      a.Sse(t.prefix, 0x51, xmm0, xmm0);
       StoreResult(e, t, ip[2], xmm0);
       return 4;
     case Op::kF32Nearest: case Op::kF32Floor: case Op::kF32Ceil: case Op::kF32Trunc:
@@ -197,45 +203,45 @@ uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
     case Op::kF64Eq: case Op::kF64Ne: case Op::kF64Lt: case Op::kF64Gt: case Op::kF64Le: case Op::kF64Ge:
       return Compare(e, t, op, ip);
     case Op::kF32Abs: case Op::kF32Neg:
-      a.Mov(k32, rax, JitSlot(ip[3]));
+      e.LoadSlot(k32, rax, ip[3]);
       if (op == Op::kF32Abs) {
         a.OpImm(Alu::kAnd, k32, rax, 0x7fffffff);
       } else {
         a.OpImm(Alu::kXor, k32, rax, INT32_MIN);
       }
-      a.Mov(k64, JitSlot(ip[2]), rax);
+      e.StoreSlot(ip[2], rax);
       return 4;
     case Op::kF64Abs: case Op::kF64Neg:
-      a.Mov(k64, rax, JitSlot(ip[3]));
+      e.LoadSlot(k64, rax, ip[3]);
       a.MovImm(rcx, op == Op::kF64Abs ? 0x7fffffffffffffffull : 0x8000000000000000ull);
       a.Op(op == Op::kF64Abs ? Alu::kAnd : Alu::kXor, k64, rax, rcx);
-      a.Mov(k64, JitSlot(ip[2]), rax);
+      e.StoreSlot(ip[2], rax);
       return 4;
     case Op::kF32Copysign: case Op::kF64Copysign: {
       const uint64_t sign = iw == k32 ? 0x80000000ull : 0x8000000000000000ull;
-      a.Mov(iw, rax, JitSlot(ip[3]));
-      a.Mov(iw, rcx, JitSlot(ip[4]));
+      e.LoadSlot(iw, rax, ip[3]);
+      e.LoadSlot(iw, rcx, ip[4]);
       a.MovImm(rdx, sign);
       a.Op(Alu::kAnd, iw, rcx, rdx);  // b's sign
       a.Not(iw, rdx);
       a.Op(Alu::kAnd, iw, rax, rdx);  // a's magnitude
       a.Op(Alu::kOr, iw, rax, rcx);
-      a.Mov(k64, JitSlot(ip[2]), rax);
+      e.StoreSlot(ip[2], rax);
       return 5;
     }
     case Op::kF32ConvertI32S: case Op::kF64ConvertI32S:
-      a.Mov(k32, rax, JitSlot(ip[3]));
+      e.LoadSlot(k32, rax, ip[3]);
       a.CvtIntToFloat(t.prefix, k32, xmm0, rax);
       StoreResult(e, t, ip[2], xmm0);
       return 4;
     case Op::kF32ConvertI32U: case Op::kF64ConvertI32U:
       // Zero-extended to 64 bits, every u32 converts exactly as a signed i64.
-      a.Mov(k32, rax, JitSlot(ip[3]));
+      e.LoadSlot(k32, rax, ip[3]);
       a.CvtIntToFloat(t.prefix, k64, xmm0, rax);
       StoreResult(e, t, ip[2], xmm0);
       return 4;
     case Op::kF32ConvertI64S: case Op::kF64ConvertI64S:
-      a.Mov(k64, rax, JitSlot(ip[3]));
+      e.LoadSlot(k64, rax, ip[3]);
       a.CvtIntToFloat(op == Op::kF32ConvertI64S ? kF32.prefix : kF64.prefix, k64, xmm0, rax);
       StoreResult(e, op == Op::kF32ConvertI64S ? kF32 : kF64, ip[2], xmm0);
       return 4;

@@ -32,6 +32,21 @@ class JitEmitter {
   virtual void Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) = 0;
   // Two code words from `w` as one 64-bit immediate.
   virtual uint64_t Word64(uint32_t w) const = 0;
+
+  // Frame slots, wherever they are (a register or the frame: the
+  // translator's slot cache, function_jit.cc). Families that call these
+  // leave the cache consistent; the others see every slot in memory.
+  // dst = the slot (k32: its low half, zero-extended).
+  virtual void LoadSlot(x64::Width w, x64::Reg dst, uint32_t slot) = 0;
+  // The slot = src (all 64 bits).
+  virtual void StoreSlot(uint32_t slot, x64::Reg src) = 0;
+  // x = the slot's float (f64: 64 bits, else 32; the rest of x zeroed).
+  virtual void LoadSlotXmm(bool f64, x64::Xmm x, uint32_t slot) = 0;
+  // x = x <op> the slot's float (an SSE arithmetic `prefix 0f op`).
+  virtual void SseSlot(bool f64, uint8_t prefix, uint16_t op, x64::Xmm x, uint32_t slot) = 0;
+  // Every slot back in the frame, none in a register: before reading the
+  // frame directly or calling out.
+  virtual void SpillSlots() = 0;
   // Calls a runtime helper (System V; arguments already in place), keeping
   // the stack aligned.
   void CallHelper(const void* helper) {
@@ -45,7 +60,9 @@ class JitEmitter {
 };
 
 // The floating-point instructions (function_jit_float.cc): the length in
-// code words of the one at `w`, or 0 if it is not one of them.
+// code words of the one at `w`, or 0 if it is not one of them. They use
+// the slot accessors above, xmm0, xmm1, xmm15, rax, rcx and rdx, and call
+// SpillSlots before a helper.
 uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip);
 // The v128 instructions (function_jit_simd.cc), the same way.
 uint32_t EmitSimd(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip);

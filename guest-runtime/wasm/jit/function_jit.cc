@@ -227,31 +227,37 @@ class Translator final : public JitEmitter {
     return r;
   }
   // dst = the slot's value (w: k32 reads the low half, zero-extended).
-  // Reading allocates a register only for params and locals: a temporary
-  // is read about once, by the instruction after the one that computed it.
-  void Load(Width w, Reg dst, uint32_t slot) {
+  // The register that holds `slot` for a read, or -1 (read the frame).
+  // With `allocate`, params and locals are loaded into one first; a
+  // temporary is read about once, by the instruction after the one that
+  // computed it, so it is not.
+  int ForRead(uint32_t slot, bool allocate) {
     int r = caching_ ? cache_.Find(slot) : -1;
-    if (r < 0 && caching_ && slot < locals_end_) {
+    if (r < 0 && allocate && caching_ && slot < locals_end_) {
       r = Allocate(slot, false);
       a_.Mov(k64, CacheReg(r), JitSlot(slot));
     }
+    if (r >= 0) {
+      cache_.Touch(r);
+      Used(r);
+    }
+    return r;
+  }
+  void Load(Width w, Reg dst, uint32_t slot) {
+    const int r = ForRead(slot, true);
     if (r < 0) {
       a_.Mov(w, dst, JitSlot(slot));
-      return;
+    } else {
+      a_.Mov(w, dst, CacheReg(r));
     }
-    cache_.Touch(r);
-    Used(r);
-    a_.Mov(w, dst, CacheReg(r));
   }
   void AluFrom(Alu op, Width w, Reg dst, uint32_t slot) {
-    const int r = caching_ ? cache_.Find(slot) : -1;
+    const int r = ForRead(slot, false);
     if (r < 0) {
       a_.Op(op, w, dst, JitSlot(slot));
-      return;
+    } else {
+      a_.Op(op, w, dst, CacheReg(r));
     }
-    cache_.Touch(r);
-    Used(r);
-    a_.Op(op, w, dst, CacheReg(r));
   }
   // The slot's new value is in `src` (all 64 bits).
   void Store(uint32_t slot, Reg src) {
@@ -276,27 +282,19 @@ class Translator final : public JitEmitter {
   void LoadSlot(Width w, Reg dst, uint32_t slot) override { Load(w, dst, slot); }
   void StoreSlot(uint32_t slot, Reg src) override { Store(slot, src); }
   void LoadSlotXmm(bool f64, Xmm x, uint32_t slot) override {
-    int r = caching_ ? cache_.Find(slot) : -1;
-    if (r < 0 && caching_ && slot < locals_end_) {
-      r = Allocate(slot, false);
-      a_.Mov(k64, CacheReg(r), JitSlot(slot));
-    }
+    const int r = ForRead(slot, true);
     if (r < 0) {
       a_.Sse(f64 ? 0xf2 : 0xf3, 0x10, x, JitSlot(slot));  // movsd / movss
-      return;
+    } else {
+      a_.MovdToXmm(f64 ? k64 : k32, x, CacheReg(r));
     }
-    cache_.Touch(r);
-    Used(r);
-    a_.MovdToXmm(f64 ? k64 : k32, x, CacheReg(r));
   }
   void SseSlot(bool f64, uint8_t prefix, uint16_t op, Xmm x, uint32_t slot) override {
-    const int r = caching_ ? cache_.Find(slot) : -1;
+    const int r = ForRead(slot, false);
     if (r < 0) {
       a_.Sse(prefix, op, x, JitSlot(slot));
       return;
     }
-    cache_.Touch(r);
-    Used(r);
     a_.MovdToXmm(f64 ? k64 : k32, xmm15, CacheReg(r));
     a_.Sse(prefix, op, x, xmm15);
   }

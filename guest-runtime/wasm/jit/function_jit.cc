@@ -377,24 +377,60 @@ class Translator final : public JitEmitter {
     a_.Bind(&skip);
   }
 
-  // rax (or eax) compared with slot b, or with an immediate.
-  void CompareSlots(Width w, uint32_t a, uint32_t b) {
+  // Slot a compared with slot b, or with an immediate: in a's register
+  // when it has one, else through rax.
+  Reg CompareOperand(Width w, uint32_t a) {
+    if (const int r = ForRead(a, true); r >= 0) return CacheReg(r);
     Load(w, rax, a);
-    AluFrom(Alu::kCmp, w, rax, b);
+    return rax;
+  }
+  void CompareSlots(Width w, uint32_t a, uint32_t b) {
+    const Reg x = CompareOperand(w, a);
+    AluFrom(Alu::kCmp, w, x, b);
   }
   void CompareImm(Width w, uint32_t a, uint64_t imm) {
-    Load(w, rax, a);
-    AluImm(Alu::kCmp, w, imm);
+    const Reg x = CompareOperand(w, a);
+    AluImm(Alu::kCmp, w, imm, x);
   }
-  // op rax, imm -- through rcx when a 64-bit immediate does not sign-extend from 32.
-  void AluImm(Alu op, Width w, uint64_t imm) {
+  // op r, imm -- through rcx when a 64-bit immediate does not sign-extend from 32.
+  void AluImm(Alu op, Width w, uint64_t imm, Reg r = rax) {
     const int64_t s = w == k32 ? static_cast<int32_t>(static_cast<uint32_t>(imm)) : static_cast<int64_t>(imm);
     if (s >= INT32_MIN && s <= INT32_MAX) {
-      a_.OpImm(op, w, rax, static_cast<int32_t>(s));
+      a_.OpImm(op, w, r, static_cast<int32_t>(s));
     } else {
       a_.MovImm(rcx, imm);
-      a_.Op(op, w, rax, rcx);
+      a_.Op(op, w, r, rcx);
     }
+  }
+  // The register an instruction computes slot d's new value in, already
+  // holding slot a's value (w wide): d's own register, so the result needs
+  // no round trip through rax. rax when the cache is off, or when d is the
+  // other operand `b` (writing d first would lose it).
+  Reg ResultRegister(uint32_t d, uint32_t a, Width w, bool d_is_b) {
+    if (!caching_ || d_is_b) {
+      Load(w, rax, a);
+      return rax;
+    }
+    const int ra = ForRead(a, true);
+    int rd;
+    if (d == a && ra >= 0) {
+      rd = ra;
+      cache_.Hold(rd, d, true);
+      return CacheReg(rd);
+    }
+    rd = cache_.Find(d);
+    if (rd < 0) {
+      rd = Allocate(d, true);
+    } else {
+      Overwritten(rd);
+      cache_.Hold(rd, d, true);
+    }
+    if (ra >= 0) {
+      a_.Mov(w, CacheReg(rd), CacheReg(ra));
+    } else {
+      a_.Mov(w, CacheReg(rd), JitSlot(a));
+    }
+    return CacheReg(rd);
   }
   void SetFlagTo(Cond c, uint32_t dst) {
     a_.Setcc(c, rax);
@@ -941,27 +977,27 @@ class Translator final : public JitEmitter {
     for (const Form& f : kForms) {
       if (f.op != op) continue;
       const uint64_t imm = f.w == k32 ? ip[4] : Word64(w + 4);
-      Load(f.w, rax, ip[3]);
+      const uint32_t d = ip[2], a = ip[3];
+      // Operand b is read after the result register is written.
+      const bool d_is_b = !f.imm && ip[4] == d && a != d;
+      if (f.kind == 1 && !f.imm) Load(f.w, rcx, ip[4]);
+      if (f.kind == 2 && !f.imm) Load(k32, rcx, ip[4]);
+      const Reg t = ResultRegister(d, a, f.w, f.kind == 0 && d_is_b);
       if (f.kind == 0) {
         if (f.imm) {
-          AluImm(f.alu, f.w, imm);
+          AluImm(f.alu, f.w, imm, t);
         } else {
-          AluFrom(f.alu, f.w, rax, ip[4]);
+          AluFrom(f.alu, f.w, t, ip[4]);
         }
       } else if (f.kind == 1) {
-        if (f.imm) {
-          a_.MovImm(rcx, imm);
-        } else {
-          Load(f.w, rcx, ip[4]);
-        }
-        a_.Imul(f.w, rax, rcx);
+        if (f.imm) a_.MovImm(rcx, imm);
+        a_.Imul(f.w, t, rcx);
       } else if (f.imm) {
-        a_.ShiftImm(f.shift, f.w, rax, static_cast<uint8_t>(imm & (f.w == k32 ? 31 : 63)));
+        a_.ShiftImm(f.shift, f.w, t, static_cast<uint8_t>(imm & (f.w == k32 ? 31 : 63)));
       } else {
-        Load(k32, rcx, ip[4]);
-        a_.ShiftCl(f.shift, f.w, rax);
+        a_.ShiftCl(f.shift, f.w, t);
       }
-      Store(ip[2], rax);
+      if (t == rax) Store(d, rax);
       return f.imm && f.w == k64 ? 6 : 5;
     }
     return Division(op, w, ip);

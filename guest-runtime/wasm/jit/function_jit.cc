@@ -412,23 +412,28 @@ class Translator final : public JitEmitter {
       return rax;
     }
     const int ra = ForRead(a, true);
-    int rd;
     if (d == a && ra >= 0) {
-      rd = ra;
-      cache_.Hold(rd, d, true);
-      return CacheReg(rd);
+      cache_.Hold(ra, d, true);
+      return CacheReg(ra);
     }
-    rd = cache_.Find(d);
+    const Reg t = DefRegister(d);  // a's register was just used: not the one evicted
+    if (ra >= 0) {
+      a_.Mov(w, t, CacheReg(ra));
+    } else {
+      a_.Mov(w, t, JitSlot(a));
+    }
+    return t;
+  }
+  // The register slot d's new value is to be written to (marked so), or
+  // rax when the cache is off: then the caller Store()s it.
+  Reg DefRegister(uint32_t d) {
+    if (!caching_) return rax;
+    int rd = cache_.Find(d);
     if (rd < 0) {
       rd = Allocate(d, true);
     } else {
       Overwritten(rd);
       cache_.Hold(rd, d, true);
-    }
-    if (ra >= 0) {
-      a_.Mov(w, CacheReg(rd), CacheReg(ra));
-    } else {
-      a_.Mov(w, CacheReg(rd), JitSlot(a));
     }
     return CacheReg(rd);
   }
@@ -785,18 +790,19 @@ class Translator final : public JitEmitter {
                             op == Op::kI64Load16U) ? 2 : 1;
         Address(ip[3], ip[4], size, w);
         const Mem at{kMemBase, 0, rax};
+        const Reg t = DefRegister(ip[2]);  // after the address: rax is its index
         switch (op) {
-          case Op::kI32Load: case Op::kI64Load32U: a_.Mov(k32, rax, at); break;
-          case Op::kI64Load: a_.Mov(k64, rax, at); break;
-          case Op::kI32Load8S: a_.Movsx8(k32, rax, at); break;
-          case Op::kI64Load8S: a_.Movsx8(k64, rax, at); break;
-          case Op::kI32Load8U: case Op::kI64Load8U: a_.Movzx8(rax, at); break;
-          case Op::kI32Load16S: a_.Movsx16(k32, rax, at); break;
-          case Op::kI64Load16S: a_.Movsx16(k64, rax, at); break;
-          case Op::kI32Load16U: case Op::kI64Load16U: a_.Movzx16(rax, at); break;
-          default: a_.Movsxd(rax, at); break;  // I64Load32S
+          case Op::kI32Load: case Op::kI64Load32U: a_.Mov(k32, t, at); break;
+          case Op::kI64Load: a_.Mov(k64, t, at); break;
+          case Op::kI32Load8S: a_.Movsx8(k32, t, at); break;
+          case Op::kI64Load8S: a_.Movsx8(k64, t, at); break;
+          case Op::kI32Load8U: case Op::kI64Load8U: a_.Movzx8(t, at); break;
+          case Op::kI32Load16S: a_.Movsx16(k32, t, at); break;
+          case Op::kI64Load16S: a_.Movsx16(k64, t, at); break;
+          case Op::kI32Load16U: case Op::kI64Load16U: a_.Movzx16(t, at); break;
+          default: a_.Movsxd(t, at); break;  // I64Load32S
         }
-        Store(ip[2], rax);
+        if (t == rax) Store(ip[2], rax);
         return 5;
       }
       case Op::kI32Store: case Op::kI64Store: case Op::kI32Store8: case Op::kI32Store16:
@@ -805,12 +811,17 @@ class Translator final : public JitEmitter {
                          : (op == Op::kI32Store || op == Op::kI64Store32) ? 4
                          : (op == Op::kI32Store16 || op == Op::kI64Store16) ? 2 : 1;
         Address(ip[2], ip[4], size, w);
-        Load(k64, rcx, ip[3]);
+        Reg v = rcx;
+        if (const int r = ForRead(ip[3], false); r >= 0) {
+          v = CacheReg(r);
+        } else {
+          Load(k64, rcx, ip[3]);
+        }
         const Mem at{kMemBase, 0, rax};
-        if (size == 8) a_.Mov(k64, at, rcx);
-        if (size == 4) a_.Mov(k32, at, rcx);
-        if (size == 2) a_.Mov16(at, rcx);
-        if (size == 1) a_.Mov8(at, rcx);
+        if (size == 8) a_.Mov(k64, at, v);
+        if (size == 4) a_.Mov(k32, at, v);
+        if (size == 2) a_.Mov16(at, v);
+        if (size == 1) a_.Mov8(at, v);
         return 5;
       }
       // Fused pairs (compile/ops.h), integer ones.

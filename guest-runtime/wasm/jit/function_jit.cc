@@ -598,16 +598,9 @@ class Translator final : public JitEmitter {
         a_.Lea(k64, rax, Slot(base + cf.frame_slots));
         a_.Op(Alu::kCmp, k64, rax, Ctx(offsetof(JitContext, stack_end)));
         a_.Jcc(kA, Trap(static_cast<uint8_t>(TrapKind::kCallStackExhausted), w));
-        a_.Mov(k32, rax, Ctx(offsetof(JitContext, depth)));
-        a_.Op(Alu::kCmp, k32, rax, Ctx(offsetof(JitContext, depth_limit)));
-        a_.Jcc(kAE, Trap(static_cast<uint8_t>(TrapKind::kCallStackExhausted), w));
-        a_.OpImm(Alu::kAdd, k32, rax, 1);
-        a_.Mov(k32, Ctx(offsetof(JitContext, depth)), rax);
-        a_.Push(kFrame);
-        a_.Lea(k64, kFrame, Slot(base));
-        a_.CallLabel(dry_ ? &dry_call_ : &func_labels_[callee]);  // the scratch pass links nothing
-        a_.Pop(kFrame);
-        a_.OpImm(Alu::kSub, k32, Ctx(offsetof(JitContext, depth)), 1);
+        CallWithFrame(w, rax, base, [&] {
+          a_.CallLabel(dry_ ? &dry_call_ : &func_labels_[callee]);  // the scratch pass links nothing
+        });
         return 4;
       }
       case Op::kLoopCheck: {
@@ -752,14 +745,22 @@ class Translator final : public JitEmitter {
     a_.Jcc(kE, slow);
     a_.Jmp(Trap(kDynamic, w));  // eax: the trap kind
     a_.Bind(&fast);
-    a_.Mov(k32, rcx, Ctx(offsetof(JitContext, depth)));
-    a_.Op(Alu::kCmp, k32, rcx, Ctx(offsetof(JitContext, depth_limit)));
+    CallWithFrame(w, rcx, ip[5], [&] { a_.CallReg(rax); });
+  }
+
+  // A call into compiled code with the callee's frame at slot `base`, after
+  // the interpreter's depth limit (counted in `scratch`): `call` emits the
+  // call instruction itself.
+  template <typename EmitCall>
+  void CallWithFrame(uint32_t w, Reg scratch, uint32_t base, EmitCall call) {
+    a_.Mov(k32, scratch, Ctx(offsetof(JitContext, depth)));
+    a_.Op(Alu::kCmp, k32, scratch, Ctx(offsetof(JitContext, depth_limit)));
     a_.Jcc(kAE, Trap(static_cast<uint8_t>(TrapKind::kCallStackExhausted), w));
-    a_.OpImm(Alu::kAdd, k32, rcx, 1);
-    a_.Mov(k32, Ctx(offsetof(JitContext, depth)), rcx);
+    a_.OpImm(Alu::kAdd, k32, scratch, 1);
+    a_.Mov(k32, Ctx(offsetof(JitContext, depth)), scratch);
     a_.Push(kFrame);
-    a_.Lea(k64, kFrame, Slot(ip[5]));
-    a_.CallReg(rax);
+    a_.Lea(k64, kFrame, Slot(base));
+    call();
     a_.Pop(kFrame);
     a_.OpImm(Alu::kSub, k32, Ctx(offsetof(JitContext, depth)), 1);
   }

@@ -28,8 +28,9 @@ std::vector<uint64_t> ImageJitHelpers(const ElfImage& image) {
 }
 
 CodeRegion::CodeRegion(uint64_t gpa, uint64_t bytes, std::vector<uint64_t> helpers)
-    : gpa_(gpa), bytes_(bytes), helpers_(std::move(helpers)) {
-  std::sort(helpers_.begin(), helpers_.end());
+    : gpa_(gpa), bytes_(bytes) {
+  std::sort(helpers.begin(), helpers.end());
+  helpers_ = std::make_shared<const std::vector<uint64_t>>(std::move(helpers));
 }
 
 uint64_t CodeRegion::bytes_in_use() const {
@@ -62,7 +63,7 @@ absl::StatusOr<uint64_t> CodeRegion::Seal(GuestMemory& memory, std::span<const u
           "seal_code: relocation at offset %d is outside the %d bytes of code", r.offset,
           placed.size()));
     }
-    if (!std::binary_search(helpers_.begin(), helpers_.end(), r.target)) {
+    if (!std::binary_search(helpers_->begin(), helpers_->end(), r.target)) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "seal_code: relocation at offset %d targets 0x%x, which is no runtime helper of the image",
           r.offset, r.target));
@@ -78,7 +79,7 @@ absl::StatusOr<uint64_t> CodeRegion::Seal(GuestMemory& memory, std::span<const u
 
   const auto start = std::chrono::steady_clock::now();
   const absl::Status checked =
-      CheckCompiledCodeOnce(placed, CodeCheckTarget{.load_address = load, .helper_entries = helpers_});
+      CheckCompiledCodeOnce(placed, CodeCheckTarget{.load_address = load, .helper_entries = *helpers_});
   figures_.check_ns += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count());

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -58,7 +59,9 @@ class CodeRegion {
  private:
   uint64_t gpa_ = 0;
   uint64_t bytes_ = 0;
-  std::vector<uint64_t> helpers_;  // sorted
+  // Sorted; shared, because a reset copies the region back from its
+  // snapshot on every warm call.
+  std::shared_ptr<const std::vector<uint64_t>> helpers_;
   std::map<uint64_t, uint64_t> blocks_;  // offset -> bytes, of sealed code
   CodeSealFigures figures_;
 };

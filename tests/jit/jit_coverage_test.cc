@@ -3,26 +3,19 @@
 // counters and compare records the interpreter records for it, so fuzzing
 // finds the same paths whichever tier runs the harness.
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "cli/compiled_code_sealer.h"
+#include "tests/jit/test_modules.h"
 #include "wasm/host/host_memory.h"
 #include "wasm/runtime/engine.h"
 #include "wasm/runtime/store.h"
 
 namespace palisade::wasm {
 namespace {
-
-std::string ModuleBytes(const std::string& name) {
-  std::ifstream in(std::string(PALISADE_TEST_WASM_DIR) + "/" + name + ".wasm", std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 struct Call {
   const char* name;

@@ -6,14 +6,13 @@
 // out at the same instruction.
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "cli/compiled_code_sealer.h"
+#include "tests/jit/test_modules.h"
 #include "wasm/compile/compiled_module.h"
 #include "wasm/host/host_memory.h"
 #include "wasm/jit/function_jit.h"
@@ -24,12 +23,6 @@
 
 namespace palisade::wasm {
 namespace {
-
-std::string ModuleBytes(const std::string& name) {
-  std::ifstream in(std::string(PALISADE_TEST_WASM_DIR) + "/" + name + ".wasm", std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 struct Outcome {
   TrapKind kind = TrapKind::kNone;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "wasm/compile/ops.h"
+#include "wasm/jit/checked_addresses.h"
 #include "wasm/jit/jit_context.h"
 #include "wasm/jit/jit_emitter.h"
 #include "wasm/jit/slot_cache.h"
@@ -213,6 +214,7 @@ class Translator final : public JitEmitter {
   void ForgetAll() {
     for (int r = 0; r < SlotCache::kRegisters; ++r) Overwritten(r);
     cache_.Forget();
+    checked_.Forget();
   }
 
   // A register for `slot`, evicting (and writing back) the least recently used.
@@ -261,6 +263,7 @@ class Translator final : public JitEmitter {
   }
   // The slot's new value is in `src` (all 64 bits).
   void Store(uint32_t slot, Reg src) {
+    checked_.Wrote(slot);
     int r = cache_.Find(slot);
     if (!caching_) {
       if (r >= 0) {
@@ -413,6 +416,7 @@ class Translator final : public JitEmitter {
     }
     const int ra = ForRead(a, true);
     if (d == a && ra >= 0) {
+      checked_.Wrote(d);
       cache_.Hold(ra, d, true);
       return CacheReg(ra);
     }
@@ -427,6 +431,7 @@ class Translator final : public JitEmitter {
   // The register slot d's new value is to be written to (marked so), or
   // rax when the cache is off: then the caller Store()s it.
   Reg DefRegister(uint32_t d) {
+    checked_.Wrote(d);
     if (!caching_) return rax;
     int rd = cache_.Find(d);
     if (rd < 0) {
@@ -443,12 +448,27 @@ class Translator final : public JitEmitter {
     Store(dst, rax);
   }
 
-  // Effective address of a load or store into rax, bounds-checked for `size` bytes.
-  void Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) override {
+  // A load or store of `size` bytes at the slot's address plus `offset`:
+  // the address zero-extended into rax, the offset folded into the
+  // operand, and the bounds check skipped when an earlier one on this path
+  // already covered it (checked_).
+  Mem Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) override {
     Load(k32, rax, addr_slot);
-    AddressInRax(offset, size, word);
+    const uint64_t end = uint64_t{offset} + static_cast<uint64_t>(size);
+    if (end > 0x7fffffffu) {  // beyond any disp32: add it up in rax instead
+      AddressInRax(offset, size, word);
+      return Mem{kMemBase, 0, rax};
+    }
+    if (!checked_.Covers(addr_slot, static_cast<uint32_t>(end))) {
+      a_.Lea(k64, rcx, Mem{rax, static_cast<int32_t>(end)});
+      a_.Op(Alu::kCmp, k64, rcx, kMemSize);
+      a_.Jcc(kA, Trap(static_cast<uint8_t>(TrapKind::kMemoryOutOfBounds), word));
+      if (caching_) checked_.Add(addr_slot, static_cast<uint32_t>(end));
+    }
+    return Mem{kMemBase, static_cast<int32_t>(offset), rax};
   }
-  // The same from a 32-bit base already in eax (zero-extended in rax).
+  // The same from a 32-bit base already in eax (zero-extended in rax); the
+  // effective address ends in rax.
   void AddressInRax(uint32_t offset, int size, uint32_t word) {
     if (offset != 0) {
       if (offset <= 0x7fffffffu) {
@@ -520,6 +540,7 @@ class Translator final : public JitEmitter {
         Spill();  // the jumps there left nothing in registers
       } else if (backward_target_[w - begin_]) {
         WriteBack();  // a loop head: the back-edges write back too
+        checked_.Forget();
       }
       holding_[w - begin_] = cache_.holding();
       for (int r = 0; r < SlotCache::kRegisters; ++r) {
@@ -789,8 +810,7 @@ class Translator final : public JitEmitter {
                          : (op == Op::kI32Load || op == Op::kI64Load32S || op == Op::kI64Load32U) ? 4
                          : (op == Op::kI32Load16S || op == Op::kI32Load16U || op == Op::kI64Load16S ||
                             op == Op::kI64Load16U) ? 2 : 1;
-        Address(ip[3], ip[4], size, w);
-        const Mem at{kMemBase, 0, rax};
+        const Mem at = Address(ip[3], ip[4], size, w);
         const Reg t = DefRegister(ip[2]);  // after the address: rax is its index
         switch (op) {
           case Op::kI32Load: case Op::kI64Load32U: a_.Mov(k32, t, at); break;
@@ -811,14 +831,13 @@ class Translator final : public JitEmitter {
         const int size = op == Op::kI64Store ? 8
                          : (op == Op::kI32Store || op == Op::kI64Store32) ? 4
                          : (op == Op::kI32Store16 || op == Op::kI64Store16) ? 2 : 1;
-        Address(ip[2], ip[4], size, w);
+        const Mem at = Address(ip[2], ip[4], size, w);
         Reg v = rcx;
         if (const int r = ForRead(ip[3], false); r >= 0) {
           v = CacheReg(r);
         } else {
           Load(k64, rcx, ip[3]);
         }
-        const Mem at{kMemBase, 0, rax};
         if (size == 8) a_.Mov(k64, at, v);
         if (size == 4) a_.Mov(k32, at, v);
         if (size == 2) a_.Mov16(at, v);
@@ -853,8 +872,7 @@ class Translator final : public JitEmitter {
       }
       case Op::kI32AddLoad: case Op::kI64AddLoad: {
         const Width wd = op == Op::kI64AddLoad ? k64 : k32;
-        Address(ip[4], ip[5], wd == k64 ? 8 : 4, w);
-        a_.Mov(wd, rax, Mem{kMemBase, 0, rax});
+        a_.Mov(wd, rax, Address(ip[4], ip[5], wd == k64 ? 8 : 4, w));
         AluFrom(Alu::kAdd, wd, rax, ip[3]);
         Store(ip[2], rax);
         return 6;
@@ -1136,6 +1154,7 @@ class Translator final : public JitEmitter {
   Label dry_call_;             // where the first pass's calls go
   Vec<SlotCache::Holding> holding_;  // per code word: the registers' slots at its label
   SlotCache cache_;
+  CheckedAddresses checked_;  // bounds checks that hold on the current path
   bool caching_ = true;     // false while a family that addresses the frame itself emits
   uint32_t locals_end_ = 0;  // the current function's params and locals: slots below this
   uint32_t word_ = 0;        // the instruction being emitted

@@ -161,8 +161,7 @@ uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
     case Op::kF32AddLoad: case Op::kF32SubLoad: case Op::kF32MulLoad:
     case Op::kF64AddLoad: case Op::kF64SubLoad: case Op::kF64MulLoad:
       // dst x addr offset: x <op> load(addr + offset).
-      e.Address(ip[4], ip[5], iw == k32 ? 4 : 8, w);
-      a.Sse(t.prefix, 0x10, xmm1, Mem{kJitMemBase, 0, rax});
+      a.Sse(t.prefix, 0x10, xmm1, e.Address(ip[4], ip[5], iw == k32 ? 4 : 8, w));
       LoadOperand(e, t, xmm0, ip[3]);
       a.Sse(t.prefix, ArithOpcode(op), xmm0, xmm1);
       StoreResult(e, t, ip[2], xmm0);

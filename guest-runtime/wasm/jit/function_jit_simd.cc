@@ -25,7 +25,6 @@ constexpr uint8_t k66 = 0x66;
 
 // Byte `byte` of the v128 in slot `slot` (and the slot after it).
 Mem Lane(uint32_t slot, uint32_t byte) { return Mem{kJitFrame, static_cast<int32_t>(slot * 8 + byte)}; }
-const Mem kAtAddress{kJitMemBase, 0, rax};  // linear memory at the address Address() left in rax
 
 void LoadV(Assembler& a, Xmm x, uint32_t slot) { a.Sse(0xf3, 0x6f, x, JitSlot(slot)); }
 void StoreV(Assembler& a, uint32_t slot, Xmm x) { a.SseStore(0xf3, 0x7f, JitSlot(slot), x); }
@@ -100,15 +99,16 @@ bool Memory(JitEmitter& e, const SimdOpcode& s, uint32_t w, const uint32_t* ip) 
     if (m.op == s.op) f = &m;
   }
   if (f == nullptr) return false;
+  Mem at{kJitMemBase};
   switch (s.form) {
     case SimdForm::kLoad:  // dst addr offset
-      e.Address(ip[3], ip[4], f->size, w);
+      at = e.Address(ip[3], ip[4], f->size, w);
       if (f->size == 16 || f->sse != 0) {
-        a.Sse(f->size == 16 ? 0xf3 : k66, f->size == 16 ? 0x6f : f->sse, xmm0, kAtAddress);
+        a.Sse(f->size == 16 ? 0xf3 : k66, f->size == 16 ? 0x6f : f->sse, xmm0, at);
         StoreV(a, ip[2], xmm0);
         return true;
       }
-      LoadSized(a, rax, kAtAddress, f->size);
+      LoadSized(a, rax, at, f->size);
       if (s.op == Op::kV128Load32Zero || s.op == Op::kV128Load64Zero) {
         a.Mov(k64, Lane(ip[2], 0), rax);
         a.MovImm32(k64, Lane(ip[2], 8), 0);
@@ -118,21 +118,21 @@ bool Memory(JitEmitter& e, const SimdOpcode& s, uint32_t w, const uint32_t* ip) 
       StorePair(a, ip[2], rax, rax);
       return true;
     case SimdForm::kStore:  // addr src offset
-      e.Address(ip[2], ip[4], 16, w);
+      at = e.Address(ip[2], ip[4], 16, w);
       LoadV(a, xmm0, ip[3]);
-      a.SseStore(0xf3, 0x7f, kAtAddress, xmm0);
+      a.SseStore(0xf3, 0x7f, at, xmm0);
       return true;
     case SimdForm::kLoadLane:  // dst addr vec offset lane
-      e.Address(ip[3], ip[5], f->size, w);
-      LoadSized(a, rcx, kAtAddress, f->size);
+      at = e.Address(ip[3], ip[5], f->size, w);
+      LoadSized(a, rcx, at, f->size);
       LoadV(a, xmm0, ip[4]);
       StoreV(a, ip[2], xmm0);
       StoreSized(a, Lane(ip[2], ip[6] * f->size), rcx, f->size);
       return true;
     case SimdForm::kStoreLane:  // addr vec offset lane
-      e.Address(ip[2], ip[4], f->size, w);
+      at = e.Address(ip[2], ip[4], f->size, w);
       LoadSized(a, rcx, Lane(ip[3], ip[5] * f->size), f->size);
-      StoreSized(a, kAtAddress, rcx, f->size);
+      StoreSized(a, at, rcx, f->size);
       return true;
     default:
       return false;

@@ -28,8 +28,9 @@ class JitEmitter {
   explicit JitEmitter(x64::Assembler& assembler) : a(assembler) {}
   // A label that raises `kind` (or kJitDynamicTrap) naming code word `word`.
   virtual x64::Label* Trap(uint8_t kind, uint32_t word) = 0;
-  // The effective address of an access of `size` bytes into rax, bounds-checked.
-  virtual void Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) = 0;
+  // The operand of an access of `size` bytes at the slot's address plus
+  // `offset`, bounds-checked; it indexes by rax (and rcx is clobbered).
+  virtual x64::Mem Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) = 0;
   // Two code words from `w` as one 64-bit immediate.
   virtual uint64_t Word64(uint32_t w) const = 0;
 

@@ -199,6 +199,30 @@ class Translator final : public JitEmitter {
   //    in memory and leave no slot in a register.
 
   Reg CacheReg(int r) const { return SlotCache::kRegister[r]; }
+  Xmm CacheXmm(int r) const { return SlotCache::kXmmRegister[r - SlotCache::kGprs]; }
+  // Register r's value into its slot in the frame.
+  void WriteReg(int r) {
+    if (SlotCache::IsXmm(r)) {
+      a_.SseStore(0xf2, 0x11, JitSlot(cache_.slot(r)), CacheXmm(r));  // movsd: the low 64 bits
+    } else {
+      a_.Mov(k64, JitSlot(cache_.slot(r)), CacheReg(r));
+    }
+  }
+  // Register r = its slot's value from the frame.
+  void ReadReg(int r, uint32_t slot) {
+    if (SlotCache::IsXmm(r)) {
+      a_.Sse(0xf2, 0x10, CacheXmm(r), JitSlot(slot));
+    } else {
+      a_.Mov(k64, CacheReg(r), JitSlot(slot));
+    }
+  }
+  // The slot leaves whatever register held it (it has a new value coming).
+  void Release(uint32_t slot) {
+    const int r = cache_.Find(slot);
+    if (r < 0) return;
+    Overwritten(r);
+    cache_.Drop(r);
+  }
 
   // What a label's code assumes a register holds is only worth loading on
   // a jump there if that code reads it before the register is overwritten
@@ -217,11 +241,12 @@ class Translator final : public JitEmitter {
     checked_.Forget();
   }
 
-  // A register for `slot`, evicting (and writing back) the least recently used.
-  int Allocate(uint32_t slot, bool dirty) {
-    const int r = cache_.Victim();
+  // A register for `slot` (an xmm one for an f64), evicting (and writing
+  // back) the least recently used of its kind.
+  int Allocate(uint32_t slot, bool dirty, bool xmm = false) {
+    const int r = cache_.Victim(xmm);
     if (cache_.dirty(r)) {
-      a_.Mov(k64, JitSlot(cache_.slot(r)), CacheReg(r));
+      WriteReg(r);
       Used(r);
     }
     Overwritten(r);
@@ -233,8 +258,17 @@ class Translator final : public JitEmitter {
   // With `allocate`, params and locals are loaded into one first; a
   // temporary is read about once, by the instruction after the one that
   // computed it, so it is not.
+  // An f64 in an xmm register read as bits moves to a general one.
   int ForRead(uint32_t slot, bool allocate) {
     int r = caching_ ? cache_.Find(slot) : -1;
+    if (r >= 0 && SlotCache::IsXmm(r)) {
+      const bool dirty = cache_.dirty(r);
+      const Xmm x = CacheXmm(r);
+      Used(r);
+      cache_.Drop(r);
+      r = Allocate(slot, dirty);
+      a_.MovdFromXmm(k64, CacheReg(r), x);
+    }
     if (r < 0 && allocate && caching_ && slot < locals_end_) {
       r = Allocate(slot, false);
       a_.Mov(k64, CacheReg(r), JitSlot(slot));
@@ -264,6 +298,7 @@ class Translator final : public JitEmitter {
   // The slot's new value is in `src` (all 64 bits).
   void Store(uint32_t slot, Reg src) {
     checked_.Wrote(slot);
+    if (const int x = cache_.Find(slot); x >= 0 && SlotCache::IsXmm(x)) Release(slot);
     int r = cache_.Find(slot);
     if (!caching_) {
       if (r >= 0) {
@@ -285,6 +320,11 @@ class Translator final : public JitEmitter {
   void LoadSlot(Width w, Reg dst, uint32_t slot) override { Load(w, dst, slot); }
   void StoreSlot(uint32_t slot, Reg src) override { Store(slot, src); }
   void LoadSlotXmm(bool f64, Xmm x, uint32_t slot) override {
+    if (f64 && caching_) {
+      const Xmm in = FloatIn(true, x, slot);
+      if (in != x) a_.Sse(0x66, 0x28, x, in);  // movapd
+      return;
+    }
     const int r = ForRead(slot, true);
     if (r < 0) {
       a_.Sse(f64 ? 0xf2 : 0xf3, 0x10, x, JitSlot(slot));  // movsd / movss
@@ -293,6 +333,10 @@ class Translator final : public JitEmitter {
     }
   }
   void SseSlot(bool f64, uint8_t prefix, uint16_t op, Xmm x, uint32_t slot) override {
+    if (f64 && caching_ && (cache_.Find(slot) >= 0 || slot < locals_end_)) {
+      a_.Sse(prefix, op, x, FloatIn(true, xmm15, slot));
+      return;
+    }
     const int r = ForRead(slot, false);
     if (r < 0) {
       a_.Sse(prefix, op, x, JitSlot(slot));
@@ -302,13 +346,87 @@ class Translator final : public JitEmitter {
     a_.Sse(prefix, op, x, xmm15);
   }
   void SpillSlots() override { Spill(); }
+  // An f64 goes to an xmm register to stay: from a general one, or, for
+  // params and locals, from the frame.
+  Xmm FloatIn(bool f64, Xmm scratch, uint32_t slot) override {
+    if (!f64 || !caching_) {
+      LoadSlotXmm(f64, scratch, slot);
+      return scratch;
+    }
+    int c = cache_.Find(slot);
+    if (c >= 0 && !SlotCache::IsXmm(c)) {
+      const bool dirty = cache_.dirty(c);
+      const Reg g = CacheReg(c);
+      Used(c);
+      cache_.Drop(c);
+      c = Allocate(slot, dirty, /*xmm=*/true);
+      a_.MovdToXmm(k64, CacheXmm(c), g);
+    } else if (c < 0 && slot < locals_end_) {
+      c = Allocate(slot, false, /*xmm=*/true);
+      a_.Sse(0xf2, 0x10, CacheXmm(c), JitSlot(slot));
+    }
+    if (c < 0) {
+      a_.Sse(0xf2, 0x10, scratch, JitSlot(slot));
+      return scratch;
+    }
+    cache_.Touch(c);
+    Used(c);
+    return CacheXmm(c);
+  }
+  // An f64 result is computed in d's own xmm register, which starts as a
+  // copy of operand a; an f32 one (kept in general registers, zero-extended
+  // as the interpreter keeps it) in xmm0, and so is one whose d is read
+  // again after the register is written (`d_read_later`).
+  Xmm BeginFloat(bool f64, uint32_t d, uint32_t a, bool d_read_later) override {
+    if (!f64 || !caching_ || (d_read_later && d != a)) {
+      LoadSlotXmm(f64, xmm0, a);
+      return xmm0;
+    }
+    if (const int c = cache_.Find(a); d == a && c >= 0 && SlotCache::IsXmm(c)) {
+      Used(c);
+      Overwritten(c);
+      checked_.Wrote(d);
+      cache_.Hold(c, d, true);
+      return CacheXmm(c);
+    }
+    const Xmm in = FloatIn(true, xmm0, a);
+    const Xmm out = DefineXmm(d);  // a's register was just used: not the one evicted
+    if (out != in) a_.Sse(0x66, 0x28, out, in);
+    return out;
+  }
+  void EndFloat(bool f64, uint32_t d, Xmm x) override {
+    if (const int c = cache_.Find(d); c >= 0 && SlotCache::IsXmm(c) && CacheXmm(c) == x) return;
+    if (f64 && caching_) {
+      const Xmm out = DefineXmm(d);
+      a_.Sse(0x66, 0x28, out, x);
+      return;
+    }
+    a_.MovdFromXmm(f64 ? k64 : k32, rax, x);
+    Store(d, rax);
+  }
+  // The xmm register slot d's new f64 is to be written to (marked so).
+  Xmm DefineXmm(uint32_t d) {
+    checked_.Wrote(d);
+    int r = cache_.Find(d);
+    if (r >= 0 && !SlotCache::IsXmm(r)) {
+      Release(d);
+      r = -1;
+    }
+    if (r < 0) {
+      r = Allocate(d, true, /*xmm=*/true);
+    } else {
+      Overwritten(r);
+      cache_.Hold(r, d, true);
+    }
+    return CacheXmm(r);
+  }
 
   // Writes dirty registers back; with `keep_state`, emits the stores only
   // (a path that may not be taken), leaving them dirty for the other path.
   void WriteBack(bool keep_state = false) {
     for (int r = 0; r < SlotCache::kRegisters; ++r) {
       if (!cache_.dirty(r)) continue;
-      a_.Mov(k64, JitSlot(cache_.slot(r)), CacheReg(r));
+      WriteReg(r);
       Used(r);
       if (!keep_state) cache_.MarkClean(r);
     }
@@ -323,7 +441,7 @@ class Translator final : public JitEmitter {
   void Establish(const SlotCache::Holding& want, bool all) {
     for (int r = 0; r < SlotCache::kRegisters; ++r) {
       if (want.slot[r] == SlotCache::kNone || (!all && cache_.slot(r) == want.slot[r])) continue;
-      a_.Mov(k64, CacheReg(r), JitSlot(want.slot[r]));
+      ReadReg(r, want.slot[r]);
     }
   }
 
@@ -432,6 +550,7 @@ class Translator final : public JitEmitter {
   // rax when the cache is off: then the caller Store()s it.
   Reg DefRegister(uint32_t d) {
     checked_.Wrote(d);
+    if (const int x = cache_.Find(d); x >= 0 && SlotCache::IsXmm(x)) Release(d);
     if (!caching_) return rax;
     int rd = cache_.Find(d);
     if (rd < 0) {
@@ -441,6 +560,18 @@ class Translator final : public JitEmitter {
       cache_.Hold(rd, d, true);
     }
     return CacheReg(rd);
+  }
+  // dst = src, staying in an xmm register if src is in one.
+  void Copy(uint32_t dst, uint32_t src) {
+    if (const int x = caching_ ? cache_.Find(src) : -1; x >= 0 && SlotCache::IsXmm(x) && dst != src) {
+      cache_.Touch(x);
+      Used(x);
+      const Xmm from = CacheXmm(x);
+      a_.Sse(0x66, 0x28, DefineXmm(dst), from);
+      return;
+    }
+    Load(k64, rax, src);
+    Store(dst, rax);
   }
   void SetFlagTo(Cond c, uint32_t dst) {
     a_.Setcc(c, rax);
@@ -636,16 +767,13 @@ class Translator final : public JitEmitter {
         return 2;
       }
       case Op::kCopy:
-        Load(k64, rax, ip[3]);
-        Store(ip[2], rax);
+        Copy(ip[2], ip[3]);
         return 4;
       case Op::kCopy2:
         // In order, as the interpreter does: the second copy may read what
         // the first one wrote.
-        Load(k64, rax, ip[3]);
-        Store(ip[2], rax);
-        Load(k64, rax, ip[5]);
-        Store(ip[4], rax);
+        Copy(ip[2], ip[3]);
+        Copy(ip[4], ip[5]);
         return 6;
       case Op::kConst32:
         a_.MovImm(rax, ip[3]);
@@ -832,6 +960,12 @@ class Translator final : public JitEmitter {
                          : (op == Op::kI32Store || op == Op::kI64Store32) ? 4
                          : (op == Op::kI32Store16 || op == Op::kI64Store16) ? 2 : 1;
         const Mem at = Address(ip[2], ip[4], size, w);
+        if (const int x = caching_ ? cache_.Find(ip[3]) : -1; size == 8 && x >= 0 && SlotCache::IsXmm(x)) {
+          cache_.Touch(x);
+          Used(x);
+          a_.SseStore(0xf2, 0x11, at, CacheXmm(x));  // an f64.store of a computed f64
+          return 5;
+        }
         Reg v = rcx;
         if (const int r = ForRead(ip[3], false); r >= 0) {
           v = CacheReg(r);

@@ -26,14 +26,12 @@ constexpr Sse kF64{0xf2, 0x0b, 0x66};
 
 // A slot's float into an xmm register, and a result back into its slot
 // (f32 zero-extended to 64 bits, as the interpreter stores it).
-void LoadOperand(JitEmitter& e, const Sse& t, Xmm x, uint32_t slot) { e.LoadSlotXmm(t.prefix != 0xf3, x, slot); }
-void StoreResult(JitEmitter& e, const Sse& t, uint32_t slot, Xmm x) {
-  e.a.MovdFromXmm(t.prefix == 0xf3 ? k32 : k64, rax, x);
-  e.StoreSlot(slot, rax);
-}
+bool F64(const Sse& t) { return t.prefix != 0xf3; }
+void LoadOperand(JitEmitter& e, const Sse& t, Xmm x, uint32_t slot) { e.LoadSlotXmm(F64(t), x, slot); }
+void StoreResult(JitEmitter& e, const Sse& t, uint32_t slot, Xmm x) { e.EndFloat(F64(t), slot, x); }
 // x = x <op> the slot, for the arithmetic opcodes.
 void ArithSlot(JitEmitter& e, const Sse& t, uint16_t op, Xmm x, uint32_t slot) {
-  e.SseSlot(t.prefix != 0xf3, t.prefix, op, x, slot);
+  e.SseSlot(F64(t), t.prefix, op, x, slot);
 }
 
 // dst = a <op> b for the four arithmetic operations (opcode 58/5c/59/5e).
@@ -97,14 +95,14 @@ uint32_t Helper(JitEmitter& e, const JitHelper& h, uint32_t w, const uint32_t* i
 // A float compare into a slot: 1 or 0, false for unordered but Ne.
 uint32_t Compare(JitEmitter& e, const Sse& t, Op op, const uint32_t* ip) {
   Assembler& a = e.a;
-  LoadOperand(e, t, xmm0, ip[3]);
-  LoadOperand(e, t, xmm1, ip[4]);
+  const Xmm x = e.FloatIn(F64(t), xmm0, ip[3]);
+  const Xmm y = e.FloatIn(F64(t), xmm1, ip[4]);
   const bool lt_le = op == Op::kF32Lt || op == Op::kF32Le || op == Op::kF64Lt || op == Op::kF64Le;
   // a < b is b > a: "above" is false for unordered, as Wasm wants.
   if (lt_le) {
-    a.Sse(t.ucomi, 0x2e, xmm1, xmm0);
+    a.Sse(t.ucomi, 0x2e, y, x);
   } else {
-    a.Sse(t.ucomi, 0x2e, xmm0, xmm1);
+    a.Sse(t.ucomi, 0x2e, x, y);
   }
   switch (op) {
     case Op::kF32Eq: case Op::kF64Eq:
@@ -145,47 +143,57 @@ uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
   const Width iw = IsF64(op) ? k64 : k32;
   switch (op) {
     case Op::kF32Add: case Op::kF32Sub: case Op::kF32Mul: case Op::kF32Div:
-    case Op::kF64Add: case Op::kF64Sub: case Op::kF64Mul: case Op::kF64Div:
-      LoadOperand(e, t, xmm0, ip[3]);
-      ArithSlot(e, t, ArithOpcode(op), xmm0, ip[4]);
-      StoreResult(e, t, ip[2], xmm0);
+    case Op::kF64Add: case Op::kF64Sub: case Op::kF64Mul: case Op::kF64Div: {
+      const Xmm x = e.BeginFloat(F64(t), ip[2], ip[3], ip[2] == ip[4]);
+      ArithSlot(e, t, ArithOpcode(op), x, ip[4]);
+      StoreResult(e, t, ip[2], x);
       return 5;
+    }
     case Op::kF32AddImm: case Op::kF32SubImm: case Op::kF32MulImm: case Op::kF32DivImm:
     case Op::kF64AddImm: case Op::kF64SubImm: case Op::kF64MulImm: case Op::kF64DivImm:
+    {
       a.MovImm(rax, iw == k32 ? ip[4] : e.Word64(w + 4));
       a.MovdToXmm(iw, xmm1, rax);
-      LoadOperand(e, t, xmm0, ip[3]);
-      a.Sse(t.prefix, ArithOpcode(op), xmm0, xmm1);
-      StoreResult(e, t, ip[2], xmm0);
+      const Xmm x = e.BeginFloat(F64(t), ip[2], ip[3], false);
+      a.Sse(t.prefix, ArithOpcode(op), x, xmm1);
+      StoreResult(e, t, ip[2], x);
       return iw == k32 ? 5 : 6;
+    }
     case Op::kF32AddLoad: case Op::kF32SubLoad: case Op::kF32MulLoad:
     case Op::kF64AddLoad: case Op::kF64SubLoad: case Op::kF64MulLoad:
       // dst x addr offset: x <op> load(addr + offset).
+    {
       a.Sse(t.prefix, 0x10, xmm1, e.Address(ip[4], ip[5], iw == k32 ? 4 : 8, w));
-      LoadOperand(e, t, xmm0, ip[3]);
-      a.Sse(t.prefix, ArithOpcode(op), xmm0, xmm1);
-      StoreResult(e, t, ip[2], xmm0);
+      const Xmm x = e.BeginFloat(F64(t), ip[2], ip[3], false);
+      a.Sse(t.prefix, ArithOpcode(op), x, xmm1);
+      StoreResult(e, t, ip[2], x);
       return 6;
+    }
     case Op::kF32MulAdd: case Op::kF32MulSub: case Op::kF64MulAdd: case Op::kF64MulSub:
+    {
       // dst a b c: (a * b) +/- c, each rounded (never fused).
-      LoadOperand(e, t, xmm0, ip[3]);
-      ArithSlot(e, t, 0x59, xmm0, ip[4]);
-      ArithSlot(e, t, op == Op::kF32MulAdd || op == Op::kF64MulAdd ? 0x58 : 0x5c, xmm0, ip[5]);
-      StoreResult(e, t, ip[2], xmm0);
+      const Xmm x = e.BeginFloat(F64(t), ip[2], ip[3], ip[2] == ip[4] || ip[2] == ip[5]);
+      ArithSlot(e, t, 0x59, x, ip[4]);
+      ArithSlot(e, t, op == Op::kF32MulAdd || op == Op::kF64MulAdd ? 0x58 : 0x5c, x, ip[5]);
+      StoreResult(e, t, ip[2], x);
       return 6;
+    }
     case Op::kF32SubMul: case Op::kF64SubMul:
+    {
       // dst a b c: c - (a * b).
-      LoadOperand(e, t, xmm0, ip[3]);
-      ArithSlot(e, t, 0x59, xmm0, ip[4]);
-      LoadOperand(e, t, xmm1, ip[5]);
-      a.Sse(t.prefix, 0x5c, xmm1, xmm0);
-      StoreResult(e, t, ip[2], xmm1);
+      LoadOperand(e, t, xmm1, ip[3]);  // BeginFloat may take xmm0
+      ArithSlot(e, t, 0x59, xmm1, ip[4]);
+      const Xmm x = e.BeginFloat(F64(t), ip[2], ip[5], false);  // a and b are read already
+      a.Sse(t.prefix, 0x5c, x, xmm1);
+      StoreResult(e, t, ip[2], x);
       return 6;
-    case Op::kF32Sqrt: case Op::kF64Sqrt:
-      LoadOperand(e, t, xmm0, ip[3]);
-      a.Sse(t.prefix, 0x51, xmm0, xmm0);
-      StoreResult(e, t, ip[2], xmm0);
+    }
+    case Op::kF32Sqrt: case Op::kF64Sqrt: {
+      const Xmm x = e.BeginFloat(F64(t), ip[2], ip[3], false);
+      a.Sse(t.prefix, 0x51, x, x);
+      StoreResult(e, t, ip[2], x);
       return 4;
+    }
     case Op::kF32Nearest: case Op::kF32Floor: case Op::kF32Ceil: case Op::kF32Trunc:
     case Op::kF64Nearest: case Op::kF64Floor: case Op::kF64Ceil: case Op::kF64Trunc: {
       // Bit 3 suppresses the inexact exception; the mode is the low two bits.
@@ -193,9 +201,9 @@ uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
                            : op == Op::kF32Floor || op == Op::kF64Floor   ? 9
                            : op == Op::kF32Ceil || op == Op::kF64Ceil     ? 10
                                                                           : 11;
-      LoadOperand(e, t, xmm0, ip[3]);
-      a.SseImm(0x66, static_cast<uint16_t>(0x3a00 | t.round), xmm0, xmm0, mode);
-      StoreResult(e, t, ip[2], xmm0);
+      const Xmm x = e.BeginFloat(F64(t), ip[2], ip[3], false);
+      a.SseImm(0x66, static_cast<uint16_t>(0x3a00 | t.round), x, x, mode);
+      StoreResult(e, t, ip[2], x);
       return 4;
     }
     case Op::kF32Eq: case Op::kF32Ne: case Op::kF32Lt: case Op::kF32Gt: case Op::kF32Le: case Op::kF32Ge:
@@ -210,12 +218,15 @@ uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
       }
       e.StoreSlot(ip[2], rax);
       return 4;
-    case Op::kF64Abs: case Op::kF64Neg:
-      e.LoadSlot(k64, rax, ip[3]);
+    case Op::kF64Abs: case Op::kF64Neg: {
+      // andpd / xorpd with the mask: only the low lane's bits matter.
       a.MovImm(rcx, op == Op::kF64Abs ? 0x7fffffffffffffffull : 0x8000000000000000ull);
-      a.Op(op == Op::kF64Abs ? Alu::kAnd : Alu::kXor, k64, rax, rcx);
-      e.StoreSlot(ip[2], rax);
+      a.MovdToXmm(k64, xmm1, rcx);
+      const Xmm x = e.BeginFloat(true, ip[2], ip[3], false);
+      a.Sse(0x66, op == Op::kF64Abs ? 0x54 : 0x57, x, xmm1);
+      StoreResult(e, t, ip[2], x);
       return 4;
+    }
     case Op::kF32Copysign: case Op::kF64Copysign: {
       const uint64_t sign = iw == k32 ? 0x80000000ull : 0x8000000000000000ull;
       e.LoadSlot(iw, rax, ip[3]);

@@ -45,6 +45,14 @@ class JitEmitter {
   virtual void LoadSlotXmm(bool f64, x64::Xmm x, uint32_t slot) = 0;
   // x = x <op> the slot's float (an SSE arithmetic `prefix 0f op`).
   virtual void SseSlot(bool f64, uint8_t prefix, uint16_t op, x64::Xmm x, uint32_t slot) = 0;
+  // The register holding the slot's float: its own xmm register when it is
+  // in one, else `scratch`, loaded.
+  virtual x64::Xmm FloatIn(bool f64, x64::Xmm scratch, uint32_t slot) = 0;
+  // The register to compute slot d's float in, holding operand a's value;
+  // EndFloat(f64, d, x) then makes x's value d's. `d_read_later`: d is
+  // also an operand read after this (the result must not overwrite it).
+  virtual x64::Xmm BeginFloat(bool f64, uint32_t d, uint32_t a, bool d_read_later) = 0;
+  virtual void EndFloat(bool f64, uint32_t d, x64::Xmm x) = 0;
   // Every slot back in the frame, none in a register: before reading the
   // frame directly or calling out.
   virtual void SpillSlots() = 0;

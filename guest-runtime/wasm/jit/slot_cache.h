@@ -1,10 +1,11 @@
 // Which frame slots the compiler tier holds in registers at the current
 // point of the code it emits (docs/COMPILER.md, "Slots in registers"): the
 // bookkeeping only; function_jit.cc emits the moves. A slot is in at most
-// one register; a dirty one has a value its frame slot does not have yet.
-// The registers are caller-saved but for rbp, so anything that calls out
-// (helpers, calls, the budget refill) writes dirty ones back first and
-// forgets or reloads them after.
+// one register: a general one, or an xmm one for an f64 that float
+// arithmetic computed or read; a dirty one has a value its frame slot does
+// not have yet. The registers are caller-saved but for rbp, so anything
+// that calls out (helpers, calls, the budget refill) writes dirty ones back
+// first and forgets or reloads them after.
 #pragma once
 
 #include <stdint.h>
@@ -15,10 +16,18 @@ namespace palisade::wasm {
 
 class SlotCache {
  public:
-  static constexpr int kRegisters = 7;
-  static constexpr x64::Reg kRegister[kRegisters] = {x64::rsi, x64::rdi, x64::r8, x64::r9,
-                                                     x64::r10, x64::r11, x64::rbp};
+  // Indexes [0, kGprs) are general registers, [kGprs, kRegisters) xmm ones.
+  static constexpr int kGprs = 7;
+  static constexpr int kXmms = 12;
+  static constexpr int kRegisters = kGprs + kXmms;
+  static constexpr x64::Reg kRegister[kGprs] = {x64::rsi, x64::rdi, x64::r8, x64::r9,
+                                                x64::r10, x64::r11, x64::rbp};
+  // xmm0, xmm1 and xmm15 stay scratch for the float and SIMD families.
+  static constexpr x64::Xmm kXmmRegister[kXmms] = {x64::xmm2,  x64::xmm3,  x64::xmm4,  x64::xmm5,
+                                                   x64::xmm6,  x64::xmm7,  x64::xmm8,  x64::xmm9,
+                                                   x64::xmm10, x64::xmm11, x64::xmm12, x64::xmm13};
   static constexpr uint32_t kNone = 0xffffffffu;
+  static constexpr bool IsXmm(int r) { return r >= kGprs; }
 
   // What the registers hold, without dirtiness: the assumption code at a
   // label makes, which every jump to it must establish.
@@ -42,11 +51,12 @@ class SlotCache {
     }
     return -1;
   }
-  // A free register index, else the least recently used one (the caller
-  // writes it back if dirty before reusing it).
-  int Victim() const {
-    int best = 0;
-    for (int i = 0; i < kRegisters; ++i) {
+  // A free register index of the kind asked for, else its least recently
+  // used one (the caller writes it back if dirty before reusing it).
+  int Victim(bool xmm) const {
+    const int begin = xmm ? kGprs : 0, end = xmm ? kRegisters : kGprs;
+    int best = begin;
+    for (int i = begin; i < end; ++i) {
       if (slot_[i] == kNone) return i;
       if (used_[i] < used_[best]) best = i;
     }

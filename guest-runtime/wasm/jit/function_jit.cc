@@ -7,6 +7,7 @@
 
 #include "wasm/compile/ops.h"
 #include "wasm/jit/checked_addresses.h"
+#include "wasm/jit/dead_at_loop_heads.h"
 #include "wasm/jit/jit_context.h"
 #include "wasm/jit/jit_emitter.h"
 #include "wasm/jit/slot_cache.h"
@@ -235,7 +236,26 @@ class Translator final : public JitEmitter {
     for (uint32_t w = pending_since_[r]; w <= word_; ++w) holding_[w - begin_].slot[r] = SlotCache::kNone;
     pending_since_[r] = SlotCache::kNone;
   }
+  // What the first pass notes for DeadAtLoopHeads.
+  void Note(uint32_t slot, DeadAtLoopHeads::Kind kind) {
+    if (dry_ && !dead_.Note(slot, kind)) oom_ = true;
+  }
+  void NoteRead(uint32_t slot) { Note(slot, DeadAtLoopHeads::kRead); }
+  // Reads as an f64 against reads as bits, per slot, for F64Slot().
+  void NoteReadAs(uint32_t slot, bool f64) {
+    if (!dry_ || slot >= float_reads_.size()) return;
+    float_reads_[slot] += f64 ? 1 : -1;
+  }
+  // A value the first pass saw read as an f64 more than as bits: a load or
+  // constant into it goes straight to an xmm register.
+  bool F64Slot(uint32_t slot) const {
+    return caching_ && !dry_ && slot < float_reads_.size() && float_reads_[slot] > 0;
+  }
+  void NoteWrite(uint32_t slot) { Note(slot, DeadAtLoopHeads::kWrite); }
+  void NoteBarrier() { Note(0, DeadAtLoopHeads::kBarrier); }
+
   void ForgetAll() {
+    NoteBarrier();
     for (int r = 0; r < SlotCache::kRegisters; ++r) Overwritten(r);
     cache_.Forget();
     checked_.Forget();
@@ -260,6 +280,8 @@ class Translator final : public JitEmitter {
   // computed it, so it is not.
   // An f64 in an xmm register read as bits moves to a general one.
   int ForRead(uint32_t slot, bool allocate) {
+    NoteRead(slot);
+    NoteReadAs(slot, false);
     int r = caching_ ? cache_.Find(slot) : -1;
     if (r >= 0 && SlotCache::IsXmm(r)) {
       const bool dirty = cache_.dirty(r);
@@ -297,6 +319,7 @@ class Translator final : public JitEmitter {
   }
   // The slot's new value is in `src` (all 64 bits).
   void Store(uint32_t slot, Reg src) {
+    NoteWrite(slot);
     checked_.Wrote(slot);
     if (const int x = cache_.Find(slot); x >= 0 && SlotCache::IsXmm(x)) Release(slot);
     int r = cache_.Find(slot);
@@ -349,10 +372,12 @@ class Translator final : public JitEmitter {
   // An f64 goes to an xmm register to stay: from a general one, or, for
   // params and locals, from the frame.
   Xmm FloatIn(bool f64, Xmm scratch, uint32_t slot) override {
-    if (!f64 || !caching_) {
+    if (!f64 || !caching_) {  // LoadSlotXmm notes the read
       LoadSlotXmm(f64, scratch, slot);
       return scratch;
     }
+    NoteRead(slot);
+    NoteReadAs(slot, true);
     int c = cache_.Find(slot);
     if (c >= 0 && !SlotCache::IsXmm(c)) {
       const bool dirty = cache_.dirty(c);
@@ -383,6 +408,8 @@ class Translator final : public JitEmitter {
       return xmm0;
     }
     if (const int c = cache_.Find(a); d == a && c >= 0 && SlotCache::IsXmm(c)) {
+      NoteRead(a);
+      NoteWrite(d);
       Used(c);
       Overwritten(c);
       checked_.Wrote(d);
@@ -406,6 +433,7 @@ class Translator final : public JitEmitter {
   }
   // The xmm register slot d's new f64 is to be written to (marked so).
   Xmm DefineXmm(uint32_t d) {
+    NoteWrite(d);
     checked_.Wrote(d);
     int r = cache_.Find(d);
     if (r >= 0 && !SlotCache::IsXmm(r)) {
@@ -423,9 +451,11 @@ class Translator final : public JitEmitter {
 
   // Writes dirty registers back; with `keep_state`, emits the stores only
   // (a path that may not be taken), leaving them dirty for the other path.
-  void WriteBack(bool keep_state = false) {
+  // A back-edge to `head` skips the slots dead there (DeadAtLoopHeads).
+  void WriteBack(bool keep_state = false, uint32_t head = SlotCache::kNone) {
     for (int r = 0; r < SlotCache::kRegisters; ++r) {
       if (!cache_.dirty(r)) continue;
+      if (head != SlotCache::kNone && !dry_ && dead_.Dead(head - begin_, cache_.slot(r))) continue;
       WriteReg(r);
       Used(r);
       if (!keep_state) cache_.MarkClean(r);
@@ -433,6 +463,7 @@ class Translator final : public JitEmitter {
   }
   // Every slot back in memory and none in a register.
   void Spill() {
+    NoteBarrier();
     WriteBack();
     ForgetAll();
   }
@@ -450,6 +481,7 @@ class Translator final : public JitEmitter {
   // as the target expects them; the code after an unconditional one
   // (`conditional` false) starts with no slot in a register.
   void JumpTo(uint32_t target, bool backward, bool conditional = false) {
+    NoteBarrier();
     Label* to = &labels_[target - begin_];
     if (!backward) {
       WriteBack();
@@ -460,7 +492,7 @@ class Translator final : public JitEmitter {
     }
     backward_target_[target - begin_] = true;
     const SlotCache::Holding& want = holding_[target - begin_];
-    WriteBack(/*keep_state=*/conditional);
+    WriteBack(/*keep_state=*/conditional, target);
     Establish(want, false);
     Label refill;
     a_.OpImm(Alu::kSub, k64, kBudget, 1);
@@ -485,6 +517,7 @@ class Translator final : public JitEmitter {
   // Branch to word + off when `cond` holds (after a compare or test; the
   // write-backs between are moves, which keep the flags).
   void BranchIf(Cond cond, uint32_t word, int32_t off) {
+    NoteBarrier();
     const uint32_t target = static_cast<uint32_t>(static_cast<int64_t>(word) + off);
     if (off > 0) {
       WriteBack();
@@ -534,6 +567,7 @@ class Translator final : public JitEmitter {
     }
     const int ra = ForRead(a, true);
     if (d == a && ra >= 0) {
+      NoteWrite(d);
       checked_.Wrote(d);
       cache_.Hold(ra, d, true);
       return CacheReg(ra);
@@ -549,6 +583,7 @@ class Translator final : public JitEmitter {
   // The register slot d's new value is to be written to (marked so), or
   // rax when the cache is off: then the caller Store()s it.
   Reg DefRegister(uint32_t d) {
+    NoteWrite(d);
     checked_.Wrote(d);
     if (const int x = cache_.Find(d); x >= 0 && SlotCache::IsXmm(x)) Release(d);
     if (!caching_) return rax;
@@ -564,6 +599,7 @@ class Translator final : public JitEmitter {
   // dst = src, staying in an xmm register if src is in one.
   void Copy(uint32_t dst, uint32_t src) {
     if (const int x = caching_ ? cache_.Find(src) : -1; x >= 0 && SlotCache::IsXmm(x) && dst != src) {
+      NoteRead(src);
       cache_.Touch(x);
       Used(x);
       const Xmm from = CacheXmm(x);
@@ -631,6 +667,11 @@ class Translator final : public JitEmitter {
       return false;
     }
     for (size_t i = 0; i < words; ++i) backward_target_[i] = false;
+    float_reads_.clear();
+    if (!dead_.Reset(words) || !float_reads_.resize(fn.frame_slots)) {
+      oom_ = true;
+      return false;
+    }
     Assembler scratch;
     std::swap(a_, scratch);
     dry_ = true;
@@ -640,6 +681,10 @@ class Translator final : public JitEmitter {
     std::swap(a_, scratch);
     traps_.clear();
     if (!translated) return false;
+    if (!dead_.Compute([&](size_t i) { return backward_target_[i]; })) {
+      oom_ = true;
+      return false;
+    }
     if (!Pass(f)) return false;
     a_.Bind(&labels_[fn.code_end - begin_]);
     EmitTraps(f);
@@ -670,9 +715,17 @@ class Translator final : public JitEmitter {
       if (forward_target_[w - begin_]) {
         Spill();  // the jumps there left nothing in registers
       } else if (backward_target_[w - begin_]) {
-        WriteBack();  // a loop head: the back-edges write back too
+        // A loop head: the back-edges write back too. What is dead here
+        // leaves the registers unwritten.
+        for (int r = 0; r < SlotCache::kRegisters; ++r) {
+          if (cache_.slot(r) == SlotCache::kNone || dry_ || !dead_.Dead(w - begin_, cache_.slot(r))) continue;
+          Overwritten(r);
+          cache_.Drop(r);
+        }
+        WriteBack();
         checked_.Forget();
       }
+      if (dry_) dead_.Begin(w - begin_);
       holding_[w - begin_] = cache_.holding();
       for (int r = 0; r < SlotCache::kRegisters; ++r) {
         if (cache_.slot(r) != SlotCache::kNone && pending_since_[r] == SlotCache::kNone) pending_since_[r] = w;
@@ -781,6 +834,10 @@ class Translator final : public JitEmitter {
         return 4;
       case Op::kConst64:
         a_.MovImm(rax, Word64(w + 3));
+        if (F64Slot(ip[2])) {
+          a_.MovdToXmm(k64, DefineXmm(ip[2]), rax);
+          return 5;
+        }
         Store(ip[2], rax);
         return 5;
       case Op::kSelect:
@@ -939,6 +996,10 @@ class Translator final : public JitEmitter {
                          : (op == Op::kI32Load16S || op == Op::kI32Load16U || op == Op::kI64Load16S ||
                             op == Op::kI64Load16U) ? 2 : 1;
         const Mem at = Address(ip[3], ip[4], size, w);
+        if (op == Op::kI64Load && F64Slot(ip[2])) {
+          a_.Sse(0xf2, 0x10, DefineXmm(ip[2]), at);  // an f64.load: movsd
+          return 5;
+        }
         const Reg t = DefRegister(ip[2]);  // after the address: rax is its index
         switch (op) {
           case Op::kI32Load: case Op::kI64Load32U: a_.Mov(k32, t, at); break;
@@ -961,6 +1022,7 @@ class Translator final : public JitEmitter {
                          : (op == Op::kI32Store16 || op == Op::kI64Store16) ? 2 : 1;
         const Mem at = Address(ip[2], ip[4], size, w);
         if (const int x = caching_ ? cache_.Find(ip[3]) : -1; size == 8 && x >= 0 && SlotCache::IsXmm(x)) {
+          NoteRead(ip[3]);
           cache_.Touch(x);
           Used(x);
           a_.SseStore(0xf2, 0x11, at, CacheXmm(x));  // an f64.store of a computed f64
@@ -1289,6 +1351,8 @@ class Translator final : public JitEmitter {
   Vec<SlotCache::Holding> holding_;  // per code word: the registers' slots at its label
   SlotCache cache_;
   CheckedAddresses checked_;  // bounds checks that hold on the current path
+  DeadAtLoopHeads dead_;      // from the first pass: what back-edges need not write back
+  Vec<int32_t> float_reads_;  // from the first pass: per slot, NoteReadAs's count
   bool caching_ = true;     // false while a family that addresses the frame itself emits
   uint32_t locals_end_ = 0;  // the current function's params and locals: slots below this
   uint32_t word_ = 0;        // the instruction being emitted

@@ -310,7 +310,7 @@ class Translator final : public JitEmitter {
     }
   }
   void AluFrom(Alu op, Width w, Reg dst, uint32_t slot) {
-    const int r = ForRead(slot, false);
+    const int r = ForRead(slot, true);
     if (r < 0) {
       a_.Op(op, w, dst, JitSlot(slot));
     } else {
@@ -494,11 +494,8 @@ class Translator final : public JitEmitter {
     const SlotCache::Holding& want = holding_[target - begin_];
     WriteBack(/*keep_state=*/conditional, target);
     Establish(want, false);
-    Label refill;
     a_.OpImm(Alu::kSub, k64, kBudget, 1);
-    a_.Jcc(kS, &refill);
-    a_.Jmp(to);
-    a_.Bind(&refill);
+    a_.Jcc(kNS, to);
     Refill(target);
     Establish(want, true);  // the helper took the caller-saved registers
     a_.Jmp(to);
@@ -986,6 +983,17 @@ class Translator final : public JitEmitter {
     if (may_move_memory) ReloadMemory();
   }
 
+  // slot = the 4 or 8 (`wide`) bytes at `at`: into an xmm register when
+  // the slot is an f64's (F64Slot).
+  void LoadInto(uint32_t slot, bool wide, const Mem& at) {
+    if (wide && F64Slot(slot)) {
+      a_.Sse(0xf2, 0x10, DefineXmm(slot), at);
+      return;
+    }
+    a_.Mov(wide ? k64 : k32, rax, at);
+    Store(slot, rax);
+  }
+
   uint32_t Memory(Op op, uint32_t w, const uint32_t* ip) {
       switch (op) {
       case Op::kI32Load: case Op::kI64Load: case Op::kI32Load8S: case Op::kI32Load8U:
@@ -1046,16 +1054,14 @@ class Translator final : public JitEmitter {
         a_.OpImm(Alu::kAdd, k32, rax, static_cast<int32_t>(ip[4]));  // wraps at 2^32, as Wasm's i32.add
         const bool wide = op == Op::kI64LoadAddImm;
         AddressInRax(ip[5], wide ? 8 : 4, w);
-        a_.Mov(wide ? k64 : k32, rax, Mem{kMemBase, 0, rax});
-        Store(ip[2], rax);
+        LoadInto(ip[2], wide, Mem{kMemBase, 0, rax});
         return 6;
       }
       case Op::kI32LoadAt: case Op::kI64LoadAt: {
         const bool wide = op == Op::kI64LoadAt;
         a_.MovImm(rax, ip[3]);
         AddressInRax(0, wide ? 8 : 4, w);
-        a_.Mov(wide ? k64 : k32, rax, Mem{kMemBase, 0, rax});
-        Store(ip[2], rax);
+        LoadInto(ip[2], wide, Mem{kMemBase, 0, rax});
         return 4;
       }
       case Op::kI32StoreAt: case Op::kI64StoreAt: {

@@ -616,9 +616,21 @@ class Translator final : public JitEmitter {
   // the address zero-extended into rax, the offset folded into the
   // operand, and the bounds check skipped when an earlier one on this path
   // already covered it (checked_).
+  // An address in a register known to be zero-extended (a 32-bit
+  // instruction of ours wrote it) indexes the access itself.
   Mem Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) override {
-    Load(k32, rax, addr_slot);
     const uint64_t end = uint64_t{offset} + static_cast<uint64_t>(size);
+    if (const int r = ForRead(addr_slot, true); r >= 0 && cache_.zero_extended(r) && end <= 0x7fffffffu) {
+      const Reg x = CacheReg(r);
+      if (!checked_.Covers(addr_slot, static_cast<uint32_t>(end))) {
+        a_.Lea(k64, rcx, Mem{x, static_cast<int32_t>(end)});
+        a_.Op(Alu::kCmp, k64, rcx, kMemSize);
+        a_.Jcc(kA, Trap(static_cast<uint8_t>(TrapKind::kMemoryOutOfBounds), word));
+        checked_.Add(addr_slot, static_cast<uint32_t>(end));
+      }
+      return Mem{kMemBase, static_cast<int32_t>(offset), x};
+    }
+    Load(k32, rax, addr_slot);
     if (end > 0x7fffffffu) {  // beyond any disp32: add it up in rax instead
       AddressInRax(offset, size, word);
       return Mem{kMemBase, 0, rax};
@@ -719,6 +731,7 @@ class Translator final : public JitEmitter {
           Overwritten(r);
           cache_.Drop(r);
         }
+        cache_.ForgetZeroExtended();  // the back-edges bring other values
         WriteBack();
         checked_.Forget();
       }
@@ -1020,7 +1033,12 @@ class Translator final : public JitEmitter {
           case Op::kI32Load16U: case Op::kI64Load16U: a_.Movzx16(t, at); break;
           default: a_.Movsxd(t, at); break;  // I64Load32S
         }
-        if (t == rax) Store(ip[2], rax);
+        if (t == rax) {
+          Store(ip[2], rax);
+        } else if (op == Op::kI32Load || op == Op::kI32Load8S || op == Op::kI32Load8U || op == Op::kI32Load16S ||
+                   op == Op::kI32Load16U) {
+          cache_.SetZeroExtended(cache_.Find(ip[2]));  // a 32-bit load: the upper half is zero
+        }
         return 5;
       }
       case Op::kI32Store: case Op::kI64Store: case Op::kI32Store8: case Op::kI32Store16:
@@ -1229,7 +1247,11 @@ class Translator final : public JitEmitter {
       } else {
         a_.ShiftCl(f.shift, f.w, t);
       }
-      if (t == rax) Store(d, rax);
+      if (t == rax) {
+        Store(d, rax);
+      } else if (f.w == k32) {
+        cache_.SetZeroExtended(cache_.Find(d));
+      }
       return f.imm && f.w == k64 ? 6 : 5;
     }
     return Division(op, w, ip);

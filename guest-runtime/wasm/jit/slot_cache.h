@@ -42,6 +42,7 @@ class SlotCache {
       slot_[i] = kNone;
       dirty_[i] = false;
       used_[i] = 0;
+      zext_[i] = false;
     }
   }
   // The register index holding `slot`, or -1.
@@ -62,9 +63,11 @@ class SlotCache {
     }
     return best;
   }
+  // (Re)assigns register r: what was known of its old value goes.
   void Hold(int r, uint32_t slot, bool dirty) {
     slot_[r] = slot;
     dirty_[r] = dirty;
+    zext_[r] = false;
     Touch(r);
   }
   void Touch(int r) { used_[r] = ++clock_; }
@@ -72,6 +75,15 @@ class SlotCache {
   void Drop(int r) {
     slot_[r] = kNone;
     dirty_[r] = false;
+    zext_[r] = false;
+  }
+  // Register r's upper 32 bits are known zero: a 32-bit instruction wrote
+  // it since it was (re)assigned. Only the code that emitted that
+  // instruction says so; a label where paths meet forgets it.
+  void SetZeroExtended(int r) { zext_[r] = true; }
+  bool zero_extended(int r) const { return slot_[r] != kNone && zext_[r]; }
+  void ForgetZeroExtended() {
+    for (int i = 0; i < kRegisters; ++i) zext_[i] = false;
   }
   uint32_t slot(int r) const { return slot_[r]; }
   bool dirty(int r) const { return slot_[r] != kNone && dirty_[r]; }
@@ -90,6 +102,7 @@ class SlotCache {
  private:
   uint32_t slot_[kRegisters];
   bool dirty_[kRegisters];
+  bool zext_[kRegisters];
   uint64_t used_[kRegisters];
   uint64_t clock_ = 0;
 };

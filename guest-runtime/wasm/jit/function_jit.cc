@@ -7,7 +7,7 @@
 
 #include "wasm/compile/ops.h"
 #include "wasm/jit/checked_addresses.h"
-#include "wasm/jit/dead_at_loop_heads.h"
+#include "wasm/jit/dead_slots.h"
 #include "wasm/jit/jit_context.h"
 #include "wasm/jit/jit_emitter.h"
 #include "wasm/jit/slot_cache.h"
@@ -71,6 +71,16 @@ struct PendingTrap {
   uint32_t word;      // module code word the trap names
 };
 constexpr uint8_t kDynamic = kJitDynamicTrap;
+
+// A forward branch's registers to write back before it reaches its
+// target, emitted after the function (Translator::EmitStubs).
+struct EdgeStub {
+  Label label;
+  uint32_t target = 0;
+  int count = 0;
+  uint8_t reg[SlotCache::kRegisters];
+  uint32_t slot[SlotCache::kRegisters];
+};
 
 struct Cmp {
   Op op;
@@ -236,11 +246,11 @@ class Translator final : public JitEmitter {
     for (uint32_t w = pending_since_[r]; w <= word_; ++w) holding_[w - begin_].slot[r] = SlotCache::kNone;
     pending_since_[r] = SlotCache::kNone;
   }
-  // What the first pass notes for DeadAtLoopHeads.
-  void Note(uint32_t slot, DeadAtLoopHeads::Kind kind) {
+  // What the first pass notes for DeadSlots.
+  void Note(uint32_t slot, DeadSlots::Kind kind) {
     if (dry_ && !dead_.Note(slot, kind)) oom_ = true;
   }
-  void NoteRead(uint32_t slot) { Note(slot, DeadAtLoopHeads::kRead); }
+  void NoteRead(uint32_t slot) { Note(slot, DeadSlots::kRead); }
   // Reads as an f64 against reads as bits, per slot, for F64Slot().
   void NoteReadAs(uint32_t slot, bool f64) {
     if (!dry_ || slot >= float_reads_.size()) return;
@@ -251,11 +261,12 @@ class Translator final : public JitEmitter {
   bool F64Slot(uint32_t slot) const {
     return caching_ && !dry_ && slot < float_reads_.size() && float_reads_[slot] > 0;
   }
-  void NoteWrite(uint32_t slot) { Note(slot, DeadAtLoopHeads::kWrite); }
-  void NoteBarrier() { Note(0, DeadAtLoopHeads::kBarrier); }
+  void NoteWrite(uint32_t slot) { Note(slot, DeadSlots::kWrite); }
+  void NoteBarrier() { Note(0, DeadSlots::kBarrier); }
+  // Dead in the real pass, from what the first pass noted.
+  bool DeadAt(uint32_t word, uint32_t slot) const { return !dry_ && dead_.Dead(word - begin_, slot); }
 
   void ForgetAll() {
-    NoteBarrier();
     for (int r = 0; r < SlotCache::kRegisters; ++r) Overwritten(r);
     cache_.Forget();
     checked_.Forget();
@@ -368,7 +379,10 @@ class Translator final : public JitEmitter {
     a_.MovdToXmm(f64 ? k64 : k32, xmm15, CacheReg(r));
     a_.Sse(prefix, op, x, xmm15);
   }
-  void SpillSlots() override { Spill(); }
+  void SpillSlots() override {
+    NoteBarrier();
+    Spill();
+  }
   // An f64 goes to an xmm register to stay: from a general one, or, for
   // params and locals, from the frame.
   Xmm FloatIn(bool f64, Xmm scratch, uint32_t slot) override {
@@ -451,19 +465,28 @@ class Translator final : public JitEmitter {
 
   // Writes dirty registers back; with `keep_state`, emits the stores only
   // (a path that may not be taken), leaving them dirty for the other path.
-  // A back-edge to `head` skips the slots dead there (DeadAtLoopHeads).
-  void WriteBack(bool keep_state = false, uint32_t head = SlotCache::kNone) {
+  // A jump to code word `target` skips the slots dead there (DeadSlots).
+  void WriteBack(bool keep_state = false, uint32_t target = SlotCache::kNone) {
     for (int r = 0; r < SlotCache::kRegisters; ++r) {
       if (!cache_.dirty(r)) continue;
-      if (head != SlotCache::kNone && !dry_ && dead_.Dead(head - begin_, cache_.slot(r))) continue;
+      if (target != SlotCache::kNone && DeadAt(target, cache_.slot(r))) continue;
       WriteReg(r);
       Used(r);
       if (!keep_state) cache_.MarkClean(r);
     }
   }
+  // A return: only the results, in slots [0, result_slots), are read after
+  // it (by the caller, or the entry stub), so only they are written back.
+  void Return(uint32_t result_slots) {
+    Note(result_slots, DeadSlots::kReturn);
+    for (int r = 0; r < SlotCache::kRegisters; ++r) {
+      if (cache_.dirty(r) && cache_.slot(r) < result_slots) WriteReg(r);
+    }
+    ForgetAll();
+    a_.Ret();
+  }
   // Every slot back in memory and none in a register.
   void Spill() {
-    NoteBarrier();
     WriteBack();
     ForgetAll();
   }
@@ -481,10 +504,10 @@ class Translator final : public JitEmitter {
   // as the target expects them; the code after an unconditional one
   // (`conditional` false) starts with no slot in a register.
   void JumpTo(uint32_t target, bool backward, bool conditional = false) {
-    NoteBarrier();
+    Note(target - begin_, conditional ? DeadSlots::kBranch : DeadSlots::kJump);
     Label* to = &labels_[target - begin_];
     if (!backward) {
-      WriteBack();
+      WriteBack(/*keep_state=*/conditional, target);
       forward_target_[target - begin_] = true;
       a_.Jmp(to);
       if (!conditional) ForgetAll();
@@ -513,13 +536,31 @@ class Translator final : public JitEmitter {
 
   // Branch to word + off when `cond` holds (after a compare or test; the
   // write-backs between are moves, which keep the flags).
+  //
+  // A forward one that must write registers back first jumps to a stub
+  // (EdgeStub) that does, out of the path that falls through.
   void BranchIf(Cond cond, uint32_t word, int32_t off) {
-    NoteBarrier();
     const uint32_t target = static_cast<uint32_t>(static_cast<int64_t>(word) + off);
     if (off > 0) {
-      WriteBack();
+      Note(target - begin_, DeadSlots::kBranch);
       forward_target_[target - begin_] = true;
-      a_.Jcc(cond, &labels_[target - begin_]);
+      EdgeStub stub;
+      stub.target = target;
+      for (int r = 0; r < SlotCache::kRegisters; ++r) {
+        if (!cache_.dirty(r) || DeadAt(target, cache_.slot(r))) continue;
+        stub.reg[stub.count] = static_cast<uint8_t>(r);
+        stub.slot[stub.count++] = cache_.slot(r);
+        Used(r);
+      }
+      if (stub.count == 0) {
+        a_.Jcc(cond, &labels_[target - begin_]);
+        return;
+      }
+      if (!stubs_.push_back(stub)) {
+        oom_ = true;
+        return;
+      }
+      a_.Jcc(cond, &stubs_.back().label);
       return;
     }
     Label skip;
@@ -690,10 +731,6 @@ class Translator final : public JitEmitter {
     std::swap(a_, scratch);
     traps_.clear();
     if (!translated) return false;
-    if (!dead_.Compute([&](size_t i) { return backward_target_[i]; })) {
-      oom_ = true;
-      return false;
-    }
     if (!Pass(f)) return false;
     a_.Bind(&labels_[fn.code_end - begin_]);
     EmitTraps(f);
@@ -711,6 +748,7 @@ class Translator final : public JitEmitter {
       return false;
     }
     for (size_t i = 0; i < words; ++i) forward_target_[i] = false;
+    stubs_.clear();
     cache_.Forget();
     for (int r = 0; r < SlotCache::kRegisters; ++r) pending_since_[r] = SlotCache::kNone;
     locals_end_ = fn.param_slots + fn.local_slots;
@@ -722,7 +760,9 @@ class Translator final : public JitEmitter {
     for (uint32_t w = fn.code_begin; w < fn.code_end;) {
       word_ = w;
       if (forward_target_[w - begin_]) {
-        Spill();  // the jumps there left nothing in registers
+        // The jumps here left nothing in registers.
+        WriteBack(false, w);
+        ForgetAll();
       } else if (backward_target_[w - begin_]) {
         // A loop head: the back-edges write back too. What is dead here
         // leaves the registers unwritten.
@@ -755,7 +795,23 @@ class Translator final : public JitEmitter {
       w += len;
     }
     Spill();
+    EmitStubs();
     return !oom_;
+  }
+
+  void EmitStubs() {
+    for (EdgeStub& stub : stubs_) {
+      a_.Bind(&stub.label);
+      for (int i = 0; i < stub.count; ++i) {
+        if (SlotCache::IsXmm(stub.reg[i])) {
+          a_.SseStore(0xf2, 0x11, JitSlot(stub.slot[i]), CacheXmm(stub.reg[i]));
+        } else {
+          a_.Mov(k64, JitSlot(stub.slot[i]), CacheReg(stub.reg[i]));
+        }
+      }
+      a_.Jmp(&labels_[stub.target - begin_]);
+    }
+    stubs_.clear();
   }
 
 
@@ -765,6 +821,7 @@ class Translator final : public JitEmitter {
     const uint32_t* ip = code_ + w;
     switch (op) {
       case Op::kUnreachable:
+        Note(0, DeadSlots::kReturn);  // a trap: nothing is read after it
         a_.Jmp(Trap(static_cast<uint8_t>(TrapKind::kUnreachable), w));
         ForgetAll();
         return 2;
@@ -782,7 +839,6 @@ class Translator final : public JitEmitter {
       case Op::kBrTable: {
         const uint32_t n = ip[3];
         Load(k32, rax, ip[2]);
-        WriteBack();
         for (uint32_t i = 0; i < n; ++i) {
           Label next;
           a_.OpImm(Alu::kCmp, k32, rax, static_cast<int32_t>(i));
@@ -796,19 +852,20 @@ class Translator final : public JitEmitter {
         return 5 + n;
       }
       case Op::kReturn1:
-        Load(k64, rax, ip[2]);
-        Store(0, rax);
-        Spill();
-        a_.Ret();
+        if (ip[2] != 0) Copy(0, ip[2]);
+        Return(1);
         return 3;
       case Op::kReturn:
-        Spill();
-        a_.Ret();
+        Return(2 * m_.functions[f].result_count);  // a v128 result takes two slots
         return 2;
       case Op::kCall: {
-        Spill();  // the callee's frame overlaps ours, and it uses the same registers
         const uint32_t callee = ip[2], base = ip[3];
         const CompiledFunction& cf = m_.functions[callee];
+        // The callee reads its arguments and leaves everything from its
+        // frame up changed, but nothing below.
+        for (uint32_t i = 0; i < cf.param_slots; ++i) NoteRead(base + i);
+        Note(base, DeadSlots::kClobberFrom);
+        Spill();  // the callee's frame overlaps ours, and it uses the same registers
         // The interpreter's two limits, checked as it does, before the frame.
         a_.Lea(k64, rax, Slot(base + cf.frame_slots));
         a_.Op(Alu::kCmp, k64, rax, Ctx(offsetof(JitContext, stack_end)));
@@ -894,6 +951,7 @@ class Translator final : public JitEmitter {
     }
     // The families that address the frame themselves, and calls out: they
     // read and write every slot in memory.
+    NoteBarrier();
     Spill();
     caching_ = false;
     uint32_t n = InstanceHelper(op, w);
@@ -1227,17 +1285,24 @@ class Translator final : public JitEmitter {
     for (const Form& f : kForms) {
       if (f.op != op) continue;
       const uint64_t imm = f.w == k32 ? ip[4] : Word64(w + 4);
-      const uint32_t d = ip[2], a = ip[3];
+      uint32_t d = ip[2], a = ip[3], b = ip[4];
+      // d = b <op> a for an operation that commutes, when d is b: the
+      // result can then be computed in d's own register.
+      const bool commutes = f.kind == 1 || (f.kind == 0 && f.alu != Alu::kSub);
+      if (!f.imm && commutes && b == d && a != d) {
+        b = a;
+        a = d;
+      }
       // Operand b is read after the result register is written.
-      const bool d_is_b = !f.imm && ip[4] == d && a != d;
-      if (f.kind == 1 && !f.imm) Load(f.w, rcx, ip[4]);
-      if (f.kind == 2 && !f.imm) Load(k32, rcx, ip[4]);
+      const bool d_is_b = !f.imm && b == d && a != d;
+      if (f.kind == 1 && !f.imm) Load(f.w, rcx, b);
+      if (f.kind == 2 && !f.imm) Load(k32, rcx, b);
       const Reg t = ResultRegister(d, a, f.w, f.kind == 0 && d_is_b);
       if (f.kind == 0) {
         if (f.imm) {
           AluImm(f.alu, f.w, imm, t);
         } else {
-          AluFrom(f.alu, f.w, t, ip[4]);
+          AluFrom(f.alu, f.w, t, b);
         }
       } else if (f.kind == 1) {
         if (f.imm) a_.MovImm(rcx, imm);
@@ -1379,7 +1444,7 @@ class Translator final : public JitEmitter {
   Vec<SlotCache::Holding> holding_;  // per code word: the registers' slots at its label
   SlotCache cache_;
   CheckedAddresses checked_;  // bounds checks that hold on the current path
-  DeadAtLoopHeads dead_;      // from the first pass: what back-edges need not write back
+  DeadSlots dead_;      // from the first pass: what back-edges need not write back
   Vec<int32_t> float_reads_;  // from the first pass: per slot, NoteReadAs's count
   bool caching_ = true;     // false while a family that addresses the frame itself emits
   uint32_t locals_end_ = 0;  // the current function's params and locals: slots below this
@@ -1387,6 +1452,7 @@ class Translator final : public JitEmitter {
   uint32_t pending_since_[SlotCache::kRegisters];  // first label of a register's unread run
   Vec<Label> func_labels_;  // each defined function's entry
   Vec<PendingTrap> traps_;
+  Vec<EdgeStub> stubs_;
   Label exit_;
   Label scratch_;           // a target for jumps emitted after running out of memory
   bool oom_ = false;

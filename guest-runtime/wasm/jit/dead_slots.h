@@ -1,0 +1,87 @@
+// Which slots hold nothing the code still needs at a given code word
+// (docs/COMPILER.md, "Slots in registers"), so a jump there need not write
+// their registers back to the frame. The compiler tier's first pass over a
+// function notes, in order, every slot its instructions read or write, the
+// slots a call clobbers (its callee's frame and everything above), the
+// jumps and conditional branches with their targets, the returns (which
+// read only the results) and the points where the frame is read
+// wholesale (helpers, SIMD, coverage probes): barriers. Dead() then
+// follows the paths from a word, through branches and jumps, for a few
+// hundred notes: a slot is dead if every path writes or clobbers it
+// before reading it, or returns without reading it. A barrier, the
+// horizon or too many forks answer "live", so the answer is never wrong,
+// only sometimes "live" when it is not.
+#pragma once
+
+#include <stdint.h>
+
+#include "wasm/support/vec.h"
+
+namespace palisade::wasm {
+
+class DeadSlots {
+ public:
+  enum Kind : uint8_t {
+    kRead,         // slot: read
+    kWrite,        // slot: written
+    kClobberFrom,  // slot: every slot from it up is changed (a call)
+    kBranch,       // slot: a code word index that may be jumped to
+    kJump,         // slot: the code word index that is always jumped to
+    kReturn,       // slot: how many slots, from 0, are read after it (0: a trap)
+    kBarrier,      // anything may be read
+  };
+  static constexpr uint32_t kNone = 0xffffffffu;
+  static constexpr uint32_t kHorizon = 384;  // notes followed per question
+  static constexpr int kForks = 6;           // paths followed per question
+
+  // A new function of `words` code words; false when out of memory.
+  [[nodiscard]] bool Reset(size_t words) {
+    notes_.clear();
+    first_note_.clear();
+    if (!first_note_.resize(words + 1)) return false;
+    for (size_t i = 0; i <= words; ++i) first_note_[i] = kNone;
+    return true;
+  }
+  // The instruction at code word index `w` starts here.
+  void Begin(uint32_t w) {
+    if (first_note_[w] == kNone) first_note_[w] = static_cast<uint32_t>(notes_.size());
+  }
+  [[nodiscard]] bool Note(uint32_t slot, Kind kind) { return notes_.push_back(Entry{slot, kind}); }
+
+  // Is `slot` dead on entry to code word index `w`?
+  bool Dead(uint32_t w, uint32_t slot) const {
+    uint32_t steps = kHorizon;
+    int forks = kForks;
+    return DeadFrom(w, slot, &steps, &forks);
+  }
+
+ private:
+  struct Entry {
+    uint32_t slot;
+    Kind kind;
+  };
+
+  bool DeadFrom(uint32_t w, uint32_t slot, uint32_t* steps, int* forks) const {
+    if (w >= first_note_.size() || first_note_[w] == kNone || --*forks < 0) return false;
+    for (size_t i = first_note_[w]; i < notes_.size(); ++i) {
+      if (*steps == 0) return false;
+      --*steps;
+      const Entry& e = notes_[i];
+      switch (e.kind) {
+        case kBarrier: return false;
+        case kRead: if (e.slot == slot) return false; break;
+        case kWrite: if (e.slot == slot) return true; break;
+        case kClobberFrom: if (slot >= e.slot) return true; break;
+        case kReturn: return slot >= e.slot;
+        case kJump: return DeadFrom(e.slot, slot, steps, forks);
+        case kBranch: if (!DeadFrom(e.slot, slot, steps, forks)) return false; break;
+      }
+    }
+    return false;
+  }
+
+  Vec<Entry> notes_;
+  Vec<uint32_t> first_note_;  // per word index, its first note
+};
+
+}  // namespace palisade::wasm

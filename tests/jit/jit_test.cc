@@ -127,6 +127,7 @@ TEST_F(JitVsInterpreter, ResultsAgree) {
   Same("indirect", {Value::I32(9000), Value::I32(4)});
   Same("deep", {Value::I32(500)});
   Same("spin", {Value::I32(100000)});
+  for (uint32_t n : {1u, 2u, 5u, 40u}) Same("carried", {Value::I32(n)});
 }
 
 TEST_F(JitVsInterpreter, TrapsAgreeOnKindFunctionAndOffset) {

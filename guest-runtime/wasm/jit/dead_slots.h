@@ -48,6 +48,39 @@ class DeadSlots {
   }
   [[nodiscard]] bool Note(uint32_t slot, Kind kind) { return notes_.push_back(Entry{slot, kind}); }
 
+  // Does anything from code word index `from` up to (not including)
+  // `to`, in code order, write or clobber `slot`?
+  bool WrittenBetween(uint32_t from, uint32_t to, uint32_t slot) const {
+    if (from >= first_note_.size() || to >= first_note_.size() || first_note_[from] == kNone ||
+        first_note_[to] == kNone) {
+      return true;
+    }
+    for (size_t i = first_note_[from]; i < first_note_[to]; ++i) {
+      const Entry& e = notes_[i];
+      if ((e.kind == kWrite && e.slot == slot) || (e.kind == kClobberFrom && slot >= e.slot)) return true;
+    }
+    return false;
+  }
+  // How many distinct slots that `counts` takes the code from `from` up to
+  // `to` names, counting no further than `limit` (a measure of a loop's
+  // register pressure).
+  template <typename Counts>
+  int SlotsBetween(uint32_t from, uint32_t to, int limit, Counts counts) const {
+    if (from >= first_note_.size() || to >= first_note_.size() || first_note_[from] == kNone ||
+        first_note_[to] == kNone) {
+      return limit;
+    }
+    uint32_t seen[64];
+    int n = 0;
+    for (size_t i = first_note_[from]; i < first_note_[to] && n < limit && n < 64; ++i) {
+      const Entry& e = notes_[i];
+      if ((e.kind != kRead && e.kind != kWrite) || !counts(e.slot)) continue;
+      bool found = false;
+      for (int k = 0; k < n && !found; ++k) found = seen[k] == e.slot;
+      if (!found) seen[n++] = e.slot;
+    }
+    return n;
+  }
   // Is `slot` dead on entry to code word index `w`?
   bool Dead(uint32_t w, uint32_t slot) const {
     uint32_t steps = kHorizon;

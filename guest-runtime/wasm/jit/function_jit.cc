@@ -211,12 +211,17 @@ class Translator final : public JitEmitter {
 
   Reg CacheReg(int r) const { return SlotCache::kRegister[r]; }
   Xmm CacheXmm(int r) const { return SlotCache::kXmmRegister[r - SlotCache::kGprs]; }
-  // Register r's value into its slot in the frame.
+  // Register r's value into its slot in the frame: a read of r, so the
+  // labels that take r to hold the slot keep it (Used).
   void WriteReg(int r) {
+    Used(r);
+    WriteReg(r, cache_.slot(r));
+  }
+  void WriteReg(int r, uint32_t slot) {
     if (SlotCache::IsXmm(r)) {
-      a_.SseStore(0xf2, 0x11, JitSlot(cache_.slot(r)), CacheXmm(r));  // movsd: the low 64 bits
+      a_.SseStore(0xf2, 0x11, JitSlot(slot), CacheXmm(r));  // movsd: the low 64 bits
     } else {
-      a_.Mov(k64, JitSlot(cache_.slot(r)), CacheReg(r));
+      a_.Mov(k64, JitSlot(slot), CacheReg(r));
     }
   }
   // Register r = its slot's value from the frame.
@@ -466,10 +471,14 @@ class Translator final : public JitEmitter {
   // Writes dirty registers back; with `keep_state`, emits the stores only
   // (a path that may not be taken), leaving them dirty for the other path.
   // A jump to code word `target` skips the slots dead there (DeadSlots).
-  void WriteBack(bool keep_state = false, uint32_t target = SlotCache::kNone) {
+  // A back-edge also skips registers that hold what the loop head
+  // (`head`) takes as dirty.
+  void WriteBack(bool keep_state = false, uint32_t target = SlotCache::kNone,
+                 const SlotCache::Holding* head = nullptr) {
     for (int r = 0; r < SlotCache::kRegisters; ++r) {
       if (!cache_.dirty(r)) continue;
       if (target != SlotCache::kNone && DeadAt(target, cache_.slot(r))) continue;
+      if (head != nullptr && head->slot[r] == cache_.slot(r) && (head->dirty & (1u << r)) != 0) continue;
       WriteReg(r);
       Used(r);
       if (!keep_state) cache_.MarkClean(r);
@@ -514,11 +523,16 @@ class Translator final : public JitEmitter {
       return;
     }
     backward_target_[target - begin_] = true;
+    if (word_ - begin_ > loop_end_[target - begin_]) loop_end_[target - begin_] = word_ - begin_;
     const SlotCache::Holding& want = holding_[target - begin_];
-    WriteBack(/*keep_state=*/conditional, target);
+    WriteBack(/*keep_state=*/conditional, target, &want);
     Establish(want, false);
     a_.OpImm(Alu::kSub, k64, kBudget, 1);
     a_.Jcc(kNS, to);
+    // The refill calls out: what the head takes as dirty goes to the frame.
+    for (int r = 0; r < SlotCache::kRegisters; ++r) {
+      if (want.slot[r] != SlotCache::kNone && (want.dirty & (1u << r)) != 0) WriteReg(r, want.slot[r]);
+    }
     Refill(target);
     Establish(want, true);  // the helper took the caller-saved registers
     a_.Jmp(to);
@@ -718,7 +732,8 @@ class Translator final : public JitEmitter {
     }
     for (size_t i = 0; i < words; ++i) backward_target_[i] = false;
     float_reads_.clear();
-    if (!dead_.Reset(words) || !float_reads_.resize(fn.frame_slots)) {
+    loop_end_.clear();
+    if (!dead_.Reset(words) || !float_reads_.resize(fn.frame_slots) || !loop_end_.resize(words)) {
       oom_ = true;
       return false;
     }
@@ -766,13 +781,26 @@ class Translator final : public JitEmitter {
       } else if (backward_target_[w - begin_]) {
         // A loop head: the back-edges write back too. What is dead here
         // leaves the registers unwritten.
+        // What the loop writes stays dirty, here and around the loop, if
+        // the loop names few enough slots to keep it in its register
+        // (evicting a dirty one costs a store); the rest is written back
+        // here once.
+        const bool roomy =
+            !dry_ && dead_.SlotsBetween(w - begin_, loop_end_[w - begin_], SlotCache::kGprs + 1,
+                                        [&](uint32_t slot) { return !F64Slot(slot); }) <= SlotCache::kGprs;
         for (int r = 0; r < SlotCache::kRegisters; ++r) {
-          if (cache_.slot(r) == SlotCache::kNone || dry_ || !dead_.Dead(w - begin_, cache_.slot(r))) continue;
-          Overwritten(r);
-          cache_.Drop(r);
+          if (cache_.slot(r) == SlotCache::kNone) continue;
+          if (DeadAt(w, cache_.slot(r))) {
+            Overwritten(r);
+            cache_.Drop(r);
+          } else if (roomy && dead_.WrittenBetween(w - begin_, loop_end_[w - begin_], cache_.slot(r))) {
+            cache_.MarkDirty(r);
+          } else if (cache_.dirty(r)) {
+            WriteReg(r);
+            cache_.MarkClean(r);
+          }
         }
         cache_.ForgetZeroExtended();  // the back-edges bring other values
-        WriteBack();
         checked_.Forget();
       }
       if (dry_) dead_.Begin(w - begin_);
@@ -802,13 +830,7 @@ class Translator final : public JitEmitter {
   void EmitStubs() {
     for (EdgeStub& stub : stubs_) {
       a_.Bind(&stub.label);
-      for (int i = 0; i < stub.count; ++i) {
-        if (SlotCache::IsXmm(stub.reg[i])) {
-          a_.SseStore(0xf2, 0x11, JitSlot(stub.slot[i]), CacheXmm(stub.reg[i]));
-        } else {
-          a_.Mov(k64, JitSlot(stub.slot[i]), CacheReg(stub.reg[i]));
-        }
-      }
+      for (int i = 0; i < stub.count; ++i) WriteReg(stub.reg[i], stub.slot[i]);
       a_.Jmp(&labels_[stub.target - begin_]);
     }
     stubs_.clear();
@@ -1445,7 +1467,8 @@ class Translator final : public JitEmitter {
   SlotCache cache_;
   CheckedAddresses checked_;  // bounds checks that hold on the current path
   DeadSlots dead_;      // from the first pass: what back-edges need not write back
-  Vec<int32_t> float_reads_;  // from the first pass: per slot, NoteReadAs's count
+  Vec<int32_t> float_reads_;
+  Vec<uint32_t> loop_end_;    // from the first pass: per loop head, the word index of its last back-edge  // from the first pass: per slot, NoteReadAs's count
   bool caching_ = true;     // false while a family that addresses the frame itself emits
   uint32_t locals_end_ = 0;  // the current function's params and locals: slots below this
   uint32_t word_ = 0;        // the instruction being emitted

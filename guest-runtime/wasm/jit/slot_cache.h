@@ -31,8 +31,12 @@ class SlotCache {
 
   // What the registers hold, without dirtiness: the assumption code at a
   // label makes, which every jump to it must establish.
+  // `dirty`: bit r set when the label's code takes register r's value to
+  // be possibly newer than its frame slot (a loop head whose loop writes
+  // the slot: its back-edges then need not write it back).
   struct Holding {
     uint32_t slot[kRegisters];
+    uint32_t dirty = 0;
   };
 
   SlotCache() { Forget(); }
@@ -72,6 +76,7 @@ class SlotCache {
   }
   void Touch(int r) { used_[r] = ++clock_; }
   void MarkClean(int r) { dirty_[r] = false; }
+  void MarkDirty(int r) { dirty_[r] = slot_[r] != kNone; }
   void Drop(int r) {
     slot_[r] = kNone;
     dirty_[r] = false;
@@ -95,7 +100,10 @@ class SlotCache {
   }
   Holding holding() const {
     Holding h;
-    for (int i = 0; i < kRegisters; ++i) h.slot[i] = slot_[i];
+    for (int i = 0; i < kRegisters; ++i) {
+      h.slot[i] = slot_[i];
+      if (dirty(i)) h.dirty |= 1u << i;
+    }
     return h;
   }
 

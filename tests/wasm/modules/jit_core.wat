@@ -63,6 +63,29 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.ne (local.get $i) (local.get 0))))
     (local.get $i))
+  ;; A value carried around an outer loop in a register while an inner
+  ;; loop under register pressure takes that register: the inner loop's
+  ;; head writes it back, and every outer back-edge must bring it back.
+  (func (export "carried") (param $n i32) (result i32)
+    (local $h i32) (local $i i32) (local $j i32)
+    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) (local $f i32) (local $g i32)
+    (local.set $h (i32.const 7))
+    (loop $outer
+      (local.set $j (i32.const 0))
+      (loop $inner
+        (local.set $a (i32.add (local.get $j) (i32.const 1)))
+        (local.set $b (i32.mul (local.get $a) (i32.const 3)))
+        (local.set $c (i32.xor (local.get $b) (local.get $a)))
+        (local.set $d (i32.add (local.get $c) (local.get $b)))
+        (local.set $e (i32.sub (local.get $d) (local.get $a)))
+        (local.set $f (i32.or (local.get $e) (local.get $c)))
+        (local.set $g (i32.add (local.get $f) (local.get $d)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $inner (i32.lt_u (local.get $j) (i32.const 3))))
+      (local.set $h (i32.add (i32.mul (local.get $h) (i32.const 31)) (i32.add (local.get $g) (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $h))
   ;; Calls through the table: nested through the runtime, bounded like any.
   (func $forever (type $t) (call_indirect (type $t) (i32.add (local.get 0) (i32.const 1)) (i32.const 0)))
   (func $other (param i64) (result i64) (local.get 0))

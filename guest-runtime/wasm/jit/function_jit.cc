@@ -658,8 +658,28 @@ class Translator final : public JitEmitter {
       a_.Sse(0x66, 0x28, DefineXmm(dst), from);
       return;
     }
+    if (const int r = dst != src ? ForRead(src, true) : -1; r >= 0) {  // register to register
+      const bool zext = cache_.zero_extended(r);
+      const Reg from = CacheReg(r), to = DefRegister(dst);  // r was just used: not the one evicted
+      if (to == rax) {
+        Store(dst, from);
+        return;
+      }
+      a_.Mov(k64, to, from);
+      if (zext) cache_.SetZeroExtended(cache_.Find(dst));
+      return;
+    }
     Load(k64, rax, src);
     Store(dst, rax);
+  }
+  // test slot, slot (w wide) in its register when it has one.
+  void TestSlot(Width w, uint32_t slot) {
+    if (const int r = ForRead(slot, true); r >= 0) {
+      a_.Test(w, CacheReg(r), CacheReg(r));
+      return;
+    }
+    Load(w, rax, slot);
+    a_.Test(w, rax, rax);
   }
   void SetFlagTo(Cond c, uint32_t dst) {
     a_.Setcc(c, rax);
@@ -854,8 +874,7 @@ class Translator final : public JitEmitter {
       }
       case Op::kBrIf:
       case Op::kBrUnless:
-        Load(k32, rax, ip[2]);
-        a_.Test(k32, rax, rax);
+        TestSlot(k32, ip[2]);
         BranchIf(op == Op::kBrIf ? kNE : kE, w, static_cast<int32_t>(ip[3]));
         return 4;
       case Op::kBrTable: {
@@ -1148,8 +1167,13 @@ class Translator final : public JitEmitter {
       }
       // Fused pairs (compile/ops.h), integer ones.
       case Op::kI32LoadAddImm: case Op::kI64LoadAddImm: {
-        Load(k32, rax, ip[3]);
-        a_.OpImm(Alu::kAdd, k32, rax, static_cast<int32_t>(ip[4]));  // wraps at 2^32, as Wasm's i32.add
+        // The address wraps at 2^32, as Wasm's i32.add does: a 32-bit lea or add.
+        if (const int r = ForRead(ip[3], true); r >= 0) {
+          a_.Lea(k32, rax, Mem{CacheReg(r), static_cast<int32_t>(ip[4])});
+        } else {
+          Load(k32, rax, ip[3]);
+          a_.OpImm(Alu::kAdd, k32, rax, static_cast<int32_t>(ip[4]));
+        }
         const bool wide = op == Op::kI64LoadAddImm;
         AddressInRax(ip[5], wide ? 8 : 4, w);
         LoadInto(ip[2], wide, Mem{kMemBase, 0, rax});
@@ -1248,15 +1272,13 @@ class Translator final : public JitEmitter {
     switch (op) {
       case Op::kBrI32Eqz: case Op::kBrI32Nez: case Op::kBrI64Eqz: case Op::kBrI64Nez: {
         const Width wd = op == Op::kBrI32Eqz || op == Op::kBrI32Nez ? k32 : k64;
-        Load(wd, rax, ip[2]);
-        a_.Test(wd, rax, rax);
+        TestSlot(wd, ip[2]);
         BranchIf(op == Op::kBrI32Eqz || op == Op::kBrI64Eqz ? kE : kNE, w, static_cast<int32_t>(ip[3]));
         return 4;
       }
       case Op::kI32Eqz: case Op::kI64Eqz: {
         const Width wd = op == Op::kI32Eqz ? k32 : k64;
-        Load(wd, rax, ip[3]);
-        a_.Test(wd, rax, rax);
+        TestSlot(wd, ip[3]);
         SetFlagTo(kE, ip[2]);
         return 4;
       }

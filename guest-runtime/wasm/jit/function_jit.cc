@@ -508,6 +508,19 @@ class Translator final : public JitEmitter {
     }
   }
 
+  // What the loop head takes as zero-extended (an i32 computed by a 32-bit
+  // instruction when the loop was entered) is made so on a back-edge, by
+  // a 32-bit move of the register to itself: the slot holds an i32 there on
+  // every path, and that move leaves its value as Wasm sees it. Unless
+  // `all`, registers already known zero-extended are left alone.
+  void ZeroExtendFor(const SlotCache::Holding& want, bool all) {
+    for (int r = 0; r < SlotCache::kGprs; ++r) {
+      if ((want.zext & (1u << r)) == 0 || want.slot[r] == SlotCache::kNone) continue;
+      if (!all && cache_.slot(r) == want.slot[r] && cache_.zero_extended(r)) continue;
+      a_.Mov(k32, CacheReg(r), CacheReg(r));
+    }
+  }
+
   // A taken branch to code word `target`: a backward one pays a unit of the
   // budget first, as the interpreter's does. Either way the registers end
   // as the target expects them; the code after an unconditional one
@@ -527,6 +540,7 @@ class Translator final : public JitEmitter {
     const SlotCache::Holding& want = holding_[target - begin_];
     WriteBack(/*keep_state=*/conditional, target, &want);
     Establish(want, false);
+    ZeroExtendFor(want, false);
     a_.OpImm(Alu::kSub, k64, kBudget, 1);
     a_.Jcc(kNS, to);
     // The refill calls out: what the head takes as dirty goes to the frame.
@@ -535,6 +549,7 @@ class Translator final : public JitEmitter {
     }
     Refill(target);
     Establish(want, true);  // the helper took the caller-saved registers
+    ZeroExtendFor(want, true);
     a_.Jmp(to);
     if (!conditional) ForgetAll();
   }
@@ -820,7 +835,6 @@ class Translator final : public JitEmitter {
             cache_.MarkClean(r);
           }
         }
-        cache_.ForgetZeroExtended();  // the back-edges bring other values
         checked_.Forget();
       }
       if (dry_) dead_.Begin(w - begin_);

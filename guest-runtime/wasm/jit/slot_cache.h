@@ -34,9 +34,12 @@ class SlotCache {
   // `dirty`: bit r set when the label's code takes register r's value to
   // be possibly newer than its frame slot (a loop head whose loop writes
   // the slot: its back-edges then need not write it back).
+  // `zext`: bit r set when the code takes register r's upper half to be
+  // zero (every jump there makes it so).
   struct Holding {
     uint32_t slot[kRegisters];
     uint32_t dirty = 0;
+    uint32_t zext = 0;
   };
 
   SlotCache() { Forget(); }
@@ -87,9 +90,6 @@ class SlotCache {
   // instruction says so; a label where paths meet forgets it.
   void SetZeroExtended(int r) { zext_[r] = true; }
   bool zero_extended(int r) const { return slot_[r] != kNone && zext_[r]; }
-  void ForgetZeroExtended() {
-    for (int i = 0; i < kRegisters; ++i) zext_[i] = false;
-  }
   uint32_t slot(int r) const { return slot_[r]; }
   bool dirty(int r) const { return slot_[r] != kNone && dirty_[r]; }
   bool empty() const {
@@ -103,6 +103,7 @@ class SlotCache {
     for (int i = 0; i < kRegisters; ++i) {
       h.slot[i] = slot_[i];
       if (dirty(i)) h.dirty |= 1u << i;
+      if (zero_extended(i)) h.zext |= 1u << i;
     }
     return h;
   }

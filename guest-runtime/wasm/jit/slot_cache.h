@@ -87,7 +87,7 @@ class SlotCache {
   }
   // Register r's upper 32 bits are known zero: a 32-bit instruction wrote
   // it since it was (re)assigned. Only the code that emitted that
-  // instruction says so; a label where paths meet forgets it.
+  // instruction says so, and a loop head's back-edges keep it so.
   void SetZeroExtended(int r) { zext_[r] = true; }
   bool zero_extended(int r) const { return slot_[r] != kNone && zext_[r]; }
   uint32_t slot(int r) const { return slot_[r]; }

@@ -450,6 +450,7 @@ class Translator final : public JitEmitter {
     a_.MovdFromXmm(f64 ? k64 : k32, rax, x);
     Store(d, rax);
   }
+  Xmm FloatResult(uint32_t d) override { return caching_ ? DefineXmm(d) : xmm0; }
   // The xmm register slot d's new f64 is to be written to (marked so).
   Xmm DefineXmm(uint32_t d) {
     NoteWrite(d);

@@ -163,6 +163,16 @@ uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
     case Op::kF64AddLoad: case Op::kF64SubLoad: case Op::kF64MulLoad:
       // dst x addr offset: x <op> load(addr + offset).
     {
+      if (F64(t) && ip[2] != ip[3] && op != Op::kF64SubLoad) {
+        // It commutes: the load goes straight to dst's register.
+        const Mem at = e.Address(ip[4], ip[5], 8, w);
+        const Xmm x = e.FloatIn(true, xmm1, ip[3]);
+        const Xmm d = e.FloatResult(ip[2]);  // x's register was just used: not the one taken
+        a.Sse(t.prefix, 0x10, d, at);
+        a.Sse(t.prefix, ArithOpcode(op), d, x);
+        StoreResult(e, t, ip[2], d);
+        return 6;
+      }
       a.Sse(t.prefix, 0x10, xmm1, e.Address(ip[4], ip[5], iw == k32 ? 4 : 8, w));
       const Xmm x = e.BeginFloat(F64(t), ip[2], ip[3], false);
       a.Sse(t.prefix, ArithOpcode(op), x, xmm1);

@@ -53,6 +53,9 @@ class JitEmitter {
   // also an operand read after this (the result must not overwrite it).
   virtual x64::Xmm BeginFloat(bool f64, uint32_t d, uint32_t a, bool d_read_later) = 0;
   virtual void EndFloat(bool f64, uint32_t d, x64::Xmm x) = 0;
+  // The register slot d's new f64 is to be computed in (its own, when
+  // slots are in registers; else xmm0): EndFloat then stores it.
+  virtual x64::Xmm FloatResult(uint32_t d) = 0;
   // Every slot back in the frame, none in a register: before reading the
   // frame directly or calling out.
   virtual void SpillSlots() = 0;

@@ -19,8 +19,13 @@
 // so is 6365, where i8x16.extract_lane_s takes a byte of an f32x4.sub whose
 // lane is a NaN and a br_if on it decides how long a loop runs (V8 agrees
 // with us there); and 6575, where f32x4.div divides NaN lanes and
-// i8x16.sub_sat_s and i8x16.lt_u then work on the payloads' bytes. Seed 2924 was a real bug (call_indirect's index). Check by
-// hand, e.g. against node.
+// i8x16.sub_sat_s and i8x16.lt_u then work on the payloads' bytes; 22216,
+// where an f32x4.min lane of two NaNs is stored and hashed (V8, binaryen
+// and Palisade store three different quiet NaNs, all allowed); and 23983,
+// where i8x16.extract_lane_s reads a byte of an f32x4.min NaN lane that
+// Palisade passes through quieted and V8 and binaryen canonicalize. Seed
+// 2924 was a real bug (call_indirect's index). Check by hand, e.g. against
+// node.
 #include <stdlib.h>
 
 #include <cmath>

@@ -951,17 +951,24 @@ class Translator final : public JitEmitter {
         Copy(ip[2], ip[3]);
         Copy(ip[4], ip[5]);
         return 6;
-      case Op::kConst32:
-        a_.MovImm(rax, ip[3]);
-        Store(ip[2], rax);
+      case Op::kConst32: {
+        const Reg t = DefRegister(ip[2]);
+        a_.MovImm(t, ip[3]);  // mov r32, imm32: zero-extended
+        if (t == rax) {
+          Store(ip[2], rax);
+        } else {
+          cache_.SetZeroExtended(cache_.Find(ip[2]));
+        }
         return 4;
+      }
       case Op::kConst64:
-        a_.MovImm(rax, Word64(w + 3));
         if (F64Slot(ip[2])) {
+          a_.MovImm(rax, Word64(w + 3));
           a_.MovdToXmm(k64, DefineXmm(ip[2]), rax);
           return 5;
         }
-        Store(ip[2], rax);
+        a_.MovImm(DefRegister(ip[2]), Word64(w + 3));
+        if (!caching_) Store(ip[2], rax);
         return 5;
       case Op::kSelect:
         Load(k64, rax, ip[3]);

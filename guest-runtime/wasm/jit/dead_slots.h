@@ -33,6 +33,8 @@ class DeadSlots {
   static constexpr uint32_t kNone = 0xffffffffu;
   static constexpr uint32_t kHorizon = 384;  // notes followed per question
   static constexpr int kForks = 6;           // paths followed per question
+  static constexpr uint32_t kShortHorizon = 48;
+  static constexpr int kShortForks = 2;
 
   // A new function of `words` code words; false when out of memory.
   [[nodiscard]] bool Reset(size_t words) {
@@ -85,7 +87,14 @@ class DeadSlots {
   bool Dead(uint32_t w, uint32_t slot) const {
     uint32_t steps = kHorizon;
     int forks = kForks;
-    return DeadFrom(w, slot, &steps, &forks);
+    return DeadFrom(w, slot, &steps, &forks, false);
+  }
+  // Is `slot` dead once the instruction at word index `w` has read it (its
+  // first read there)? Asked for most operands, so it looks less far.
+  bool DeadAfterRead(uint32_t w, uint32_t slot) const {
+    uint32_t steps = kShortHorizon;
+    int forks = kShortForks;
+    return DeadFrom(w, slot, &steps, &forks, true);
   }
 
  private:
@@ -94,7 +103,7 @@ class DeadSlots {
     Kind kind;
   };
 
-  bool DeadFrom(uint32_t w, uint32_t slot, uint32_t* steps, int* forks) const {
+  bool DeadFrom(uint32_t w, uint32_t slot, uint32_t* steps, int* forks, bool skip_read) const {
     if (w >= first_note_.size() || first_note_[w] == kNone || --*forks < 0) return false;
     for (size_t i = first_note_[w]; i < notes_.size(); ++i) {
       if (*steps == 0) return false;
@@ -102,12 +111,17 @@ class DeadSlots {
       const Entry& e = notes_[i];
       switch (e.kind) {
         case kBarrier: return false;
-        case kRead: if (e.slot == slot) return false; break;
+        case kRead:
+          if (e.slot == slot) {
+            if (!skip_read) return false;
+            skip_read = false;
+          }
+          break;
         case kWrite: if (e.slot == slot) return true; break;
         case kClobberFrom: if (slot >= e.slot) return true; break;
         case kReturn: return slot >= e.slot;
-        case kJump: return DeadFrom(e.slot, slot, steps, forks);
-        case kBranch: if (!DeadFrom(e.slot, slot, steps, forks)) return false; break;
+        case kJump: return !skip_read && DeadFrom(e.slot, slot, steps, forks, false);
+        case kBranch: if (skip_read || !DeadFrom(e.slot, slot, steps, forks, false)) return false; break;
       }
     }
     return false;

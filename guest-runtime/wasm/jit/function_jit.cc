@@ -270,6 +270,8 @@ class Translator final : public JitEmitter {
   void NoteBarrier() { Note(0, DeadSlots::kBarrier); }
   // Dead in the real pass, from what the first pass noted.
   bool DeadAt(uint32_t word, uint32_t slot) const { return !dry_ && dead_.Dead(word - begin_, slot); }
+  // The current instruction's operand `slot` is read here for the last time.
+  bool DeadAfterRead(uint32_t slot) const { return !dry_ && dead_.DeadAfterRead(word_ - begin_, slot); }
 
   void ForgetAll() {
     for (int r = 0; r < SlotCache::kRegisters; ++r) Overwritten(r);
@@ -281,7 +283,7 @@ class Translator final : public JitEmitter {
   // back) the least recently used of its kind.
   int Allocate(uint32_t slot, bool dirty, bool xmm = false) {
     const int r = cache_.Victim(xmm);
-    if (cache_.dirty(r)) {
+    if (cache_.dirty(r) && !DeadAt(word_, cache_.slot(r))) {  // dead: nothing will read it
       WriteReg(r);
       Used(r);
     }
@@ -426,9 +428,10 @@ class Translator final : public JitEmitter {
       LoadSlotXmm(f64, xmm0, a);
       return xmm0;
     }
-    if (const int c = cache_.Find(a); d == a && c >= 0 && SlotCache::IsXmm(c)) {
+    if (const int c = cache_.Find(a); c >= 0 && SlotCache::IsXmm(c) && (d == a || DeadAfterRead(a))) {
       NoteRead(a);
       NoteWrite(d);
+      if (d != a) Release(d);
       Used(c);
       Overwritten(c);
       checked_.Wrote(d);
@@ -634,7 +637,8 @@ class Translator final : public JitEmitter {
       return rax;
     }
     const int ra = ForRead(a, true);
-    if (d == a && ra >= 0) {
+    if (ra >= 0 && (d == a || DeadAfterRead(a))) {  // a's register becomes d's
+      if (d != a) Release(d);
       NoteWrite(d);
       checked_.Wrote(d);
       cache_.Hold(ra, d, true);

@@ -19,6 +19,10 @@ namespace {
 
 using namespace x64;  // NOLINT: the assembler's registers read best bare
 
+// r14 holds the memory's size less kCheckSlack (docs/COMPILER.md, "Bounds
+// checks"): an address at most that is in bounds for any access that ends
+// within kCheckSlack bytes of it, which one compare shows.
+constexpr int32_t kCheckSlack = 4096;
 constexpr Reg kFrame = kJitFrame, kCtx = kJitCtx, kMemBase = kJitMemBase, kMemSize = kJitMemSize,
               kBudget = kJitBudget;
 
@@ -82,6 +86,15 @@ struct EdgeStub {
   uint32_t slot[SlotCache::kRegisters];
 };
 
+// A bounds check's exact form, for addresses the one-compare form did not
+// clear: emitted after the function, returning to `back`.
+struct CheckStub {
+  Label entry, back;
+  Reg index = rax;
+  int32_t end = 0;
+  uint32_t word = 0;
+};
+
 struct Cmp {
   Op op;
   Width w;
@@ -137,10 +150,11 @@ class Translator final : public JitEmitter {
     a_.Jcc(kE, &none);
     a_.Mov(k64, kMemBase, Mem{rax, static_cast<int32_t>(offsetof(MemoryInst, base))});
     a_.Mov(k64, kMemSize, Mem{rax, static_cast<int32_t>(offsetof(MemoryInst, size))});
+    a_.OpImm(Alu::kSub, k64, kMemSize, kCheckSlack);
     a_.Jmp(&done);
     a_.Bind(&none);
     a_.Op(Alu::kXor, k32, kMemBase, kMemBase);
-    a_.Op(Alu::kXor, k32, kMemSize, kMemSize);
+    a_.MovImm(kMemSize, static_cast<uint64_t>(-int64_t{kCheckSlack}));
     a_.Bind(&done);
   }
 
@@ -718,9 +732,7 @@ class Translator final : public JitEmitter {
     if (const int r = ForRead(addr_slot, true); r >= 0 && cache_.zero_extended(r) && end <= 0x7fffffffu) {
       const Reg x = CacheReg(r);
       if (!checked_.Covers(addr_slot, static_cast<uint32_t>(end))) {
-        a_.Lea(k64, rcx, Mem{x, static_cast<int32_t>(end)});
-        a_.Op(Alu::kCmp, k64, rcx, kMemSize);
-        a_.Jcc(kA, Trap(static_cast<uint8_t>(TrapKind::kMemoryOutOfBounds), word));
+        Check(x, static_cast<int32_t>(end), word);
         checked_.Add(addr_slot, static_cast<uint32_t>(end));
       }
       return Mem{kMemBase, static_cast<int32_t>(offset), x};
@@ -731,12 +743,37 @@ class Translator final : public JitEmitter {
       return Mem{kMemBase, 0, rax};
     }
     if (!checked_.Covers(addr_slot, static_cast<uint32_t>(end))) {
-      a_.Lea(k64, rcx, Mem{rax, static_cast<int32_t>(end)});
-      a_.Op(Alu::kCmp, k64, rcx, kMemSize);
-      a_.Jcc(kA, Trap(static_cast<uint8_t>(TrapKind::kMemoryOutOfBounds), word));
+      Check(rax, static_cast<int32_t>(end), word);
       if (caching_) checked_.Add(addr_slot, static_cast<uint32_t>(end));
     }
     return Mem{kMemBase, static_cast<int32_t>(offset), rax};
+  }
+  // Traps unless [x, x + end) is inside memory; x is zero-extended. An end
+  // within the slack takes one compare, and the exact check, out of line
+  // (CheckStub), only for addresses near the end of memory.
+  void Check(Reg x, int32_t end, uint32_t word) {
+    if (end > kCheckSlack) {
+      ExactCheck(x, end, word);
+      return;
+    }
+    CheckStub stub;
+    stub.index = x;
+    stub.end = end;
+    stub.word = word;
+    if (!checks_.push_back(stub)) {
+      oom_ = true;
+      return;
+    }
+    a_.Op(Alu::kCmp, k64, x, kMemSize);
+    a_.Jcc(kG, &checks_.back().entry);
+    a_.Bind(&checks_.back().back);
+  }
+  // x + end > size is x + end - slack > r14; signed, since that side may
+  // be below zero and neither comes near 2^63.
+  void ExactCheck(Reg x, int32_t end, uint32_t word) {
+    a_.Lea(k64, rcx, Mem{x, end - kCheckSlack});
+    a_.Op(Alu::kCmp, k64, rcx, kMemSize);
+    a_.Jcc(kG, Trap(static_cast<uint8_t>(TrapKind::kMemoryOutOfBounds), word));
   }
   // The same from a 32-bit base already in eax (zero-extended in rax); the
   // effective address ends in rax.
@@ -749,9 +786,7 @@ class Translator final : public JitEmitter {
         a_.Op(Alu::kAdd, k64, rax, rcx);
       }
     }
-    a_.Lea(k64, rcx, Mem{rax, size});
-    a_.Op(Alu::kCmp, k64, rcx, kMemSize);
-    a_.Jcc(kA, Trap(static_cast<uint8_t>(TrapKind::kMemoryOutOfBounds), word));
+    ExactCheck(rax, size, word);
   }
 
   // --- one function -------------------------------------------------------------
@@ -804,6 +839,7 @@ class Translator final : public JitEmitter {
     }
     for (size_t i = 0; i < words; ++i) forward_target_[i] = false;
     stubs_.clear();
+    checks_.clear();
     cache_.Forget();
     for (int r = 0; r < SlotCache::kRegisters; ++r) pending_since_[r] = SlotCache::kNone;
     locals_end_ = fn.param_slots + fn.local_slots;
@@ -873,6 +909,12 @@ class Translator final : public JitEmitter {
       a_.Jmp(&labels_[stub.target - begin_]);
     }
     stubs_.clear();
+    for (CheckStub& check : checks_) {
+      a_.Bind(&check.entry);
+      ExactCheck(check.index, check.end, check.word);
+      a_.Jmp(&check.back);
+    }
+    checks_.clear();
   }
 
 
@@ -989,7 +1031,7 @@ class Translator final : public JitEmitter {
         Store(ip[2], rax);
         return 4;
       case Op::kMemorySize:
-        a_.Mov(k64, rax, kMemSize);
+        a_.Lea(k64, rax, Mem{kMemSize, kCheckSlack});
         a_.ShiftImm(Shift::kShr, k64, rax, 16);
         Store(ip[2], rax);
         return 3;
@@ -1524,6 +1566,7 @@ class Translator final : public JitEmitter {
   Vec<Label> func_labels_;  // each defined function's entry
   Vec<PendingTrap> traps_;
   Vec<EdgeStub> stubs_;
+  Vec<CheckStub> checks_;
   Label exit_;
   Label scratch_;           // a target for jumps emitted after running out of memory
   bool oom_ = false;

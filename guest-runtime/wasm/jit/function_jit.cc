@@ -739,8 +739,7 @@ class Translator final : public JitEmitter {
     }
     Load(k32, rax, addr_slot);
     if (end > 0x7fffffffu) {  // beyond any disp32: add it up in rax instead
-      AddressInRax(offset, size, word);
-      return Mem{kMemBase, 0, rax};
+      return AddressInRax(offset, size, word);
     }
     if (!checked_.Covers(addr_slot, static_cast<uint32_t>(end))) {
       Check(rax, static_cast<int32_t>(end), word);
@@ -777,7 +776,11 @@ class Translator final : public JitEmitter {
   }
   // The same from a 32-bit base already in eax (zero-extended in rax); the
   // effective address ends in rax.
-  void AddressInRax(uint32_t offset, int size, uint32_t word) {
+  Mem AddressInRax(uint32_t offset, int size, uint32_t word) {
+    if (uint64_t{offset} + static_cast<uint64_t>(size) <= uint64_t{kCheckSlack}) {
+      Check(rax, static_cast<int32_t>(offset) + size, word);
+      return Mem{kMemBase, static_cast<int32_t>(offset), rax};
+    }
     if (offset != 0) {
       if (offset <= 0x7fffffffu) {
         a_.OpImm(Alu::kAdd, k64, rax, static_cast<int32_t>(offset));
@@ -787,6 +790,19 @@ class Translator final : public JitEmitter {
       }
     }
     ExactCheck(rax, size, word);
+    return Mem{kMemBase, 0, rax};
+  }
+  // An access at a constant address: within the memory's declared minimum
+  // (it never shrinks below) it needs no check at all.
+  Mem AddressAt(uint32_t address, int size, uint32_t word) {
+    if (uint64_t{address} + static_cast<uint64_t>(size) <= MinMemoryBytes() && address <= 0x7fffffffu) {
+      return Mem{kMemBase, static_cast<int32_t>(address)};
+    }
+    a_.MovImm(rax, address);
+    return AddressInRax(0, size, word);
+  }
+  uint64_t MinMemoryBytes() const {
+    return m_.module.memories.size() == 0 ? 0 : m_.module.memories[0].limits.min * 65536;
   }
 
   // --- one function -------------------------------------------------------------
@@ -1170,8 +1186,13 @@ class Translator final : public JitEmitter {
       a_.Sse(0xf2, 0x10, DefineXmm(slot), at);
       return;
     }
-    a_.Mov(wide ? k64 : k32, rax, at);
-    Store(slot, rax);
+    const Reg t = DefRegister(slot);  // what `at` indexes by is no cache register it could take
+    a_.Mov(wide ? k64 : k32, t, at);
+    if (t == rax) {
+      Store(slot, rax);
+    } else if (!wide) {
+      cache_.SetZeroExtended(cache_.Find(slot));
+    }
   }
 
   uint32_t Memory(Op op, uint32_t w, const uint32_t* ip) {
@@ -1243,23 +1264,19 @@ class Translator final : public JitEmitter {
           a_.OpImm(Alu::kAdd, k32, rax, static_cast<int32_t>(ip[4]));
         }
         const bool wide = op == Op::kI64LoadAddImm;
-        AddressInRax(ip[5], wide ? 8 : 4, w);
-        LoadInto(ip[2], wide, Mem{kMemBase, 0, rax});
+        LoadInto(ip[2], wide, AddressInRax(ip[5], wide ? 8 : 4, w));
         return 6;
       }
       case Op::kI32LoadAt: case Op::kI64LoadAt: {
         const bool wide = op == Op::kI64LoadAt;
-        a_.MovImm(rax, ip[3]);
-        AddressInRax(0, wide ? 8 : 4, w);
-        LoadInto(ip[2], wide, Mem{kMemBase, 0, rax});
+        LoadInto(ip[2], wide, AddressAt(ip[3], wide ? 8 : 4, w));
         return 4;
       }
       case Op::kI32StoreAt: case Op::kI64StoreAt: {
         const bool wide = op == Op::kI64StoreAt;
-        a_.MovImm(rax, ip[2]);
-        AddressInRax(0, wide ? 8 : 4, w);
+        const Mem at = AddressAt(ip[2], wide ? 8 : 4, w);
         Load(k64, rcx, ip[3]);
-        a_.Mov(wide ? k64 : k32, Mem{kMemBase, 0, rax}, rcx);
+        a_.Mov(wide ? k64 : k32, at, rcx);
         return 4;
       }
       case Op::kI32AddLoad: case Op::kI64AddLoad: {

@@ -33,8 +33,8 @@ class DeadSlots {
   static constexpr uint32_t kNone = 0xffffffffu;
   static constexpr uint32_t kHorizon = 384;  // notes followed per question
   static constexpr int kForks = 6;           // paths followed per question
-  static constexpr uint32_t kShortHorizon = 48;
-  static constexpr int kShortForks = 2;
+  static constexpr uint32_t kShortHorizon = 160;
+  static constexpr int kShortForks = 4;
 
   // A new function of `words` code words; false when out of memory.
   [[nodiscard]] bool Reset(size_t words) {

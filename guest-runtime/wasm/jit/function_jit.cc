@@ -468,6 +468,10 @@ class Translator final : public JitEmitter {
     Store(d, rax);
   }
   Xmm FloatResult(uint32_t d) override { return caching_ ? DefineXmm(d) : xmm0; }
+  bool LastReadInXmm(uint32_t slot) const override {
+    const int c = caching_ ? cache_.Find(slot) : -1;
+    return c >= 0 && SlotCache::IsXmm(c) && DeadAfterRead(slot);
+  }
   // The xmm register slot d's new f64 is to be written to (marked so).
   Xmm DefineXmm(uint32_t d) {
     NoteWrite(d);

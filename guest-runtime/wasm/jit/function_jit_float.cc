@@ -144,8 +144,16 @@ uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
   switch (op) {
     case Op::kF32Add: case Op::kF32Sub: case Op::kF32Mul: case Op::kF32Div:
     case Op::kF64Add: case Op::kF64Sub: case Op::kF64Mul: case Op::kF64Div: {
-      const Xmm x = e.BeginFloat(F64(t), ip[2], ip[3], ip[2] == ip[4]);
-      ArithSlot(e, t, ArithOpcode(op), x, ip[4]);
+      uint32_t a_slot = ip[3], b_slot = ip[4];
+      // An add or multiply commutes: computed in b's register when b is
+      // read here for the last time and a is not.
+      if ((op == Op::kF64Add || op == Op::kF64Mul) && a_slot != b_slot && ip[2] != a_slot &&
+          !e.LastReadInXmm(a_slot) && e.LastReadInXmm(b_slot)) {
+        a_slot = ip[4];
+        b_slot = ip[3];
+      }
+      const Xmm x = e.BeginFloat(F64(t), ip[2], a_slot, ip[2] == b_slot);
+      ArithSlot(e, t, ArithOpcode(op), x, b_slot);
       StoreResult(e, t, ip[2], x);
       return 5;
     }

@@ -56,6 +56,9 @@ class JitEmitter {
   // The register slot d's new f64 is to be computed in (its own, when
   // slots are in registers; else xmm0): EndFloat then stores it.
   virtual x64::Xmm FloatResult(uint32_t d) = 0;
+  // The slot is in an xmm register, and the current instruction reads it
+  // for the last time.
+  virtual bool LastReadInXmm(uint32_t slot) const = 0;
   // Every slot back in the frame, none in a register: before reading the
   // frame directly or calling out.
   virtual void SpillSlots() = 0;

@@ -19,12 +19,12 @@ namespace {
 
 using namespace x64;  // NOLINT: the assembler's registers read best bare
 
-// r14 holds the memory's size less kCheckSlack (docs/COMPILER.md, "Bounds
-// checks"): an address at most that is in bounds for any access that ends
-// within kCheckSlack bytes of it, which one compare shows.
+// JitContext::memory_limit is the memory's size less kCheckSlack
+// (docs/COMPILER.md, "Bounds checks"): an address at most that is in bounds
+// for any access that ends within kCheckSlack bytes of it, which one
+// compare shows.
 constexpr int32_t kCheckSlack = 4096;
-constexpr Reg kFrame = kJitFrame, kCtx = kJitCtx, kMemBase = kJitMemBase, kMemSize = kJitMemSize,
-              kBudget = kJitBudget;
+constexpr Reg kFrame = kJitFrame, kCtx = kJitCtx, kMemBase = kJitMemBase, kBudget = kJitBudget;
 
 Mem Slot(uint32_t s) { return JitSlot(s); }
 Mem Ctx(size_t field) { return Mem{kCtx, static_cast<int32_t>(field)}; }
@@ -149,12 +149,13 @@ class Translator final : public JitEmitter {
     a_.Test(k64, rax, rax);
     a_.Jcc(kE, &none);
     a_.Mov(k64, kMemBase, Mem{rax, static_cast<int32_t>(offsetof(MemoryInst, base))});
-    a_.Mov(k64, kMemSize, Mem{rax, static_cast<int32_t>(offsetof(MemoryInst, size))});
-    a_.OpImm(Alu::kSub, k64, kMemSize, kCheckSlack);
+    a_.Mov(k64, rax, Mem{rax, static_cast<int32_t>(offsetof(MemoryInst, size))});
+    a_.OpImm(Alu::kSub, k64, rax, kCheckSlack);
+    a_.Mov(k64, Ctx(offsetof(JitContext, memory_limit)), rax);
     a_.Jmp(&done);
     a_.Bind(&none);
     a_.Op(Alu::kXor, k32, kMemBase, kMemBase);
-    a_.MovImm(kMemSize, static_cast<uint64_t>(-int64_t{kCheckSlack}));
+    a_.MovImm32(k64, Ctx(offsetof(JitContext, memory_limit)), -kCheckSlack);
     a_.Bind(&done);
   }
 
@@ -767,15 +768,15 @@ class Translator final : public JitEmitter {
       oom_ = true;
       return;
     }
-    a_.Op(Alu::kCmp, k64, x, kMemSize);
+    a_.Op(Alu::kCmp, k64, x, Ctx(offsetof(JitContext, memory_limit)));
     a_.Jcc(kG, &checks_.back().entry);
     a_.Bind(&checks_.back().back);
   }
-  // x + end > size is x + end - slack > r14; signed, since that side may
-  // be below zero and neither comes near 2^63.
+  // x + end > size is x + end - slack > the limit; signed, since that side
+  // may be below zero and neither comes near 2^63.
   void ExactCheck(Reg x, int32_t end, uint32_t word) {
     a_.Lea(k64, rcx, Mem{x, end - kCheckSlack});
-    a_.Op(Alu::kCmp, k64, rcx, kMemSize);
+    a_.Op(Alu::kCmp, k64, rcx, Ctx(offsetof(JitContext, memory_limit)));
     a_.Jcc(kG, Trap(static_cast<uint8_t>(TrapKind::kMemoryOutOfBounds), word));
   }
   // The same from a 32-bit base already in eax (zero-extended in rax); the
@@ -1051,7 +1052,8 @@ class Translator final : public JitEmitter {
         Store(ip[2], rax);
         return 4;
       case Op::kMemorySize:
-        a_.Lea(k64, rax, Mem{kMemSize, kCheckSlack});
+        a_.Mov(k64, rax, Ctx(offsetof(JitContext, memory_limit)));
+        a_.OpImm(Alu::kAdd, k64, rax, kCheckSlack);
         a_.ShiftImm(Shift::kShr, k64, rax, 16);
         Store(ip[2], rax);
         return 3;

@@ -23,6 +23,8 @@ struct JitContext {
   MemoryInst* memory = nullptr;  // memory 0 of the running instance, or null
   GlobalInst* const* globals = nullptr;  // the instance's, by index
   uint64_t saved_rsp = 0;        // the entry trampoline's, for the trap exit
+  // Memory 0's size less the compiled code's bounds-check slack (function_jit.cc).
+  int64_t memory_limit = 0;
   int64_t budget = 0;            // loop back-edges left before a refill (fuel, interrupts)
   uint64_t* stack_end = nullptr; // the store's value stack: frames must end below it
   uint32_t depth = 0;            // Wasm frames in use, this run's entry included

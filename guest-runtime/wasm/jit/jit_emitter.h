@@ -13,7 +13,7 @@ namespace palisade::wasm {
 
 // The fixed registers (docs/COMPILER.md).
 inline constexpr x64::Reg kJitFrame = x64::rbx, kJitCtx = x64::r13, kJitMemBase = x64::r15,
-                          kJitMemSize = x64::r14, kJitBudget = x64::r12;
+                          kJitBudget = x64::r12;
 
 // A frame slot: [rbx + 8 * slot].
 inline x64::Mem JitSlot(uint32_t s) { return x64::Mem{kJitFrame, static_cast<int32_t>(s * 8)}; }

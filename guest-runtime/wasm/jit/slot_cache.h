@@ -3,7 +3,7 @@
 // bookkeeping only; function_jit.cc emits the moves. A slot is in at most
 // one register: a general one, or an xmm one for an f64 that float
 // arithmetic computed or read; a dirty one has a value its frame slot does
-// not have yet. The registers are caller-saved but for rbp, so anything
+// not have yet. The registers are caller-saved but for rbp and r14, so anything
 // that calls out (helpers, calls, the budget refill) writes dirty ones back
 // first and forgets or reloads them after.
 #pragma once
@@ -17,11 +17,11 @@ namespace palisade::wasm {
 class SlotCache {
  public:
   // Indexes [0, kGprs) are general registers, [kGprs, kRegisters) xmm ones.
-  static constexpr int kGprs = 7;
+  static constexpr int kGprs = 8;
   static constexpr int kXmms = 12;
   static constexpr int kRegisters = kGprs + kXmms;
   static constexpr x64::Reg kRegister[kGprs] = {x64::rsi, x64::rdi, x64::r8, x64::r9,
-                                                x64::r10, x64::r11, x64::rbp};
+                                                x64::r10, x64::r11, x64::rbp, x64::r14};
   // xmm0, xmm1 and xmm15 stay scratch for the float and SIMD families.
   static constexpr x64::Xmm kXmmRegister[kXmms] = {x64::xmm2,  x64::xmm3,  x64::xmm4,  x64::xmm5,
                                                    x64::xmm6,  x64::xmm7,  x64::xmm8,  x64::xmm9,

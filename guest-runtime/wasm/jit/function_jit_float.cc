@@ -181,9 +181,11 @@ uint32_t EmitFloat(JitEmitter& e, Op op, uint32_t w, const uint32_t* ip) {
         StoreResult(e, t, ip[2], d);
         return 6;
       }
-      a.Sse(t.prefix, 0x10, xmm1, e.Address(ip[4], ip[5], iw == k32 ? 4 : 8, w));
+      // The access's operand stays good: nothing BeginFloat emits takes
+      // rax or the address's register, which was just used.
+      const Mem at = e.Address(ip[4], ip[5], iw == k32 ? 4 : 8, w);
       const Xmm x = e.BeginFloat(F64(t), ip[2], ip[3], false);
-      a.Sse(t.prefix, ArithOpcode(op), x, xmm1);
+      a.Sse(t.prefix, ArithOpcode(op), x, at);
       StoreResult(e, t, ip[2], x);
       return 6;
     }

@@ -720,10 +720,17 @@ class Translator final : public JitEmitter {
     Load(w, rax, slot);
     a_.Test(w, rax, rax);
   }
+  // dst = 1 if the flags say `c`, else 0, in dst's register (taking one
+  // writes at most a move back, which keeps the flags).
   void SetFlagTo(Cond c, uint32_t dst) {
-    a_.Setcc(c, rax);
-    a_.Movzx8(rax, rax);
-    Store(dst, rax);
+    const Reg t = DefRegister(dst);
+    a_.Setcc(c, t);
+    a_.Movzx8(t, t);
+    if (t == rax) {
+      Store(dst, rax);
+    } else {
+      cache_.SetZeroExtended(cache_.Find(dst));
+    }
   }
 
   // A load or store of `size` bytes at the slot's address plus `offset`:

@@ -211,18 +211,21 @@ class Translator final : public JitEmitter {
 
   // --- slots in registers (slot_cache.h) -----------------------------------------
   //
-  // Within straight-line code a slot's value stays in a register once loaded
-  // or computed, and is written back only when something else may look at
-  // the frame. The rules that keep every path agreeing on where a value is:
-  //  - a forward branch writes every dirty register back first, and a label
-  //    some forward branch targets starts with no slot in a register;
+  // A slot's value stays in a register once loaded or computed, and is
+  // written back only when something may look at the frame and still need
+  // it (dead_slots.h). The rules that keep every path agreeing on where a
+  // value is:
+  //  - a forward branch writes back the dirty registers its target may
+  //    read (from a stub, EdgeStub), and a label some forward branch
+  //    targets starts with no slot in a register;
   //  - a label only reached by falling through or by backward branches
-  //    keeps what the registers held there (holding_), and each backward
-  //    branch writes back and loads exactly that before it jumps, so a loop
-  //    keeps its variables in registers around the back-edge;
-  //  - calls, helpers and the instruction families that address the frame
-  //    themselves (floats, SIMD, coverage, instance helpers) see every slot
-  //    in memory and leave no slot in a register.
+  //    keeps what the registers held there (holding_, with which of them
+  //    it takes as dirty or zero-extended), and each backward branch
+  //    writes back what the head does not keep and loads what it expects,
+  //    so a loop keeps its variables in registers around the back-edge;
+  //  - calls, helpers, SIMD, coverage probes and the instance helpers see
+  //    every slot in memory and leave no slot in a register; the float
+  //    family works through the JitEmitter accessors.
 
   Reg CacheReg(int r) const { return SlotCache::kRegister[r]; }
   Xmm CacheXmm(int r) const { return SlotCache::kXmmRegister[r - SlotCache::kGprs]; }
@@ -819,10 +822,11 @@ class Translator final : public JitEmitter {
 
   // --- one function -------------------------------------------------------------
 
-  // Two passes over each function: the first, into a scratch buffer, only
-  // finds the loop heads (targets of backward branches), so that the second
-  // can start each loop with every register written back: the loop then
-  // writes back only what it changes.
+  // Two passes over each function: the first, into a scratch buffer, finds
+  // the loop heads (targets of backward branches) and where each loop ends,
+  // and notes what every instruction reads and writes (dead_slots.h) and
+  // which slots are read more as f64s than as bits; the second emits the
+  // code, using all of that.
   bool Function(uint32_t f) {
     const CompiledFunction& fn = m_.functions[f];
     code_ = m_.code.data();

@@ -536,19 +536,26 @@ absl::StatusOr<HypercallOutcome> Sandbox::RunLoop(absl::Time deadline) {
   if (absl::Now() >= deadline) {
     return absl::DeadlineExceededError("sandbox deadline exceeded before the guest ran");
   }
+  // A caller whose own deadline cancels the call (gRPC does) races the
+  // watchdog, and gRPC's timer may fire a little before absl::Now() reaches
+  // the same deadline: a deadline passed, or about to, is the truer reason.
+  const auto cancelled = [deadline] {
+    if (absl::Now() >= deadline - kCancelAtDeadline) {
+      return absl::DeadlineExceededError("sandbox deadline exceeded (the call was cancelled at its deadline)");
+    }
+    return absl::CancelledError("sandbox cancelled");
+  };
   for (;;) {
-    if (cancelled_.load()) return absl::CancelledError("sandbox cancelled");
+    if (cancelled_.load()) return cancelled();
     ASSIGN_OR_RETURN(Vcpu::RunResult rr, vcpu_.Run());
     if (rr == Vcpu::RunResult::kInterrupted) {
-      // A caller whose own deadline cancels the call (gRPC does) races the
-      // watchdog: a passed deadline is the truer reason, so it wins.
       if (absl::Now() >= deadline) {
         auto regs = vcpu_.GetRegs();
         return absl::DeadlineExceededError(absl::StrFormat(
             "sandbox deadline exceeded; the guest was stopped at rip %s",
             regs.ok() ? absl::StrFormat("%#x", regs->rip) : std::string("(unknown)")));
       }
-      if (cancelled_.load()) return absl::CancelledError("sandbox cancelled");
+      if (cancelled_.load()) return cancelled();
       // The flush tick (or a stray signal): pass on what the guest queued so
       // far, and let it run on.
       vcpu_.ClearKick();

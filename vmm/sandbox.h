@@ -40,6 +40,10 @@ inline constexpr char kCrashReportPayload[] = "palisade.dev/crash-report";
 // Output the guest queues in its outbox reaches the console at its next exit,
 // and at the latest this long after it was queued, so it streams live.
 inline constexpr absl::Duration kOutboxFlushTick = absl::Milliseconds(50);
+// A cancellation this close to a run's deadline counts as the deadline
+// (Sandbox::RunLoop): gRPC cancels a call when its deadline passes, by a
+// timer that may fire slightly before absl::Now() reaches it.
+inline constexpr absl::Duration kCancelAtDeadline = absl::Milliseconds(20);
 
 inline constexpr uint64_t kDefaultCodeRegion = ~uint64_t{0};
 

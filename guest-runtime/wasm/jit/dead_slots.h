@@ -53,10 +53,7 @@ class DeadSlots {
   // Does anything from code word index `from` up to (not including)
   // `to`, in code order, write or clobber `slot`?
   bool WrittenBetween(uint32_t from, uint32_t to, uint32_t slot) const {
-    if (from >= first_note_.size() || to >= first_note_.size() || first_note_[from] == kNone ||
-        first_note_[to] == kNone) {
-      return true;
-    }
+    if (!Noted(from, to)) return true;
     for (size_t i = first_note_[from]; i < first_note_[to]; ++i) {
       const Entry& e = notes_[i];
       if ((e.kind == kWrite && e.slot == slot) || (e.kind == kClobberFrom && slot >= e.slot)) return true;
@@ -68,10 +65,7 @@ class DeadSlots {
   // register pressure).
   template <typename Counts>
   int SlotsBetween(uint32_t from, uint32_t to, int limit, Counts counts) const {
-    if (from >= first_note_.size() || to >= first_note_.size() || first_note_[from] == kNone ||
-        first_note_[to] == kNone) {
-      return limit;
-    }
+    if (!Noted(from, to)) return limit;
     uint32_t seen[64];
     int n = 0;
     for (size_t i = first_note_[from]; i < first_note_[to] && n < limit && n < 64; ++i) {
@@ -98,6 +92,12 @@ class DeadSlots {
   }
 
  private:
+  // Both words began an instruction of the first pass (their notes are known).
+  bool Noted(uint32_t from, uint32_t to) const {
+    return from < first_note_.size() && to < first_note_.size() && first_note_[from] != kNone &&
+           first_note_[to] != kNone;
+  }
+
   struct Entry {
     uint32_t slot;
     Kind kind;

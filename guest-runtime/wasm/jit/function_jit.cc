@@ -723,17 +723,23 @@ class Translator final : public JitEmitter {
     Load(w, rax, slot);
     a_.Test(w, rax, rax);
   }
+  // Slot d's new value is in t, the register DefRegister gave (or
+  // ResultRegister): stored when that is rax (slots are not cached), else
+  // known zero-extended when a 32-bit instruction wrote it.
+  void Defined(uint32_t d, Reg t, bool by_32_bit_write) {
+    if (t == rax) {
+      Store(d, rax);
+    } else if (by_32_bit_write) {
+      cache_.SetZeroExtended(cache_.Find(d));
+    }
+  }
   // dst = 1 if the flags say `c`, else 0, in dst's register (taking one
   // writes at most a move back, which keeps the flags).
   void SetFlagTo(Cond c, uint32_t dst) {
     const Reg t = DefRegister(dst);
     a_.Setcc(c, t);
     a_.Movzx8(t, t);
-    if (t == rax) {
-      Store(dst, rax);
-    } else {
-      cache_.SetZeroExtended(cache_.Find(dst));
-    }
+    Defined(dst, t, true);
   }
 
   // A load or store of `size` bytes at the slot's address plus `offset`:
@@ -744,23 +750,18 @@ class Translator final : public JitEmitter {
   // instruction of ours wrote it) indexes the access itself.
   Mem Address(uint32_t addr_slot, uint32_t offset, int size, uint32_t word) override {
     const uint64_t end = uint64_t{offset} + static_cast<uint64_t>(size);
+    Reg x = rax;
     if (const int r = ForRead(addr_slot, true); r >= 0 && cache_.zero_extended(r) && end <= 0x7fffffffu) {
-      const Reg x = CacheReg(r);
-      if (!checked_.Covers(addr_slot, static_cast<uint32_t>(end))) {
-        Check(x, static_cast<int32_t>(end), word);
-        checked_.Add(addr_slot, static_cast<uint32_t>(end));
-      }
-      return Mem{kMemBase, static_cast<int32_t>(offset), x};
-    }
-    Load(k32, rax, addr_slot);
-    if (end > 0x7fffffffu) {  // beyond any disp32: add it up in rax instead
-      return AddressInRax(offset, size, word);
+      x = CacheReg(r);
+    } else {
+      Load(k32, rax, addr_slot);
+      if (end > 0x7fffffffu) return AddressInRax(offset, size, word);  // beyond any disp32: added up in rax
     }
     if (!checked_.Covers(addr_slot, static_cast<uint32_t>(end))) {
-      Check(rax, static_cast<int32_t>(end), word);
+      Check(x, static_cast<int32_t>(end), word);
       if (caching_) checked_.Add(addr_slot, static_cast<uint32_t>(end));
     }
-    return Mem{kMemBase, static_cast<int32_t>(offset), rax};
+    return Mem{kMemBase, static_cast<int32_t>(offset), x};
   }
   // Traps unless [x, x + end) is inside memory; x is zero-extended. An end
   // within the slack takes one compare, and the exact check, out of line
@@ -1032,11 +1033,7 @@ class Translator final : public JitEmitter {
       case Op::kConst32: {
         const Reg t = DefRegister(ip[2]);
         a_.MovImm(t, ip[3]);  // mov r32, imm32: zero-extended
-        if (t == rax) {
-          Store(ip[2], rax);
-        } else {
-          cache_.SetZeroExtended(cache_.Find(ip[2]));
-        }
+        Defined(ip[2], t, true);
         return 4;
       }
       case Op::kConst64:
@@ -1205,11 +1202,7 @@ class Translator final : public JitEmitter {
     }
     const Reg t = DefRegister(slot);  // what `at` indexes by is no cache register it could take
     a_.Mov(wide ? k64 : k32, t, at);
-    if (t == rax) {
-      Store(slot, rax);
-    } else if (!wide) {
-      cache_.SetZeroExtended(cache_.Find(slot));
-    }
+    Defined(slot, t, !wide);
   }
 
   uint32_t Memory(Op op, uint32_t w, const uint32_t* ip) {
@@ -1238,12 +1231,9 @@ class Translator final : public JitEmitter {
           case Op::kI32Load16U: case Op::kI64Load16U: a_.Movzx16(t, at); break;
           default: a_.Movsxd(t, at); break;  // I64Load32S
         }
-        if (t == rax) {
-          Store(ip[2], rax);
-        } else if (op == Op::kI32Load || op == Op::kI32Load8S || op == Op::kI32Load8U || op == Op::kI32Load16S ||
-                   op == Op::kI32Load16U) {
-          cache_.SetZeroExtended(cache_.Find(ip[2]));  // a 32-bit load: the upper half is zero
-        }
+        Defined(ip[2], t,
+                op == Op::kI32Load || op == Op::kI32Load8S || op == Op::kI32Load8U || op == Op::kI32Load16S ||
+                    op == Op::kI32Load16U);
         return 5;
       }
       case Op::kI32Store: case Op::kI64Store: case Op::kI32Store8: case Op::kI32Store16:
@@ -1458,11 +1448,7 @@ class Translator final : public JitEmitter {
       } else {
         a_.ShiftCl(f.shift, f.w, t);
       }
-      if (t == rax) {
-        Store(d, rax);
-      } else if (f.w == k32) {
-        cache_.SetZeroExtended(cache_.Find(d));
-      }
+      Defined(d, t, f.w == k32);
       return f.imm && f.w == k64 ? 6 : 5;
     }
     return Division(op, w, ip);

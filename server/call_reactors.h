@@ -52,12 +52,12 @@ class PooledCall final : public grpc::ServerUnaryReactor {
       return call;
     }
     call->slot_ = *std::move(slot);
-    service->CountCall();
     const bool queued = service->workers().TrySubmit(tenant.name, [call, work = std::move(work)] {
       absl::Status s = call->control_.cancelled() ? absl::CancelledError("the call was cancelled")
                                                   : work(call->control_);
       call->Finish(ToGrpc(s));
     });
+    service->CountCall();  // after the queue has it: see PalisadeService::CountCall
     if (!queued) {
       call->Finish(ToGrpc(service->Refuse(tenant, method, rid, absl::StatusCode::kResourceExhausted,
                                           "server busy: the call queue is full; retry later")));

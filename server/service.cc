@@ -678,7 +678,6 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
   call->Hold(*std::move(slot));
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
-  CountCall();
   const bool queued = workers_->TrySubmit(tenant->name, [this, rid, call, tenant, request, module = *module, limits,
                                            deadline] {
     std::vector<std::string> args = {module->sha256};
@@ -702,6 +701,7 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
     }
     call->End(r.status());
   });
+  CountCall();  // after the queue has it: see CountCall
   if (!queued) {
     call->End(Refuse(*tenant, "RunWasiStream", rid, absl::StatusCode::kResourceExhausted,
                      "server busy: the call queue is full"));

@@ -133,6 +133,9 @@ class PalisadeService final
   ModuleStore& modules() { return modules_; }
   const v1::ServerConfig& config() const { return config_; }
   bool draining() const { return draining_.load(); }
+  // Counted once the worker queue has the call (or refused it), so a Stats
+  // that reads calls_total before the queue (GetStats does) never sees a
+  // counted call that is neither queued, running nor done.
   void CountCall() { calls_.fetch_add(1); }
 
  private:

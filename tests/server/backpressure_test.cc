@@ -101,6 +101,11 @@ TEST(Shutdown, SigtermMidCallLetsTheCallFinishThenExitsCleanly) {
   v1::RunWasiRequest run;
   run.set_module_sha256(testing::UploadAs(*stub, "alice-token", testing::TestModuleBytes("sleep_command")));  // sleeps 1.5 s, prints "slept"
   ASSERT_EQ(testing::HealthStatus(server.channel()), 1);
+  // The upload's validation may still hold a worker a moment after its
+  // answer; "running == 1" below must mean the sleeping call.
+  testing::WaitForStats(
+      *stub, "alice-token", [](const v1::Stats& s) { return s.running() == 0 && s.queue_depth() == 0; },
+      std::chrono::seconds(5));
 
   auto in_flight = std::async(std::launch::async, [&] {
     v1::RunWasiResponse out;

@@ -117,11 +117,13 @@ TEST(Chaos, AStreamingClientThatNeverReadsNeitherPinsAWorkerNorGrowsMemory) {
   auto ctx = AuthedContext("alice-token", std::chrono::seconds(60));
   std::unique_ptr<grpc::ClientReader<v1::RunWasiEvent>> stream = stub->RunWasiStream(ctx.get(), run);
   // Not reading. The worker comes free long before the run's own limits.
-  const v1::Stats stats = testing::WaitForStats(
-      *stub, "alice-token",
-      [](const v1::Stats& s) { return s.running() == 0 && s.calls_total() > 0; },
-      std::chrono::seconds(10));
-  EXPECT_TRUE(stats.running() == 0 && stats.calls_total() > 0)
+  // (calls_total counts the stream once the queue has it, and Stats reads it
+  // first, so with nothing queued or running the run has ended.)
+  const auto ended = [](const v1::Stats& s) {
+    return s.calls_total() > 0 && s.queue_depth() == 0 && s.running() == 0;
+  };
+  const v1::Stats stats = testing::WaitForStats(*stub, "alice-token", ended, std::chrono::seconds(10));
+  EXPECT_TRUE(ended(stats))
       << "the worker is still busy with the unread stream";
   v1::RunWasiEvent event;
   size_t bytes = 0;

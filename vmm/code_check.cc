@@ -2,7 +2,12 @@
 // `palisade policy explain code`):
 //
 //   1. decodes: Capstone decodes the whole buffer, end to end, as 64-bit
-//      code; an undecodable byte anywhere refuses it.
+//      code; an undecodable byte anywhere refuses it. Each distinct
+//      instruction is decoded once: x86 reads an instruction's bytes in
+//      order and stops at its end, so the same bytes at another offset are
+//      the same instruction and get the same verdict (a direct branch keeps
+//      its target relative to its own address). Compiled code repeats most
+//      of its instructions; Capstone is most of the check's time.
 //   2. allowed instruction set: general-purpose integer instructions, CMOV,
 //      and SSE, SSE2, SSE3, SSSE3 and SSE4.1 -- Capstone's groups for each
 //      instruction must all be among those (plus the branch groups). Nothing
@@ -25,6 +30,8 @@
 #include <capstone/capstone.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <string_view>
@@ -200,6 +207,83 @@ std::string Text(const cs_insn& i) {
   return std::string(i.mnemonic) + (i.op_str[0] != '\0' ? " " : "") + i.op_str;
 }
 
+// Verdicts already reached, found by an instruction's exact bytes: open
+// addressing over the buffer itself (a slot names where its bytes were
+// first seen). How long the instruction at an offset is cannot be known
+// before it is decoded, so each pair of first bytes keeps the lengths seen
+// after it and a lookup tries those; the bytes must match exactly, and at
+// most one length can (a complete instruction is never the start of a
+// longer one).
+class DecodedInstructions {
+ public:
+  struct Verdict {
+    const char* rule = nullptr;  // the rule it breaks, or nullptr
+    uint64_t target_delta = 0;   // a direct branch's target less its address
+    uint8_t length = 0;
+    bool direct_branch = false;
+  };
+
+  explicit DecodedInstructions(std::span<const uint8_t> code) : code_(code), lengths_(1 << 16, 0) {
+    // About one distinct instruction per 15 bytes of compiled code; a full
+    // table stops learning and the check goes on decoding every instruction.
+    size_t n = 1024;
+    while (n < code.size() / 8 && n < (size_t{1} << 20)) n <<= 1;
+    slots_.resize(n);
+    verdicts_.resize(n);
+  }
+
+  const Verdict* Find(size_t offset) const {
+    const size_t left = code_.size() - offset;
+    for (unsigned lengths = lengths_[PairAt(offset)]; lengths != 0; lengths &= lengths - 1) {
+      const size_t len = static_cast<size_t>(std::countr_zero(lengths));
+      if (len > left) break;
+      const uint64_t h = Hash(offset, len);
+      for (size_t i = Index(h);; i = (i + 1) & (slots_.size() - 1)) {
+        const Slot& s = slots_[i];
+        if (s.offset_plus_1 == 0) break;
+        if (s.tag == Tag(h) && verdicts_[i].length == len &&
+            std::memcmp(code_.data() + s.offset_plus_1 - 1, code_.data() + offset, len) == 0) {
+          return &verdicts_[i];
+        }
+      }
+    }
+    return nullptr;
+  }
+
+  void Add(size_t offset, const Verdict& v) {
+    if (used_ * 4 >= slots_.size() * 3) return;
+    const uint64_t h = Hash(offset, v.length);
+    size_t i = Index(h);
+    while (slots_[i].offset_plus_1 != 0) i = (i + 1) & (slots_.size() - 1);
+    slots_[i] = Slot{Tag(h), static_cast<uint32_t>(offset + 1)};
+    verdicts_[i] = v;
+    lengths_[PairAt(offset)] |= static_cast<uint16_t>(1u << v.length);
+    ++used_;
+  }
+
+ private:
+  struct Slot {
+    uint32_t tag = 0;
+    uint32_t offset_plus_1 = 0;  // 0: empty
+  };
+  uint16_t PairAt(size_t offset) const {
+    return static_cast<uint16_t>(code_[offset] << 8 | (offset + 1 < code_.size() ? code_[offset + 1] : 0));
+  }
+  uint64_t Hash(size_t offset, size_t len) const {
+    uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
+    for (size_t k = 0; k < len; ++k) h = (h ^ code_[offset + k]) * 0x100000001b3ull;
+    return h;
+  }
+  static uint32_t Tag(uint64_t h) { return static_cast<uint32_t>(h >> 32); }
+  size_t Index(uint64_t h) const { return ((h ^ (h >> 29)) * 0x9e3779b97f4a7c15ull >> 24) & (slots_.size() - 1); }
+
+  std::span<const uint8_t> code_;
+  std::vector<Slot> slots_;
+  std::vector<Verdict> verdicts_;   // beside slots_, read only on a match
+  std::vector<uint16_t> lengths_;   // by the first two bytes: bit n set when an n-byte instruction was seen
+  size_t used_ = 0;
+};
+
 bool IsDirectBranch(const cs_insn& insn) {
   const cs_detail& d = *insn.detail;
   bool branch = false;
@@ -212,7 +296,7 @@ bool IsDirectBranch(const cs_insn& insn) {
 }  // namespace
 
 std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code, const CodeCheckTarget& target,
-                                                   size_t limit) {
+                                                   size_t limit, bool reuse_decodes) {
   std::vector<CodeCheckViolation> found;
   auto add = [&](uint64_t offset, std::string instruction, const char* rule) {
     if (found.size() < limit) found.push_back({offset, std::move(instruction), rule});
@@ -229,22 +313,43 @@ std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code
   // it breaks a rule: the check sits between a module and its first run.
   std::vector<bool> starts(code.size() + 1, false);
   std::vector<std::pair<uint64_t, uint64_t>> branches;  // (offset, target address)
-  const uint8_t* p = code.data();
-  size_t left = code.size();
-  uint64_t address = target.load_address;
-  while (left > 0) {
-    const uint64_t offset = address - target.load_address;
-    if (!cs_disasm_iter(cs.handle, &p, &left, &address, insn.get())) {
-      add(offset, Bytes(code, offset, 8), "decodes");
-      return found;  // nothing after an undecodable byte has a known boundary
+  DecodedInstructions seen(code);
+  // Decoded again only to name it.
+  auto text_at = [&](uint64_t offset) {
+    const uint8_t* at = code.data() + offset;
+    size_t n = code.size() - offset;
+    uint64_t addr = target.load_address + offset;
+    return cs_disasm_iter(cs.handle, &at, &n, &addr, insn.get()) ? Text(*insn) : Bytes(code, offset, 8);
+  };
+  size_t offset = 0;
+  while (offset < code.size()) {
+    const uint64_t address = target.load_address + offset;
+    DecodedInstructions::Verdict v;
+    if (const DecodedInstructions::Verdict* known = reuse_decodes ? seen.Find(offset) : nullptr) {
+      v = *known;
+      if (v.rule != nullptr && found.size() < limit) add(offset, text_at(offset), v.rule);
+    } else {
+      const uint8_t* p = code.data() + offset;
+      size_t left = code.size() - offset;
+      uint64_t next = address;
+      if (!cs_disasm_iter(cs.handle, &p, &left, &next, insn.get())) {
+        add(offset, Bytes(code, offset, 8), "decodes");
+        return found;  // nothing after an undecodable byte has a known boundary
+      }
+      const cs_insn& i = *insn;
+      v.length = static_cast<uint8_t>(i.size);
+      v.rule = BrokenRule(forbidden, i);
+      if (v.rule != nullptr) {
+        add(offset, Text(i), v.rule);
+      } else if (IsDirectBranch(i)) {
+        v.direct_branch = true;
+        v.target_delta = static_cast<uint64_t>(i.detail->x86.operands[0].imm) - address;
+      }
+      if (reuse_decodes) seen.Add(offset, v);
     }
     starts[offset] = true;
-    const cs_insn& i = *insn;
-    if (const char* rule = BrokenRule(forbidden, i); rule != nullptr) {
-      add(offset, Text(i), rule);
-    } else if (IsDirectBranch(i)) {
-      branches.emplace_back(offset, static_cast<uint64_t>(i.detail->x86.operands[0].imm));
-    }
+    if (v.rule == nullptr && v.direct_branch) branches.emplace_back(offset, address + v.target_delta);
+    offset += v.length;
   }
   // Pass 2: direct branch targets.
   std::vector<uint64_t> helpers(target.helper_entries.begin(), target.helper_entries.end());
@@ -253,12 +358,7 @@ std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code
     const bool inside = to >= target.load_address && to - target.load_address < code.size() &&
                         starts[to - target.load_address];
     if (inside || std::binary_search(helpers.begin(), helpers.end(), to)) continue;
-    // Decoded again only to name it.
-    const uint8_t* at = code.data() + offset;
-    size_t n = code.size() - offset;
-    uint64_t addr = target.load_address + offset;
-    cs_disasm_iter(cs.handle, &at, &n, &addr, insn.get());
-    add(offset, Text(*insn), "direct branches stay inside");
+    add(offset, text_at(offset), "direct branches stay inside");
   }
   std::sort(found.begin(), found.end(),
             [](const CodeCheckViolation& a, const CodeCheckViolation& b) { return a.offset < b.offset; });

@@ -33,8 +33,11 @@ struct CodeCheckTarget {
 
 // Every violation, in address order; empty when the buffer passes.
 // `limit` caps how many are collected (the first is what matters).
+// `reuse_decodes` off makes Capstone decode every instruction, not every
+// distinct one: the tests compare the two.
 std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code,
-                                                   const CodeCheckTarget& target, size_t limit = 16);
+                                                   const CodeCheckTarget& target, size_t limit = 16,
+                                                   bool reuse_decodes = true);
 
 // OK, or FailedPrecondition naming the first violation ("compiled code
 // refused at offset 0x1c: `cpuid`: not in the allowed instruction set").

@@ -2,6 +2,7 @@
 // passes; each rule catches a hand-made violation of it, at the right
 // offset.
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -189,6 +190,58 @@ TEST(CodeCheck, EveryViolationIsListedInOrder) {
   EXPECT_EQ(v[0].offset, 0u);
   EXPECT_EQ(v[1].offset, 3u);
   EXPECT_EQ(v[2].offset, 5u);
+}
+
+// Capstone decodes each distinct instruction once; the same bytes elsewhere
+// get the same verdict, and a branch is judged from where it stands.
+TEST(CodeCheck, RepeatedBytesAreJudgedAtEveryOffsetAndBranchesFromTheirOwnAddress) {
+  // cpuid twice, each refused where it is.
+  const std::vector<uint8_t> twice = {0x0f, 0xa2, 0x90, 0x8b, 0x07, 0x0f, 0xa2, 0xc3};
+  const auto v = Check(twice);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].offset, 0u);
+  EXPECT_EQ(v[1].offset, 5u);
+  EXPECT_EQ(v[1].instruction, "cpuid");
+  // `jmp +0` lands on the next instruction: inside at offset 0, past the
+  // end at offset 3.
+  const std::vector<uint8_t> jumps = {0xeb, 0x00, 0x90, 0xeb, 0x00};
+  const auto w = Check(jumps);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].offset, 3u);
+  EXPECT_EQ(w[0].rule, "direct branches stay inside");
+}
+
+// Buffers stitched from instructions, violations, branches and stray bytes,
+// many repeated: the check finds the same violations, named the same, with
+// and without reusing decodes.
+TEST(CodeCheck, ReusingDecodesChangesNoVerdict) {
+  const std::vector<std::vector<uint8_t>> pieces = {
+      {0x8b, 0x07}, {0x01, 0xf0}, {0x0f, 0xaf, 0xc2}, {0x66, 0x0f, 0x38, 0x40, 0xc1}, {0xf2, 0x0f, 0x58, 0xc1},
+      {0x48, 0x8b, 0x47, 0x10}, {0x48, 0x8b, 0x47}, {0x0f, 0xa2}, {0x0f, 0x05}, {0x64, 0x8b, 0x07}, {0xd9, 0x07},
+      {0xc5, 0xf0, 0x58, 0xc2}, {0xeb, 0x00}, {0xeb, 0x02}, {0x75, 0xf0}, {0xe8, 0x00, 0x00, 0x00, 0x00},
+      {0xe9, 0x00, 0x10, 0x00, 0x00}, {0x90}, {0xc3}, {0xb8, 0x90, 0x90}, {0x06}, {0x41}, {0x66}, {0xf3}};
+  std::mt19937 rng(17);
+  int violations = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::vector<uint8_t> code;
+    while (code.size() < 600) {
+      const auto& p = pieces[rng() % pieces.size()];
+      code.insert(code.end(), p.begin(), p.end());
+      if (rng() % 8 == 0) code.push_back(static_cast<uint8_t>(rng()));
+    }
+    const uint64_t helpers[] = {kHelper};
+    const CodeCheckTarget at{.load_address = kBase, .helper_entries = helpers};
+    const auto reused = FindCodeViolations(code, at, 1000, true);
+    const auto decoded = FindCodeViolations(code, at, 1000, false);
+    ASSERT_EQ(reused.size(), decoded.size()) << "round " << round;
+    for (size_t i = 0; i < reused.size(); ++i) {
+      EXPECT_EQ(reused[i].offset, decoded[i].offset) << "round " << round;
+      EXPECT_EQ(reused[i].rule, decoded[i].rule) << "round " << round;
+      EXPECT_EQ(reused[i].instruction, decoded[i].instruction) << "round " << round;
+    }
+    violations += static_cast<int>(reused.size());
+  }
+  EXPECT_GT(violations, 300);  // the buffers do break rules, and often
 }
 
 TEST(CodeCheck, TheRulesAreExplainedWithWhatIsNotProven) {

@@ -73,6 +73,10 @@ class PooledCall final : public grpc::ServerUnaryReactor {
   PalisadeService::CallSlot slot_;
 };
 
+// A client's x-request-id if it is a sane token, else a fresh one: every
+// audit line of one call carries it.
+std::string RequestId(grpc::CallbackServerContext* ctx);
+
 inline grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* ctx, const absl::Status& s) {
   grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
   r->Finish(ToGrpc(s));
@@ -141,8 +145,8 @@ class UploadCall final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     }
     info_.set_sha256(digest);
     info_.set_size(bytes_.size());
-    if (service_->modules().Contains(digest)) {  // validated when first stored
-      Store(digest);
+    if (service_->modules().Contains(digest)) {  // validated when first stored: no VM needed
+      FinishWith(ToGrpc(service_->StoreModule(*tenant_, rid_, digest, std::move(bytes_), absl::InfiniteFuture())));
       return;
     }
     // Validation is VM work like any call: it needs a place in flight.
@@ -154,30 +158,12 @@ class UploadCall final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     slot_ = *std::move(slot);
     const absl::Time deadline = service_->DeadlineFor(ctx_, service_->Clamp(*tenant_, v1::Limits()));
     const bool queued = service_->workers().TrySubmit(tenant_->name, [this, digest, deadline] {
-      absl::Status valid = ValidateModule(bytes_, deadline);
-      if (!valid.ok()) {
-        (void)service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},
-                               {"module", digest}, {"decision", "deny"}, {"reason", std::string(valid.message())}});
-        FinishWith(ToGrpc(valid));
-        return;
-      }
-      Store(digest);
+      FinishWith(ToGrpc(service_->StoreModule(*tenant_, rid_, digest, std::move(bytes_), deadline)));
     });
     if (!queued) {
       FinishWith(ToGrpc(service_->Refuse(*tenant_, "UploadModule", rid_, absl::StatusCode::kResourceExhausted,
                                          "server busy: the call queue is full")));
     }
-  }
-
-  void Store(const std::string& digest) {
-    auto stored = service_->modules().Add(tenant_->name, digest, std::move(bytes_), tenant_->store_quota);
-    absl::Status recorded =
-        service_->Audit({{"request", rid_}, {"event", "module_upload"}, {"tenant", tenant_->name},
-                         {"module", digest}, {"decision", stored.ok() ? "allow" : "deny"},
-                         {"reason", stored.ok() ? "" : std::string(stored.status().message())}});
-    // Unrecorded, the upload is refused (the bytes may stay in the
-    // content-addressed store; a retry finds them and records the decision).
-    FinishWith(ToGrpc(stored.ok() && !recorded.ok() ? recorded : stored.status()));
   }
 
   // The answer, with the ModuleInfo serialized into the raw response when OK.

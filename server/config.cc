@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -9,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/sandbox_id.h"
 #include "common/sha256.h"
 #include "common/text_proto.h"
 
@@ -40,11 +42,19 @@ absl::Status Check(const v1::ServerConfig& c, const std::string& filename) {
   for (const std::string* f : {&tls.cert_file(), &tls.key_file(), &tls.client_ca_file()}) {
     if (!f->empty() && ::access(f->c_str(), R_OK) != 0) problems.push_back(filename + ": cannot read " + *f);
   }
+  if (!IsReplicaName(c.replica())) {
+    problems.push_back(filename + ": replica: letters, digits and '-', at most 40 (it goes into sandbox ids)");
+  }
   if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
   return absl::OkStatus();
 }
 
 }  // namespace
+
+bool IsReplicaName(std::string_view name) {
+  // Whatever makes a sandbox id that reads back as this name.
+  return name.empty() || SandboxReplica(absl::StrCat("sb-", std::string(name), "-", std::string(24, '0'))) == name;
+}
 
 void ApplyDefaults(v1::ServerConfig* c) {
   if (c->workers() == 0) c->set_workers(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
@@ -56,6 +66,8 @@ void ApplyDefaults(v1::ServerConfig* c) {
   if (c->max_store_bytes_per_tenant() == 0) c->set_max_store_bytes_per_tenant(c->max_store_bytes() / 4);
   if (c->pool_size() == 0) c->set_pool_size(2);
   if (c->drain_seconds() == 0) c->set_drain_seconds(10);
+  if (c->max_module_pools_per_tenant() == 0) c->set_max_module_pools_per_tenant(16);
+  if (c->module_pool_idle_seconds() == 0) c->set_module_pool_idle_seconds(300);
   v1::Limits* d = c->mutable_default_limits();
   if (d->memory_bytes() == 0) d->set_memory_bytes(256ull << 20);
   if (d->max_memory_pages() == 0) d->set_max_memory_pages(16384);  // 1 GiB

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "palisade/v1/config.pb.h"
@@ -19,6 +20,10 @@ absl::StatusOr<v1::ServerConfig> ParseConfig(const std::string& text, const std:
                                              std::map<std::string, policy::TenantPolicy>* policies = nullptr);
 absl::StatusOr<v1::ServerConfig> LoadConfig(const std::string& path,
                                             std::map<std::string, policy::TenantPolicy>* policies = nullptr);
+
+// What `replica` (and --replica) may be: it goes into sandbox ids and a
+// header balancers route on.
+bool IsReplicaName(std::string_view name);
 
 // The defaults config.proto documents, for fields left at 0.
 void ApplyDefaults(v1::ServerConfig* config);

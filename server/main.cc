@@ -103,6 +103,9 @@ int Main(int argc, char** argv) {
   app.add_option("--config", config_path, "server config, protobuf text format")->required();
   std::string seccomp;
   app.add_option("--seccomp", seccomp, "enforce, log or off (overrides the config's seccomp)");
+  std::string replica;
+  app.add_option("--replica", replica,
+                 "this replica's name in sandbox ids, which balancers route on (overrides the config's replica)");
   CLI11_PARSE(app, argc, argv);
 
   std::map<std::string, palisade::policy::TenantPolicy> policies;
@@ -112,6 +115,13 @@ int Main(int argc, char** argv) {
     return 2;
   }
   if (!listen.empty()) config->set_listen(listen);
+  if (!replica.empty()) {
+    if (!palisade::server::IsReplicaName(replica)) {
+      std::cerr << "palisaded: --replica: letters, digits and '-', at most 40\n";
+      return 2;
+    }
+    config->set_replica(replica);
+  }
   if (config->listen().empty()) {
     std::cerr << "palisaded: no address to listen on (--listen or listen in the config)\n";
     return 2;

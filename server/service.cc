@@ -13,6 +13,7 @@
 #include "common/status_macros.h"
 #include "common/sha256.h"
 #include "server/call_reactors.h"
+#include "common/sandbox_id.h"
 #include "server/values.h"
 #include "wasm/runtime/trap.h"
 
@@ -87,8 +88,12 @@ class OnRelease {
   std::function<void()> fn_;
 };
 
-// A client's x-request-id if it is a sane token, else a fresh one: every
-// audit line of one call carries it.
+std::vector<std::string> Strings(const google::protobuf::RepeatedPtrField<std::string>& f) {
+  return {f.begin(), f.end()};
+}
+
+}  // namespace
+
 std::string RequestId(grpc::CallbackServerContext* ctx) {
   const auto& md = ctx->client_metadata();
   auto it = md.find("x-request-id");
@@ -103,17 +108,13 @@ std::string RequestId(grpc::CallbackServerContext* ctx) {
   return NewId("rq-");
 }
 
-std::vector<std::string> Strings(const google::protobuf::RepeatedPtrField<std::string>& f) {
-  return {f.begin(), f.end()};
-}
-
-}  // namespace
-
 PalisadeService::PalisadeService(const v1::ServerConfig& config, policy::AuditLog* audit,
                                  std::map<std::string, policy::TenantPolicy> policies)
     : config_(config),
       audit_(audit),
       modules_(config.max_module_bytes(), config.max_store_bytes()),
+      pools_(std::max(1u, config.max_module_pools_per_tenant()),
+             absl::Seconds(config.module_pool_idle_seconds() != 0 ? config.module_pool_idle_seconds() : 300)),
       workers_(std::make_unique<WorkerPool>(config.workers(), config.queue_capacity())) {
   for (const v1::Tenant& t : config.tenants()) {
     Tenant tenant{t.name(), t.token_sha256(), t.limits(), nullptr, nullptr};
@@ -275,22 +276,36 @@ absl::Time PalisadeService::DeadlineFor(grpc::CallbackServerContext* ctx,
   return d;
 }
 
-namespace {
-// What NewId("sb-") makes.
-bool IsSandboxId(std::string_view id) {
-  return id.size() == 27 && id.substr(0, 3) == "sb-" &&
-         std::all_of(id.begin() + 3, id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+std::string PalisadeService::NewSandboxId() const {
+  return NewId(config_.replica().empty() ? "sb-" : absl::StrCat("sb-", config_.replica(), "-").c_str());
 }
-}  // namespace
+
+absl::Status PalisadeService::StoreModule(const Tenant& tenant, const std::string& rid, const std::string& digest,
+                                          std::vector<uint8_t> bytes, absl::Time deadline) {
+  if (!modules_.Contains(digest)) {
+    if (absl::Status valid = ValidateModule(bytes, deadline); !valid.ok()) {
+      (void)Audit({{"request", rid}, {"event", "module_upload"}, {"tenant", tenant.name}, {"module", digest},
+                   {"decision", "deny"}, {"reason", std::string(valid.message())}});
+      return valid;
+    }
+  }
+  auto stored = modules_.Add(tenant.name, digest, std::move(bytes), tenant.store_quota);
+  absl::Status recorded = Audit({{"request", rid}, {"event", "module_upload"}, {"tenant", tenant.name},
+                                 {"module", digest}, {"decision", stored.ok() ? "allow" : "deny"},
+                                 {"reason", stored.ok() ? "" : std::string(stored.status().message())}});
+  // Unrecorded, the upload is refused (the bytes may stay in the
+  // content-addressed store; a retry finds them and records the decision).
+  return stored.ok() && !recorded.ok() ? recorded : stored.status();
+}
 
 absl::Status PalisadeService::CheckName(const Tenant& tenant, const char* what, const std::string& name,
                                         const std::string& rid, const char* method) {
   const bool sandbox = std::string_view(what) == "sandbox";
-  if (sandbox ? IsSandboxId(name) : IsSha256Hex(name)) return absl::OkStatus();
+  if (sandbox ? SandboxReplica(name).has_value() : IsSha256Hex(name)) return absl::OkStatus();
   // Never echoed: a name the client made up may be any size (its echo in an
   // error's metadata could exceed gRPC's limit and take the connection down).
   const std::string reason = absl::StrCat(
-      "not a ", sandbox ? "sandbox id (sb- and 24 hex digits)" : "module digest (64 lowercase hex digits)",
+      "not a ", sandbox ? "sandbox id (sb-, a replica name and - if any, 24 hex digits)" : "module digest (64 lowercase hex digits)",
       ": ", name.size(), " bytes");
   (void)Audit({{"request", rid}, {"event", "lookup"}, {"method", method}, {"tenant", tenant.name},
                {"decision", "deny"}, {"reason", reason}});
@@ -309,6 +324,12 @@ absl::StatusOr<std::shared_ptr<PalisadeService::SandboxEntry>> PalisadeService::
   // is on the record.
   (void)Audit({{"request", rid}, {"event", "lookup"}, {"method", method}, {"tenant", tenant.name},
                {"sandbox", id}, {"decision", "deny"}, {"reason", "no such sandbox of this tenant"}});
+  if (const std::string where = *SandboxReplica(id); where != config_.replica()) {
+    return absl::NotFoundError(absl::StrCat("no sandbox ", id, " here: it was made on replica '", where,
+                                            "', this is '", config_.replica(),
+                                            "' (is that replica gone, or does the balancer not route on the "
+                                            "palisade-replica header?)"));
+  }
   return absl::NotFoundError("no sandbox " + id);
 }
 
@@ -427,7 +448,7 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
     auto entry = std::make_shared<SandboxEntry>();
     entry->warm = *std::move(warm);
     v1::SandboxInfo& info = entry->info;
-    info.set_id(NewId("sb-"));
+    info.set_id(NewSandboxId());
     info.set_module_sha256(module->sha256);
     info.set_created_unix_ms(absl::ToUnixMillis(absl::Now()));
     v1::Limits* l = info.mutable_limits();
@@ -525,13 +546,9 @@ grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* c
   const Tenant* tenant = *tenant_or;
   auto entry_or = FindSandbox(*tenant, request->sandbox_id(), rid, "Invoke");
   if (!entry_or.ok()) return Finished(ctx, entry_or.status());
-  std::vector<abi::WasmValue> args;
-  for (const v1::Value& v : request->args()) {
-    auto w = FromProto(v);
-    if (!w.ok()) return Finished(ctx, w.status());
-    args.push_back(*w);
-  }
-  if (args.size() > abi::kMaxWasmValues) return Finished(ctx, absl::InvalidArgumentError("too many arguments"));
+  absl::StatusOr<std::vector<abi::WasmValue>> args_or = FromProto(request->args());
+  if (!args_or.ok()) return Finished(ctx, args_or.status());
+  std::vector<abi::WasmValue> args = *std::move(args_or);
   if (absl::Status s = CheckCallRate(*tenant, "Invoke", rid); !s.ok()) return Finished(ctx, s);
   std::shared_ptr<SandboxEntry> entry = *std::move(entry_or);
   const absl::Time deadline = DeadlineFor(ctx, entry->warm->limits);
@@ -539,46 +556,54 @@ grpc::ServerUnaryReactor* PalisadeService::Invoke(grpc::CallbackServerContext* c
                            [this, rid, tenant, entry, request, response, args = std::move(args),
                             deadline](CallControl& control) -> absl::Status {
     entry->invocations.fetch_add(1);
-    nlohmann::json event = {{"request", rid}, {"event", "invoke_start"}, {"tenant", tenant->name},
-                            {"sandbox", entry->info.id()}, {"module", entry->info.module_sha256()},
-                            {"function", request->function()}, {"decision", "allow"}};
-    RETURN_IF_ERROR(Audit(event));
-    auto r = InvokeWarm(*entry->warm, request->function(), args, deadline, &control);
-    event["event"] = "invoke_end";
-    if (!r.ok()) {
-      event["decision"] = "error";
-      event["outcome"] = OutcomeName(r.status());
-      event["reason"] = std::string(r.status().message());
-      RETURN_IF_ERROR(Audit(std::move(event)));
-      return r.status();
-    }
-    RETURN_IF_ERROR(AuditDenials(*tenant, rid, entry->info.module_sha256(), r->denials));
-    if (!r->denials.empty()) event["denied_calls"] = r->denials;
-    response->set_dirty_pages(r->dirty_pages);
-    if (r->ended) {
-      event["outcome"] = OutcomeName(*r->ended);
-      if (r->ended->kind == abi::WasmOutcome::kTrapped) {
-        FillTrap(*r->ended, response->mutable_trap());
-      } else {
-        response->set_exited(true);
-        response->set_exit_code(static_cast<int32_t>(r->ended->code));
-      }
-    } else {
-      event["outcome"] = "ok";
-      for (const abi::WasmValue& w : r->results) {
-        auto v = ToProto(w);
-        if (!v.ok()) return v.status();
-        *response->add_results() = *v;
-      }
-    }
-    event["decision"] = "allow";
-    // An answer whose decision is not on record is not given.
-    if (absl::Status s = Audit(std::move(event)); !s.ok()) {
-      response->Clear();
-      return s;
-    }
-    return absl::OkStatus();
+    return CallWarm(*tenant, rid, *entry->warm, entry->info.module_sha256(), entry->info.id(), request->function(),
+                    args, deadline, control, response);
   });
+}
+
+absl::Status PalisadeService::CallWarm(const Tenant& tenant, const std::string& rid, WarmModule& warm,
+                                       const std::string& module, const std::string& sandbox,
+                                       const std::string& function, const std::vector<abi::WasmValue>& args,
+                                       absl::Time deadline, CallControl& control, v1::InvokeResponse* response) {
+  nlohmann::json event = {{"request", rid}, {"event", "invoke_start"}, {"tenant", tenant.name},
+                          {"sandbox", sandbox},   {"module", module},         {"function", function},
+                          {"decision", "allow"}};
+  RETURN_IF_ERROR(Audit(event));
+  auto r = InvokeWarm(warm, function, args, deadline, &control);
+  event["event"] = "invoke_end";
+  if (!r.ok()) {
+    event["decision"] = "error";
+    event["outcome"] = OutcomeName(r.status());
+    event["reason"] = std::string(r.status().message());
+    RETURN_IF_ERROR(Audit(std::move(event)));
+    return r.status();
+  }
+  RETURN_IF_ERROR(AuditDenials(tenant, rid, module, r->denials));
+  if (!r->denials.empty()) event["denied_calls"] = r->denials;
+  response->set_dirty_pages(r->dirty_pages);
+  if (r->ended) {
+    event["outcome"] = OutcomeName(*r->ended);
+    if (r->ended->kind == abi::WasmOutcome::kTrapped) {
+      FillTrap(*r->ended, response->mutable_trap());
+    } else {
+      response->set_exited(true);
+      response->set_exit_code(static_cast<int32_t>(r->ended->code));
+    }
+  } else {
+    event["outcome"] = "ok";
+    for (const abi::WasmValue& w : r->results) {
+      auto v = ToProto(w);
+      if (!v.ok()) return v.status();
+      *response->add_results() = *v;
+    }
+  }
+  event["decision"] = "allow";
+  // An answer whose decision is not on record is not given.
+  if (absl::Status s = Audit(std::move(event)); !s.ok()) {
+    response->Clear();
+    return s;
+  }
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* PalisadeService::DescribeFunction(grpc::CallbackServerContext* ctx,
@@ -802,6 +827,8 @@ grpc::ServerUnaryReactor* PalisadeService::GetStats(grpc::CallbackServerContext*
   response->set_modules(modules_.count_of((*tenant)->name));
   response->set_module_bytes(modules_.bytes_of((*tenant)->name));
   response->set_calls_in_flight((*tenant)->in_flight->load());
+  response->set_module_pools(static_cast<uint32_t>(pools_.pools_of((*tenant)->name)));
+  response->set_replica(config_.replica());
   {
     std::lock_guard<std::mutex> lock(sandboxes_mu_);
     auto mine = sandboxes_.find((*tenant)->name);

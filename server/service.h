@@ -17,6 +17,7 @@
 #include "palisade/v1/palisade.grpc.pb.h"
 #include "policy/audit_log.h"
 #include "policy/tenant_policy.h"
+#include "server/module_pools.h"
 #include "server/module_store.h"
 #include "server/rate_limiter.h"
 #include "server/vm_executor.h"
@@ -67,6 +68,8 @@ class PalisadeService final
                                            v1::DestroySandboxResponse* response) override;
   grpc::ServerUnaryReactor* Invoke(grpc::CallbackServerContext* ctx, const v1::InvokeRequest* request,
                                    v1::InvokeResponse* response) override;
+  grpc::ServerUnaryReactor* InvokeModule(grpc::CallbackServerContext* ctx, const v1::InvokeModuleRequest* request,
+                                         v1::InvokeResponse* response) override;
   grpc::ServerUnaryReactor* DescribeFunction(grpc::CallbackServerContext* ctx,
                                              const v1::DescribeFunctionRequest* request,
                                              v1::FunctionType* response) override;
@@ -125,6 +128,17 @@ class PalisadeService final
                                          const std::string& module, const char* method,
                                          const absl::StatusOr<RunResult>& result);
   CallLimits Clamp(const Tenant& tenant, const v1::Limits& requested) const;
+  // Calls `function` on a warm sandbox of `warm` and fills `response`; the
+  // start and end are audited (`sandbox`: the id, or the pool's name).
+  absl::Status CallWarm(const Tenant& tenant, const std::string& rid, WarmModule& warm, const std::string& module,
+                        const std::string& sandbox, const std::string& function,
+                        const std::vector<abi::WasmValue>& args, absl::Time deadline, CallControl& control,
+                        v1::InvokeResponse* response);
+  // Stores `bytes` (whose digest is `digest`) for `tenant`: validated in a
+  // micro-VM unless the server already holds them, then audited as a
+  // module_upload. Validation boots a VM: call it on a worker.
+  absl::Status StoreModule(const Tenant& tenant, const std::string& rid, const std::string& digest,
+                           std::vector<uint8_t> bytes, absl::Time deadline);
   absl::Time DeadlineFor(grpc::CallbackServerContext* ctx, const CallLimits& limits) const;
   // Records `event`. When the log cannot: counted, and with audit_failure
   // DENY an UNAVAILABLE error the caller returns instead of going on.
@@ -154,6 +168,9 @@ class PalisadeService final
                                                                  const std::string& rid,
                                                                  const char* method);
 
+  // "sb-" [replica "-"] 24 hex digits.
+  std::string NewSandboxId() const;
+
   const v1::ServerConfig config_;
   policy::AuditLog* const audit_;
   const absl::Time started_ = absl::Now();
@@ -171,6 +188,7 @@ class PalisadeService final
   std::mutex audit_hook_mu_;
   std::function<void(bool)> audit_hook_;
   std::atomic<uint64_t> calls_{0};
+  ModulePools pools_;
   std::unique_ptr<WorkerPool> workers_;  // last: joined first on destruction
 };
 

@@ -27,6 +27,18 @@ absl::StatusOr<abi::WasmValue> FromProto(const v1::Value& v) {
   return absl::InvalidArgumentError("a value with no type (set i32, i64, f32_bits, f64_bits or v128)");
 }
 
+absl::StatusOr<std::vector<abi::WasmValue>> FromProto(const google::protobuf::RepeatedPtrField<v1::Value>& values) {
+  if (values.size() > static_cast<int>(abi::kMaxWasmValues)) return absl::InvalidArgumentError("too many arguments");
+  std::vector<abi::WasmValue> out;
+  out.reserve(values.size());
+  for (const v1::Value& v : values) {
+    auto w = FromProto(v);
+    if (!w.ok()) return w.status();
+    out.push_back(*w);
+  }
+  return out;
+}
+
 absl::StatusOr<v1::Value> ToProto(const abi::WasmValue& w) {
   v1::Value v;
   switch (w.type) {

@@ -119,7 +119,7 @@ TEST_F(ServerTest, UnknownModulesAndSandboxesAreNotFoundAndMalformedNamesInvalid
   inv.set_sandbox_id("sb-nope");
   grpc::Status bad = Stub()->Invoke(Context("alice-token").get(), inv, &out);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(bad.error_message(), "not a sandbox id (sb- and 24 hex digits): 7 bytes");
+  EXPECT_EQ(bad.error_message(), "not a sandbox id (sb-, a replica name and - if any, 24 hex digits): 7 bytes");
   v1::CreateSandboxRequest cs;
   cs.set_module_sha256(std::string(64, 'b'));
   v1::SandboxInfo sb;

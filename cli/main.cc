@@ -160,13 +160,16 @@ int main(int argc, char** argv) {
   CLI::App* bench_cmd = app.add_subcommand("bench", "Load generators against a palisaded (needs --server)");
   bench_cmd->require_subcommand(1);
   CLI::App* bench_invoke_cmd = bench_cmd->add_subcommand(
-      "invoke", "Closed-loop Invoke load on one warm sandbox: MODULE.wasm FUNC [ARGS...]");
+      "invoke",
+      "Closed-loop InvokeModule load (warm pools on any replica): MODULE.wasm FUNC [ARGS...]");
   bench_invoke_cmd->add_option("--concurrency,-c", bench.concurrency, "Calls in flight")
       ->capture_default_str()->check(CLI::Range(1u, 4096u));
   bench_invoke_cmd->add_option("--duration,-d", bench.duration, "Measured time, e.g. 10s")
       ->capture_default_str();
   bench_invoke_cmd->add_option("--warmup", bench.warmup, "Unmeasured time first")->capture_default_str();
   bench_invoke_cmd->add_flag("--json", bench.json, "Also print the figures as one JSON line");
+  bench_invoke_cmd->add_flag("--sandbox", bench.sandbox,
+                             "Invoke on one sandbox made for the run (one replica) instead of InvokeModule");
   bench_invoke_cmd->add_option("module", bench.module, "The .wasm file")->required();
   bench_invoke_cmd->add_option("function", bench.function, "Exported function name")->required();
   bench_invoke_cmd->add_option("args", bench.args, "Arguments, typed by the function's signature");

@@ -18,7 +18,8 @@ deps() {
     libgtest-dev libgmock-dev libbenchmark-dev wabt nlohmann-json3-dev \
     clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev binaryen \
     libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libssl-dev \
-    python3-grpcio python3-protobuf openssl libseccomp-dev "$@"
+    python3-grpcio python3-protobuf openssl libseccomp-dev \
+    nginx "$@"
 }
 
 install_packages() {

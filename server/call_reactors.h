@@ -73,6 +73,10 @@ class PooledCall final : public grpc::ServerUnaryReactor {
   PalisadeService::CallSlot slot_;
 };
 
+// The trailing metadata of a NOT_FOUND that means "this replica lacks the
+// module: send it" (proto: InvokeModule).
+inline constexpr char kMissingModuleMetadata[] = "palisade-missing-module";
+
 // A client's x-request-id if it is a sane token, else a fresh one: every
 // audit line of one call carries it.
 std::string RequestId(grpc::CallbackServerContext* ctx);

@@ -2,7 +2,6 @@
 // for (tenant, module, limits) (module_pools.h). Any replica can take any
 // call; one that lacks the module says so in a way the client recognises.
 #include "absl/strings/str_cat.h"
-#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "server/call_reactors.h"
 #include "server/service.h"
@@ -10,9 +9,6 @@
 
 namespace palisade::server {
 namespace {
-
-// The trailing metadata of a NOT_FOUND that means "upload it here".
-constexpr char kMissingModuleKey[] = "palisade-missing-module";
 
 // What makes two pools of one module differ: everything fixed when the
 // sandbox is made. The timeout and fuel apply per call, but fuel is set at
@@ -32,29 +28,8 @@ grpc::ServerUnaryReactor* PalisadeService::InvokeModule(grpc::CallbackServerCont
   if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
   const Tenant* tenant = *tenant_or;
   const std::string& digest = request->module_sha256();
-  if (absl::Status s = CheckName(*tenant, "module", digest, rid, "InvokeModule"); !s.ok()) return Finished(ctx, s);
-  // The module, or its bytes in the request when the client was told this
-  // replica lacks it.
-  const bool inline_module = !request->module().empty();
-  if (inline_module) {
-    if (request->module().size() > ModuleCapFor(*tenant)) {
-      return Finished(ctx, absl::ResourceExhaustedError(
-                               absl::StrCat("module exceeds the ", ModuleCapFor(*tenant), "-byte cap")));
-    }
-    if (Sha256Hex(request->module()) != digest) {
-      return Finished(ctx, absl::InvalidArgumentError("the module's bytes do not have the digest module_sha256"));
-    }
-  } else {
-    auto module = FindModule(*tenant, digest, rid, "InvokeModule");
-    if (!module.ok()) {
-      if (absl::IsNotFound(module.status())) {
-        ctx->AddTrailingMetadata(kMissingModuleKey, digest);
-        return Finished(ctx, absl::NotFoundError(absl::StrCat("module ", digest, " is not on replica '",
-                                                              config_.replica(), "': upload it and call again")));
-      }
-      return Finished(ctx, module.status());
-    }
-  }
+  absl::StatusOr<ModuleRef> ref = LocateModule(ctx, *tenant, digest, request->module(), rid, "InvokeModule");
+  if (!ref.ok()) return Finished(ctx, ref.status());
   absl::StatusOr<std::vector<abi::WasmValue>> args = FromProto(request->args());
   if (!args.ok()) return Finished(ctx, args.status());
   if (absl::Status s = CheckCallRate(*tenant, "InvokeModule", rid); !s.ok()) return Finished(ctx, s);
@@ -62,15 +37,10 @@ grpc::ServerUnaryReactor* PalisadeService::InvokeModule(grpc::CallbackServerCont
   const absl::Time deadline = DeadlineFor(ctx, limits);
   return PooledCall::Start(
       this, *tenant, "InvokeModule", rid,
-      [this, rid, tenant, request, response, inline_module, limits, deadline,
+      [this, rid, tenant, request, response, ref = *std::move(ref), limits, deadline,
        args = *std::move(args)](CallControl& control) -> absl::Status {
-        const std::string& digest = request->module_sha256();
-        if (inline_module) {
-          RETURN_IF_ERROR(StoreModule(*tenant, rid, digest,
-                                      std::vector<uint8_t>(request->module().begin(), request->module().end()),
-                                      deadline));
-        }
-        ASSIGN_OR_RETURN(std::shared_ptr<const StoredModule> module, modules_.Get(tenant->name, digest));
+        const std::string& digest = ref.digest;
+        ASSIGN_OR_RETURN(std::shared_ptr<const StoredModule> module, Materialize(*tenant, rid, ref, deadline));
         ASSIGN_OR_RETURN(std::shared_ptr<WarmModule> warm,
                          pools_.Get(
                              tenant->name, PoolKey(digest, limits),

@@ -161,6 +161,9 @@ int Main(int argc, char** argv) {
   builder.AddListeningPort(config->listen(), Credentials(config->tls()), &port);
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config->max_receive_bytes()));
+  // gRPC would share the port with another server already on it (each
+  // getting some of the calls): a second palisaded on a port must fail.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);

@@ -344,6 +344,37 @@ absl::StatusOr<std::shared_ptr<const StoredModule>> PalisadeService::FindModule(
   return m;
 }
 
+absl::StatusOr<PalisadeService::ModuleRef> PalisadeService::LocateModule(
+    grpc::ServerContextBase* ctx, const Tenant& tenant, const std::string& digest,
+    const std::string& inline_bytes, const std::string& rid, const char* method) {
+  if (!inline_bytes.empty()) {
+    RETURN_IF_ERROR(CheckName(tenant, "module", digest, rid, method));
+    if (inline_bytes.size() > ModuleCapFor(tenant)) {
+      return absl::ResourceExhaustedError(absl::StrCat("module exceeds the ", ModuleCapFor(tenant), "-byte cap"));
+    }
+    if (Sha256Hex(inline_bytes) != digest) {
+      return absl::InvalidArgumentError("the module's bytes do not have the digest module_sha256");
+    }
+    return ModuleRef{nullptr, digest, &inline_bytes};
+  }
+  auto stored = FindModule(tenant, digest, rid, method);
+  if (stored.ok()) return ModuleRef{*std::move(stored), digest, nullptr};
+  if (!absl::IsNotFound(stored.status())) return stored.status();
+  ctx->AddTrailingMetadata(kMissingModuleMetadata, digest);
+  const std::string where = config_.replica().empty() ? "" : absl::StrCat(" on replica '", config_.replica(), "'");
+  return absl::NotFoundError(absl::StrCat("no module ", digest, where, ": upload it, or send it with the call"));
+}
+
+absl::StatusOr<std::shared_ptr<const StoredModule>> PalisadeService::Materialize(const Tenant& tenant,
+                                                                                const std::string& rid,
+                                                                                const ModuleRef& ref,
+                                                                                absl::Time deadline) {
+  if (ref.stored != nullptr) return ref.stored;
+  RETURN_IF_ERROR(StoreModule(tenant, rid, ref.digest,
+                              std::vector<uint8_t>(ref.inline_bytes->begin(), ref.inline_bytes->end()), deadline));
+  return modules_.Get(tenant.name, ref.digest);
+}
+
 grpc::ServerReadReactor<grpc::ByteBuffer>* PalisadeService::UploadModule(grpc::CallbackServerContext* ctx,
                                                                         grpc::ByteBuffer* response) {
   const std::string rid = RequestId(ctx);
@@ -405,7 +436,7 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
   absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "CreateSandbox", rid);
   if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
   const Tenant* tenant = *tenant_or;
-  auto module = FindModule(*tenant, request->module_sha256(), rid, "CreateSandbox");
+  auto module = LocateModule(ctx, *tenant, request->module_sha256(), request->module(), rid, "CreateSandbox");
   if (!module.ok()) return Finished(ctx, module.status());
   if (absl::Status s = CheckEnvironment(*tenant, request->env_size(), "CreateSandbox", rid); !s.ok()) {
     return Finished(ctx, s);
@@ -433,8 +464,14 @@ grpc::ServerUnaryReactor* PalisadeService::CreateSandbox(grpc::CallbackServerCon
     --creating_[name];
   });
   return PooledCall::Start(this, *tenant, "CreateSandbox", rid,
-                           [this, rid, tenant, request, response, module = *module, limits, deadline,
+                           [this, rid, tenant, request, response, ref = *module, limits, deadline,
                             place](CallControl&) -> absl::Status {
+    absl::StatusOr<std::shared_ptr<const StoredModule>> stored = Materialize(*tenant, rid, ref, deadline);
+    if (!stored.ok()) {
+      place->Release();
+      return stored.status();
+    }
+    const std::shared_ptr<const StoredModule> module = *std::move(stored);
     auto warm = CreateWarmModule(module->bytes, Strings(request->args()), Strings(request->env()),
                                  limits, config_.pool_size(), deadline);
     if (!warm.ok()) {
@@ -651,15 +688,16 @@ grpc::ServerUnaryReactor* PalisadeService::RunWasi(grpc::CallbackServerContext* 
   absl::StatusOr<const Tenant*> tenant_or = Authenticate(ctx, "RunWasi", rid);
   if (!tenant_or.ok()) return Finished(ctx, tenant_or.status());
   const Tenant* tenant = *tenant_or;
-  auto module = FindModule(*tenant, request->module_sha256(), rid, "RunWasi");
+  auto module = LocateModule(ctx, *tenant, request->module_sha256(), request->module(), rid, "RunWasi");
   if (!module.ok()) return Finished(ctx, module.status());
   if (absl::Status s = CheckEnvironment(*tenant, request->env_size(), "RunWasi", rid); !s.ok()) return Finished(ctx, s);
   if (absl::Status s = CheckCallRate(*tenant, "RunWasi", rid); !s.ok()) return Finished(ctx, s);
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
   return PooledCall::Start(this, *tenant, "RunWasi", rid,
-                           [this, rid, tenant, request, response, module = *module, limits,
+                           [this, rid, tenant, request, response, ref = *module, limits,
                             deadline](CallControl& control) -> absl::Status {
+    ASSIGN_OR_RETURN(std::shared_ptr<const StoredModule> module, Materialize(*tenant, rid, ref, deadline));
     std::vector<std::string> args = {module->sha256};
     args.insert(args.end(), request->args().begin(), request->args().end());
     BufferConsole console(response);
@@ -686,7 +724,7 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
     return call;
   }
   const Tenant* tenant = *tenant_or;
-  auto module = FindModule(*tenant, request->module_sha256(), rid, "RunWasiStream");
+  auto module = LocateModule(ctx, *tenant, request->module_sha256(), request->module(), rid, "RunWasiStream");
   if (!module.ok() || draining()) {
     call->End(module.ok() ? Refuse(*tenant, "RunWasiStream", rid, absl::StatusCode::kUnavailable,
                                    "the server is shutting down")
@@ -703,19 +741,24 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
   call->Hold(*std::move(slot));
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
-  const bool queued = workers_->TrySubmit(tenant->name, [this, rid, call, tenant, request, module = *module, limits,
+  const bool queued = workers_->TrySubmit(tenant->name, [this, rid, call, tenant, request, ref = *module, limits,
                                            deadline] {
-    std::vector<std::string> args = {module->sha256};
+    absl::StatusOr<std::shared_ptr<const StoredModule>> module = Materialize(*tenant, rid, ref, deadline);
+    if (!module.ok()) {
+      call->End(module.status());
+      return;
+    }
+    std::vector<std::string> args = {(*module)->sha256};
     args.insert(args.end(), request->args().begin(), request->args().end());
-    if (absl::Status s = AuditRunStart(*tenant, rid, module->sha256, "RunWasiStream"); !s.ok()) {
+    if (absl::Status s = AuditRunStart(*tenant, rid, (*module)->sha256, "RunWasiStream"); !s.ok()) {
       call->End(s);
       return;
     }
-    auto r = RunWasiProgram(module->bytes, args, Strings(request->env()), request->stdin(), limits,
+    auto r = RunWasiProgram((*module)->bytes, args, Strings(request->env()), request->stdin(), limits,
                             call, deadline, &call->control());
     // Output already streamed cannot be taken back; the call still ends
     // refused when its end is not on record.
-    if (absl::Status s = AuditRunEnd(*tenant, rid, module->sha256, "RunWasiStream", r); !s.ok()) {
+    if (absl::Status s = AuditRunEnd(*tenant, rid, (*module)->sha256, "RunWasiStream", r); !s.ok()) {
       call->End(s);
       return;
     }

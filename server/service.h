@@ -134,6 +134,21 @@ class PalisadeService final
                         const std::string& sandbox, const std::string& function,
                         const std::vector<abi::WasmValue>& args, absl::Time deadline, CallControl& control,
                         v1::InvokeResponse* response);
+  // The module a call names by digest: stored here, or sent in the call
+  // (`inline_bytes`, after this replica said it lacks it; checked against
+  // the digest and the size cap, stored by Materialize on the worker). A
+  // replica without it answers NOT_FOUND with `palisade-missing-module`
+  // trailing metadata on `ctx`.
+  struct ModuleRef {
+    std::shared_ptr<const StoredModule> stored;  // null: `inline_bytes` to store
+    std::string digest;
+    const std::string* inline_bytes = nullptr;
+  };
+  absl::StatusOr<ModuleRef> LocateModule(grpc::ServerContextBase* ctx, const Tenant& tenant,
+                                         const std::string& digest, const std::string& inline_bytes,
+                                         const std::string& rid, const char* method);
+  absl::StatusOr<std::shared_ptr<const StoredModule>> Materialize(const Tenant& tenant, const std::string& rid,
+                                                                  const ModuleRef& ref, absl::Time deadline);
   // Stores `bytes` (whose digest is `digest`) for `tenant`: validated in a
   // micro-VM unless the server already holds them, then audited as a
   // module_upload. Validation boots a VM: call it on a worker.

@@ -84,7 +84,7 @@ int RunLoad(const char* kCmd, const RemoteOptions& remote, const BenchInvokeOpti
   const double rate = static_cast<double>(all.size()) / seconds;
   std::printf("bench %s on %s: concurrency %u, %.1f s: %zu calls, %.0f calls/s; latency p50 %.3f ms, "
               "p90 %.3f ms, p99 %.3f ms, max %.3f ms; %llu trapped, %llu failed\n",
-              o.function.empty() ? "stats" : ("invoke " + o.function).c_str(), remote.server.c_str(), o.concurrency, seconds, all.size(), rate,
+              o.function.empty() ? "stats" : ((o.sandbox ? "invoke --sandbox " : "invoke ") + o.function).c_str(), remote.server.c_str(), o.concurrency, seconds, all.size(), rate,
               Percentile(all, 50) / 1e3, Percentile(all, 90) / 1e3, Percentile(all, 99) / 1e3,
               all.empty() ? 0.0 : all.back() / 1e3, static_cast<unsigned long long>(trapped),
               static_cast<unsigned long long>(failed));
@@ -131,13 +131,28 @@ int Bench(const RemoteOptions& remote, const BenchInvokeOptions& o) {
       return false;
     });
   }
+  // A sandbox for the length of the set-up types the arguments by the
+  // export's signature; with --sandbox it is what the load calls.
   auto sandbox = RemoteSandbox::Create(**client, o.module, v1::Limits());
   if (!sandbox.ok()) return ReportRemoteError(kCmd, remote.server, sandbox.status());
   auto request = (*sandbox)->PrepareCall(o.function, o.args);
   if (!request.ok()) return ReportRemoteError(kCmd, remote.server, request.status());
-
+  if (o.sandbox) {
+    return RunLoad(kCmd, remote, o, duration, warmup, [&](absl::Time deadline) -> absl::StatusOr<bool> {
+      absl::StatusOr<v1::InvokeResponse> out = (*client)->Invoke(*request, deadline);
+      if (!out.ok()) return out.status();
+      return out->has_trap() || out->exited();
+    });
+  }
+  v1::InvokeModuleRequest by_digest;
+  by_digest.set_module_sha256((*sandbox)->info().module_sha256());
+  by_digest.set_function(o.function);
+  *by_digest.mutable_args() = request->args();
+  sandbox->reset();
+  absl::StatusOr<std::vector<uint8_t>> bytes = ReadModuleFile(o.module);
+  if (!bytes.ok()) return ReportRemoteError(kCmd, remote.server, bytes.status());
   return RunLoad(kCmd, remote, o, duration, warmup, [&](absl::Time deadline) -> absl::StatusOr<bool> {
-    absl::StatusOr<v1::InvokeResponse> out = (*client)->Invoke(*request, deadline);
+    absl::StatusOr<v1::InvokeResponse> out = (*client)->InvokeModule(by_digest, *bytes, deadline);
     if (!out.ok()) return out.status();
     return out->has_trap() || out->exited();
   });

@@ -7,12 +7,19 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "cli/remote/palisade_channel.h"
+#include "common/sandbox_id.h"
 #include "common/sha256.h"
+#include "common/status_macros.h"
 
 namespace palisade::cli {
 namespace {
 
 constexpr size_t kChunk = 1 << 20;  // the API's chunk size
+// Modules up to this size go inline in an InvokeModule retry (a server takes
+// 16 MiB messages by default); bigger ones are uploaded first.
+constexpr size_t kInlineModule = 4 << 20;
+constexpr char kMissingModuleKey[] = "palisade-missing-module";
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
@@ -22,6 +29,21 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
     return absl::InvalidArgumentError(absl::StrCat(path, " is not PEM (the ", what, ")"));
   }
   return text;
+}
+
+// A failed call for a sandbox: when its replica did not answer, say which
+// one (through a balancer the error is only an HTTP 502).
+absl::Status SandboxCallError(const grpc::Status& s, const std::string& sandbox_id) {
+  absl::Status status = FromGrpc(s);
+  const std::optional<std::string> replica = SandboxReplica(sandbox_id);
+  if (status.ok() || !replica || replica->empty() ||
+      (s.error_code() != grpc::StatusCode::UNAVAILABLE && s.error_code() != grpc::StatusCode::UNKNOWN &&
+       s.error_code() != grpc::StatusCode::INTERNAL)) {
+    return status;
+  }
+  return absl::UnavailableError(absl::StrCat("sandbox ", sandbox_id, " lives on replica '", *replica,
+                                             "', which did not answer (a sandbox cannot move to another "
+                                             "replica; is '", *replica, "' gone?): ", s.error_message()));
 }
 
 }  // namespace
@@ -69,37 +91,36 @@ absl::StatusOr<std::unique_ptr<PalisadeClient>> PalisadeClient::Connect(const Re
   } else {
     creds = grpc::InsecureChannelCredentials();
   }
-  auto channel = grpc::CreateCustomChannel(o.server, creds, args);
-  return std::make_unique<PalisadeClient>(o.server, token, std::move(channel));
+  absl::StatusOr<std::string> target = ServerTarget(o.server);
+  if (!target.ok()) return target.status();
+  grpc::ChannelArguments pinned_args = args, balanced_args = args;
+  pinned_args.SetServiceConfigJSON(ServiceConfigJson("pick_first"));
+  balanced_args.SetServiceConfigJSON(ServiceConfigJson("round_robin"));
+  return std::make_unique<PalisadeClient>(o.server, token, grpc::CreateCustomChannel(*target, creds, pinned_args),
+                                          grpc::CreateCustomChannel(*target, creds, balanced_args));
 }
 
-PalisadeClient::PalisadeClient(std::string server, std::string token, std::shared_ptr<grpc::Channel> channel)
+PalisadeClient::PalisadeClient(std::string server, std::string token, std::shared_ptr<grpc::Channel> pinned,
+                               std::shared_ptr<grpc::Channel> balanced)
     : server_(std::move(server)),
       authorization_("Bearer " + token),
-      channel_(std::move(channel)),
-      stub_(v1::Palisade::NewStub(channel_)) {}
+      stub_(v1::Palisade::NewStub(pinned)),
+      balanced_(v1::Palisade::NewStub(balanced)) {}
 
-void PalisadeClient::Prepare(grpc::ClientContext* ctx, absl::Time deadline) const {
+void PalisadeClient::Prepare(grpc::ClientContext* ctx, absl::Time deadline, const std::string& sandbox_id) const {
   ctx->AddMetadata("authorization", authorization_);
   if (deadline != absl::InfiniteFuture()) ctx->set_deadline(absl::ToChronoTime(deadline));
+  if (std::optional<std::string> replica = SandboxReplica(sandbox_id); replica && !replica->empty()) {
+    ctx->AddMetadata("palisade-replica", *replica);
+  }
 }
 
-absl::StatusOr<v1::ModuleInfo> PalisadeClient::EnsureModule(std::span<const uint8_t> bytes) {
-  const std::string digest = Sha256Hex(bytes);
-  v1::ModuleInfo info;
-  {
-    grpc::ClientContext ctx;
-    Prepare(&ctx, absl::Now() + absl::Seconds(30));
-    v1::GetModuleRequest req;
-    req.set_sha256(digest);
-    grpc::Status s = stub_->GetModule(&ctx, req, &info);
-    if (s.ok()) return info;
-    if (s.error_code() != grpc::StatusCode::NOT_FOUND) return FromGrpc(s);
-  }
+absl::Status PalisadeClient::Upload(v1::Palisade::Stub& stub, std::span<const uint8_t> bytes,
+                                    const std::string& digest, v1::ModuleInfo* info) {
   grpc::ClientContext ctx;
   // Uploads are validated in a micro-VM on arrival; big ones take a while.
   Prepare(&ctx, absl::Now() + absl::Minutes(5));
-  auto writer = stub_->UploadModule(&ctx, &info);
+  auto writer = stub.UploadModule(&ctx, info);
   size_t at = 0;
   do {
     v1::UploadModuleRequest chunk;
@@ -110,77 +131,123 @@ absl::StatusOr<v1::ModuleInfo> PalisadeClient::EnsureModule(std::span<const uint
     if (!writer->Write(chunk)) break;  // the server gave up: Finish says why
   } while (at < bytes.size());
   writer->WritesDone();
-  if (absl::Status s = FromGrpc(writer->Finish()); !s.ok()) return s;
-  return info;
+  return FromGrpc(writer->Finish());
 }
 
-absl::StatusOr<v1::SandboxInfo> PalisadeClient::CreateSandbox(const v1::CreateSandboxRequest& request) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx, absl::InfiniteFuture());
+template <typename Request>
+absl::Status PalisadeClient::WithModule(Request request, std::span<const uint8_t> module,
+                                        const std::function<grpc::Status(const Request&, grpc::ClientContext*)>& call) {
+  // Each attempt may land on another replica (through a balancer, or
+  // round_robin): a few, then give up with the last answer.
+  for (int attempt = 0;; ++attempt) {
+    grpc::ClientContext ctx;
+    grpc::Status s = call(request, &ctx);
+    if (s.ok()) return absl::OkStatus();
+    // An error with no message before it is one HEADERS frame; balancers
+    // may hand its metadata on as headers rather than trailers.
+    bool names_it = false;
+    for (const auto* md : {&ctx.GetServerTrailingMetadata(), &ctx.GetServerInitialMetadata()}) {
+      auto missing = md->find(kMissingModuleKey);
+      names_it = names_it || (missing != md->end() && std::string_view(missing->second.data(), missing->second.size()) ==
+                                                          request.module_sha256());
+    }
+    names_it = names_it && s.error_code() == grpc::StatusCode::NOT_FOUND;
+    if (!names_it || attempt == 6) return FromGrpc(s);
+    if (module.size() <= kInlineModule) {
+      request.set_module(reinterpret_cast<const char*>(module.data()), module.size());
+    } else {
+      v1::ModuleInfo info;
+      RETURN_IF_ERROR(Upload(*balanced_, module, request.module_sha256(), &info));
+    }
+  }
+}
+
+absl::StatusOr<v1::InvokeResponse> PalisadeClient::InvokeModule(const v1::InvokeModuleRequest& request,
+                                                                std::span<const uint8_t> module,
+                                                                absl::Time deadline) {
+  v1::InvokeResponse out;
+  RETURN_IF_ERROR(WithModule<v1::InvokeModuleRequest>(
+      request, module, [&](const v1::InvokeModuleRequest& r, grpc::ClientContext* ctx) {
+        Prepare(ctx, deadline);
+        return balanced_->InvokeModule(ctx, r, &out);
+      }));
+  return out;
+}
+
+absl::StatusOr<v1::SandboxInfo> PalisadeClient::CreateSandbox(const v1::CreateSandboxRequest& request,
+                                                             std::span<const uint8_t> module) {
   v1::SandboxInfo info;
-  if (absl::Status s = FromGrpc(stub_->CreateSandbox(&ctx, request, &info)); !s.ok()) return s;
+  RETURN_IF_ERROR(WithModule<v1::CreateSandboxRequest>(
+      request, module, [&](const v1::CreateSandboxRequest& r, grpc::ClientContext* ctx) {
+        Prepare(ctx, absl::InfiniteFuture());
+        return stub_->CreateSandbox(ctx, r, &info);
+      }));
   return info;
 }
 
 absl::StatusOr<v1::FunctionType> PalisadeClient::DescribeFunction(const std::string& sandbox_id,
                                                                   const std::string& function) {
   grpc::ClientContext ctx;
-  Prepare(&ctx, absl::InfiniteFuture());
+  Prepare(&ctx, absl::InfiniteFuture(), sandbox_id);
   v1::DescribeFunctionRequest req;
   req.set_sandbox_id(sandbox_id);
   req.set_function(function);
   v1::FunctionType type;
-  if (absl::Status s = FromGrpc(stub_->DescribeFunction(&ctx, req, &type)); !s.ok()) return s;
+  if (absl::Status s = SandboxCallError(stub_->DescribeFunction(&ctx, req, &type), sandbox_id); !s.ok()) return s;
   return type;
 }
 
 absl::StatusOr<v1::InvokeResponse> PalisadeClient::Invoke(const v1::InvokeRequest& request,
                                                           absl::Time deadline) {
   grpc::ClientContext ctx;
-  Prepare(&ctx, deadline);
+  Prepare(&ctx, deadline, request.sandbox_id());
   v1::InvokeResponse out;
-  if (absl::Status s = FromGrpc(stub_->Invoke(&ctx, request, &out)); !s.ok()) return s;
+  if (absl::Status s = SandboxCallError(stub_->Invoke(&ctx, request, &out), request.sandbox_id()); !s.ok()) {
+    return s;
+  }
   return out;
 }
 
 absl::Status PalisadeClient::DestroySandbox(const std::string& id) {
   grpc::ClientContext ctx;
-  Prepare(&ctx, absl::Now() + absl::Seconds(30));
+  Prepare(&ctx, absl::Now() + absl::Seconds(30), id);
   v1::DestroySandboxRequest req;
   req.set_id(id);
   v1::DestroySandboxResponse out;
-  return FromGrpc(stub_->DestroySandbox(&ctx, req, &out));
+  return SandboxCallError(stub_->DestroySandbox(&ctx, req, &out), id);
 }
 
 absl::StatusOr<v1::Stats> PalisadeClient::GetStats(absl::Time deadline) {
   grpc::ClientContext ctx;
   Prepare(&ctx, deadline);
   v1::Stats stats;
-  if (absl::Status s = FromGrpc(stub_->GetStats(&ctx, {}, &stats)); !s.ok()) return s;
+  if (absl::Status s = FromGrpc(balanced_->GetStats(&ctx, {}, &stats)); !s.ok()) return s;
   return stats;
 }
 
 absl::StatusOr<v1::RunWasiResponse> PalisadeClient::RunStreamed(const v1::RunWasiRequest& request,
-                                                                const OutputFn& output,
-                                                                absl::Time deadline) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx, deadline);
-  auto reader = stub_->RunWasiStream(&ctx, request);
-  v1::RunWasiEvent e;
+                                                                std::span<const uint8_t> module,
+                                                                const OutputFn& output, absl::Time deadline) {
   v1::RunWasiResponse done;
   bool have_done = false;
-  while (reader->Read(&e)) {
-    switch (e.event_case()) {
-      case v1::RunWasiEvent::kStdout: output(false, e.stdout()); break;
-      case v1::RunWasiEvent::kStderr: output(true, e.stderr()); break;
-      case v1::RunWasiEvent::kDone:
-        done = e.done();
-        have_done = true;
-        break;
-      case v1::RunWasiEvent::EVENT_NOT_SET: break;
-    }
-  }
-  if (absl::Status s = FromGrpc(reader->Finish()); !s.ok()) return s;
+  RETURN_IF_ERROR(WithModule<v1::RunWasiRequest>(
+      request, module, [&](const v1::RunWasiRequest& r, grpc::ClientContext* ctx) {
+        Prepare(ctx, deadline);
+        auto reader = stub_->RunWasiStream(ctx, r);
+        v1::RunWasiEvent e;
+        while (reader->Read(&e)) {
+          switch (e.event_case()) {
+            case v1::RunWasiEvent::kStdout: output(false, e.stdout()); break;
+            case v1::RunWasiEvent::kStderr: output(true, e.stderr()); break;
+            case v1::RunWasiEvent::kDone:
+              done = e.done();
+              have_done = true;
+              break;
+            case v1::RunWasiEvent::EVENT_NOT_SET: break;
+          }
+        }
+        return reader->Finish();
+      }));
   if (!have_done) return absl::InternalError("the server ended the run without an outcome");
   return done;
 }

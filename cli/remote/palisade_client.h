@@ -22,11 +22,15 @@ class PalisadeClient {
   // the first call does, and fails with UNAVAILABLE if nobody answers.
   static absl::StatusOr<std::unique_ptr<PalisadeClient>> Connect(const RemoteOptions& options);
 
-  // The module's digest on the server: asked first (GetModule), uploaded in
-  // 1 MiB chunks only if the server does not have it for this tenant.
-  absl::StatusOr<v1::ModuleInfo> EnsureModule(std::span<const uint8_t> bytes);
-
-  absl::StatusOr<v1::SandboxInfo> CreateSandbox(const v1::CreateSandboxRequest& request);
+  // The calls that name a module by digest take its bytes too (`module`):
+  // a replica that lacks it says so, and the call is sent again with the
+  // module in it (up to 4 MiB; bigger ones are uploaded and the call made
+  // again), so the caller never sees it.
+  absl::StatusOr<v1::SandboxInfo> CreateSandbox(const v1::CreateSandboxRequest& request,
+                                                std::span<const uint8_t> module);
+  // On whichever replica the balancer picks.
+  absl::StatusOr<v1::InvokeResponse> InvokeModule(const v1::InvokeModuleRequest& request,
+                                                  std::span<const uint8_t> module, absl::Time deadline);
   absl::StatusOr<v1::FunctionType> DescribeFunction(const std::string& sandbox_id,
                                                     const std::string& function);
   // `deadline` InfiniteFuture: none (the sandbox's timeout still applies).
@@ -39,20 +43,33 @@ class PalisadeClient {
   // the server streams it; returns the final outcome.
   using OutputFn = std::function<void(bool is_stderr, const std::string& bytes)>;
   absl::StatusOr<v1::RunWasiResponse> RunStreamed(const v1::RunWasiRequest& request,
-                                                  const OutputFn& output, absl::Time deadline);
+                                                  std::span<const uint8_t> module, const OutputFn& output,
+                                                  absl::Time deadline);
 
   const std::string& server() const { return server_; }
 
   // Use Connect(); public for std::make_unique.
-  PalisadeClient(std::string server, std::string token, std::shared_ptr<grpc::Channel> channel);
+  PalisadeClient(std::string server, std::string token, std::shared_ptr<grpc::Channel> pinned,
+                 std::shared_ptr<grpc::Channel> balanced);
 
  private:
-  void Prepare(grpc::ClientContext* ctx, absl::Time deadline) const;
+  // The bearer token, the deadline, and for a sandbox's calls the replica
+  // its id names (`palisade-replica`, which balancers route on).
+  void Prepare(grpc::ClientContext* ctx, absl::Time deadline, const std::string& sandbox_id = "") const;
+  absl::Status Upload(v1::Palisade::Stub& stub, std::span<const uint8_t> bytes, const std::string& digest,
+                      v1::ModuleInfo* info);
+  template <typename Request>
+  absl::Status WithModule(Request request, std::span<const uint8_t> module,
+                          const std::function<grpc::Status(const Request&, grpc::ClientContext*)>& call);
 
   std::string server_;
   std::string authorization_;
-  std::shared_ptr<grpc::Channel> channel_;
+  // Calls that need one replica (a module uploaded, then a sandbox made of
+  // it and called) go to the first endpoint that answers (pick_first);
+  // calls any replica can take are spread over all (round_robin). Both
+  // retry idempotent calls on UNAVAILABLE (palisade_channel.h).
   std::unique_ptr<v1::Palisade::Stub> stub_;
+  std::unique_ptr<v1::Palisade::Stub> balanced_;
 };
 
 // gRPC's status as absl's (the codes are the same numbers).

@@ -12,6 +12,7 @@
 #include "cli/remote/proto_values.h"
 #include "cli/remote/remote_errors.h"
 #include "cli/remote/remote_sandbox.h"
+#include "common/sha256.h"
 #include "cli/trap_line.h"
 #include "cli/vm_session.h"
 #include "cli/wasm_values.h"
@@ -122,22 +123,23 @@ int RunRemote(const RemoteOptions& remote, const RunOptions& o) {
   if (!bytes.ok()) return ReportRemoteError(kCmd, remote.server, bytes.status());
   auto input = ReadStdin();
   if (!input.ok()) return ReportRemoteError(kCmd, remote.server, input.status());
-  auto module = (*client)->EnsureModule(*bytes);
-  if (!module.ok()) {
-    return ReportRemoteError(kCmd, remote.server,
-                             absl::Status(module.status().code(),
-                                          absl::StrCat(o.module, ": ", module.status().message())));
-  }
   v1::RunWasiRequest req;
-  req.set_module_sha256(module->sha256());
+  req.set_module_sha256(Sha256Hex(*bytes));
   for (const std::string& a : o.args) req.add_args(a);
   for (const std::string& e : o.env) req.add_env(e);
   req.set_stdin(*std::move(input));
   *req.mutable_limits() = *limits;
   auto done = (*client)->RunStreamed(
-      req, [](bool is_stderr, const std::string& out) { WriteAll(is_stderr ? 2 : 1, out); },
+      req, *bytes, [](bool is_stderr, const std::string& out) { WriteAll(is_stderr ? 2 : 1, out); },
       DeadlineFor(*limits));
-  if (!done.ok()) return ReportRemoteError(kCmd, remote.server, done.status());
+  if (!done.ok()) {
+    // A module the server refused is named (its validation error says why).
+    if (absl::IsInvalidArgument(done.status())) {
+      return ReportRemoteError(kCmd, remote.server,
+                               absl::InvalidArgumentError(absl::StrCat(o.module, ": ", done.status().message())));
+    }
+    return ReportRemoteError(kCmd, remote.server, done.status());
+  }
   if (done->has_trap()) return ReportTrap(done->trap());
   if (done->output_truncated()) {
     std::cerr << kCmd << ": " << o.module << " wrote more than the output cap and was stopped\n";

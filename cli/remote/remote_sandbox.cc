@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/remote/proto_values.h"
 #include "cli/wasm_values.h"
+#include "common/sha256.h"
 
 namespace palisade::cli {
 
@@ -22,13 +23,11 @@ absl::StatusOr<std::unique_ptr<RemoteSandbox>> RemoteSandbox::Create(PalisadeCli
                                                                      const v1::Limits& limits) {
   absl::StatusOr<std::vector<uint8_t>> bytes = ReadModuleFile(module_path);
   if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<v1::ModuleInfo> module = client.EnsureModule(*bytes);
-  if (!module.ok()) return module.status();
   v1::CreateSandboxRequest req;
-  req.set_module_sha256(module->sha256());
+  req.set_module_sha256(Sha256Hex(*bytes));
   req.add_args(module_path);  // argv[0], as the local commands give it
   *req.mutable_limits() = limits;
-  absl::StatusOr<v1::SandboxInfo> info = client.CreateSandbox(req);
+  absl::StatusOr<v1::SandboxInfo> info = client.CreateSandbox(req, *bytes);
   if (!info.ok()) return info.status();
   return std::make_unique<RemoteSandbox>(client, *std::move(info));
 }

@@ -34,7 +34,7 @@ const std::map<std::string, uint64_t>& Constants() {
       C(KVM_SET_SREGS), C(KVM_SET_CPUID2), C(KVM_GET_VCPU_EVENTS), C(KVM_SET_VCPU_EVENTS),
       C(KVM_GET_XSAVE), C(KVM_SET_XSAVE), C(KVM_GET_XCRS), C(KVM_SET_XCRS), C(KVMIO),
       C(PROT_READ), C(PROT_WRITE), C(PROT_EXEC), C(PR_SET_NAME), C(PR_GET_NAME), C(PR_SET_NO_NEW_PRIVS), C(TCGETS),
-      C(FIONBIO), C(FIONREAD), C(SOL_SOCKET),
+      C(FIONBIO), C(FIONREAD), C(SOL_SOCKET), C(SIGPIPE),
 #undef C
       // vmm/vcpu.cc's Vcpu::KickSignal(), installed when the first vCPU is made.
       {"VCPU_KICK_SIGNAL", static_cast<uint64_t>(SIGRTMIN + 2)},

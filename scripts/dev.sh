@@ -19,7 +19,7 @@ deps() {
     clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev binaryen \
     libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libssl-dev \
     python3-grpcio python3-protobuf openssl libseccomp-dev \
-    nginx "$@"
+    nginx prometheus prometheus-cpp-dev "$@"
 }
 
 install_packages() {

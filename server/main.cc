@@ -29,6 +29,7 @@
 #include "policy/audit_log.h"
 #include "policy/confine.h"
 #include "server/config.h"
+#include "server/metrics.h"
 #include "server/service.h"
 #include "vmm/kvm.h"
 
@@ -103,6 +104,9 @@ int Main(int argc, char** argv) {
   app.add_option("--config", config_path, "server config, protobuf text format")->required();
   std::string seccomp;
   app.add_option("--seccomp", seccomp, "enforce, log or off (overrides the config's seccomp)");
+  std::string metrics;
+  app.add_option("--metrics", metrics,
+                 "host:port for Prometheus metrics at /metrics (overrides the config's metrics_listen)");
   std::string replica;
   app.add_option("--replica", replica,
                  "this replica's name in sandbox ids, which balancers route on (overrides the config's replica)");
@@ -154,9 +158,24 @@ int Main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   palisade::server::PalisadeService service(*config, audit.get(), std::move(policies));
+  if (!metrics.empty()) config->set_metrics_listen(metrics);
+  std::unique_ptr<palisade::server::Metrics> exporter;
+  if (!config->metrics_listen().empty()) {
+    auto served = palisade::server::Metrics::Serve(config->metrics_listen(), service);
+    if (!served.ok()) {
+      std::cerr << "palisaded: " << served.status().message() << "\n";
+      return 1;
+    }
+    exporter = *std::move(served);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (exporter != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(exporter->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   int port = 0;
   builder.AddListeningPort(config->listen(), Credentials(config->tls()), &port);
   builder.RegisterService(&service);
@@ -202,6 +221,10 @@ int Main(int argc, char** argv) {
         recording || config->audit_failure() == palisade::v1::ALLOW_AND_COUNT);
   });
   std::cout << "palisaded: listening on " << bound << std::endl;
+  if (exporter != nullptr) {  // after the line above, which scripts read first
+    const std::string host = config->metrics_listen().substr(0, config->metrics_listen().rfind(':'));
+    std::cout << "palisaded: metrics on " << host << ":" << exporter->port() << std::endl;
+  }
 
   int sig = 0;
   sigwait(&stop, &sig);

@@ -84,6 +84,11 @@ uint64_t ModuleStore::bytes_of(const std::string& tenant) const {
   return it == tenant_bytes_.end() ? 0 : it->second;
 }
 
+uint64_t ModuleStore::total_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return total_bytes_;
+}
+
 size_t ModuleStore::count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return modules_.size();

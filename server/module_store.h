@@ -47,6 +47,7 @@ class ModuleStore {
 
   uint64_t max_module_bytes() const { return max_module_bytes_; }
   size_t count() const;
+  uint64_t total_bytes() const;
   // Modules `tenant` uploaded.
   size_t count_of(const std::string& tenant) const;
   // Bytes of the modules `tenant` holds: what its quota measures.

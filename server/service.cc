@@ -145,6 +145,7 @@ absl::Status PalisadeService::Audit(nlohmann::json event) {
   if (audit_ == nullptr) return absl::OkStatus();
   absl::Status s = audit_->Record(std::move(event));
   const bool recording = s.ok();
+  if (recording) audit_writes_.fetch_add(1, std::memory_order_relaxed);
   if (audit_recording_.exchange(recording) != recording) {
     std::lock_guard<std::mutex> lock(audit_hook_mu_);
     if (audit_hook_) audit_hook_(recording);
@@ -168,6 +169,37 @@ void PalisadeService::AuditStart() {
   (void)Audit({{"event", "start"}, {"decision", "allow"},
                {"audit_failure", config_.audit_failure() == v1::ALLOW_AND_COUNT ? "allow_and_count" : "deny"},
                {"audit_fsync", config_.audit_fsync()}});
+}
+
+PalisadeService::Gauges PalisadeService::gauges() const {
+  Gauges g;
+  {
+    std::lock_guard<std::mutex> lock(sandboxes_mu_);
+    for (const auto& [tenant, mine] : sandboxes_) g.sandboxes += mine.size();
+  }
+  g.module_pools = pools_.pools();
+  g.module_pools_made = pools_.made();
+  g.module_pools_evicted = pools_.evicted();
+  g.modules = modules_.count();
+  g.module_bytes = modules_.total_bytes();
+  g.workers = workers_->workers();
+  g.running = workers_->running();
+  g.queue_depth = workers_->queued();
+  g.queue_capacity = workers_->capacity();
+  g.calls_rejected = workers_->rejected();
+  g.audit_writes = audit_writes_.load();
+  g.audit_failures = audit_failures_.load();
+  g.draining = draining_.load();
+  return g;
+}
+
+std::string PalisadeService::TenantOf(std::string_view authorization) const {
+  if (authorization.substr(0, 7) != "Bearer " || authorization.size() == 7) return "";
+  const std::string hash = Sha256Hex(authorization.substr(7));
+  for (const Tenant& t : tenants_) {
+    if (ConstantTimeEqual(hash, t.token_sha256)) return t.name;
+  }
+  return "";
 }
 
 absl::StatusOr<const Tenant*> PalisadeService::Authenticate(grpc::CallbackServerContext* ctx,

@@ -162,6 +162,18 @@ class PalisadeService final
   ModuleStore& modules() { return modules_; }
   const v1::ServerConfig& config() const { return config_; }
   bool draining() const { return draining_.load(); }
+  // The server's state in numbers, for the metrics listener (metrics.h).
+  struct Gauges {
+    uint64_t sandboxes = 0, module_pools = 0, module_pools_made = 0, module_pools_evicted = 0;
+    uint64_t modules = 0, module_bytes = 0;
+    uint64_t workers = 0, running = 0, queue_depth = 0, queue_capacity = 0, calls_rejected = 0;
+    uint64_t audit_writes = 0, audit_failures = 0;
+    bool draining = false;
+  };
+  Gauges gauges() const;
+  // The tenant an `authorization` header names ("" when none does), without
+  // auditing: metrics label calls with it.
+  std::string TenantOf(std::string_view authorization) const;
   // Counted once the worker queue has the call (or refused it), so a Stats
   // that reads calls_total before the queue (GetStats does) never sees a
   // counted call that is neither queued, running nor done.
@@ -191,7 +203,7 @@ class PalisadeService final
   const absl::Time started_ = absl::Now();
   std::vector<Tenant> tenants_;
   ModuleStore modules_;
-  std::mutex sandboxes_mu_;
+  mutable std::mutex sandboxes_mu_;
   // tenant name -> sandbox id -> entry
   std::map<std::string, std::map<std::string, std::shared_ptr<SandboxEntry>>> sandboxes_;
   // Sandboxes being made, per tenant: they count against the quota from the
@@ -199,6 +211,7 @@ class PalisadeService final
   std::map<std::string, uint32_t> creating_;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> audit_failures_{0};
+  std::atomic<uint64_t> audit_writes_{0};
   std::atomic<bool> audit_recording_{true};
   std::mutex audit_hook_mu_;
   std::function<void(bool)> audit_hook_;

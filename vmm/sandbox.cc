@@ -1,4 +1,5 @@
 #include "vmm/sandbox.h"
+#include "vmm/vm_counters.h"
 
 #include <signal.h>
 
@@ -326,6 +327,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
   }
   const absl::Time end = absl::Now();
   sandbox->timings_ = BootTimings{setup_done - start, end - setup_done, end - start};
+  VmCounters::Add(ProcessVmCounters().boots);
   return sandbox;
 }
 
@@ -353,6 +355,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::FromSnapshot(
   sandbox->dirty_bitmap_.assign(sandbox->memory_.bitmap_words(), 0);
   const absl::Duration total = absl::Now() - start;
   sandbox->timings_ = BootTimings{total, absl::ZeroDuration(), total};
+  VmCounters::Add(ProcessVmCounters().snapshot_starts);
   return sandbox;
 }
 
@@ -416,6 +419,8 @@ absl::Status Sandbox::Reset() {
   }
   memory_.TakeHostWrites(dirty_bitmap_);
   ASSIGN_OR_RETURN(last_reset_pages_, memory_.DiscardPages(dirty_bitmap_));
+  VmCounters::Add(ProcessVmCounters().resets);
+  VmCounters::Add(ProcessVmCounters().pages_reset, last_reset_pages_);
   if (!rewind_memory_only) RETURN_IF_ERROR(vcpu_.RestoreState(snapshot_->vcpu));
   code_region_ = snapshot_->code_region;  // its bytes came back with the memory
   last_reset_restored_vcpu_ = !rewind_memory_only;

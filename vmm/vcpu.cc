@@ -1,4 +1,5 @@
 #include "vmm/vcpu.h"
+#include "vmm/vm_counters.h"
 
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -78,7 +79,10 @@ absl::StatusOr<Vcpu::RunResult> Vcpu::Run() {
   int r = ::ioctl(fd_.get(), KVM_RUN, 0);
   int err = errno;
   tls_running = nullptr;
-  if (r == 0) return RunResult::kExit;
+  if (r == 0) {
+    VmCounters::Add(ProcessVmCounters().exits);
+    return RunResult::kExit;
+  }
   if (err == EINTR || err == EAGAIN) return RunResult::kInterrupted;
   return ErrnoError(err, "KVM_RUN");
 }

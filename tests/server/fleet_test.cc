@@ -40,21 +40,6 @@ using ::testing::HasSubstr;
 
 constexpr char kNginx[] = "/usr/sbin/nginx";
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
 bool Accepts(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -73,7 +58,7 @@ class Nginx {
   std::string Start(const std::vector<std::pair<std::string, std::string>>& replicas) {
     dir_ = fs::path(::testing::TempDir()) / ("nginx-" + std::to_string(getpid()));
     fs::create_directories(dir_);
-    port_ = FreePort();
+    port_ = testing::FreeLoopbackPort();
     std::ofstream conf(dir_ / "nginx.conf");
     conf << "daemon off;\nworker_processes 1;\npid " << (dir_ / "nginx.pid").string() << ";\n"
          << "error_log " << (dir_ / "error.log").string() << " warn;\n"

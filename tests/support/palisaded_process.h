@@ -40,6 +40,9 @@ class PalisadedProcess {
   pid_t pid() const { return pid_; }
   // A plaintext channel to the server.
   std::shared_ptr<grpc::Channel> channel();
+  // The next line palisaded prints on stdout after "listening on" (e.g.
+  // "palisaded: metrics on ..."), or "" at its end.
+  std::string NextLine();
 
  private:
   std::filesystem::path dir_;
@@ -48,6 +51,12 @@ class PalisadedProcess {
   std::string address_;
   std::shared_ptr<grpc::Channel> channel_;
 };
+
+// A loopback TCP port nobody listens on right now.
+int FreeLoopbackPort();
+
+// GET http://127.0.0.1:PORT/PATH: the body, or "" when nothing answered.
+std::string HttpGet(int port, const std::string& path);
 
 // The config text shared by the tests: tenants alice (alice-token) and bob
 // (bob-token, 1.5 s timeout), the audit log in $DIR, small caps.

@@ -1,0 +1,10 @@
+#include "vmm/vm_counters.h"
+
+namespace palisade {
+
+VmCounters& ProcessVmCounters() {
+  static VmCounters counters;
+  return counters;
+}
+
+}  // namespace palisade

@@ -90,6 +90,19 @@ absl::StatusOr<v1::ServerConfig> ParseConfig(const std::string& text, const std:
   TextProtoFile file;
   file.filename = filename;
   if (absl::Status s = ParseTextProto(text, &config, &file); !s.ok()) return s;
+  if (!config.tenants_file().empty()) {
+    std::filesystem::path path = config.tenants_file();
+    if (path.is_relative()) path = std::filesystem::path(filename).parent_path() / path;
+    std::ifstream in(path);
+    if (!in) return absl::NotFoundError(absl::StrCat(filename, ": tenants_file: cannot read ", path.string()));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    v1::TenantList more;
+    TextProtoFile list_file;
+    list_file.filename = path.string();
+    if (absl::Status s = ParseTextProto(ss.str(), &more, &list_file); !s.ok()) return s;
+    for (v1::Tenant& t : *more.mutable_tenants()) *config.add_tenants() = std::move(t);
+  }
   if (absl::Status s = Check(config, filename); !s.ok()) return s;
   // Tenant policies: loaded now, so that a bad one stops the server at start.
   const std::filesystem::path dir = std::filesystem::path(filename).parent_path();

@@ -35,6 +35,8 @@
 
 namespace {
 
+constexpr char kLivenessService[] = "palisade.v1.Liveness";
+
 // Protobuf logs a line for every request whose string fields are not UTF-8:
 // the client's choice, so unbounded it would let anyone fill the server's
 // log. At most one line a second, with a count of those left out.
@@ -215,10 +217,16 @@ int Main(int argc, char** argv) {
   // written again. The start record is the log's first line of this run.
   std::atomic<bool> stopping{false};
   service.AuditStart();
+  // "palisade.v1.Liveness" says only that the process answers (Kubernetes'
+  // liveness probe): a failing audit log makes the server unready, and
+  // restarting it would not mend the disk.
+  server->GetHealthCheckService()->SetServingStatus(kLivenessService, true);
   service.SetAuditHealthHook([&server, &stopping, &config](bool recording) {
     if (stopping.load()) return;
-    server->GetHealthCheckService()->SetServingStatus(
-        recording || config->audit_failure() == palisade::v1::ALLOW_AND_COUNT);
+    const bool serving = recording || config->audit_failure() == palisade::v1::ALLOW_AND_COUNT;
+    for (const char* name : {"", "palisade.v1.Palisade"}) {
+      server->GetHealthCheckService()->SetServingStatus(name, serving);
+    }
   });
   std::cout << "palisaded: listening on " << bound << std::endl;
   if (exporter != nullptr) {  // after the line above, which scripts read first

@@ -40,6 +40,8 @@ TEST(AuditFailure, ByDefaultAnUnrecordableDecisionRefusesItsCall) {
   EXPECT_THAT(s.error_message(), HasSubstr("No space left on device"));
   // The health service needs no token and no log: it says why calls fail.
   EXPECT_EQ(HealthStatus(server.channel()), kNotServing);
+  // Unready, but alive: Kubernetes' liveness probe must not restart it.
+  EXPECT_EQ(HealthStatus(server.channel(), "palisade.v1.Liveness"), kServing);
   // Refusals stay refusals: an unknown token is still UNAUTHENTICATED.
   EXPECT_EQ(stub->GetStats(AuthedContext("nobody").get(), {}, &stats).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);

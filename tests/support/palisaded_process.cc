@@ -143,12 +143,15 @@ std::string HttpGet(int port, const std::string& path) {
   return body == std::string::npos ? "" : response.substr(body + 4);
 }
 
-int HealthStatus(const std::shared_ptr<grpc::Channel>& channel) {
+int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1), response;
+  // HealthCheckRequest { string service = 1; }, by hand.
+  std::string encoded;
+  if (!service.empty()) encoded = std::string("\x0a", 1) + static_cast<char>(service.size()) + service;
+  grpc::Slice body(encoded);
+  grpc::ByteBuffer request(&body, 1), response;
   std::promise<grpc::Status> done;
   stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
                  [&](grpc::Status s) { done.set_value(s); });

@@ -64,7 +64,7 @@ std::string StandardTestConfig();
 
 // gRPC health of the server behind `channel`: 1 = SERVING, 2 = NOT_SERVING,
 // -1 if the check itself failed.
-int HealthStatus(const std::shared_ptr<grpc::Channel>& channel);
+int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service = "");
 
 // Uploads `bytes` as `token`'s tenant in one chunk; returns the digest ("" and
 // a test failure if the upload failed).

@@ -19,7 +19,13 @@ deps() {
     clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev binaryen \
     libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libssl-dev \
     python3-grpcio python3-protobuf openssl libseccomp-dev \
-    nginx prometheus prometheus-cpp-dev "$@"
+    nginx prometheus prometheus-cpp-dev python3-yaml $(kubectl_package) "$@"
+}
+
+# Debian's kubectl (`kubectl kustomize` renders deploy/kubernetes in the
+# tests), unless the machine has a kubectl of its own already.
+kubectl_package() {
+  if ! command -v kubectl >/dev/null 2>&1; then echo kubernetes-client; fi
 }
 
 install_packages() {

@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   // Given --server, run/invoke/stats/bench go to a palisaded instead.
   palisade::cli::RemoteOptions remote;
   app.add_option("--server", remote.server,
-                 "palisaded to run on (host:port or unix:PATH) instead of a local micro-VM");
+                 "palisaded to run on instead of a local micro-VM: host:port, several (host:port,host:port; "
+                 "calls are balanced and idempotent ones retried), dns:///name:port, or unix:PATH");
   app.add_option("--token", remote.token, "Bearer token for --server (default: $PALISADE_TOKEN)");
   app.add_flag("--tls", remote.tls, "Use TLS to --server, verified against the system's CAs");
   app.add_option("--tls-ca", remote.tls_ca, "PEM CA to verify --server with (implies --tls)");

@@ -84,7 +84,8 @@ int RunLoad(const char* kCmd, const RemoteOptions& remote, const BenchInvokeOpti
   const double rate = static_cast<double>(all.size()) / seconds;
   std::printf("bench %s on %s: concurrency %u, %.1f s: %zu calls, %.0f calls/s; latency p50 %.3f ms, "
               "p90 %.3f ms, p99 %.3f ms, max %.3f ms; %llu trapped, %llu failed\n",
-              o.function.empty() ? "stats" : ((o.sandbox ? "invoke --sandbox " : "invoke ") + o.function).c_str(), remote.server.c_str(), o.concurrency, seconds, all.size(), rate,
+              o.function.empty() ? "stats" : ((o.sandbox ? "invoke --sandbox " : "invoke ") + o.function).c_str(),
+              remote.server.c_str(), o.concurrency, seconds, all.size(), rate,
               Percentile(all, 50) / 1e3, Percentile(all, 90) / 1e3, Percentile(all, 99) / 1e3,
               all.empty() ? 0.0 : all.back() / 1e3, static_cast<unsigned long long>(trapped),
               static_cast<unsigned long long>(failed));

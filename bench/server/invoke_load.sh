@@ -27,7 +27,7 @@ echo "| concurrency | calls/s | p50 ms | p90 ms | p99 ms | failed |"
 echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
 for c in "${levels[@]}"; do
   line=$("$build/cli/palisade" --server "$addr" --token dev-token bench invoke --json \
-          --concurrency "$c" --duration "${secs}s" --warmup 1s \
+          --sandbox --concurrency "$c" --duration "${secs}s" --warmup 1s \
           "$build/tests/wasm_modules/counter.wasm" bump | grep '^{')
   # One JSON object of numbers: pick fields without jq (not on every machine).
   get() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" <<<"$line"; }

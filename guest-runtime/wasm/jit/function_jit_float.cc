@@ -87,7 +87,9 @@ uint32_t Helper(JitEmitter& e, const JitHelper& h, uint32_t w, const uint32_t* i
       a.Jcc(kNE, e.Trap(kJitDynamicTrap, w));
       return 4;
     case JitHelperForm::kRefill:
-      break;
+    case JitHelperForm::kInstance:
+    case JitHelperForm::kResolve:
+      break;  // emitted where they are used (function_jit.cc): 0 says "not here"
   }
   return 0;
 }

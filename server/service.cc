@@ -193,35 +193,44 @@ PalisadeService::Gauges PalisadeService::gauges() const {
   return g;
 }
 
-std::string PalisadeService::TenantOf(std::string_view authorization) const {
-  if (authorization.substr(0, 7) != "Bearer " || authorization.size() == 7) return "";
-  const std::string hash = Sha256Hex(authorization.substr(7));
+namespace {
+// The token of an `authorization: Bearer TOKEN` header; empty if it is none.
+std::string_view BearerToken(std::string_view authorization) {
+  return authorization.substr(0, 7) == "Bearer " ? authorization.substr(7) : std::string_view();
+}
+}  // namespace
+
+const Tenant* PalisadeService::TenantForToken(std::string_view token) const {
+  const std::string hash = Sha256Hex(token);
   for (const Tenant& t : tenants_) {
-    if (ConstantTimeEqual(hash, t.token_sha256)) return t.name;
+    if (ConstantTimeEqual(hash, t.token_sha256)) return &t;
   }
-  return "";
+  return nullptr;
+}
+
+std::string PalisadeService::TenantOf(std::string_view authorization) const {
+  const std::string_view token = BearerToken(authorization);
+  const Tenant* t = token.empty() ? nullptr : TenantForToken(token);
+  return t != nullptr ? t->name : "";
 }
 
 absl::StatusOr<const Tenant*> PalisadeService::Authenticate(grpc::CallbackServerContext* ctx,
                                                             const char* method, const std::string& rid) {
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");
-  std::string_view value = it == md.end() ? std::string_view()
-                                          : std::string_view(it->second.data(), it->second.size());
-  if (value.substr(0, 7) != "Bearer " || value.size() == 7) {
+  const std::string_view token = BearerToken(
+      it == md.end() ? std::string_view() : std::string_view(it->second.data(), it->second.size()));
+  if (token.empty()) {
     (void)Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"decision", "deny"},
                  {"reason", "no bearer token"}, {"peer", ctx->peer()}});
     return absl::UnauthenticatedError("missing `authorization: Bearer TOKEN` metadata");
   }
-  const std::string hash = Sha256Hex(value.substr(7));
-  for (const Tenant& t : tenants_) {
-    if (ConstantTimeEqual(hash, t.token_sha256)) {
-      // Every authenticated call starts here: a decision that cannot be
-      // recorded refuses the call before it does anything.
-      RETURN_IF_ERROR(Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"tenant", t.name},
-                             {"decision", "allow"}}));
-      return &t;
-    }
+  if (const Tenant* t = TenantForToken(token); t != nullptr) {
+    // Every authenticated call starts here: a decision that cannot be
+    // recorded refuses the call before it does anything.
+    RETURN_IF_ERROR(Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"tenant", t->name},
+                           {"decision", "allow"}}));
+    return t;
   }
   (void)Audit({{"request", rid}, {"event", "auth"}, {"method", method}, {"decision", "deny"},
                {"reason", "unknown token"}, {"peer", ctx->peer()}});

@@ -195,6 +195,8 @@ class PalisadeService final
                                                                  const std::string& rid,
                                                                  const char* method);
 
+  // The tenant whose token this is, or null (compared in constant time).
+  const Tenant* TenantForToken(std::string_view token) const;
   // "sb-" [replica "-"] 24 hex digits.
   std::string NewSandboxId() const;
 

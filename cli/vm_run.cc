@@ -26,7 +26,9 @@ int RunInVm(const RunOptions& o) {
   }
   if (std::optional<int> rc = ConfineOrReport("palisade run", o.seccomp, "palisade-cli", true)) return *rc;
   VmSession vm("palisade run", o.module);
-  if (std::optional<int> rc = vm.Start(o.timeout, o.memory, o.max_output)) return *rc;
+  if (std::optional<int> rc = vm.Start(o.timeout, o.memory, o.max_output, /*one_shot=*/true)) {
+    return *rc;
+  }
   WasiRunSpec spec;
   spec.module = vm.module();
   spec.args = {o.module};

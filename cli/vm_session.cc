@@ -52,7 +52,7 @@ uint64_t ParseSize(const std::string& text) {
 }
 
 std::optional<int> VmSession::Start(const std::string& timeout, const std::string& memory,
-                                    const std::string& max_output) {
+                                    const std::string& max_output, bool one_shot) {
   absl::Duration d = absl::InfiniteDuration();
   if (!timeout.empty() && (!ParseUserDuration(timeout, &d) || d <= absl::ZeroDuration())) {
     std::cerr << command_ << ": bad --timeout '" << timeout << "' (seconds, or e.g. 10s, 500ms)\n";
@@ -84,6 +84,7 @@ std::optional<int> VmSession::Start(const std::string& timeout, const std::strin
   options.console = &console_;
   options.services = &services_;
   options.max_console_bytes = output_cap;
+  options.one_shot = one_shot;
   auto sandbox = Sandbox::Boot(options, deadline_);
   if (!sandbox.ok()) {
     if (absl::IsDeadlineExceeded(sandbox.status())) return Failed(sandbox.status());

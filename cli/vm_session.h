@@ -34,8 +34,9 @@ class VmSession {
   // Parses the options, reads the module and boots. On failure prints why
   // and returns the exit status; nullopt on success.
   // `max_output`: total stdout+stderr the program may write ("0": no cap).
+  // `one_shot`: the session will never snapshot its sandbox (SandboxOptions::one_shot).
   std::optional<int> Start(const std::string& timeout, const std::string& memory,
-                           const std::string& max_output = "1G");
+                           const std::string& max_output = "1G", bool one_shot = false);
 
   // Prints why a run failed (timeout, crash) and returns the exit status.
   int Failed(const absl::Status& status) const;

@@ -22,15 +22,17 @@ absl::Status FromSandbox(const absl::Status& s) {
   }
 }
 
+// `one_shot`: the sandbox runs once and is never snapshotted (SandboxOptions::one_shot).
 absl::StatusOr<std::unique_ptr<Sandbox>> BootGuest(uint64_t memory_bytes, ConsoleSink* console,
                                                    GuestServices* services, uint64_t max_output,
-                                                   absl::Time deadline) {
+                                                   bool one_shot, absl::Time deadline) {
   SandboxOptions o;
   o.image = ProductionGuestImage();
   o.memory_bytes = memory_bytes;
   o.console = console;
   o.services = services;
   o.max_console_bytes = max_output;
+  o.one_shot = one_shot;
   auto sandbox = Sandbox::Boot(o, deadline);
   if (!sandbox.ok()) return FromSandbox(sandbox.status());
   return sandbox;
@@ -86,7 +88,8 @@ absl::Status ValidateModule(std::span<const uint8_t> module, absl::Time deadline
   PosixGuestServices services(-1);
   // Room for the module twice (request + kept copy) and its compiled form.
   const uint64_t memory = std::max<uint64_t>(64ull << 20, ((module.size() * 6) + (1 << 20)) & ~uint64_t{4095});
-  ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox, BootGuest(memory, nullptr, &services, 1 << 20, deadline));
+  ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
+                   BootGuest(memory, nullptr, &services, 1 << 20, /*one_shot=*/true, deadline));
   WasiRunSpec spec;
   spec.module = module;
   spec.mode = abi::WasiRunMode::kPrepare;
@@ -104,7 +107,8 @@ absl::StatusOr<std::shared_ptr<WarmModule>> CreateWarmModule(
   PosixGuestServices services(-1);
   services.Restrict(limits.clocks, limits.random);
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
-                   BootGuest(limits.memory_bytes, nullptr, &services, limits.max_output_bytes, deadline));
+                   BootGuest(limits.memory_bytes, nullptr, &services, limits.max_output_bytes,
+                             /*one_shot=*/false, deadline));
   WasiRunSpec spec = ProgramSpec(module, args, env, limits);
   spec.mode = abi::WasiRunMode::kInstantiate;
   if (absl::Status s = RunWasiCommand(*sandbox, BuildWasiRunRequest(spec), deadline); !s.ok()) {
@@ -193,7 +197,8 @@ absl::StatusOr<RunResult> RunWasiProgram(std::span<const uint8_t> module,
   PosixGuestServices services = PosixGuestServices::WithInput(std::move(stdin_bytes));
   services.Restrict(limits.clocks, limits.random);
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
-                   BootGuest(limits.memory_bytes, console, &services, limits.max_output_bytes, deadline));
+                   BootGuest(limits.memory_bytes, console, &services, limits.max_output_bytes,
+                             /*one_shot=*/true, deadline));
   WasiRunSpec spec = ProgramSpec(module, args, env, limits);
   if (control != nullptr) control->Attach(sandbox.get());
   absl::Status run = RunWasiCommand(*sandbox, BuildWasiRunRequest(spec), deadline);

@@ -12,13 +12,26 @@
 
 #include "absl/strings/str_format.h"
 #include "common/errno_status.h"
+#include "common/status_macros.h"
+#include "vmm/x86.h"
 
 namespace palisade {
 
-absl::StatusOr<GuestMemory> GuestMemory::Create(uint64_t size) {
+absl::StatusOr<GuestMemory> GuestMemory::Create(uint64_t size, Backing backing) {
   if (size == 0 || size % 4096 != 0) {
     return absl::InvalidArgumentError(
         absl::StrFormat("guest memory size %d is not a positive multiple of 4096", size));
+  }
+  if (backing == Backing::kOneShot) {
+    // KVM maps a guest 2 MiB page with one shadow or EPT entry only when the
+    // host's pages under it are one huge page, which needs a 2 MiB-aligned
+    // host address. The advice is a request: with THP off, this is plain
+    // anonymous memory and works the same, only slower to first touch.
+    ASSIGN_OR_RETURN(Mapping mapping, Mapping::CreateAligned(size, x86::kPage2M, "guest memory"));
+    if (::madvise(mapping.data(), size, MADV_HUGEPAGE) != 0 && errno != EINVAL) {
+      return ErrnoError(errno, "madvise(MADV_HUGEPAGE) of guest memory");
+    }
+    return GuestMemory(UniqueFd(), std::move(mapping), size, false);
   }
   UniqueFd fd(::memfd_create("palisade-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!fd.valid()) return ErrnoError(errno, "memfd_create");
@@ -49,8 +62,9 @@ absl::StatusOr<GuestMemory> GuestMemory::MapSnapshot(int memfd, uint64_t size) {
 }
 
 absl::StatusOr<UniqueFd> GuestMemory::Freeze() {
-  if (private_ || !memfd_.valid()) {
-    return absl::FailedPreconditionError("guest memory is already a snapshot view");
+  if (private_) return absl::FailedPreconditionError("guest memory is already a snapshot view");
+  if (!memfd_.valid()) {
+    return absl::FailedPreconditionError("one-shot guest memory cannot become a snapshot");
   }
   // Same address, so KVM's memory slots stay valid; KVM drops its mappings of
   // the replaced pages and faults the private ones in on next use.

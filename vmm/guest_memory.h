@@ -1,4 +1,4 @@
-// Guest-physical memory: one memfd-backed host mapping of [0, size) and the
+// Guest-physical memory: one host mapping of [0, size) and the
 // list of ranges actually exposed to the guest (with their access). Every
 // guest-supplied address goes through Read()/Write(), which check it against
 // those ranges without integer overflow; nothing else indexes this memory
@@ -32,9 +32,20 @@ class GuestMemory {
     std::string name;
   };
 
+  // kSnapshottable memory lives in a memfd, so Freeze() can make it a
+  // snapshot. kOneShot memory is anonymous, 2 MiB-aligned and advised for
+  // transparent huge pages, and can never be frozen: it is for a sandbox
+  // that runs and goes. On PVM every first touch of a 4 KiB page is a
+  // shadow-MMU fault costing tens of microseconds (../shared/PVM.md); one
+  // huge host page lets KVM map 2 MiB of the guest at once (a compiled lz
+  // run: ~3,400 4 KiB mappings become ~90 4 KiB plus ~9 2 MiB ones).
+  // Snapshots keep the memfd, whose copy-on-write and dirty-page reset work
+  // in 4 KiB pages anyway.
+  enum class Backing { kSnapshottable, kOneShot };
+
   // Allocates `size` bytes (a multiple of 4 KiB), all zero. Untouched pages
-  // cost nothing (MAP_NORESERVE on a memfd).
-  static absl::StatusOr<GuestMemory> Create(uint64_t size);
+  // cost nothing (MAP_NORESERVE).
+  static absl::StatusOr<GuestMemory> Create(uint64_t size, Backing backing = Backing::kSnapshottable);
 
   // A private copy-on-write view of a frozen memfd of `size` bytes: clean
   // pages stay shared with every other view of it.
@@ -44,6 +55,8 @@ class GuestMemory {
   // private view of it; returns the sealed memfd (the snapshot's contents).
   absl::StatusOr<UniqueFd> Freeze();
   bool is_private() const { return private_; }
+  // False for one-shot memory and for memory that already is a snapshot view.
+  bool can_freeze() const { return memfd_.valid() && !private_; }
 
   // Rolls the pages set in `bitmap` (bit i = page i) back to the frozen
   // contents. Returns the page count. A few pages are copied back from the
@@ -82,7 +95,7 @@ class GuestMemory {
   const Region* Find(uint64_t gpa, uint64_t len, std::string* why) const;
   void MarkHostWritten(uint64_t gpa, uint64_t len);
 
-  UniqueFd memfd_;  // invalid once frozen or for a snapshot view
+  UniqueFd memfd_;  // invalid once frozen, for a snapshot view, or one-shot
   Mapping mapping_;
   Mapping pristine_;  // snapshot views: the frozen contents, read-only
   uint64_t size_ = 0;

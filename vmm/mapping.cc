@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace palisade {
 
@@ -19,6 +20,20 @@ absl::StatusOr<Mapping> Mapping::Create(size_t size, int prot, int flags,
         "mmap of ", size, " bytes for ", what, " failed: ", std::strerror(err)));
   }
   return Mapping(p, size);
+}
+
+absl::StatusOr<Mapping> Mapping::CreateAligned(size_t size, size_t align, const char* what) {
+  ASSIGN_OR_RETURN(Mapping whole, Create(size + align, PROT_READ | PROT_WRITE,
+                                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0, what));
+  const uintptr_t start = reinterpret_cast<uintptr_t>(whole.data_);
+  const uintptr_t aligned = (start + align - 1) & ~(uintptr_t{align} - 1);
+  const size_t head = aligned - start;
+  const size_t tail = align - head;
+  if (head > 0) ::munmap(whole.data_, head);
+  if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + size), tail);
+  whole.data_ = nullptr;
+  whole.size_ = 0;
+  return Mapping(reinterpret_cast<void*>(aligned), size);
 }
 
 absl::StatusOr<Mapping> Mapping::CreateNear(size_t size, int prot, uint64_t near, uint64_t reach,

@@ -20,6 +20,10 @@ class Mapping {
   static absl::StatusOr<Mapping> CreateNear(size_t size, int prot, uint64_t near, uint64_t reach,
                                             const char* what);
 
+  // An anonymous private read-write mapping whose start is a multiple of
+  // `align` (a power of two), trimmed so nothing else is left mapped.
+  static absl::StatusOr<Mapping> CreateAligned(size_t size, size_t align, const char* what);
+
   Mapping() = default;
   Mapping(Mapping&& other) noexcept
       : data_(std::exchange(other.data_, nullptr)),

@@ -242,7 +242,10 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Boot(const SandboxOptions& opt
                                   ? DefaultCodeRegionBytes(options.memory_bytes)
                                   : options.code_region_bytes,
                               *image));
-  ASSIGN_OR_RETURN(GuestMemory memory, GuestMemory::Create(layout.mem_size));
+  ASSIGN_OR_RETURN(GuestMemory memory,
+                   GuestMemory::Create(layout.mem_size, options.one_shot
+                                                            ? GuestMemory::Backing::kOneShot
+                                                            : GuestMemory::Backing::kSnapshottable));
 
   // The page tables follow the system area and must end below the image;
   // that bounds how many table pages there may be.
@@ -366,6 +369,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Sandbox::TakeSnapshot() {
   }
   if (snapshot_ != nullptr) {
     return absl::FailedPreconditionError("this sandbox already runs on a snapshot");
+  }
+  if (!memory_.can_freeze()) {
+    return absl::FailedPreconditionError("a one-shot sandbox (SandboxOptions::one_shot) cannot be snapshotted");
   }
   RETURN_IF_ERROR(vcpu_.CompletePendingExit());
   auto snapshot = std::make_shared<Snapshot>();

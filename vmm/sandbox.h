@@ -64,6 +64,10 @@ struct SandboxOptions {
   // the audit does not allow (vmm/image_audit.h). Only test images that
   // misbehave on purpose turn this off.
   bool audit_image = true;
+  // A sandbox that will never be snapshotted (one run, then gone): its
+  // memory is GuestMemory::Backing::kOneShot, which first-touches far faster
+  // on PVM; TakeSnapshot() refuses it.
+  bool one_shot = false;
 };
 
 struct BootTimings {

@@ -45,6 +45,7 @@ class InVm final : public SpecBackend {
       SandboxOptions o;
       o.image = ProductionGuestImage();
       o.memory_bytes = kGuestMemory;
+      o.one_shot = true;  // many modules, one VM, never a snapshot
       sandbox_.reset();
       ASSIGN_OR_RETURN(sandbox_, Sandbox::Boot(o, absl::Now() + kStepTimeout));
       capacity_ = 0;

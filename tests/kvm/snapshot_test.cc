@@ -4,6 +4,7 @@
 // and a pool hands out reset sandboxes.
 #include <fcntl.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -216,6 +217,55 @@ TEST_F(SnapshotTest, TheSnapshotIsSealedAndTakenOnce) {
   EXPECT_TRUE(absl::IsFailedPrecondition((*fresh)->Reset()));
   ASSERT_TRUE((*fresh)->Shutdown(0, Deadline()).ok());
   EXPECT_TRUE(absl::IsFailedPrecondition((*fresh)->TakeSnapshot().status()));
+}
+
+// The kB of transparent huge pages backing the host mapping that holds
+// `address`, from /proc/self/smaps; -1 if no mapping holds it.
+long AnonHugeKbAt(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2 && line.find(':') > line.find(' ')) {
+      inside = begin <= at && at < end;
+    } else if (inside && line.rfind("AnonHugePages:", 0) == 0) {
+      return std::stol(line.substr(14));
+    }
+  }
+  return -1;
+}
+
+TEST_F(SnapshotTest, AOneShotSandboxRunsOnHugePagesAndIsNeverSnapshotted) {
+  PALISADE_REQUIRE_KVM();
+  SandboxOptions o = Options();
+  o.one_shot = true;
+  auto sb = Sandbox::Boot(o, Deadline());
+  ASSERT_TRUE(sb.ok()) << sb.status();
+  Sandbox& sandbox = **sb;
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(sandbox.memory().host_base()) % (2 << 20), 0u);
+  module_ = Module("snapshot_target");
+  WasiRunSpec spec;
+  spec.module = module_;
+  spec.args = {"target"};
+  spec.mode = abi::WasiRunMode::kInstantiate;
+  ASSERT_TRUE(RunWasiCommand(sandbox, BuildWasiRunRequest(spec), Deadline()).ok());
+  ASSERT_TRUE(services_.outcome().has_value());
+  EXPECT_EQ(services_.outcome()->kind, abi::WasmOutcome::kExited) << services_.outcome()->text;
+
+  auto warm = SnapshotForCalls(sandbox, 64 << 10, Deadline());
+  EXPECT_TRUE(absl::IsFailedPrecondition(warm.status())) << warm.status();
+  EXPECT_THAT(std::string(warm.status().message()), HasSubstr("one-shot"));
+  EXPECT_TRUE(sandbox.alive()) << "a refused snapshot leaves the sandbox as it was";
+
+  // Where the host offers transparent huge pages to those who ask, the
+  // guest's memory gets them (the point of one-shot memory on PVM).
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes((std::istreambuf_iterator<char>(thp)), std::istreambuf_iterator<char>());
+  if (modes.find("[never]") != std::string::npos || modes.empty()) {
+    GTEST_SKIP() << "transparent huge pages are off on this host";
+  }
+  EXPECT_GT(AnonHugeKbAt(sandbox.memory().host_base()), 0);
 }
 
 TEST_F(SnapshotTest, APoolHandsOutResetSandboxes) {

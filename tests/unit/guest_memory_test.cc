@@ -54,6 +54,23 @@ TEST(GuestMemory, StartsZeroed) {
   for (uint8_t b : *v) ASSERT_EQ(b, 0);
 }
 
+TEST(GuestMemory, OneShotMemoryIsHugePageAlignedAndNeverFrozen) {
+  auto m = GuestMemory::Create(6 << 20, GuestMemory::Backing::kOneShot);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(m->host_base()) % (2 << 20), 0u);
+  ASSERT_TRUE(m->AddRegion(0, 6 << 20, GuestMemory::Access::kReadWrite, "ram").ok());
+  auto v = m->Write((6 << 20) - 4096, 4096);
+  ASSERT_TRUE(v.ok());
+  for (uint8_t b : *v) ASSERT_EQ(b, 0);
+  std::fill(v->begin(), v->end(), 0x5a);
+  EXPECT_EQ((*m->Read((6 << 20) - 1, 1))[0], 0x5a);
+  EXPECT_FALSE(m->can_freeze());
+  auto frozen = m->Freeze();
+  EXPECT_TRUE(absl::IsFailedPrecondition(frozen.status()));
+  EXPECT_THAT(std::string(frozen.status().message()), HasSubstr("one-shot"));
+  EXPECT_TRUE(GuestMemory::Create(1 << 20).value().can_freeze());
+}
+
 uint8_t ByteAt(const GuestMemory& m, uint64_t gpa) { return (*m.Read(gpa, 1))[0]; }
 
 TEST(GuestMemory, FrozenMemoryIsSealedAndViewsAreCopyOnWrite) {

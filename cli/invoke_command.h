@@ -15,7 +15,7 @@ struct InvokeOptions {
   std::string function;
   std::vector<std::string> args;
   uint32_t repeat = 1;           // calls, each on a fresh instance (micro-VM only)
-  std::string memory = "256M";   // guest memory of the micro-VM
+  std::string memory;            // guest memory of the micro-VM; empty: sized to the module
   std::string timeout;           // for the whole command; empty = none
   std::string seccomp;           // enforce | log | off; empty: the default
 };

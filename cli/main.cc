@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--env", run.env, "Environment entry KEY=VALUE (repeatable)")
       ->allow_extra_args(false);
   run_cmd->add_option("--timeout", run.timeout, "Wall-clock limit: seconds, or e.g. 10s, 500ms");
-  run_cmd->add_option("--memory", run.memory, "Guest memory of the micro-VM, e.g. 256M or 1G")
+  run_cmd->add_option("--memory", run.memory,
+                      "Guest memory of the micro-VM, e.g. 256M or 1G (default: sized to the module, at least 256M)")
       ->capture_default_str();
   run_cmd->add_option("--max-output", run.max_output,
                       "Cap on the program's stdout+stderr in the micro-VM (0: none)")
@@ -107,7 +108,8 @@ int main(int argc, char** argv) {
   invoke_cmd->add_option("--repeat", invoke.repeat,
                          "Calls to make, each on a freshly instantiated module (micro-VM)")
       ->check(CLI::Range(1u, 1000000u));
-  invoke_cmd->add_option("--memory", invoke.memory, "Guest memory of the micro-VM")
+  invoke_cmd->add_option("--memory", invoke.memory,
+                         "Guest memory of the micro-VM (default: sized to the module, at least 256M)")
       ->capture_default_str();
   invoke_cmd->add_option("--timeout", invoke.timeout, "Wall-clock limit for the whole command");
   invoke_cmd->add_option("--seccomp", invoke.seccomp, "Confinement of this process: enforce, log, off");

@@ -42,8 +42,12 @@ absl::Status ApplyPolicy(RunOptions* o) {
       o->timeout = absl::FormatDuration(cap);
     }
   }
-  if (l.memory_bytes() != 0 && (o->memory.empty() || ParseSize(o->memory) > l.memory_bytes())) {
-    o->memory = std::to_string(l.memory_bytes());
+  // Guest memory the user did not choose is sized to the module, under
+  // the policy's ceiling (vmm/guest_memory_plan.h).
+  if (l.memory_bytes() != 0) {
+    if (!o->memory.empty() && ParseSize(o->memory) > l.memory_bytes()) o->memory = std::to_string(l.memory_bytes());
+    o->memory_ceiling = l.memory_bytes();
+    o->memory_ceiling_name = who + " (limits.memory_bytes)";
   }
   if (l.max_memory_pages() != 0) o->max_memory_pages = std::min(o->max_memory_pages, l.max_memory_pages());
   if (l.fuel() != 0) o->fuel = o->fuel == 0 ? l.fuel() : std::min(o->fuel, l.fuel());

@@ -24,7 +24,9 @@ struct RunOptions {
   std::string timeout;       // e.g. "10s", "500ms"; empty = none
   uint64_t fuel = 0;         // 0 = unlimited
   uint32_t max_memory_pages = 65536;
-  std::string memory = "256M";  // guest memory of the micro-VM
+  std::string memory;           // guest memory of the micro-VM; empty: sized to the module
+  uint64_t memory_ceiling = 0;  // from the policy: at most this much guest memory (0: none)
+  std::string memory_ceiling_name;
   std::vector<std::string> dirs; // --dir HOST::GUEST, read-only
   std::string max_output = "1G"; // cap on stdout+stderr in the micro-VM; "0" = none
   std::string policy;            // --policy FILE (cli/policy_options.h applies it)

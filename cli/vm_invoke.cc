@@ -35,7 +35,11 @@ int InvokeInVm(const InvokeOptions& o) {
   }
   if (std::optional<int> rc = ConfineOrReport("palisade invoke", o.seccomp, "palisade-cli", true)) return *rc;
   VmSession vm("palisade invoke", o.module);
-  if (std::optional<int> rc = vm.Start(o.timeout, o.memory)) return *rc;
+  VmSession::Options start;
+  start.timeout = o.timeout;
+  start.memory = o.memory;
+  start.compiler = o.engine == "compiler";
+  if (std::optional<int> rc = vm.Start(start)) return *rc;
   PosixGuestServices& services = vm.services();
   // Reports a failed run; returns the exit status, or -1 if the run worked.
   auto check = [&](const absl::Status& s) -> int {

@@ -26,9 +26,17 @@ int RunInVm(const RunOptions& o) {
   }
   if (std::optional<int> rc = ConfineOrReport("palisade run", o.seccomp, "palisade-cli", true)) return *rc;
   VmSession vm("palisade run", o.module);
-  if (std::optional<int> rc = vm.Start(o.timeout, o.memory, o.max_output, /*one_shot=*/true)) {
-    return *rc;
-  }
+  VmSession::Options start;
+  start.timeout = o.timeout;
+  start.memory = o.memory;
+  start.ceiling = {o.memory_ceiling, o.memory_ceiling_name};
+  start.compiler = o.engine == "compiler";
+  start.request_bytes = image->size();
+  for (const std::string& s : o.args) start.request_bytes += s.size() + 1;
+  for (const std::string& s : o.env) start.request_bytes += s.size() + 1;
+  start.max_output = o.max_output;
+  start.one_shot = true;
+  if (std::optional<int> rc = vm.Start(start)) return *rc;
   WasiRunSpec spec;
   spec.module = vm.module();
   spec.args = {o.module};
@@ -44,7 +52,7 @@ int RunInVm(const RunOptions& o) {
   std::vector<uint8_t> request = BuildWasiRunRequest(spec);
   if (request.size() >= vm.memory_bytes() / 2) {
     std::cerr << "palisade run: " << o.module << " (" << vm.module().size()
-              << " bytes) does not fit in a " << o.memory << " guest; raise --memory\n";
+              << " bytes) does not fit in a " << (vm.memory_bytes() >> 20) << " MiB guest; raise --memory\n";
     return kExitUsage;
   }
   // From here this thread only runs the vCPU and serves its hypercalls.
@@ -63,7 +71,9 @@ int RunInVm(const RunOptions& o) {
   (void)vm.sandbox().Shutdown(0, absl::Now() + absl::Seconds(5));
   const WasmOutcomeReport& r = *vm.services().outcome();
   if (r.kind == abi::WasmOutcome::kExited) return static_cast<int>(r.code & 0xff);
-  return ReportFailedOutcome("palisade run", o.module, r);
+  const int rc = ReportFailedOutcome("palisade run", o.module, r);
+  if (r.kind == abi::WasmOutcome::kLoadFailed && r.text.rfind("out of memory", 0) == 0) vm.ExplainOutOfMemory();
+  return rc;
 }
 
 int ReportFailedOutcome(const char* command, const std::string& module, const WasmOutcomeReport& r) {

@@ -9,6 +9,8 @@
 #include "common/duration.h"
 #include "policy/confine.h"
 #include "vmm/embedded_images.h"
+#include "vmm/guest_layout.h"
+#include "vmm/module_needs.h"
 
 namespace palisade::cli {
 
@@ -51,24 +53,25 @@ uint64_t ParseSize(const std::string& text) {
   return v * unit;
 }
 
-std::optional<int> VmSession::Start(const std::string& timeout, const std::string& memory,
-                                    const std::string& max_output, bool one_shot) {
+std::optional<int> VmSession::Start(const Options& o) {
   absl::Duration d = absl::InfiniteDuration();
-  if (!timeout.empty() && (!ParseUserDuration(timeout, &d) || d <= absl::ZeroDuration())) {
-    std::cerr << command_ << ": bad --timeout '" << timeout << "' (seconds, or e.g. 10s, 500ms)\n";
+  if (!o.timeout.empty() && (!ParseUserDuration(o.timeout, &d) || d <= absl::ZeroDuration())) {
+    std::cerr << command_ << ": bad --timeout '" << o.timeout << "' (seconds, or e.g. 10s, 500ms)\n";
     return kExitUsage;
   }
   timeout_text_ = absl::FormatDuration(d);
-  memory_bytes_ = ParseSize(memory);
-  constexpr uint64_t kMinMemory = 8ull << 20, kMaxMemory = 64ull << 30;
-  if (memory_bytes_ < kMinMemory || memory_bytes_ > kMaxMemory || memory_bytes_ % 4096 != 0) {
-    std::cerr << command_ << ": bad --memory '" << memory
-              << "' (a size from 8M to 64G, e.g. 256M or 1G)\n";
-    return kExitUsage;
+  if (!o.memory.empty()) {
+    memory_bytes_ = ParseSize(o.memory);
+    constexpr uint64_t kMinMemory = 8ull << 20;
+    if (memory_bytes_ < kMinMemory || memory_bytes_ > kMaxGuestMemory || memory_bytes_ % 4096 != 0) {
+      std::cerr << command_ << ": bad --memory '" << o.memory
+                << "' (a size from 8M to 64G, e.g. 256M or 1G)\n";
+      return kExitUsage;
+    }
   }
-  const uint64_t output_cap = max_output == "0" ? 0 : ParseSize(max_output);
-  if (max_output != "0" && output_cap == 0) {
-    std::cerr << command_ << ": bad --max-output '" << max_output << "' (e.g. 1G, or 0 for no cap)\n";
+  const uint64_t output_cap = o.max_output == "0" ? 0 : ParseSize(o.max_output);
+  if (o.max_output != "0" && output_cap == 0) {
+    std::cerr << command_ << ": bad --max-output '" << o.max_output << "' (e.g. 1G, or 0 for no cap)\n";
     return kExitUsage;
   }
   std::ifstream in(module_, std::ios::binary);
@@ -77,6 +80,15 @@ std::optional<int> VmSession::Start(const std::string& timeout, const std::strin
     return kExitUsage;
   }
   module_bytes_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  needs_ = NeedsOf(module_bytes_, o.compiler, o.request_bytes);
+  if (o.memory.empty()) {
+    absl::StatusOr<uint64_t> chosen = ChooseGuestMemory(needs_, o.ceiling);
+    if (!chosen.ok()) {
+      std::cerr << command_ << ": " << module_ << ": " << chosen.status().message() << "\n";
+      return kExitUsage;
+    }
+    memory_bytes_ = *chosen;
+  }
   deadline_ = d == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + d;
   SandboxOptions options;
   options.image = ProductionGuestImage();
@@ -84,7 +96,7 @@ std::optional<int> VmSession::Start(const std::string& timeout, const std::strin
   options.console = &console_;
   options.services = &services_;
   options.max_console_bytes = output_cap;
-  options.one_shot = one_shot;
+  options.one_shot = o.one_shot;
   auto sandbox = Sandbox::Boot(options, deadline_);
   if (!sandbox.ok()) {
     if (absl::IsDeadlineExceeded(sandbox.status())) return Failed(sandbox.status());
@@ -94,6 +106,12 @@ std::optional<int> VmSession::Start(const std::string& timeout, const std::strin
   }
   sandbox_ = std::move(*sandbox);
   return std::nullopt;
+}
+
+void VmSession::ExplainOutOfMemory() const {
+  const uint64_t need = GuestMemoryNeed(needs_);
+  std::cerr << command_ << ": the guest had " << (memory_bytes_ >> 20) << " MiB; this module needs "
+            << DescribeNeed(needs_) << ": try --memory " << ((need + need / 8) >> 20) + 1 << "M\n";
 }
 
 int VmSession::Failed(const absl::Status& status) const {

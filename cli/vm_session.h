@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "vmm/console.h"
+#include "vmm/guest_memory_plan.h"
 #include "vmm/guest_services.h"
 #include "vmm/sandbox.h"
 
@@ -31,12 +32,23 @@ class VmSession {
   // `command` prefixes messages ("palisade run").
   VmSession(const char* command, std::string module) : command_(command), module_(std::move(module)) {}
 
+  struct Options {
+    std::string timeout;
+    // --memory; empty: sized to the module (vmm/guest_memory_plan.h) under `ceiling`.
+    std::string memory;
+    MemoryCeiling ceiling;        // the policy's limits.memory_bytes, if any
+    bool compiler = true;         // the tier the module will run on (it sizes the need)
+    uint64_t request_bytes = 0;   // what the run request carries besides the module
+    std::string max_output = "1G";  // total stdout+stderr ("0": no cap)
+    bool one_shot = false;        // never snapshotted (SandboxOptions::one_shot)
+  };
   // Parses the options, reads the module and boots. On failure prints why
   // and returns the exit status; nullopt on success.
-  // `max_output`: total stdout+stderr the program may write ("0": no cap).
-  // `one_shot`: the session will never snapshot its sandbox (SandboxOptions::one_shot).
-  std::optional<int> Start(const std::string& timeout, const std::string& memory,
-                           const std::string& max_output = "1G", bool one_shot = false);
+  std::optional<int> Start(const Options& options);
+
+  // After a load that ran out of guest memory: prints what the module needs
+  // and the --memory that would give it.
+  void ExplainOutOfMemory() const;
 
   // Prints why a run failed (timeout, crash) and returns the exit status.
   int Failed(const absl::Status& status) const;
@@ -53,6 +65,7 @@ class VmSession {
   std::string timeout_text_;
   std::vector<uint8_t> module_bytes_;
   uint64_t memory_bytes_ = 0;
+  ModuleNeeds needs_;
   absl::Time deadline_ = absl::InfiniteFuture();
   StdioConsole console_;
   PosixGuestServices services_;

@@ -245,6 +245,10 @@ CallLimits PalisadeService::Clamp(const Tenant& tenant, const v1::Limits& req) c
   const v1::Limits& t = tenant.limits;
   CallLimits l;
   l.memory_bytes = (pick(req.memory_bytes(), t.memory_bytes()) + 4095) & ~uint64_t{4095};
+  // Unasked, the guest is sized to the module, with the tenant's value as
+  // the ceiling (vmm/guest_memory_plan.h).
+  l.memory_sized_to_module = req.memory_bytes() == 0;
+  l.memory_ceiling_name = absl::StrCat("tenant '", tenant.name, "' (limits.memory_bytes)");
   l.max_memory_pages = static_cast<uint32_t>(pick(req.max_memory_pages(), t.max_memory_pages()));
   l.timeout = absl::Milliseconds(pick(req.timeout_ms(), t.timeout_ms()));
   l.fuel = pick(req.fuel(), t.fuel());

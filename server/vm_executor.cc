@@ -2,6 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "vmm/guest_memory_plan.h"
+#include "vmm/module_needs.h"
 #include "vmm/embedded_images.h"
 
 namespace palisade::server {
@@ -36,6 +38,23 @@ absl::StatusOr<std::unique_ptr<Sandbox>> BootGuest(uint64_t memory_bytes, Consol
   auto sandbox = Sandbox::Boot(o, deadline);
   if (!sandbox.ok()) return FromSandbox(sandbox.status());
   return sandbox;
+}
+
+// What the caller asked for, or what the module needs under the tenant's
+// ceiling; a module that cannot fit is the caller's problem (ResourceExhausted).
+absl::StatusOr<uint64_t> GuestMemoryFor(std::span<const uint8_t> module, const CallLimits& limits,
+                                        uint64_t request_bytes) {
+  if (!limits.memory_sized_to_module) return limits.memory_bytes;
+  return ChooseGuestMemory(NeedsOf(module, limits.compiler, request_bytes),
+                           {limits.memory_bytes, limits.memory_ceiling_name});
+}
+
+uint64_t RequestBytes(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                      size_t stdin_bytes) {
+  uint64_t n = stdin_bytes;
+  for (const std::string& s : args) n += s.size() + 1;
+  for (const std::string& s : env) n += s.size() + 1;
+  return n;
 }
 
 // A load or link failure reported by the guest is the caller's module's fault.
@@ -86,8 +105,9 @@ void CallControl::Detach() {
 
 absl::Status ValidateModule(std::span<const uint8_t> module, absl::Time deadline) {
   PosixGuestServices services(-1);
-  // Room for the module twice (request + kept copy) and its compiled form.
-  const uint64_t memory = std::max<uint64_t>(64ull << 20, ((module.size() * 6) + (1 << 20)) & ~uint64_t{4095});
+  // Validation compiles for the interpreter; the server's own step, so no
+  // tenant ceiling (the upload cap bounds the module).
+  ASSIGN_OR_RETURN(const uint64_t memory, ChooseGuestMemory(NeedsOf(module, /*compiler=*/false, 0), {}));
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
                    BootGuest(memory, nullptr, &services, 1 << 20, /*one_shot=*/true, deadline));
   WasiRunSpec spec;
@@ -106,9 +126,9 @@ absl::StatusOr<std::shared_ptr<WarmModule>> CreateWarmModule(
     absl::Time deadline) {
   PosixGuestServices services(-1);
   services.Restrict(limits.clocks, limits.random);
+  ASSIGN_OR_RETURN(const uint64_t memory, GuestMemoryFor(module, limits, RequestBytes(args, env, 0)));
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
-                   BootGuest(limits.memory_bytes, nullptr, &services, limits.max_output_bytes,
-                             /*one_shot=*/false, deadline));
+                   BootGuest(memory, nullptr, &services, limits.max_output_bytes, /*one_shot=*/false, deadline));
   WasiRunSpec spec = ProgramSpec(module, args, env, limits);
   spec.mode = abi::WasiRunMode::kInstantiate;
   if (absl::Status s = RunWasiCommand(*sandbox, BuildWasiRunRequest(spec), deadline); !s.ok()) {
@@ -194,11 +214,12 @@ absl::StatusOr<RunResult> RunWasiProgram(std::span<const uint8_t> module,
                                          const std::vector<std::string>& env, std::string stdin_bytes,
                                          const CallLimits& limits, ConsoleSink* console,
                                          absl::Time deadline, CallControl* control) {
+  ASSIGN_OR_RETURN(const uint64_t memory,
+                   GuestMemoryFor(module, limits, RequestBytes(args, env, stdin_bytes.size())));
   PosixGuestServices services = PosixGuestServices::WithInput(std::move(stdin_bytes));
   services.Restrict(limits.clocks, limits.random);
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
-                   BootGuest(limits.memory_bytes, console, &services, limits.max_output_bytes,
-                             /*one_shot=*/true, deadline));
+                   BootGuest(memory, console, &services, limits.max_output_bytes, /*one_shot=*/true, deadline));
   WasiRunSpec spec = ProgramSpec(module, args, env, limits);
   if (control != nullptr) control->Attach(sandbox.get());
   absl::Status run = RunWasiCommand(*sandbox, BuildWasiRunRequest(spec), deadline);

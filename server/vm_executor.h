@@ -25,7 +25,11 @@
 namespace palisade::server {
 
 struct CallLimits {
+  // With memory_sized_to_module, the tenant's ceiling: the guest gets what
+  // the module needs (vmm/guest_memory_plan.h) up to it; else exactly this.
   uint64_t memory_bytes = 256ull << 20;
+  bool memory_sized_to_module = false;
+  std::string memory_ceiling_name;  // for messages: "tenant 't' (limits.memory_bytes)"
   uint32_t max_memory_pages = 16384;
   absl::Duration timeout = absl::Seconds(10);
   uint64_t fuel = 0;

@@ -100,6 +100,18 @@ if "$(dirname "$0")/../../scripts/kvm-backend.sh" >/dev/null; then
     "$palisade" run --engine compiler --fuel 100000 "$dir/spin_command.wasm"
   expect "in a micro-VM, compiled: timeout stops a spinning program" 134 '' 'timeout' -- \
     "$palisade" run --engine compiler --timeout 300ms "$dir/spin_command.wasm"
+  # Guest memory sized to the module: 16 MiB of code needs more than the old
+  # 256M default; unasked, it just runs. Too little, or a ceiling below the
+  # need, is an error that says what the module needs and who stopped it.
+  expect "a 16 MiB code section runs in a micro-VM with no --memory" 0 '' '' -- "$palisade" run "$dir/big_code.wasm"
+  [[ ! -s $tmp/err ]] || { echo "FAIL the big module wrote to stderr"; failures=$((failures + 1)); }
+  expect "too small a --memory names what the module needs" 2 '' \
+    'the guest had 256 MiB; this module needs about [0-9.]+ MiB .*: try --memory [0-9]+M' -- \
+    "$palisade" run --memory 256M "$dir/big_code.wasm"
+  printf 'name: "small"\nwasi { preopens: true }\nlimits { memory_bytes: 134217728 }\n' >"$tmp/small.textproto"
+  expect "a policy's memory ceiling below the need is named" 2 '' \
+    "needs about [0-9.]+ MiB .* more than policy 'small' .*\\(limits.memory_bytes\\), 128.0 MiB" -- \
+    "$palisade" run --policy "$tmp/small.textproto" "$dir/big_code.wasm"
 else
   expect "no KVM: clear error" 69 '' '/dev/kvm' -- "$palisade" run "$m"
   expect "no KVM: invoke too" 69 '' '/dev/kvm' -- "$palisade" invoke "$m" add 1 2

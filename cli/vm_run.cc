@@ -4,6 +4,8 @@
 #include "cli/trap_line.h"
 #include "cli/vm_session.h"
 
+#include <unistd.h>
+
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -48,6 +50,7 @@ int RunInVm(const RunOptions& o) {
   spec.wasi_denied = o.wasi_denied;
   spec.refuse_denied_imports = o.refuse_denied_imports;
   spec.compiler = o.engine == "compiler";
+  for (int fd = 0; fd < 3; ++fd) spec.stdio_terminals[fd] = ::isatty(fd) == 1;
   vm.services().Restrict(o.clocks, o.random);
   std::vector<uint8_t> request = BuildWasiRunRequest(spec);
   if (request.size() >= vm.memory_bytes() / 2) {

@@ -6,7 +6,8 @@
 #                               all of them again under ASan+UBSan (clang),
 #                               then every libFuzzer target for 30 s
 #   bash scripts/dev.sh fuzz [S] the libFuzzer targets for S seconds each
-#   bash scripts/dev.sh deps    only install the Debian packages
+#   bash scripts/dev.sh deps    only install the Debian packages (and fetch the
+#                               source packages of tests/programs)
 #   bash scripts/dev.sh bench   install, build, run the Wasm benchmarks
 #                               (native vs node vs palisade)
 set -euo pipefail
@@ -20,6 +21,8 @@ deps() {
     libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libssl-dev \
     python3-grpcio python3-protobuf openssl libseccomp-dev \
     nginx prometheus prometheus-cpp-dev python3-yaml $(kubectl_package) "$@"
+  # The real programs of tests/programs, as Debian's source packages.
+  scripts/debian-sources.sh "${PALISADE_DEBIAN_SOURCES:-/var/cache/palisade/debian-sources}" lua5.4 zlib bzip2
 }
 
 # Debian's kubectl (`kubectl kustomize` renders deploy/kubernetes in the
@@ -112,6 +115,9 @@ for path in sys.argv[1:]:
     passed += int(m.group(2)) - int(m.group(1)) - n_skipped
 print(f"ctest (Release + ASan/UBSan): {passed} passed, {failed} failed, {skipped} skipped")
 PY
+    # The real programs must have run, not skipped for want of their sources.
+    grep -Eq 'palisade_real_programs \.+ +Passed' build/ctest.log ||
+      { echo "palisade_real_programs did not pass (were Debian's sources fetched?)"; exit 1; }
     # fuzz/run.sh prints one "ok" or "FAIL" line per target it knows.
     fuzzed=$(grep -c '^ok ' build-asan/fuzz.log || true)
     targets=$(grep -cE '^(ok|FAIL) ' build-asan/fuzz.log || true)

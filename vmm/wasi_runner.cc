@@ -56,7 +56,10 @@ std::vector<uint8_t> BuildWasiRunRequest(const WasiRunSpec& spec) {
   req.wasi_denied = spec.wasi_denied;
   req.policy_flags = (spec.refuse_denied_imports ? abi::kPolicyRefuseModule : 0) |
                      (spec.coverage ? abi::kFuzzCoverage : 0) |
-                     (spec.compiler ? abi::kEngineCompiler : 0);
+                     (spec.compiler ? abi::kEngineCompiler : 0) |
+                     (spec.stdio_terminals[0] ? abi::kStdinTerminal : 0) |
+                     (spec.stdio_terminals[1] ? abi::kStdoutTerminal : 0) |
+                     (spec.stdio_terminals[2] ? abi::kStderrTerminal : 0);
   std::memcpy(out.data(), &req, sizeof(req));
   return out;
 }

@@ -30,6 +30,7 @@ struct WasiRunSpec {
   bool refuse_denied_imports = false; // policy: such imports fail to link
   bool coverage = false;              // kInstantiate: compile with coverage probes (fuzzing)
   bool compiler = false;              // the compiler tier where it can (abi::kEngineCompiler)
+  bool stdio_terminals[3] = {};       // the host's fd 0/1/2 is a terminal (abi::kStdinTerminal...)
 };
 
 // The request's bytes (header, module, argv, environment).

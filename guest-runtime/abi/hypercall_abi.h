@@ -296,6 +296,13 @@ inline constexpr uint32_t kFuzzCoverage = 2;
 // Compile the module to x86-64 (the compiler tier) where the tier can; else,
 // or without the flag, interpret it. Also a SpecRequest flag.
 inline constexpr uint32_t kEngineCompiler = 4;
+// The host's stdin / stdout / stderr is a terminal: WASI reports that stream
+// as a character device (isatty() true), else as a stream of unknown type, as
+// a careful host does for pipes and files. Programs decide on it: buffering,
+// prompts, bzip2's refusal to write compressed data to a terminal.
+inline constexpr uint32_t kStdinTerminal = 8;
+inline constexpr uint32_t kStdoutTerminal = 16;
+inline constexpr uint32_t kStderrTerminal = 32;
 inline constexpr uint64_t kWasiRunMagic = 0x4e55524953415750ull;  // "PWASIRUN"
 
 // Mailbox: one 4 KiB page of guest RAM at BootInfo::mailbox. The guest fills

@@ -16,6 +16,13 @@ class HypercallWasiSystem final : public wasm::wasi::WasiSystem {
   bool Random(uint8_t* data, size_t len) override;
   void Sleep(uint64_t ns) override;
   void Denied(const char* function, size_t len) override;
+  bool IsTerminal(uint32_t fd) override { return fd < 3 && (terminals_ & (1u << fd)) != 0; }
+
+  // Bit fd set: the host's stream fd is a terminal (from the run request).
+  void set_terminals(uint32_t bits) { terminals_ = bits; }
+
+ private:
+  uint32_t terminals_ = 0;
 };
 
 }  // namespace palisade::guest

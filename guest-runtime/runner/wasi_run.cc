@@ -158,6 +158,9 @@ class Session {
     }
     wasi_ = new (storage) wasm::wasi::WasiContext(&g_system);
     wasi_->SetPolicy({req->wasi_denied, (req->policy_flags & abi::kPolicyRefuseModule) != 0});
+    g_system.set_terminals(((req->policy_flags & abi::kStdinTerminal) != 0 ? 1u : 0u) |
+                           ((req->policy_flags & abi::kStdoutTerminal) != 0 ? 2u : 0u) |
+                           ((req->policy_flags & abi::kStderrTerminal) != 0 ? 4u : 0u));
     if (!AddStrings(base + req->args_offset, req->args_size, req->argc,
                     [&](const char* s, size_t n) { return wasi_->AddArg(s, n); }) ||
         !AddStrings(base + req->env_offset, req->env_size, req->envc,

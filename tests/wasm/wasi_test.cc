@@ -40,7 +40,9 @@ class FakeSystem final : public wasi::WasiSystem {
     return true;
   }
   void Sleep(uint64_t ns) override { slept += ns; }
+  bool IsTerminal(uint32_t fd) override { return fd < 3 && terminal[fd]; }
   uint64_t slept = 0;
+  bool terminal[3] = {};
   std::string out, err, in;
 };
 
@@ -146,6 +148,18 @@ TEST_F(WasiTest, ClosedAndUnknownDescriptorsAreEbadf) {
   EXPECT_EQ(Value32("close", {I::I32(2)}), wasi::kSuccess);
   EXPECT_EQ(Value32("write", {I::I32(2), I::I32(100), I::I32(1)}), wasi::kBadf);
   EXPECT_EQ(Value32("close", {I::I32(2)}), wasi::kBadf);
+}
+
+// isatty() in wasi-libc is "a character device that cannot seek": only a
+// stream that is a terminal on the host may look like one, or programs
+// line-buffer into pipes and bzip2 refuses to write to a file.
+TEST_F(WasiTest, StreamsAreCharacterDevicesOnlyWhenTheHostsAreTerminals) {
+  system_.terminal[1] = true;
+  for (uint32_t fd : {0u, 1u, 2u}) {
+    ASSERT_EQ(Value32("fdstat", {I::I32(fd), I::I32(600)}), wasi::kSuccess);
+    EXPECT_EQ(Value32("load8", {I::I32(600)}), fd == 1 ? wasi::kCharacterDevice : wasi::kUnknownType) << fd;
+    EXPECT_EQ(Value32("load32", {I::I32(616)}), 0u) << "no inheriting rights on a stream";
+  }
 }
 
 TEST_F(WasiTest, UnimplementedFunctionsSayEnosys) {

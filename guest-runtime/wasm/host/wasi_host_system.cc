@@ -72,6 +72,11 @@ bool HostWasiSystem::ClockResolution(uint32_t id, uint64_t* ns) {
   return true;
 }
 
+bool HostWasiSystem::IsTerminal(uint32_t fd) {
+  // A sealed system's streams are not the process's.
+  return fd < 3 && !sealed_ && ::isatty(static_cast<int>(fd)) == 1;
+}
+
 bool HostWasiSystem::Random(uint8_t* data, size_t len) {
   while (len > 0) {
     ssize_t n = getrandom(data, len, 0);

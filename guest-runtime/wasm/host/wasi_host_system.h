@@ -18,6 +18,7 @@ class HostWasiSystem final : public wasi::WasiSystem {
   bool ClockResolution(uint32_t id, uint64_t* ns) override;
   bool Random(uint8_t* data, size_t len) override;
   void Sleep(uint64_t ns) override;
+  bool IsTerminal(uint32_t fd) override;
   void Denied(const char* function, size_t len) override { denied_.emplace_back(function, len); }
 
   // Makes a Read() blocked on input give up with EINTR, from any thread: a

@@ -29,7 +29,7 @@ enum Errno : uint16_t {
 
 enum ClockId : uint32_t { kRealtime = 0, kMonotonic = 1, kProcessCputime = 2, kThreadCputime = 3 };
 
-enum FileType : uint8_t { kCharacterDevice = 2, kDirectory = 3, kRegularFile = 4 };
+enum FileType : uint8_t { kUnknownType = 0, kCharacterDevice = 2, kDirectory = 3, kRegularFile = 4 };
 
 // path_open's oflags.
 constexpr uint16_t kOflagCreat = 1, kOflagDirectory = 2, kOflagExcl = 4, kOflagTrunc = 8;

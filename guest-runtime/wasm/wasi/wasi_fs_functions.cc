@@ -162,7 +162,7 @@ Trap FdFilestatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* resu
   if (!m.Has(buf, kFilestatSize)) return Ok(results, kFault);
   if (ctx->IsOpen(fd)) {
     __builtin_memset(m.base + buf, 0, kFilestatSize);
-    m.base[buf + 16] = kCharacterDevice;
+    m.base[buf + 16] = ctx->system()->IsTerminal(fd) ? kCharacterDevice : kUnknownType;  // as fd_fdstat_get
     return Ok(results, kSuccess);
   }
   WasiContext::OpenFile* f = ctx->File(fd);

@@ -116,7 +116,10 @@ Trap ProcExit(void*, HostCall&, const uint64_t* args, uint64_t*) {
 Trap FdFdstatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* results) {
   Memory m(call);
   uint32_t fd = Arg32(args, 0), out = Arg32(args, 1);
-  uint8_t type = kCharacterDevice;
+  // A standard stream is a character device only when it is a terminal on
+  // the host; a pipe or file behind it is a stream of unknown type (it
+  // cannot seek here either way).
+  uint8_t type = Ctx(c)->system()->IsTerminal(fd) ? kCharacterDevice : kUnknownType;
   uint64_t rights = fd == 0 ? kRightFdRead : kRightFdWrite;
   if (!Ctx(c)->IsOpen(fd)) {
     Errno e = FileFdstat(Ctx(c), fd, &type, &rights);
@@ -126,7 +129,7 @@ Trap FdFdstatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* result
   __builtin_memset(m.base + out, 0, kFdstatSize);
   m.base[out] = type;
   (void)m.PutU64(out + 8, rights);
-  (void)m.PutU64(out + 16, type == kCharacterDevice ? 0 : rights);
+  (void)m.PutU64(out + 16, type == kCharacterDevice || type == kUnknownType ? 0 : rights);
   return Ok(results, kSuccess);
 }
 Trap FdSeek(void* c, HostCall& call, const uint64_t* args, uint64_t* results) {

@@ -20,6 +20,11 @@ class WasiSystem {
   virtual bool Random(uint8_t* data, size_t len) = 0;
   // Blocks for about `ns` nanoseconds (poll_oneoff on a clock).
   virtual void Sleep(uint64_t ns) = 0;
+  // Whether standard stream `fd` (0-2) is a terminal on the host.
+  virtual bool IsTerminal(uint32_t fd) {
+    (void)fd;
+    return false;
+  }
   // The program called `function`, which its policy denies (reported once
   // per function and program; the call itself fails).
   virtual void Denied(const char* function, size_t len) {

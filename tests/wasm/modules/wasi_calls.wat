@@ -8,6 +8,7 @@
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fd_fdstat_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_open"
     (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_advise"
@@ -41,6 +42,7 @@
   (func (export "exit") (param i32) (call $proc_exit (local.get 0)) (unreachable))
   (func (export "random") (param i32 i32) (result i32) (call $random_get (local.get 0) (local.get 1)))
   (func (export "close") (param i32) (result i32) (call $fd_close (local.get 0)))
+  (func (export "fdstat") (param i32 i32) (result i32) (call $fd_fdstat_get (local.get 0) (local.get 1)))
   (func (export "unimplemented") (result i32)
     (call $fd_advise (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0)))
   ;; path_open on a stream: there is no directory to open beneath.

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Real programs, built from Debian's source packages by build.sh, give the
+# same output natively, in process and in micro-VMs (both tiers where it
+# is cheap): the Lua 5.4 interpreter on a script, zlib's minigzip and bzip2
+# compressing and decompressing real files, byte for byte.
+#   real_programs_test.sh PALISADE PROGRAMS_DIR
+# Exits 77 (skipped) when the programs were not built: their sources come
+# with `scripts/dev.sh deps`.
+set -uo pipefail
+palisade=$1 dir=$2
+here=$(cd "$(dirname "$0")" && pwd)
+if [[ ! -x $dir/lua.native ]]; then
+  echo "no real programs in $dir (fetch their sources with: bash scripts/dev.sh deps)"
+  exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+modes=("--in-process")
+if "$here/../../scripts/kvm-backend.sh" >/dev/null; then
+  modes+=("" "--engine interpreter")
+fi
+
+# same NAME WANT_FILE CMD... : CMD's stdout must equal WANT_FILE byte for byte.
+same() {
+  local name=$1 want=$2
+  shift 2
+  if "$@" >"$tmp/got" 2>"$tmp/err" && cmp -s "$want" "$tmp/got"; then
+    echo "ok   $name"
+  else
+    echo "FAIL $name (status $?)"
+    cmp "$want" "$tmp/got" | sed 's/^/     /'
+    sed 's/^/     stderr: /' "$tmp/err" | head -5
+    failures=$((failures + 1))
+  fi
+}
+
+mode_name() { [[ -z $1 ]] && echo "micro-VM" || echo "${1#--}"; }
+
+# Lua: a script from a preopened directory, and the same script on stdin.
+"$dir/lua.native" "$here/workload.lua" >"$tmp/lua.want"
+[[ -s $tmp/lua.want ]] || { echo "FAIL native lua printed nothing"; exit 1; }
+for m in "${modes[@]}"; do
+  # shellcheck disable=SC2086
+  same "lua script, $(mode_name "$m")" "$tmp/lua.want" \
+    "$palisade" run $m --dir "$here::/w" "$dir/lua.wasm" -- /w/workload.lua
+done
+same "lua script on stdin, micro-VM or in process" "$tmp/lua.want" \
+  "$palisade" run ${modes[1]:---in-process} "$dir/lua.wasm" -- - <"$here/workload.lua"
+
+# Compression: real inputs (a binary and text), the wasm builds' output is
+# the native builds' byte for byte, and decompressing gives the input back.
+cat "$dir/lua.native" "$here/workload.lua" "$here/build.sh" >"$tmp/input"
+for tool in minigzip bzip2; do
+  if [[ $tool == minigzip ]]; then pack=(-c); unpack=(-d -c); else pack=(-c -9); unpack=(-d -c); fi
+  "$dir/$tool.native" "${pack[@]}" <"$tmp/input" >"$tmp/$tool.want"
+  for m in "${modes[@]}"; do
+    # shellcheck disable=SC2086
+    same "$tool compresses, $(mode_name "$m")" "$tmp/$tool.want" \
+      "$palisade" run $m "$dir/$tool.wasm" -- "${pack[@]}" <"$tmp/input"
+    # shellcheck disable=SC2086
+    same "$tool decompresses, $(mode_name "$m")" "$tmp/input" \
+      "$palisade" run $m "$dir/$tool.wasm" -- "${unpack[@]}" <"$tmp/$tool.want"
+  done
+done
+
+[[ $failures -eq 0 ]] && echo "all real-program checks passed" || echo "$failures real-program check(s) failed"
+exit $((failures > 0))

@@ -1,7 +1,5 @@
 #include "lib/heap.h"
 
-#include <new>
-
 #include "lib/hypercall.h"
 
 namespace palisade::guest {
@@ -50,27 +48,75 @@ bool Heap::Init(uintptr_t start, uintptr_t end) {
   return true;
 }
 
+size_t Heap::BlockSize(size_t bytes) {
+  size_t need = (bytes + kOverhead + kAlign - 1) & ~(kAlign - 1);
+  return need < kMinBlock ? kMinBlock : need;
+}
+
 void* Heap::Allocate(size_t bytes) {
   if (bytes > capacity_) return nullptr;
-  size_t need = (bytes + kOverhead + kAlign - 1) & ~(kAlign - 1);
-  if (need < kMinBlock) need = kMinBlock;
+  const size_t need = BlockSize(bytes);
   for (FreeNode* n = free_list_; n != nullptr; n = n->next) {
     uint64_t* header = Header(n);
-    size_t size = SizeAt(header);
+    const size_t size = SizeAt(header);
     if (size < need) continue;
-    Unlink(n);
-    if (size - need >= kMinBlock) {
-      auto* rest = reinterpret_cast<uint64_t*>(
-          reinterpret_cast<uintptr_t>(header) + need);
-      SetTags(rest, size - need, 0);
-      Link(reinterpret_cast<FreeNode*>(rest + 1));
-      size = need;
+    if (size - need < kMinBlock) {
+      Unlink(n);
+      SetTags(header, size, kUsed);
+      free_bytes_ -= size;
+      return header + 1;
     }
-    SetTags(header, size, kUsed);
-    free_bytes_ -= size;
-    return header + 1;
+    // Carve from the high end: the free remainder keeps its place (and its
+    // list node) below, where a block made by AllocateLow can grow into it.
+    SetTags(header, size - need, 0);
+    auto* taken = reinterpret_cast<uint64_t*>(reinterpret_cast<uintptr_t>(header) + size - need);
+    SetTags(taken, need, kUsed);
+    free_bytes_ -= need;
+    return taken + 1;
   }
   return nullptr;
+}
+
+size_t Heap::KeepLow(uint64_t* header, size_t size, size_t keep) {
+  if (size - keep < kMinBlock) return size;
+  auto* rest = reinterpret_cast<uint64_t*>(reinterpret_cast<uintptr_t>(header) + keep);
+  SetTags(rest, size - keep, 0);
+  Link(reinterpret_cast<FreeNode*>(rest + 1));
+  return keep;
+}
+
+void* Heap::AllocateLow(size_t bytes) {
+  if (bytes > capacity_) return nullptr;
+  const size_t need = BlockSize(bytes);
+  FreeNode* best = nullptr;
+  for (FreeNode* n = free_list_; n != nullptr; n = n->next) {
+    if (best == nullptr || SizeAt(Header(n)) > SizeAt(Header(best))) best = n;
+  }
+  if (best == nullptr || SizeAt(Header(best)) < need) return nullptr;
+  uint64_t* header = Header(best);
+  size_t size = SizeAt(header);
+  Unlink(best);
+  size = KeepLow(header, size, need);
+  SetTags(header, size, kUsed);
+  free_bytes_ -= size;
+  return header + 1;
+}
+
+bool Heap::GrowInPlace(void* p, size_t bytes) {
+  if (p == nullptr || bytes > capacity_) return false;
+  uint64_t* header = reinterpret_cast<uint64_t*>(p) - 1;
+  const size_t size = SizeAt(header);
+  const size_t need = BlockSize(bytes);
+  if (need <= size) return true;
+  auto* next = reinterpret_cast<uint64_t*>(reinterpret_cast<uintptr_t>(header) + size);
+  if ((*next & kUsed) != 0) return false;  // also the epilogue
+  const size_t next_size = SizeAt(next);
+  if (size + next_size < need) return false;
+  Unlink(reinterpret_cast<FreeNode*>(next + 1));
+  const size_t grown = KeepLow(header, size + next_size, need);
+  SetTags(header, grown, kUsed);
+  free_bytes_ -= grown - size;
+  return true;
 }
 
 void Heap::Free(void* p) {
@@ -109,30 +155,3 @@ Heap& GlobalHeap() { return g_heap; }
 
 }  // namespace palisade::guest
 
-// Guest operator new never returns null (no exceptions to throw): running out
-// of heap is reported to the host, which ends the sandbox with a clear error.
-namespace {
-void* AllocateOrAbort(size_t n) {
-  auto& heap = palisade::guest::GlobalHeap();
-  void* p = heap.Allocate(n);
-  if (p == nullptr) {
-    palisade::guest::Abort(palisade::abi::AbortReason::kOutOfMemory,
-                           "guest heap exhausted", n, heap.free_bytes());
-  }
-  return p;
-}
-}  // namespace
-
-void* operator new(size_t n) { return AllocateOrAbort(n); }
-void* operator new[](size_t n) { return AllocateOrAbort(n); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  return palisade::guest::GlobalHeap().Allocate(n);
-}
-void operator delete(void* p) noexcept { palisade::guest::GlobalHeap().Free(p); }
-void operator delete[](void* p) noexcept { palisade::guest::GlobalHeap().Free(p); }
-void operator delete(void* p, size_t) noexcept {
-  palisade::guest::GlobalHeap().Free(p);
-}
-void operator delete[](void* p, size_t) noexcept {
-  palisade::guest::GlobalHeap().Free(p);
-}

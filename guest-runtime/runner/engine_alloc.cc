@@ -10,6 +10,7 @@ namespace palisade::wasm {
 void* EngineAlloc(size_t bytes) { return guest::GlobalHeap().Allocate(bytes == 0 ? 1 : bytes); }
 
 void* EngineRealloc(void* p, size_t old_bytes, size_t new_bytes) {
+  if (p != nullptr && new_bytes > old_bytes && guest::GlobalHeap().GrowInPlace(p, new_bytes)) return p;
   void* q = EngineAlloc(new_bytes);
   if (q == nullptr) return nullptr;
   if (p != nullptr) {

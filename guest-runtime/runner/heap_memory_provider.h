@@ -1,7 +1,8 @@
 // Linear memory for the engine inside the guest, carved from the guest heap.
 // The guest has no virtual memory tricks to play (its page tables are the
-// host's), so growing may move the memory: Grow copies into a larger block,
-// which the MemoryProvider contract allows.
+// host's): memory comes from the low end of the heap's largest free block and
+// grows into the free space above it; only when that is taken does Grow copy
+// into a larger block, which the MemoryProvider contract allows.
 #pragma once
 
 #include "wasm/runtime/engine.h"

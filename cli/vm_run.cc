@@ -19,7 +19,17 @@
 namespace palisade::cli {
 
 int RunInVm(const RunOptions& o) {
-  auto image = BuildPreopens(o.dirs);
+  auto preopens = ParsePreopens(o.dirs);
+  if (!preopens.ok()) {
+    std::cerr << "palisade run: " << preopens.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (AnyWritable(*preopens)) {
+    std::cerr << "palisade run: --dir HOST::GUEST:rw needs --in-process for now (micro-VMs do not "
+                 "hand their changes back yet)\n";
+    return kExitUsage;
+  }
+  auto image = BuildPreopens(*preopens);
   if (!image.ok()) {
     std::cerr << "palisade run: " << image.status().message() << "\n";
     return kExitUsage;

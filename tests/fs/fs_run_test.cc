@@ -1,7 +1,8 @@
-// `palisade run --in-process --dir HOST::GUEST:rw` end to end: a C program
-// (programs/fs_rw.c) changes its directories, and the host directory holds
-// those changes after a run that succeeded, and nothing after one that
-// trapped, exited non-zero or ran out of time.
+// `palisade run [--in-process] --dir HOST::GUEST:rw` end to end, in process
+// and in a micro-VM (seccomp enforced): a C program (programs/fs_rw.c)
+// changes its directories, and the host directory holds those changes after
+// a run that succeeded, and nothing after one that trapped, exited non-zero
+// or ran out of time.
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -13,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/require_kvm.h"
 #include "tests/support/subprocess.h"
 
 namespace palisade {
@@ -38,9 +40,11 @@ std::map<std::string, std::string> Snapshot(const fs::path& root) {
   return out;
 }
 
-class FsRunTest : public ::testing::Test {
+// The parameter: in a micro-VM (true) or in process.
+class FsRunTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
+    if (GetParam()) PALISADE_REQUIRE_KVM();
     base_ = fs::temp_directory_path() / ("palisade_fs_run_" + std::to_string(::getpid()));
     fs::remove_all(base_);
     for (const char* d : {"data/olddir", "other", "ro"}) fs::create_directories(base_ / d);
@@ -62,7 +66,8 @@ class FsRunTest : public ::testing::Test {
   void Write(const std::string& rel, const std::string& text) { std::ofstream(base_ / rel) << text; }
 
   testing::ProcessResult Run(const std::string& mode, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {PALISADE_CLI_PATH, "run", "--in-process"};
+    std::vector<std::string> argv = {PALISADE_CLI_PATH, "run"};
+    if (!GetParam()) argv.push_back("--in-process");
     argv.insert(argv.end(), extra.begin(), extra.end());
     for (const std::string& d : {(base_ / "data").string() + "::/data:rw", (base_ / "other").string() + "::/other:rw",
                                  (base_ / "ro").string() + "::/ro"}) {
@@ -76,7 +81,7 @@ class FsRunTest : public ::testing::Test {
   fs::path base_;
 };
 
-TEST_F(FsRunTest, ASuccessfulRunChangesTheHostDirectory) {
+TEST_P(FsRunTest, ASuccessfulRunChangesTheHostDirectory) {
   testing::ProcessResult r = Run("apply");
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   std::map<std::string, std::string> want = {
@@ -98,7 +103,7 @@ TEST_F(FsRunTest, ASuccessfulRunChangesTheHostDirectory) {
   }
 }
 
-TEST_F(FsRunTest, EveryRefusedCallAnswersTheExpectedErrno) {
+TEST_P(FsRunTest, EveryRefusedCallAnswersTheExpectedErrno) {
   testing::ProcessResult r = Run("errnos");
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "ok\n");
@@ -109,7 +114,7 @@ TEST_F(FsRunTest, EveryRefusedCallAnswersTheExpectedErrno) {
   EXPECT_EQ(Snapshot(base_ / "ro"), (std::map<std::string, std::string>{{"r.txt", "r\n"}}));
 }
 
-TEST_F(FsRunTest, ARunThatFailsChangesNothing) {
+TEST_P(FsRunTest, ARunThatFailsChangesNothing) {
   const auto before = Snapshot(base_);
   testing::ProcessResult trap = Run("trap");
   EXPECT_EQ(trap.status, 134) << trap.err;
@@ -123,13 +128,10 @@ TEST_F(FsRunTest, ARunThatFailsChangesNothing) {
   EXPECT_EQ(Snapshot(base_), before);
 }
 
-TEST_F(FsRunTest, WritableDirectoriesNeedInProcessForNow) {
-  testing::ProcessResult r = RunProcess({PALISADE_CLI_PATH, "run", "--dir", (base_ / "data").string() + "::/data:rw",
-                                         std::string(PALISADE_FS_PROGRAM_DIR) + "/fs_rw.wasm", "--", "apply"});
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("--in-process"), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists(base_ / "data/new.txt"));
-}
+INSTANTIATE_TEST_SUITE_P(InProcessAndInAMicroVm, FsRunTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "MicroVm" : "InProcess";
+                         });
 
 }  // namespace
 }  // namespace palisade

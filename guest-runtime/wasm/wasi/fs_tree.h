@@ -67,6 +67,12 @@ class FsTree {
   const FsNode& node(uint32_t i) const { return nodes_[i]; }
   bool IsDir(uint32_t i) const { return nodes_[i].type == FsType::kDirectory; }
   bool Writable(uint32_t i) const { return image_->writable(nodes_[i].root); }
+  bool AnyWritable() const {
+    for (uint32_t r = 0; r < roots_; ++r) {
+      if (image_->writable(r)) return true;
+    }
+    return false;
+  }
   bool Attached(uint32_t i) const { return nodes_[i].parent != kNoParent || i < roots_; }
   // Children of directory i (node indices), in creation order.
   const uint32_t* Children(uint32_t i, uint32_t* count) const {

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "cli/fs_image_builder.h"
 #include "wasm/wasi/fs_changes.h"
 #include "wasm/wasi/fs_tree.h"
@@ -58,10 +59,12 @@ class FsTreeTest : public ::testing::Test {
     std::vector<std::string> lines;
     for (uint32_t i = 0; i < set.count(); ++i) {
       const FsChange& c = set.change(i);
-      std::string line = c.kind == FsChangeKind::kDelete ? "rm " : c.kind == FsChangeKind::kMakeDirectory ? "mkdir " : "write ";
-      line += std::to_string(c.root) + ":" + std::string(set.path(i), c.path_size);
+      const char* verb = c.kind == FsChangeKind::kDelete          ? "rm "
+                         : c.kind == FsChangeKind::kMakeDirectory ? "mkdir "
+                                                                  : "write ";
+      std::string line = absl::StrCat(verb, c.root, ":", absl::string_view(set.path(i), c.path_size));
       if (c.kind == FsChangeKind::kWriteFile) {
-        line += "=" + std::string(reinterpret_cast<const char*>(set.contents(i)), c.size);
+        absl::StrAppend(&line, "=", absl::string_view(reinterpret_cast<const char*>(set.contents(i)), c.size));
       }
       lines.push_back(line);
     }

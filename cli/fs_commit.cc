@@ -159,7 +159,9 @@ class Committer {
     const struct timespec times[2] = {
         {static_cast<time_t>(mtime_ns / 1'000'000'000), static_cast<long>(mtime_ns % 1'000'000'000)},
         {static_cast<time_t>(mtime_ns / 1'000'000'000), static_cast<long>(mtime_ns % 1'000'000'000)}};
-    if ((mode >= 0 && fchmod(fd, static_cast<mode_t>(mode)) != 0) || futimens(fd, times) != 0 ||
+    // 0: the engine had no clock (a deterministic policy denies it); the
+    // file keeps the time it is written at rather than claiming 1970.
+    if ((mode >= 0 && fchmod(fd, static_cast<mode_t>(mode)) != 0) || (mtime_ns != 0 && futimens(fd, times) != 0) ||
         fsync(fd) != 0) {
       return absl::StrCat("cannot finish the file: ", std::strerror(errno));
     }

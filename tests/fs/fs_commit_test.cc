@@ -37,7 +37,8 @@ std::string Read(const fs::path& p) {
 // Builds a change set by hand (records in the order given).
 class SetBuilder {
  public:
-  SetBuilder& Add(FsChangeKind kind, const std::string& path, const std::string& data = "", uint32_t root = 0) {
+  SetBuilder& Add(FsChangeKind kind, const std::string& path, const std::string& data = "", uint32_t root = 0,
+                  uint64_t mtime_ns = 1'500'000'000'000'000'000ull) {
     FsChange c{};
     c.root = root;
     c.kind = kind;
@@ -45,7 +46,7 @@ class SetBuilder {
     c.path_size = path.size();
     c.data_offset = kind == FsChangeKind::kWriteFile ? data_.size() : 0;
     c.size = kind == FsChangeKind::kWriteFile ? data.size() : 0;
-    c.mtime_ns = 1'500'000'000'000'000'000ull;
+    c.mtime_ns = mtime_ns;
     changes_.push_back(c);
     paths_ += path;
     data_ += data;
@@ -120,6 +121,10 @@ TEST_P(FsCommitTest, AppliesDeletionsDirectoriesAndFiles) {
   struct stat st;
   ASSERT_EQ(stat((base_ / "dir" / "f.txt").c_str(), &st), 0);
   EXPECT_EQ(st.st_mtim.tv_sec, 1'500'000'000);
+  // No time from the engine (its clock was denied): the host's own.
+  ASSERT_TRUE(Apply(SetBuilder().Add(FsChangeKind::kWriteFile, "untimed", "u", 0, 0)).ok());
+  ASSERT_EQ(stat((base_ / "dir" / "untimed").c_str(), &st), 0);
+  EXPECT_GT(st.st_mtim.tv_sec, 1'700'000'000);
 }
 
 TEST_P(FsCommitTest, ALinkAsADirectoryComponentIsRefused) {

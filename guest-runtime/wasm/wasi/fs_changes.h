@@ -41,7 +41,7 @@ struct FsChange {
   uint64_t path_size;
   uint64_t data_offset;  // files: in the data area
   uint64_t size;         // files: bytes
-  uint64_t mtime_ns;     // files
+  uint64_t mtime_ns;     // files; 0 when the engine had no clock (the host then stamps its own time)
 };
 
 // A validated view of a change set (pointers into the caller's buffer).

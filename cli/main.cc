@@ -85,8 +85,9 @@ int main(int argc, char** argv) {
                       "Cap on the program's stdout+stderr in the micro-VM (0: none)")
       ->capture_default_str();
   run_cmd->add_option("--dir", run.dirs,
-                      "Preopen HOST directory read-only as GUEST (HOST::GUEST; repeatable; "
-                      "contents are copied in, up to 256 MiB)")
+                      "Preopen HOST directory as GUEST: HOST::GUEST read-only, HOST::GUEST:rw "
+                      "writable (changes applied to HOST only when the run succeeds); repeatable; "
+                      "contents are copied in, up to 256 MiB")
       ->allow_extra_args(false);
   run_cmd->add_option("--fuel", run.fuel, "Instruction budget (function calls + loop iterations)");
   run_cmd->add_option("--max-memory-pages", run.max_memory_pages, "Cap on linear memory, 64 KiB pages")

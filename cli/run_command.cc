@@ -7,12 +7,14 @@
 #include <thread>
 
 #include "absl/time/time.h"
+#include "cli/fs_commit.h"
 #include "cli/fs_image_builder.h"
 #include "cli/policy_options.h"
 #include "cli/vm_run.h"
 #include "cli/wasm_loader.h"
 #include "common/duration.h"
 #include "wasm/host/wasi_host_system.h"
+#include "wasm/wasi/fs_changes.h"
 
 namespace palisade::cli {
 
@@ -56,15 +58,31 @@ class Deadline {
 
 }  // namespace
 
-absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<std::string>& dirs) {
-  if (dirs.empty()) return std::vector<uint8_t>();
+absl::StatusOr<std::vector<Preopen>> ParsePreopens(const std::vector<std::string>& dirs) {
   std::vector<Preopen> preopens;
   for (const std::string& d : dirs) {
     auto p = ParsePreopen(d);
     if (!p.ok()) return p.status();
     preopens.push_back(*p);
   }
-  return BuildFsImage(preopens);
+  return preopens;
+}
+
+absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens) {
+  if (preopens.empty()) return std::vector<uint8_t>();
+  std::vector<std::string> skipped;
+  auto image = BuildFsImage(preopens, FsImageLimits(), &skipped);
+  for (const std::string& path : skipped) {
+    std::cerr << "palisade run: --dir: left out " << path << " (not a regular file or directory)\n";
+  }
+  return image;
+}
+
+bool AnyWritable(const std::vector<Preopen>& preopens) {
+  for (const Preopen& p : preopens) {
+    if (p.writable) return true;
+  }
+  return false;
 }
 
 int RunRun(const RunOptions& options) {
@@ -91,7 +109,12 @@ int RunRun(const RunOptions& options) {
   lo.env = o.env;
   lo.policy = {o.wasi_denied, o.refuse_denied_imports};
   lo.engine = o.engine;
-  auto image = BuildPreopens(o.dirs);
+  auto preopens = ParsePreopens(o.dirs);
+  if (!preopens.ok()) {
+    std::cerr << "palisade run: " << preopens.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto image = BuildPreopens(*preopens);
   if (!image.ok()) {
     std::cerr << "palisade run: " << image.status().message() << "\n";
     return kExitUsage;
@@ -121,6 +144,20 @@ int RunRun(const RunOptions& options) {
     timed_out = deadline != nullptr && deadline->fired();
   }
   ReportDenials(o, wasm::DeniedCalls(&system));
+  const bool succeeded = !timed_out && (trap.ok() || (trap.kind == wasm::TrapKind::kExit && trap.exit_code == 0));
+  if (succeeded && AnyWritable(*preopens)) {
+    // Only a run that succeeded changes the host's directories.
+    wasm::Vec<uint8_t> changes;
+    if (!wasm::wasi::ExportFsChanges(*p.wasi->tree(), &changes)) {
+      std::cerr << "palisade run: --dir: out of memory collecting the run's changes; nothing was applied\n";
+      return kExitCommitFailed;
+    }
+    absl::Status applied = ApplyFsChanges(std::vector<uint8_t>(changes.begin(), changes.end()), *preopens);
+    if (!applied.ok()) {
+      std::cerr << "palisade run: " << applied.message() << "\n";
+      return kExitCommitFailed;
+    }
+  }
   if (!timed_out && trap.ok()) return 0;
   if (!timed_out && trap.kind == wasm::TrapKind::kExit) return trap.exit_code & 0xff;
   if (timed_out || trap.kind == wasm::TrapKind::kInterrupted) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cli/fs_image_builder.h"
 
 namespace palisade::cli {
 
@@ -14,6 +15,7 @@ namespace palisade::cli {
 constexpr int kExitUsage = 2;     // bad arguments, unreadable/invalid module, link error
 constexpr int kExitTrap = 134;    // the program trapped (or ran out of time or fuel)
 constexpr int kExitNoSandbox = 69;  // no micro-VM could be started (no KVM, no memory)
+constexpr int kExitCommitFailed = 73;  // the run succeeded, its --dir ...:rw changes did not all apply
 
 struct RunOptions {
   bool in_process = false;
@@ -27,7 +29,7 @@ struct RunOptions {
   std::string memory;           // guest memory of the micro-VM; empty: sized to the module
   uint64_t memory_ceiling = 0;  // from the policy: at most this much guest memory (0: none)
   std::string memory_ceiling_name;
-  std::vector<std::string> dirs; // --dir HOST::GUEST, read-only
+  std::vector<std::string> dirs; // --dir HOST::GUEST (read-only) or HOST::GUEST:rw
   std::string max_output = "1G"; // cap on stdout+stderr in the micro-VM; "0" = none
   std::string policy;            // --policy FILE (cli/policy_options.h applies it)
   std::string seccomp;           // enforce | log | off; empty: enforce (log in sanitizer builds)
@@ -40,7 +42,10 @@ struct RunOptions {
 
 int RunRun(const RunOptions& options);
 
-// The FsImage for --dir options (empty when there are none).
-absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<std::string>& dirs);
+// The --dir options, and the FsImage built from them (empty when there are
+// none; what was left out, such as symbolic links, is named on stderr).
+absl::StatusOr<std::vector<Preopen>> ParsePreopens(const std::vector<std::string>& dirs);
+absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens);
+bool AnyWritable(const std::vector<Preopen>& preopens);
 
 }  // namespace palisade::cli

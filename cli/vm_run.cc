@@ -1,5 +1,6 @@
 #include "cli/vm_run.h"
 
+#include "cli/commit_thread.h"
 #include "cli/policy_options.h"
 #include "cli/trap_line.h"
 #include "cli/vm_session.h"
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -21,12 +23,25 @@
 namespace palisade::cli {
 
 int RunInVm(const RunOptions& o) {
-  auto image = BuildPreopens(o.dirs);
+  auto preopens = ParsePreopens(o.dirs);
+  if (!preopens.ok()) {
+    std::cerr << "palisade run: " << preopens.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto image = BuildPreopens(*preopens);
   if (!image.ok()) {
     std::cerr << "palisade run: " << image.status().message() << "\n";
     return kExitUsage;
   }
-  if (std::optional<int> rc = ConfineOrReport("palisade run", o.seccomp, "palisade-cli", true)) return *rc;
+  const bool writable = AnyWritable(*preopens);
+  // Started before any filter (glibc sets up threads with calls palisade-cli
+  // refuses); the process filter reaches it too, the vcpu filter never does.
+  std::optional<CommitThread> commit;
+  if (writable) commit.emplace(*preopens);
+  if (std::optional<int> rc =
+          ConfineOrReport("palisade run", o.seccomp, writable ? "palisade-cli-rw" : "palisade-cli", true)) {
+    return *rc;
+  }
   VmSession vm("palisade run", o.module);
   VmSession::Options start;
   start.timeout = o.timeout;
@@ -73,6 +88,13 @@ int RunInVm(const RunOptions& o) {
   }
   (void)vm.sandbox().Shutdown(0, absl::Now() + absl::Seconds(5));
   const WasmOutcomeReport& r = *vm.services().outcome();
+  if (r.kind == abi::WasmOutcome::kExited && r.code == 0 && commit.has_value()) {
+    // Only a run that succeeded changes the host's directories.
+    if (absl::Status s = commit->Apply(vm.services().fs_changes()); !s.ok()) {
+      std::cerr << "palisade run: " << s.message() << "\n";
+      return kExitCommitFailed;
+    }
+  }
   if (r.kind == abi::WasmOutcome::kExited) return static_cast<int>(r.code & 0xff);
   const int rc = ReportFailedOutcome("palisade run", o.module, r);
   if (r.kind == abi::WasmOutcome::kLoadFailed && r.text.rfind("out of memory", 0) == 0) vm.ExplainOutOfMemory();

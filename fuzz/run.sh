@@ -13,10 +13,11 @@ work=$build/fuzz/work
 artifacts=$build/fuzz/artifacts
 mkdir -p "$work" "$artifacts"
 declare -A seeds=([wasm_decode_fuzzer]=wasm [wasm_execute_fuzzer]=wasm [jit_compile_fuzzer]=wasm
-                  [hypercall_fuzzer]=hypercall [policy_text_fuzzer]=text [grpc_request_fuzzer]=grpc)
+                  [hypercall_fuzzer]=hypercall [policy_text_fuzzer]=text [grpc_request_fuzzer]=grpc
+                  [fs_tree_fuzzer]=fs)
 failed=0
 for target in wasm_decode_fuzzer wasm_execute_fuzzer jit_compile_fuzzer hypercall_fuzzer policy_text_fuzzer \
-  grpc_request_fuzzer; do
+  grpc_request_fuzzer fs_tree_fuzzer; do
   bin=$build/fuzz/$target
   if [[ -d $src/regressions/$target ]] && compgen -G "$src/regressions/$target/*" >/dev/null; then
     if ! "$bin" -runs=0 "$src"/regressions/"$target"/* >"$artifacts/$target-regressions.log" 2>&1; then

@@ -128,7 +128,7 @@ PY
     # ${2:-30} seconds from seed corpora made in the build.
     deps
     sanitizer_build build-asan --target wasm_decode_fuzzer wasm_execute_fuzzer jit_compile_fuzzer \
-      hypercall_fuzzer policy_text_fuzzer grpc_request_fuzzer palisade_fuzz_corpus
+      hypercall_fuzzer policy_text_fuzzer grpc_request_fuzzer fs_tree_fuzzer palisade_fuzz_corpus
     fuzz/run.sh build-asan "${2:-30}" ;;
   bench)
     # The benchmark programs are compiled to wasm32-wasi by Debian's clang

@@ -39,6 +39,9 @@ class GuestServices {
   // The program called a WASI function its policy denies (the call failed
   // in the guest); once per function and run. For the audit log.
   virtual void PolicyDenied(std::string function) = 0;
+  // A successful run's change set for its writable directories (kFsChanges),
+  // unvalidated. Services that hand out no writable directory ignore it.
+  virtual void FsChanges(std::vector<uint8_t> bytes) { (void)bytes; }
 };
 
 // The process's own stdin, the POSIX clocks and getrandom(2); keeps the last
@@ -67,6 +70,9 @@ class PosixGuestServices final : public GuestServices {
     has_results_ = true;
   }
   void PolicyDenied(std::string function) override { denials_.push_back(std::move(function)); }
+  void FsChanges(std::vector<uint8_t> bytes) override { fs_changes_ = std::move(bytes); }
+  // The last change set the guest handed over (empty if none).
+  const std::vector<uint8_t>& fs_changes() const { return fs_changes_; }
   // Defence in depth behind the guest's own policy check: a guest asking
   // for a denied clock or random bytes anyway gets none.
   void Restrict(bool clocks, bool random) {
@@ -87,6 +93,7 @@ class PosixGuestServices final : public GuestServices {
     outcome_.reset();
     values_.clear();
     has_results_ = false;
+    fs_changes_.clear();
   }
 
  private:
@@ -99,6 +106,7 @@ class PosixGuestServices final : public GuestServices {
   std::vector<abi::WasmValue> values_;
   bool has_results_ = false;
   std::vector<std::string> denials_;
+  std::vector<uint8_t> fs_changes_;
   bool clocks_allowed_ = true, random_allowed_ = true;
 };
 

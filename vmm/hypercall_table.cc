@@ -34,6 +34,7 @@ constexpr HypercallInfo kTable[abi::kHypercallCount] = {
     {"flush", &HypercallDispatcher::Flush},
     {"seal_code", &HypercallDispatcher::SealCode},
     {"release_code", &HypercallDispatcher::ReleaseCode},
+    {"fs_changes", &HypercallDispatcher::FsChanges},
 };
 
 }  // namespace
@@ -250,6 +251,19 @@ absl::StatusOr<HypercallOutcome> HypercallDispatcher::PolicyDenied(const abi::Ma
   auto name = memory_->Read(req.args[0], req.args[1]);
   if (!name.ok()) return name.status();
   services_->PolicyDenied(std::string(name->begin(), name->end()));
+  mailbox_->result = 0;
+  return HypercallOutcome{};
+}
+
+absl::StatusOr<HypercallOutcome> HypercallDispatcher::FsChanges(const abi::Mailbox& req) {
+  RETURN_IF_ERROR(NeedServices("a change set"));
+  if (req.args[1] > abi::kMaxFsChangesBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat("change set of %d bytes exceeds the limit", req.args[1]));
+  }
+  auto bytes = memory_->Read(req.args[0], req.args[1]);
+  if (!bytes.ok()) return bytes.status();
+  // Copied out as is; cli/fs_commit.h validates it before anything happens.
+  services_->FsChanges(std::vector<uint8_t>(bytes->begin(), bytes->end()));
   mailbox_->result = 0;
   return HypercallOutcome{};
 }

@@ -96,6 +96,7 @@ class HypercallDispatcher {
   absl::StatusOr<HypercallOutcome> Flush(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> SealCode(const abi::Mailbox& req);
   absl::StatusOr<HypercallOutcome> ReleaseCode(const abi::Mailbox& req);
+  absl::StatusOr<HypercallOutcome> FsChanges(const abi::Mailbox& req);
 
  private:
   HypercallDispatcher(GuestMemory* memory, abi::Mailbox* mailbox, ConsoleSink* console,

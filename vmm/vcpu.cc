@@ -15,10 +15,17 @@ namespace {
 
 // The kvm_run of the vCPU this thread is running, for the kick handler.
 thread_local kvm_run* tls_running = nullptr;
+// A kick that landed while this thread was outside Run() (handling a
+// hypercall, say a long kSealCode check). The watchdog's timer is one-shot:
+// dropping such a kick would leave the next KVM_RUN with no timer to end it,
+// so a spinning guest would outlive its deadline. Run() passes it on.
+thread_local bool tls_missed_kick = false;
 
 void OnKick(int) {
   if (kvm_run* run = tls_running; run != nullptr) {
     __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  } else {
+    __atomic_store_n(&tls_missed_kick, true, __ATOMIC_SEQ_CST);
   }
 }
 
@@ -76,6 +83,12 @@ absl::Status Vcpu::SetSregs(const kvm_sregs& sregs) {
 
 absl::StatusOr<Vcpu::RunResult> Vcpu::Run() {
   tls_running = run();
+  // A kick missed since the last run ends this one at once (kInterrupted),
+  // and the caller re-arms its timer; one arriving from here on sets
+  // immediate_exit itself.
+  if (__atomic_exchange_n(&tls_missed_kick, false, __ATOMIC_SEQ_CST)) {
+    __atomic_store_n(&run()->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  }
   int r = ::ioctl(fd_.get(), KVM_RUN, 0);
   int err = errno;
   tls_running = nullptr;

@@ -83,8 +83,19 @@ enum class Hypercall : uint32_t {
   // The code sealed at args[0] is no longer used: its room in the code
   // region may hold other code. result = 0.
   kReleaseCode = 16,
+  // --- writable preopened directories (`--dir HOST::GUEST:rw`) ---
+  // A kStart run succeeded (exit 0 or _start returned): args[1] bytes at
+  // guest address args[0] are the change set of its writable directories
+  // (guest-runtime/wasm/wasi/fs_changes.h), sent once, just before the
+  // outcome. The host validates it like any guest input and applies it
+  // only if the outcome it then receives says the run succeeded.
+  // result = 0.
+  kFsChanges = 17,
 };
-inline constexpr uint32_t kHypercallCount = 17;
+inline constexpr uint32_t kHypercallCount = 18;
+// What one kFsChanges may hand over: the tree's own bound (1 GiB of file
+// bytes and names by default) plus its records.
+inline constexpr uint64_t kMaxFsChangesBytes = 1ull << 31;
 
 // One rel32 field of sealed code: the 4 bytes at `offset` become
 // target - (load address + offset + 4).

@@ -13,6 +13,7 @@
 #include "runner/text_builder.h"
 #include "wasm/runtime/engine.h"
 #include "wasm/support/alloc.h"
+#include "wasm/wasi/fs_changes.h"
 #include "wasm/wasi/fs_image.h"
 #include "wasm/wasi/wasi_context.h"
 #include "wasm/wasi/wasi_linker.h"
@@ -136,6 +137,7 @@ class Session {
   wasm::Store* store() const { return store_; }
   wasm::Instance* instance() const { return instance_; }
   const wasm::CompiledModule* module() const { return module_; }
+  const wasm::wasi::WasiContext* wasi() const { return wasi_; }
 
   // Keeps a private copy of the request, for a session that outlives the
   // command (the module bytes and directory image must stay put).
@@ -245,6 +247,19 @@ wasm::FuncInst* ExportedFunction(const Session& s, const char* name, size_t len)
   return static_cast<wasm::FuncInst*>(e.object);
 }
 
+// A run that succeeded hands its writable directories' changes to the host
+// in one hypercall, before its outcome; the host applies them only once that
+// outcome says the run succeeded.
+void HandBackChanges(const Session& s) {
+  const wasm::wasi::FsTree* tree = s.wasi() != nullptr ? s.wasi()->tree() : nullptr;
+  if (tree == nullptr || !tree->AnyWritable()) return;
+  wasm::Vec<uint8_t> changes;
+  if (!wasm::wasi::ExportFsChanges(*tree, &changes)) {
+    Abort(abi::AbortReason::kOutOfMemory, "out of memory collecting the changes of --dir ...:rw");
+  }
+  Hypercall(abi::Hypercall::kFsChanges, reinterpret_cast<uintptr_t>(changes.data()), changes.size());
+}
+
 // kStart: call _start.
 void Start(Session& s, const abi::WasiRunRequest* req) {
   wasm::Extern start;
@@ -253,8 +268,9 @@ void Start(Session& s, const abi::WasiRunRequest* req) {
     return;
   }
   if (req->fuel != 0) wasm::SetFuel(s.store(), true, req->fuel);
-  ReportEnd(wasm::Invoke(s.store(), static_cast<wasm::FuncInst*>(start.object), nullptr, 0, nullptr, 0),
-            s.module());
+  const wasm::Trap trap = wasm::Invoke(s.store(), static_cast<wasm::FuncInst*>(start.object), nullptr, 0, nullptr, 0);
+  if (trap.ok() || (trap.kind == wasm::TrapKind::kExit && trap.exit_code == 0)) HandBackChanges(s);
+  ReportEnd(trap, s.module());
 }
 
 // kDescribe / kInvoke on the export the request names.

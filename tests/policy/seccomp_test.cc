@@ -48,7 +48,7 @@ int InChild(const std::string& name, SeccompMode mode, bool all_threads, void (*
 bool KilledBySigsys(int status) { return WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS; }
 
 TEST(Seccomp, EveryBuiltinPolicyCompilesAndExportsBpf) {
-  EXPECT_THAT(BuiltinSeccompPolicyNames(), ::testing::UnorderedElementsAre("palisaded", "palisade-cli", "palisade-fuzz", "vcpu"));
+  EXPECT_THAT(BuiltinSeccompPolicyNames(), ::testing::UnorderedElementsAre("palisaded", "palisade-cli", "palisade-cli-rw", "palisade-fuzz", "vcpu"));
   for (const std::string& name : BuiltinSeccompPolicyNames()) {
     auto policy = BuiltinSeccompPolicy(name);
     ASSERT_TRUE(policy.ok()) << name << ": " << policy.status();

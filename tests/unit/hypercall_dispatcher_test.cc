@@ -178,7 +178,9 @@ class FakeServices final : public GuestServices {
   }
   void Results(std::vector<abi::WasmValue> v) override { values = std::move(v); }
   void PolicyDenied(std::string f) override { denials.push_back(std::move(f)); }
+  void FsChanges(std::vector<uint8_t> bytes) override { fs_changes = std::move(bytes); }
 
+  std::vector<uint8_t> fs_changes;
   std::string input;
   std::vector<std::string> denials;
   std::optional<WasmOutcomeReport> outcome;
@@ -264,6 +266,20 @@ TEST_F(WasiHypercallTest, OutcomesSignaturesAndResultsAreBounded) {
   ASSERT_TRUE(Call(Nr(abi::Hypercall::kWasmResults), {0x30000, 1}).ok());
   ASSERT_EQ(fake_.values.size(), 1u);
   EXPECT_EQ(fake_.values[0].lo, 42u);
+}
+
+// kFsChanges: the bytes are copied out through the checked read, whatever
+// they hold (the host validates them later); bad lengths and addresses end
+// the sandbox.
+TEST_F(WasiHypercallTest, ChangeSetsAreReadThroughCheckedGuestMemory) {
+  const uint32_t nr = Nr(abi::Hypercall::kFsChanges);
+  EXPECT_THAT(Error(Call(nr, {0x30000, abi::kMaxFsChangesBytes + 1})), HasSubstr("limit"));
+  EXPECT_FALSE(Call(nr, {0xfffff0, 64}).ok());
+  EXPECT_FALSE(Call(nr, {~0ull - 8, 64}).ok());
+  EXPECT_TRUE(fake_.fs_changes.empty());
+  std::memcpy(Ram(0x30000, 5), "bytes", 5);
+  ASSERT_TRUE(Call(nr, {0x30000, 5}).ok());
+  EXPECT_EQ(std::string(fake_.fs_changes.begin(), fake_.fs_changes.end()), "bytes");
 }
 
 

@@ -99,6 +99,35 @@ TEST_F(FsImageTest, EveryTruncationAndCorruptionIsRefused) {
   EXPECT_FALSE(corrupt(second + offsetof(FsEntry, type), 7));                 // unknown type
   EXPECT_FALSE(corrupt(second + offsetof(FsEntry, name_len), 0xffffff));      // name past the end
   EXPECT_FALSE(corrupt(first + offsetof(FsEntry, parent), 0));                // root with a parent
+  EXPECT_FALSE(corrupt(second + offsetof(FsEntry, flags), kFsWritable));      // only roots are writable
+  EXPECT_FALSE(corrupt(first + offsetof(FsEntry, flags), 2));                 // unknown flag
+  EXPECT_FALSE(corrupt(first + offsetof(FsEntry, reserved), 1));
+  EXPECT_FALSE(corrupt(offsetof(FsImageHeader, reserved), 1));
+  EXPECT_TRUE(corrupt(first + offsetof(FsEntry, flags), kFsWritable));
+}
+
+TEST_F(FsImageTest, WritableRootsAndTheirBoundsAreCarried) {
+  auto p = cli::ParsePreopen("/tmp::/data:rw");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->guest, "/data");
+  EXPECT_TRUE(p->writable);
+  p = cli::ParsePreopen("/tmp::/data:ro");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->guest, "/data");
+  EXPECT_FALSE(p->writable);
+  EXPECT_EQ(cli::ParsePreopen("/tmp:::rw").value().guest, ":rw");  // a name, not a suffix
+  EXPECT_FALSE(cli::ParsePreopen("/tmp::/data").value().writable);
+  cli::FsImageLimits limits;
+  limits.max_tree_bytes = 12345;
+  limits.max_tree_entries = 77;
+  auto image = cli::BuildFsImage({{root_.string(), "/rw", true}, {root_.string(), "/ro", false}}, limits);
+  ASSERT_TRUE(image.ok()) << image.status();
+  FsImage img;
+  ASSERT_TRUE(img.Init(image->data(), image->size()));
+  EXPECT_TRUE(img.writable(0));
+  EXPECT_FALSE(img.writable(1));
+  EXPECT_EQ(img.max_tree_bytes(), 12345u);
+  EXPECT_EQ(img.max_tree_entries(), 77u);
 }
 
 TEST_F(FsImageTest, NamesThatWouldEscapeAreRefused) {

@@ -21,7 +21,7 @@ bool FsImage::Init(const uint8_t* data, size_t size) {
   const uint64_t entries_bytes = static_cast<uint64_t>(h.entry_count) * sizeof(FsEntry);
   if (h.magic != kFsImageMagic || h.root_count > h.entry_count ||
       !Within(sizeof h, entries_bytes, size) || !Within(h.names_offset, h.names_size, size) ||
-      !Within(h.data_offset, h.data_size, size) || h.names_size > UINT32_MAX) {
+      !Within(h.data_offset, h.data_size, size) || h.names_size > UINT32_MAX || h.reserved != 0) {
     return false;
   }
   const auto* entries = reinterpret_cast<const FsEntry*>(data + sizeof h);
@@ -31,10 +31,12 @@ bool FsImage::Init(const uint8_t* data, size_t size) {
     if (e.type != FsType::kDirectory && e.type != FsType::kFile) return false;
     if (!Within(e.name_offset, e.name_len, h.names_size) || e.name_len == 0) return false;
     if (e.type == FsType::kFile && !Within(e.data_offset, e.size, h.data_size)) return false;
+    if (e.reserved != 0 || (e.flags & ~kFsWritable) != 0) return false;
     if (i < h.root_count) {
       if (e.parent != kNoParent || e.type != FsType::kDirectory) return false;
       continue;
     }
+    if (e.flags != 0) return false;  // only a root is marked writable
     // Children come after their parent, which must be a directory; a name
     // is one path component.
     if (e.parent >= i || entries[e.parent].type != FsType::kDirectory) return false;
@@ -52,6 +54,8 @@ bool FsImage::Init(const uint8_t* data, size_t size) {
   data_ = data + h.data_offset;
   count_ = h.entry_count;
   roots_ = h.root_count;
+  max_bytes_ = h.max_tree_bytes;
+  max_entries_ = h.max_tree_entries;
   return true;
 }
 

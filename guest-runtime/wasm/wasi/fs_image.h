@@ -1,13 +1,15 @@
-// A read-only directory tree in one buffer: what `--dir HOST::GUEST` hands
-// a WASI program. The host serializes the directory (within a size cap);
-// the engine (in the guest or in process) validates it once and serves
-// path_open / fd_read / fd_readdir / *_filestat_get from it. No file is ever
-// opened on the host on the program's behalf.
+// A directory tree in one buffer: what `--dir HOST::GUEST[:rw]` hands a
+// WASI program. The host serializes the directory (within a size cap); the
+// engine (in the guest or in process) validates it once and seeds its
+// mutable tree (fs_tree.h) from it. No file is ever opened on the host on
+// the program's behalf; a writable root's changes leave the engine as a
+// change set (fs_changes.h) at the end of a successful run.
 //
 // Layout: FsImageHeader, then entry_count FsEntry records, then the names,
 // then the file contents. Entries [0, root_count) are the preopened
-// directories (their name is the guest path, e.g. "/data"); every other
-// entry's parent is a directory with a smaller index.
+// directories (their name is the guest path, e.g. "/data"; kFsWritable in
+// their flags when the program may change them); every other entry's parent
+// is a directory with a smaller index.
 #pragma once
 
 #include <stddef.h>
@@ -15,8 +17,10 @@
 
 namespace palisade::wasm::wasi {
 
-inline constexpr uint64_t kFsImageMagic = 0x3153464553494c50ull;  // "PLISEFS1"
+inline constexpr uint64_t kFsImageMagic = 0x3253464553494c50ull;  // "PLISEFS2"
 inline constexpr uint32_t kNoParent = 0xffffffffu;
+// FsEntry::flags: a root the program may write (`--dir HOST::GUEST:rw`).
+inline constexpr uint32_t kFsWritable = 1;
 
 struct FsImageHeader {
   uint64_t magic;
@@ -26,6 +30,11 @@ struct FsImageHeader {
   uint64_t names_size;
   uint64_t data_offset;
   uint64_t data_size;
+  // Bounds on the tree while the program runs (file bytes plus names, and
+  // files plus directories); beyond them a write or create fails ENOSPC.
+  uint64_t max_tree_bytes;
+  uint32_t max_tree_entries;
+  uint32_t reserved;  // zero
 };
 
 enum class FsType : uint32_t { kDirectory = 1, kFile = 2 };
@@ -38,6 +47,8 @@ struct FsEntry {
   uint64_t data_offset;  // files: in the data area
   uint64_t size;         // files: bytes
   uint64_t mtime_ns;
+  uint32_t flags;        // roots: kFsWritable or 0; others 0
+  uint32_t reserved;     // zero
 };
 
 // A validated view of an image (pointers into the caller's buffer).
@@ -49,6 +60,9 @@ class FsImage {
 
   uint32_t entry_count() const { return count_; }
   uint32_t root_count() const { return roots_; }
+  uint64_t max_tree_bytes() const { return max_bytes_; }
+  uint32_t max_tree_entries() const { return max_entries_; }
+  bool writable(uint32_t root) const { return (entries_[root].flags & kFsWritable) != 0; }
   const FsEntry& entry(uint32_t i) const { return entries_[i]; }
   const char* name(uint32_t i) const { return names_ + entries_[i].name_offset; }
   const uint8_t* contents(uint32_t i) const { return data_ + entries_[i].data_offset; }
@@ -62,6 +76,8 @@ class FsImage {
   const uint8_t* data_ = nullptr;
   uint32_t count_ = 0;
   uint32_t roots_ = 0;
+  uint64_t max_bytes_ = 0;
+  uint32_t max_entries_ = 0;
 };
 
 }  // namespace palisade::wasm::wasi

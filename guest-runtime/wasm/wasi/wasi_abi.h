@@ -9,9 +9,12 @@ namespace palisade::wasm::wasi {
 
 enum Errno : uint16_t {
   kSuccess = 0,
+  kAcces = 2,
   kBadf = 8,
   kExist = 20,
   kFault = 21,
+  kFbig = 22,
+  kIlseq = 25,
   kIntr = 27,
   kInval = 28,
   kIo = 29,
@@ -19,11 +22,15 @@ enum Errno : uint16_t {
   kMfile = 33,
   kNametoolong = 37,
   kNoent = 44,
+  kNospc = 51,
   kNosys = 52,
   kNotdir = 54,
+  kNotempty = 55,
   kNotsup = 58,
+  kPerm = 63,
   kRofs = 69,
   kSpipe = 70,
+  kXdev = 75,
   kNotcapable = 76,
 };
 
@@ -33,6 +40,10 @@ enum FileType : uint8_t { kUnknownType = 0, kCharacterDevice = 2, kDirectory = 3
 
 // path_open's oflags.
 constexpr uint16_t kOflagCreat = 1, kOflagDirectory = 2, kOflagExcl = 4, kOflagTrunc = 8;
+// fdflags (path_open, fd_fdstat_get/set_flags): append, and the sync family.
+constexpr uint16_t kFdflagAppend = 1, kFdflagsSync = 0x1a;
+// fst_flags (the *_filestat_set_times functions).
+constexpr uint16_t kFstAtim = 1, kFstAtimNow = 2, kFstMtim = 4, kFstMtimNow = 8;
 // fd_seek's whence.
 constexpr uint8_t kWhenceSet = 0, kWhenceCur = 1, kWhenceEnd = 2;
 
@@ -65,5 +76,9 @@ constexpr uint64_t kRightFdWrite = 1ull << 6;
 // beneath it, and the same for what is opened from it.
 constexpr uint64_t kRightsReadOnly = (1ull << 1) | (1ull << 2) | (1ull << 5) | (1ull << 13) |
                                      (1ull << 14) | (1ull << 18) | (1ull << 21);
+// A writable preopen grants every file-system right of preview1 (bits 0-28,
+// the socket ones excluded): wasi-libc asks path_open only for the rights a
+// directory's fd_fdstat_get says it may pass on.
+constexpr uint64_t kRightsReadWrite = (1ull << 29) - 1;
 
 }  // namespace palisade::wasm::wasi

@@ -7,6 +7,7 @@
 
 #include "wasm/support/vec.h"
 #include "wasm/wasi/fs_image.h"
+#include "wasm/wasi/fs_tree.h"
 #include "wasm/wasi/wasi_system.h"
 
 namespace palisade::wasm::wasi {
@@ -51,41 +52,50 @@ class WasiContext {
       closed_[fd] = true;
     } else if (OpenFile* f = File(fd)) {
       f->open = false;
+      tree_.Close(f->entry);
     }
   }
 
-  // Read-only files from an FsImage (`--dir`): its roots are preopened as
-  // fds 3, 4, ...; path_open adds more. `fs` must outlive the context.
+  // Files from an FsImage (`--dir`), in a tree the program may change where
+  // a root is writable: the roots are preopened as fds 3, 4, ...;
+  // path_open adds more. `fs` must outlive the context.
   struct OpenFile {
-    uint32_t entry = 0;   // index in the image
-    uint64_t pos = 0;     // files: read position
+    uint32_t entry = 0;   // node in the tree
+    uint64_t pos = 0;     // files: read/write position
     bool open = false;
+    bool write = false;   // opened with the fd_write right (writable roots only)
+    bool append = false;  // every write goes to the end
   };
   static constexpr uint32_t kMaxFiles = 1024;
   [[nodiscard]] bool SetFs(const FsImage* fs) {
-    fs_ = fs;
     files_.clear();
+    has_fs_ = false;
+    if (!tree_.Init(fs)) return false;
+    has_fs_ = true;
     for (uint32_t i = 0; i < fs->root_count(); ++i) {
       uint32_t fd;
       if (!OpenEntry(i, &fd)) return false;
     }
     return true;
   }
-  const FsImage* fs() const { return fs_; }
+  // The tree, or nullptr without --dir.
+  FsTree* tree() { return has_fs_ ? &tree_ : nullptr; }
+  const FsTree* tree() const { return has_fs_ ? &tree_ : nullptr; }
   // The open file or directory behind fd, or nullptr.
   OpenFile* File(uint32_t fd) {
     if (fd < 3 || fd - 3 >= files_.size() || !files_[fd - 3].open) return nullptr;
     return &files_[fd - 3];
   }
-  bool IsPreopen(uint32_t fd) const { return fs_ != nullptr && fd >= 3 && fd - 3 < fs_->root_count(); }
-  // Opens image entry `entry` on the lowest free fd; false when out of fds.
-  [[nodiscard]] bool OpenEntry(uint32_t entry, uint32_t* fd) {
+  bool IsPreopen(uint32_t fd) const { return has_fs_ && fd >= 3 && fd - 3 < tree_.root_count(); }
+  // Opens tree node `entry` on the lowest free fd; false when out of fds.
+  [[nodiscard]] bool OpenEntry(uint32_t entry, uint32_t* fd, bool write = false, bool append = false) {
     uint32_t i = 0;
     while (i < files_.size() && files_[i].open) ++i;
     if (i == files_.size()) {
       if (files_.size() >= kMaxFiles || !files_.push_back(OpenFile())) return false;
     }
-    files_[i] = OpenFile{entry, 0, true};
+    files_[i] = OpenFile{entry, 0, true, write, append};
+    tree_.Open(entry);
     *fd = i + 3;
     return true;
   }
@@ -104,7 +114,8 @@ class WasiContext {
   Vec<char> env_;
   Vec<uint32_t> env_ends_;
   bool closed_[3] = {false, false, false};
-  const FsImage* fs_ = nullptr;
+  bool has_fs_ = false;
+  FsTree tree_;
   Vec<OpenFile> files_;
 };
 

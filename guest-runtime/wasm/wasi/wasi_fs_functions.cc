@@ -6,62 +6,20 @@ namespace palisade::wasm::wasi {
 
 namespace {
 
-constexpr uint32_t kMaxPathBytes = 4096;
-
-bool IsDir(const FsImage& fs, uint32_t e) { return fs.entry(e).type == FsType::kDirectory; }
-
-// Resolves [path, path + len) beneath directory fd `dirfd`. Absolute paths
-// and ".." above a preopened root are refused (kNotcapable): a program sees
-// only what it was given.
-Errno Resolve(WasiContext* ctx, uint32_t dirfd, const char* path, uint32_t len, uint32_t* out) {
-  WasiContext::OpenFile* dir = ctx->File(dirfd);
-  const FsImage* fs = ctx->fs();
-  if (dir == nullptr || fs == nullptr) return kBadf;
-  if (!IsDir(*fs, dir->entry)) return kNotdir;
-  if (len > kMaxPathBytes) return kNametoolong;
-  if (len == 0) return kNoent;
-  if (path[0] == '/') return kNotcapable;
-  uint32_t cur = dir->entry;
-  uint32_t i = 0;
-  while (i < len) {
-    uint32_t j = i;
-    while (j < len && path[j] != '/') ++j;
-    const char* name = path + i;
-    uint32_t n = j - i;
-    i = j + 1;
-    if (n == 0 || (n == 1 && name[0] == '.')) continue;
-    if (!IsDir(*fs, cur)) return kNotdir;
-    if (n == 2 && name[0] == '.' && name[1] == '.') {
-      if (fs->entry(cur).parent == kNoParent) return kNotcapable;
-      cur = fs->entry(cur).parent;
-      continue;
-    }
-    for (uint32_t k = 0; k < n; ++k) {
-      if (name[k] == '\0') return kInval;
-    }
-    uint32_t child = fs->Child(cur, name, n);
-    if (child == kNoParent) return kNoent;
-    cur = child;
-  }
-  // "dir/" names a directory only.
-  if (path[len - 1] == '/' && !IsDir(*fs, cur)) return kNotdir;
-  *out = cur;
-  return kSuccess;
-}
-
-void PutFilestat(Memory& m, uint32_t buf, const FsImage& fs, uint32_t e) {
-  const FsEntry& f = fs.entry(e);
+void PutFilestat(Memory& m, uint32_t buf, const FsTree& tree, uint32_t n) {
+  const FsNode& f = tree.node(n);
   __builtin_memset(m.base + buf, 0, kFilestatSize);
-  (void)m.PutU64(buf + 8, e + 1);  // inode
+  (void)m.PutU64(buf + 8, n + 1);  // inode
   m.base[buf + 16] = f.type == FsType::kDirectory ? kDirectory : kRegularFile;
   (void)m.PutU64(buf + 24, 1);     // nlink
-  (void)m.PutU64(buf + 32, f.type == FsType::kFile ? f.size : 0);
-  (void)m.PutU64(buf + 40, f.mtime_ns);
+  (void)m.PutU64(buf + 32, f.size);
+  (void)m.PutU64(buf + 40, f.atime_ns);
   (void)m.PutU64(buf + 48, f.mtime_ns);
   (void)m.PutU64(buf + 56, f.mtime_ns);
 }
 
-// Checks and returns the path argument at args[i], args[i + 1].
+}  // namespace
+
 Errno PathArg(Memory& m, const uint64_t* args, int i, const char** path, uint32_t* len) {
   uint32_t p = Arg32(args, i);
   *len = Arg32(args, i + 1);
@@ -70,7 +28,18 @@ Errno PathArg(Memory& m, const uint64_t* args, int i, const char** path, uint32_
   return kSuccess;
 }
 
-}  // namespace
+Errno DirOf(WasiContext* ctx, uint32_t fd, uint32_t* node) {
+  WasiContext::OpenFile* f = ctx->File(fd);
+  if (f == nullptr || ctx->tree() == nullptr) return kBadf;
+  if (!ctx->tree()->IsDir(f->entry)) return kNotdir;
+  *node = f->entry;
+  return kSuccess;
+}
+
+uint64_t NowNs(WasiContext* ctx) {
+  uint64_t ns = 0;
+  return ctx->system()->ClockTime(kRealtime, &ns) ? ns : 0;
+}
 
 Trap PathOpen(void* c, HostCall& call, const uint64_t* args, uint64_t* results) {
   // fd, dirflags, path, path_len, oflags, rights_base, rights_inheriting, fdflags, fd_out
@@ -82,18 +51,36 @@ Trap PathOpen(void* c, HostCall& call, const uint64_t* args, uint64_t* results) 
   uint32_t out = Arg32(args, 8);
   if (!m.Has(out, 4)) return Ok(results, kFault);
   const uint32_t oflags = Arg32(args, 4), fdflags = Arg32(args, 7);
-  const uint64_t rights = args[5];
-  uint32_t entry;
-  Errno e = Resolve(ctx, Arg32(args, 0), path, len, &entry);
-  if (e == kNoent && (oflags & kOflagCreat) != 0) return Ok(results, kRofs);
+  const bool creat = (oflags & kOflagCreat) != 0, trunc = (oflags & kOflagTrunc) != 0;
+  const bool directory = (oflags & kOflagDirectory) != 0;
+  const bool write = (args[5] & kRightFdWrite) != 0;
+  uint32_t dir;
+  if (Errno e = DirOf(ctx, Arg32(args, 0), &dir); e != kSuccess) return Ok(results, e);
+  FsTree& tree = *ctx->tree();
+  uint32_t node;
+  Errno e = tree.Resolve(dir, path, len, &node);
+  if (e == kSuccess && creat && (oflags & kOflagExcl) != 0) return Ok(results, kExist);
+  if (e == kNoent && creat) {
+    uint32_t parent, name_len;
+    const char* name;
+    bool trailing_slash;
+    e = tree.ResolveParent(dir, path, len, &parent, &name, &name_len, &trailing_slash);
+    if (e != kSuccess) return Ok(results, e);
+    if (!tree.Writable(parent)) return Ok(results, kRofs);
+    if (directory || trailing_slash) return Ok(results, kIsdir);  // O_CREAT makes files only
+    e = tree.Create(parent, name, name_len, FsType::kFile, NowNs(ctx), &node);
+  }
   if (e != kSuccess) return Ok(results, e);
-  if ((oflags & kOflagExcl) != 0 && (oflags & kOflagCreat) != 0) return Ok(results, kExist);
-  if ((oflags & kOflagTrunc) != 0 || (rights & kRightFdWrite) != 0 || (fdflags & 0x1b) != 0) {
+  if (!tree.Writable(node) && (trunc || write || (fdflags & (kFdflagAppend | kFdflagsSync)) != 0)) {
     return Ok(results, kRofs);  // append/dsync/rsync/sync or writing: read-only
   }
-  if ((oflags & kOflagDirectory) != 0 && !IsDir(*ctx->fs(), entry)) return Ok(results, kNotdir);
+  if (directory && !tree.IsDir(node)) return Ok(results, kNotdir);
+  if (tree.IsDir(node) && (trunc || write)) return Ok(results, kIsdir);
+  if (trunc && tree.node(node).size != 0) {
+    if (Errno t = tree.SetSize(node, 0, NowNs(ctx)); t != kSuccess) return Ok(results, t);
+  }
   uint32_t fd;
-  if (!ctx->OpenEntry(entry, &fd)) return Ok(results, kMfile);
+  if (!ctx->OpenEntry(node, &fd, write, (fdflags & kFdflagAppend) != 0)) return Ok(results, kMfile);
   (void)m.PutU32(out, fd);
   return Ok(results, kSuccess);
 }
@@ -105,7 +92,7 @@ Trap FdPrestatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* resul
   if (!ctx->IsPreopen(fd) || ctx->File(fd) == nullptr) return Ok(results, kBadf);
   if (!m.Has(buf, kPrestatSize)) return Ok(results, kFault);
   __builtin_memset(m.base + buf, 0, kPrestatSize);
-  (void)m.PutU32(buf + 4, ctx->fs()->entry(fd - 3).name_len);
+  (void)m.PutU32(buf + 4, static_cast<uint32_t>(ctx->tree()->node(fd - 3).name.size));
   return Ok(results, kSuccess);
 }
 
@@ -114,10 +101,10 @@ Trap FdPrestatDirName(void* c, HostCall& call, const uint64_t* args, uint64_t* r
   Memory m(call);
   uint32_t fd = Arg32(args, 0), buf = Arg32(args, 1), len = Arg32(args, 2);
   if (!ctx->IsPreopen(fd) || ctx->File(fd) == nullptr) return Ok(results, kBadf);
-  uint32_t n = ctx->fs()->entry(fd - 3).name_len;
-  if (len < n) return Ok(results, kNametoolong);
-  if (!m.Has(buf, n)) return Ok(results, kFault);
-  __builtin_memcpy(m.base + buf, ctx->fs()->name(fd - 3), n);
+  const FsBuf& name = ctx->tree()->node(fd - 3).name;
+  if (len < name.size) return Ok(results, kNametoolong);
+  if (!m.Has(buf, name.size)) return Ok(results, kFault);
+  __builtin_memcpy(m.base + buf, name.p, name.size);
   return Ok(results, kSuccess);
 }
 
@@ -127,29 +114,29 @@ Trap FdReaddir(void* c, HostCall& call, const uint64_t* args, uint64_t* results)
   Memory m(call);
   uint32_t fd = Arg32(args, 0), buf = Arg32(args, 1), buf_len = Arg32(args, 2), used = Arg32(args, 4);
   uint64_t cookie = args[3];
-  WasiContext::OpenFile* f = ctx->File(fd);
-  if (f == nullptr) return Ok(results, kBadf);
-  const FsImage& fs = *ctx->fs();
-  if (!IsDir(fs, f->entry)) return Ok(results, kNotdir);
+  uint32_t dir;
+  if (Errno e = DirOf(ctx, fd, &dir); e != kSuccess) return Ok(results, e);
   if (!m.Has(buf, buf_len) || !m.Has(used, 4)) return Ok(results, kFault);
-  // Entries in image order; the cookie counts the ones already returned.
+  const FsTree& tree = *ctx->tree();
+  // Children in creation order; the cookie counts the ones already
+  // returned (entries removed meanwhile shift it, as on POSIX, where a
+  // directory changed during a listing may show or skip an entry).
+  uint32_t count;
+  const uint32_t* kids = tree.Children(dir, &count);
   uint32_t written = 0;
-  uint64_t index = 0;
-  for (uint32_t i = f->entry + 1; i < fs.entry_count() && written < buf_len; ++i) {
-    const FsEntry& e = fs.entry(i);
-    if (e.parent != f->entry) continue;
-    if (index++ < cookie) continue;
+  for (uint64_t i = cookie; i < count && written < buf_len; ++i) {
+    const FsNode& e = tree.node(kids[i]);
     uint8_t dirent[kDirentSize] = {};
-    uint64_t next = index, ino = i + 1;
+    uint64_t next = i + 1, ino = kids[i] + 1;
+    uint32_t name_len = static_cast<uint32_t>(e.name.size);
     __builtin_memcpy(dirent, &next, 8);
     __builtin_memcpy(dirent + 8, &ino, 8);
-    __builtin_memcpy(dirent + 16, &e.name_len, 4);
+    __builtin_memcpy(dirent + 16, &name_len, 4);
     dirent[20] = e.type == FsType::kDirectory ? kDirectory : kRegularFile;
     // Header then name, each cut off where the buffer ends (the caller
     // sees a full buffer and asks again with a bigger one).
     for (uint32_t k = 0; k < kDirentSize && written < buf_len; ++k) m.base[buf + written++] = dirent[k];
-    const char* name = fs.name(i);
-    for (uint32_t k = 0; k < e.name_len && written < buf_len; ++k) m.base[buf + written++] = name[k];
+    for (uint32_t k = 0; k < name_len && written < buf_len; ++k) m.base[buf + written++] = e.name.p[k];
   }
   (void)m.PutU32(used, written);
   return Ok(results, kSuccess);
@@ -167,7 +154,7 @@ Trap FdFilestatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* resu
   }
   WasiContext::OpenFile* f = ctx->File(fd);
   if (f == nullptr) return Ok(results, kBadf);
-  PutFilestat(m, buf, *ctx->fs(), f->entry);
+  PutFilestat(m, buf, *ctx->tree(), f->entry);
   return Ok(results, kSuccess);
 }
 
@@ -180,10 +167,10 @@ Trap PathFilestatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* re
   if (Errno e = PathArg(m, args, 2, &path, &len); e != kSuccess) return Ok(results, e);
   uint32_t buf = Arg32(args, 4);
   if (!m.Has(buf, kFilestatSize)) return Ok(results, kFault);
-  uint32_t entry;
-  Errno e = Resolve(ctx, Arg32(args, 0), path, len, &entry);
-  if (e != kSuccess) return Ok(results, e);
-  PutFilestat(m, buf, *ctx->fs(), entry);
+  uint32_t dir, node;
+  if (Errno e = DirOf(ctx, Arg32(args, 0), &dir); e != kSuccess) return Ok(results, e);
+  if (Errno e = ctx->tree()->Resolve(dir, path, len, &node); e != kSuccess) return Ok(results, e);
+  PutFilestat(m, buf, *ctx->tree(), node);
   return Ok(results, kSuccess);
 }
 
@@ -194,7 +181,7 @@ Trap FdTell(void* c, HostCall& call, const uint64_t* args, uint64_t* results) {
   if (ctx->IsOpen(fd)) return Ok(results, kSpipe);
   WasiContext::OpenFile* f = ctx->File(fd);
   if (f == nullptr) return Ok(results, kBadf);
-  if (IsDir(*ctx->fs(), f->entry)) return Ok(results, kIsdir);
+  if (ctx->tree()->IsDir(f->entry)) return Ok(results, kIsdir);
   return Ok(results, m.PutU64(out, f->pos) ? kSuccess : kFault);
 }
 
@@ -281,20 +268,26 @@ Trap SchedYield(void*, HostCall&, const uint64_t*, uint64_t* results) { return O
 Errno ReadFile(WasiContext* ctx, uint32_t fd, uint8_t* buf, uint32_t len, uint32_t* got) {
   WasiContext::OpenFile* f = ctx->File(fd);
   if (f == nullptr) return kBadf;
-  const FsEntry& e = ctx->fs()->entry(f->entry);
-  if (e.type == FsType::kDirectory) return kIsdir;
-  uint64_t left = f->pos < e.size ? e.size - f->pos : 0;
-  uint32_t n = left < len ? static_cast<uint32_t>(left) : len;
-  if (n > 0) __builtin_memcpy(buf, ctx->fs()->contents(f->entry) + f->pos, n);
-  f->pos += n;
-  *got = n;
+  if (Errno e = ctx->tree()->Read(f->entry, f->pos, buf, len, got); e != kSuccess) return e;
+  f->pos += *got;
+  return kSuccess;
+}
+
+Errno WriteFile(WasiContext* ctx, uint32_t fd, const uint8_t* buf, uint32_t len) {
+  WasiContext::OpenFile* f = ctx->File(fd);
+  if (f == nullptr) return kBadf;
+  if (ctx->tree()->IsDir(f->entry)) return kIsdir;
+  if (!f->write) return kBadf;  // not opened for writing (or a read-only root)
+  if (f->append) f->pos = ctx->tree()->node(f->entry).size;
+  if (Errno e = ctx->tree()->Write(f->entry, f->pos, buf, len, NowNs(ctx)); e != kSuccess) return e;
+  f->pos += len;
   return kSuccess;
 }
 
 Errno SeekFile(WasiContext* ctx, uint32_t fd, int64_t offset, uint8_t whence, uint64_t* pos) {
   WasiContext::OpenFile* f = ctx->File(fd);
   if (f == nullptr) return kBadf;
-  const FsEntry& e = ctx->fs()->entry(f->entry);
+  const FsNode& e = ctx->tree()->node(f->entry);
   if (e.type == FsType::kDirectory) return kIsdir;
   int64_t base;
   switch (whence) {
@@ -310,11 +303,12 @@ Errno SeekFile(WasiContext* ctx, uint32_t fd, int64_t offset, uint8_t whence, ui
   return kSuccess;
 }
 
-Errno FileFdstat(WasiContext* ctx, uint32_t fd, uint8_t* filetype, uint64_t* rights) {
+Errno FileFdstat(WasiContext* ctx, uint32_t fd, uint8_t* filetype, uint16_t* flags, uint64_t* rights) {
   WasiContext::OpenFile* f = ctx->File(fd);
   if (f == nullptr) return kBadf;
-  *filetype = IsDir(*ctx->fs(), f->entry) ? kDirectory : kRegularFile;
-  *rights = kRightsReadOnly;
+  *filetype = ctx->tree()->IsDir(f->entry) ? kDirectory : kRegularFile;
+  *flags = f->append ? kFdflagAppend : 0;
+  *rights = ctx->tree()->Writable(f->entry) ? kRightsReadWrite : kRightsReadOnly;
   return kSuccess;
 }
 

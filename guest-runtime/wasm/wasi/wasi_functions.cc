@@ -2,6 +2,7 @@
 
 #include "wasm/wasi/wasi_abi.h"
 #include "wasm/wasi/wasi_context.h"
+#include "wasm/wasi/wasi_fs_change_functions.h"
 #include "wasm/wasi/wasi_fs_functions.h"
 #include "wasm/wasi/wasi_memory.h"
 
@@ -47,6 +48,25 @@ Trap EnvironSizesGet(void* c, HostCall& call, const uint64_t* a, uint64_t* r) {
   return GetSizes(Ctx(c)->env(), Ctx(c)->env_ends(), call, a, r);
 }
 
+// Puts a file's position at `offset` for fd_pread / fd_pwrite (append off),
+// and back as it was afterwards: they leave the position alone.
+class PositionedAt {
+ public:
+  PositionedAt(WasiContext::OpenFile* f, uint64_t offset) : f_(f), pos_(f->pos), append_(f->append) {
+    f->pos = offset;
+    f->append = false;
+  }
+  ~PositionedAt() {
+    f_->pos = pos_;
+    f_->append = append_;
+  }
+
+ private:
+  WasiContext::OpenFile* f_;
+  uint64_t pos_;
+  bool append_;
+};
+
 // fd_write / fd_read: the iovec array and every buffer it names are checked
 // before any byte moves; a short transfer ends the call, as POSIX does.
 Trap Transfer(bool write, void* c, HostCall& call, const uint64_t* args, uint64_t* results) {
@@ -55,7 +75,6 @@ Trap Transfer(bool write, void* c, HostCall& call, const uint64_t* args, uint64_
   uint32_t fd = Arg32(args, 0), iovs = Arg32(args, 1), count = Arg32(args, 2), out = Arg32(args, 3);
   const bool file = !ctx->IsOpen(fd);
   if (file && ctx->File(fd) == nullptr) return Ok(results, kBadf);
-  if (file && write) return Ok(results, kBadf);  // files are read-only
   if (!m.Has(iovs, static_cast<uint64_t>(count) * kIovecSize) || !m.Has(out, 4)) {
     return Ok(results, kFault);
   }
@@ -68,7 +87,10 @@ Trap Transfer(bool write, void* c, HostCall& call, const uint64_t* args, uint64_
     uint32_t buf = m.U32(iovs + i * kIovecSize), len = m.U32(iovs + i * kIovecSize + 4);
     if (len == 0) continue;
     int64_t n;
-    if (file) {
+    if (file && write) {
+      Errno e = WriteFile(ctx, fd, m.base + buf, len);
+      n = e == kSuccess ? len : -static_cast<int64_t>(e);
+    } else if (file) {
       uint32_t got = 0;
       Errno e = ReadFile(ctx, fd, m.base + buf, len, &got);
       n = e == kSuccess ? got : -static_cast<int64_t>(e);
@@ -88,6 +110,22 @@ Trap Transfer(bool write, void* c, HostCall& call, const uint64_t* args, uint64_
 }
 Trap FdWrite(void* c, HostCall& call, const uint64_t* a, uint64_t* r) { return Transfer(true, c, call, a, r); }
 Trap FdRead(void* c, HostCall& call, const uint64_t* a, uint64_t* r) { return Transfer(false, c, call, a, r); }
+
+// fd_pwrite / fd_pread (fd, iovs, iovs_len, offset, count_out): a transfer
+// at `offset` on a file; streams cannot seek.
+Trap PositionedTransfer(bool write, void* c, HostCall& call, const uint64_t* args, uint64_t* results) {
+  WasiContext* ctx = Ctx(c);
+  const uint32_t fd = Arg32(args, 0);
+  if (ctx->IsOpen(fd)) return Ok(results, kSpipe);
+  WasiContext::OpenFile* f = ctx->File(fd);
+  if (f == nullptr) return Ok(results, kBadf);
+  if (static_cast<int64_t>(args[3]) < 0) return Ok(results, kInval);
+  PositionedAt at(f, args[3]);
+  const uint64_t shifted[4] = {args[0], args[1], args[2], args[4]};
+  return Transfer(write, c, call, shifted, results);
+}
+Trap FdPwrite(void* c, HostCall& call, const uint64_t* a, uint64_t* r) { return PositionedTransfer(true, c, call, a, r); }
+Trap FdPread(void* c, HostCall& call, const uint64_t* a, uint64_t* r) { return PositionedTransfer(false, c, call, a, r); }
 
 Trap ClockTimeGet(void* c, HostCall& call, const uint64_t* args, uint64_t* results) {
   Memory m(call);
@@ -120,14 +158,16 @@ Trap FdFdstatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* result
   // the host; a pipe or file behind it is a stream of unknown type (it
   // cannot seek here either way).
   uint8_t type = Ctx(c)->system()->IsTerminal(fd) ? kCharacterDevice : kUnknownType;
+  uint16_t flags = 0;
   uint64_t rights = fd == 0 ? kRightFdRead : kRightFdWrite;
   if (!Ctx(c)->IsOpen(fd)) {
-    Errno e = FileFdstat(Ctx(c), fd, &type, &rights);
+    Errno e = FileFdstat(Ctx(c), fd, &type, &flags, &rights);
     if (e != kSuccess) return Ok(results, e);
   }
   if (!m.Has(out, kFdstatSize)) return Ok(results, kFault);
   __builtin_memset(m.base + out, 0, kFdstatSize);
   m.base[out] = type;
+  __builtin_memcpy(m.base + out + 2, &flags, 2);
   (void)m.PutU64(out + 8, rights);
   (void)m.PutU64(out + 16, type == kCharacterDevice || type == kUnknownType ? 0 : rights);
   return Ok(results, kSuccess);
@@ -163,6 +203,11 @@ constexpr ValType kIII[] = {I32, I32, I32};
 constexpr ValType kIIIII[] = {I32, I32, I32, I32, I32};
 constexpr ValType kIIILI[] = {I32, I32, I32, I64, I32};
 constexpr ValType kPathOpen[] = {I32, I32, I32, I32, I32, I64, I64, I32, I32};
+constexpr ValType kIL[] = {I32, I64};
+constexpr ValType kILLI[] = {I32, I64, I64, I32};
+constexpr ValType kIIIILLI[] = {I32, I32, I32, I32, I64, I64, I32};
+constexpr ValType kI6[] = {I32, I32, I32, I32, I32, I32};
+constexpr ValType kI7[] = {I32, I32, I32, I32, I32, I32, I32};
 
 #define WASI_FN(name, params, has_result, fn) \
   {name, params, sizeof(params) / sizeof(params[0]), kR, has_result ? 1u : 0u, fn}
@@ -189,6 +234,23 @@ constexpr WasiFunction kFunctions[] = {
     WASI_FN("fd_tell", kII, true, FdTell),
     WASI_FN("poll_oneoff", kIIII, true, PollOneoff),
     {"sched_yield", nullptr, 0, kR, 1, SchedYield},
+    // Added with writable directories; appended, since policies name
+    // functions by index.
+    WASI_FN("fd_pwrite", kIIILI, true, FdPwrite),
+    WASI_FN("fd_pread", kIIILI, true, FdPread),
+    WASI_FN("fd_sync", kI, true, FdSync),
+    WASI_FN("fd_datasync", kI, true, FdSync),
+    WASI_FN("fd_filestat_set_size", kIL, true, FdFilestatSetSize),
+    WASI_FN("fd_filestat_set_times", kILLI, true, FdFilestatSetTimes),
+    WASI_FN("fd_fdstat_set_flags", kII, true, FdFdstatSetFlags),
+    WASI_FN("path_create_directory", kIII, true, PathCreateDirectory),
+    WASI_FN("path_remove_directory", kIII, true, PathRemoveDirectory),
+    WASI_FN("path_unlink_file", kIII, true, PathUnlinkFile),
+    WASI_FN("path_rename", kI6, true, PathRename),
+    WASI_FN("path_filestat_set_times", kIIIILLI, true, PathFilestatSetTimes),
+    WASI_FN("path_symlink", kIIIII, true, PathSymlink),
+    WASI_FN("path_link", kI7, true, PathLink),
+    WASI_FN("path_readlink", kI6, true, PathReadlink),
 };
 #undef WASI_FN
 
@@ -214,7 +276,11 @@ Trap Denied(void* context, HostCall&, const uint64_t*, uint64_t* results) {
 constexpr HostFunction kDenied[] = {D(0),  D(1),  D(2),  D(3),  D(4),  D(5),  D(6),  D(7),
                                     D(8),  D(9),  D(10), D(11), D(12), D(13), D(14), D(15),
                                     D(16), D(17), D(18), D(19), D(20), D(21), D(22), D(23),
-                                    D(24), D(25), D(26), D(27), D(28), D(29), D(30), D(31)};
+                                    D(24), D(25), D(26), D(27), D(28), D(29), D(30), D(31),
+                                    D(32), D(33), D(34), D(35), D(36), D(37), D(38), D(39),
+                                    D(40), D(41), D(42), D(43), D(44), D(45), D(46), D(47),
+                                    D(48), D(49), D(50), D(51), D(52), D(53), D(54), D(55),
+                                    D(56), D(57), D(58), D(59), D(60), D(61), D(62), D(63)};
 #undef D
 static_assert(sizeof(kFunctions) / sizeof(kFunctions[0]) <= sizeof(kDenied) / sizeof(kDenied[0]),
               "add entries to kDenied");

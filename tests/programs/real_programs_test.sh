@@ -2,12 +2,13 @@
 # Real programs, built from Debian's source packages by build.sh, give the
 # same output natively, in process and in micro-VMs (both tiers where it
 # is cheap): the Lua 5.4 interpreter on a script, zlib's minigzip and bzip2
-# compressing and decompressing real files, byte for byte.
+# compressing and decompressing real files, byte for byte; and minigzip and
+# Lua writing files in a writable directory leave it as native runs do.
 #   real_programs_test.sh PALISADE PROGRAMS_DIR
 # Exits 77 (skipped) when the programs were not built: their sources come
 # with `scripts/dev.sh deps`.
 set -uo pipefail
-palisade=$1 dir=$2
+palisade=$(realpath -m "$1") dir=$(realpath -m "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 if [[ ! -x $dir/lua.native ]]; then
   echo "no real programs in $dir (fetch their sources with: bash scripts/dev.sh deps)"
@@ -62,6 +63,34 @@ for tool in minigzip bzip2; do
     same "$tool decompresses, $(mode_name "$m")" "$tmp/input" \
       "$palisade" run $m "$dir/$tool.wasm" -- "${unpack[@]}" <"$tmp/$tool.want"
   done
+done
+
+# Programs that write files, in a writable preopen (--dir HOST::GUEST:rw):
+# minigzip replaces a file with its .gz and back, as natively; Lua writes
+# its output to a file. The host directory ends as the native run's does.
+check_dir() {  # check_dir NAME WANT_DIR GOT_DIR
+  if diff -r "$2" "$3" >"$tmp/diff" 2>&1; then echo "ok   $1"; else
+    echo "FAIL $1"; sed 's/^/     /' "$tmp/diff" | head -5; failures=$((failures + 1)); fi
+}
+mkdir -p "$tmp/native"
+cp "$tmp/input" "$tmp/native/data"
+(cd "$tmp/native" && "$dir/minigzip.native" data)
+cp "$tmp/native/data.gz" "$tmp/native/kept.gz"
+(cd "$tmp/native" && "$dir/minigzip.native" -d kept.gz)
+sed 's#io.write#out:write#g; 1i local out = assert(io.open(arg[1], "w"))' "$here/workload.lua" >"$tmp/to_file.lua"
+echo 'out:close()' >>"$tmp/to_file.lua"
+"$dir/lua.native" "$tmp/to_file.lua" "$tmp/native/lua.out" >/dev/null
+for m in "${modes[@]}"; do
+  rw=$tmp/rw${m// /_}
+  rm -rf "$rw" && mkdir -p "$rw"
+  cp "$tmp/input" "$rw/data"
+  # shellcheck disable=SC2086
+  "$palisade" run $m --dir "$rw::/w:rw" "$dir/minigzip.wasm" -- /w/data 2>"$tmp/err" &&
+    cp "$rw/data.gz" "$rw/kept.gz" &&
+    "$palisade" run $m --dir "$rw::/w:rw" "$dir/minigzip.wasm" -- -d /w/kept.gz 2>>"$tmp/err" &&
+    "$palisade" run $m --dir "$rw::/w:rw" --dir "$tmp::/t" "$dir/lua.wasm" -- /t/to_file.lua /w/lua.out \
+      >/dev/null 2>>"$tmp/err" || { echo "     stderr: $(head -3 "$tmp/err")"; }
+  check_dir "programs write files in a :rw directory, $(mode_name "$m")" "$tmp/native" "$rw"
 done
 
 [[ $failures -eq 0 ]] && echo "all real-program checks passed" || echo "$failures real-program check(s) failed"

@@ -29,6 +29,7 @@ int ExplainTenant(const std::string& path) {
             << (p->refuse_denied_imports ? "the module is refused" : "the call fails with ENOTCAPABLE")
             << "\n  environment passed: " << (pp.wasi().environment() ? "yes" : "no")
             << "\n  preopened directories: " << (pp.wasi().preopens() ? "allowed" : "no")
+            << (pp.wasi().preopens() && pp.wasi().writable_preopens() ? ", writable allowed" : "")
             << "\n  engine: "
             << (p->compiler ? "the compiler tier (x86-64, checked by the host before it runs)" : "the interpreter")
             << "\n  guest memory bytes: " << or_default(l.memory_bytes())

@@ -25,6 +25,15 @@ absl::Status ApplyPolicy(RunOptions* o) {
   if (!o->dirs.empty() && !pp.wasi().preopens()) {
     return absl::PermissionDeniedError(who + " allows no preopened directories: drop --dir");
   }
+  for (const std::string& d : o->dirs) {
+    absl::StatusOr<Preopen> p = ParsePreopen(d);
+    if (p.ok() && p->writable && !pp.wasi().writable_preopens()) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(who, " allows no writable directories (wasi.writable_preopens): drop :rw from --dir ", d));
+    }
+  }
+  if (pp.wasi().max_written_bytes() != 0) o->fs_limits.max_tree_bytes = pp.wasi().max_written_bytes();
+  if (pp.wasi().max_written_entries() != 0) o->fs_limits.max_tree_entries = pp.wasi().max_written_entries();
   if (pp.max_module_bytes() != 0) {
     struct stat st;
     if (::stat(o->module.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > pp.max_module_bytes()) {

@@ -68,10 +68,11 @@ absl::StatusOr<std::vector<Preopen>> ParsePreopens(const std::vector<std::string
   return preopens;
 }
 
-absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens) {
+absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens,
+                                                   const FsImageLimits& limits) {
   if (preopens.empty()) return std::vector<uint8_t>();
   std::vector<std::string> skipped;
-  auto image = BuildFsImage(preopens, FsImageLimits(), &skipped);
+  auto image = BuildFsImage(preopens, limits, &skipped);
   for (const std::string& path : skipped) {
     std::cerr << "palisade run: --dir: left out " << path << " (not a regular file or directory)\n";
   }
@@ -114,7 +115,7 @@ int RunRun(const RunOptions& options) {
     std::cerr << "palisade run: " << preopens.status().message() << "\n";
     return kExitUsage;
   }
-  auto image = BuildPreopens(*preopens);
+  auto image = BuildPreopens(*preopens, o.fs_limits);
   if (!image.ok()) {
     std::cerr << "palisade run: " << image.status().message() << "\n";
     return kExitUsage;

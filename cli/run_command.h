@@ -35,6 +35,7 @@ struct RunOptions {
   std::string seccomp;           // enforce | log | off; empty: enforce (log in sanitizer builds)
   // Set from the policy:
   std::string policy_name;
+  FsImageLimits fs_limits;  // what --dir images and writable trees may hold
   uint64_t wasi_denied = 0;
   bool refuse_denied_imports = false;
   bool clocks = true, random = true;
@@ -45,7 +46,8 @@ int RunRun(const RunOptions& options);
 // The --dir options, and the FsImage built from them (empty when there are
 // none; what was left out, such as symbolic links, is named on stderr).
 absl::StatusOr<std::vector<Preopen>> ParsePreopens(const std::vector<std::string>& dirs);
-absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens);
+absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens,
+                                                   const FsImageLimits& limits = FsImageLimits());
 bool AnyWritable(const std::vector<Preopen>& preopens);
 
 }  // namespace palisade::cli

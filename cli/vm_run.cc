@@ -28,7 +28,7 @@ int RunInVm(const RunOptions& o) {
     std::cerr << "palisade run: " << preopens.status().message() << "\n";
     return kExitUsage;
   }
-  auto image = BuildPreopens(*preopens);
+  auto image = BuildPreopens(*preopens, o.fs_limits);
   if (!image.ok()) {
     std::cerr << "palisade run: " << image.status().message() << "\n";
     return kExitUsage;

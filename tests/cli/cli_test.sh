@@ -74,6 +74,12 @@ printf '\0asm\1\0\0\0\1\5' >"$tmp/trunc.wasm"
 expect "malformed module" 2 '' 'malformed module: .*type section' -- "$palisade" run --in-process "$tmp/trunc.wasm"
 expect "unknown imports listed" 2 '' 'env\.mystery' -- "$palisade" run --in-process "$dir/unknown_import.wasm"
 expect "not a command" 2 '' 'no _start' -- "$palisade" run --in-process "$dir/memory.wasm"
+# A policy decides whether a preopened directory may be writable.
+printf 'name: "ro"\nwasi { preopens: true }\n' >"$tmp/ro.textproto"
+mkdir -p "$tmp/rwdir"
+expect "a policy without writable_preopens refuses :rw" 2 '' \
+  "policy 'ro' .* allows no writable directories \\(wasi.writable_preopens\\): drop :rw" -- \
+  "$palisade" run --in-process --policy "$tmp/ro.textproto" --dir "$tmp/rwdir::/w:rw" "$m"
 # Any /dev/kvm, hardware or PVM. (Inside QEMU the script comes along at the same
 # path: palisade_cli_in_qemu passes it with --file.)
 if "$(dirname "$0")/../../scripts/kvm-backend.sh" >/dev/null; then

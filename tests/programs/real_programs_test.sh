@@ -93,5 +93,27 @@ for m in "${modes[@]}"; do
   check_dir "programs write files in a :rw directory, $(mode_name "$m")" "$tmp/native" "$rw"
 done
 
+# The policy's bound on a writable directory (max_written_bytes, over the
+# whole tree): a 10,000-byte file fits under 65,536 and not under 4,096,
+# where the write fails (ENOSPC; Lua's assert ends the program) and the
+# host directory is left untouched.
+mkdir -p "$tmp/scripts"
+echo 'local f = assert(io.open(arg[1], "w")); assert(f:write(string.rep("x", 10000))); assert(f:close())' \
+  >"$tmp/scripts/big.lua"
+for bound in 65536 4096; do
+  printf 'name: "bounded"\nwasi { preopens: true writable_preopens: true max_written_bytes: %d }\n' "$bound" \
+    >"$tmp/bounded.textproto"
+  rm -rf "$tmp/bounded" && mkdir -p "$tmp/bounded"
+  "$palisade" run --in-process --policy "$tmp/bounded.textproto" --dir "$tmp/bounded::/w:rw" \
+    --dir "$tmp/scripts::/s" "$dir/lua.wasm" -- /s/big.lua /w/out >/dev/null 2>"$tmp/err"
+  status=$? size=$(stat -c %s "$tmp/bounded/out" 2>/dev/null || echo none)
+  if [[ $bound -eq 65536 && $status -eq 0 && $size == 10000 ]] ||
+     [[ $bound -eq 4096 && $status -ne 0 && $size == none ]]; then
+    echo "ok   max_written_bytes $bound: status $status, file $size"
+  else
+    echo "FAIL max_written_bytes $bound: status $status, file $size"; failures=$((failures + 1))
+  fi
+done
+
 [[ $failures -eq 0 ]] && echo "all real-program checks passed" || echo "$failures real-program check(s) failed"
 exit $((failures > 0))

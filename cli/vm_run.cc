@@ -53,6 +53,9 @@ int RunInVm(const RunOptions& o) {
   for (const std::string& s : o.env) start.request_bytes += s.size() + 1;
   start.max_output = o.max_output;
   start.one_shot = true;
+  // A writable tree lives in guest memory, and its change set is a second
+  // copy of what it wrote: room for both, where the ceiling allows.
+  if (writable) start.wanted_bytes = 2 * o.fs_limits.max_tree_bytes;
   if (std::optional<int> rc = vm.Start(start)) return *rc;
   WasiRunSpec spec;
   spec.module = vm.module();

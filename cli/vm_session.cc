@@ -81,6 +81,7 @@ std::optional<int> VmSession::Start(const Options& o) {
   }
   module_bytes_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   needs_ = NeedsOf(module_bytes_, o.compiler, o.request_bytes);
+  needs_.wanted_bytes = o.wanted_bytes;
   if (o.memory.empty()) {
     absl::StatusOr<uint64_t> chosen = ChooseGuestMemory(needs_, o.ceiling);
     if (!chosen.ok()) {

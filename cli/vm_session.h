@@ -39,6 +39,7 @@ class VmSession {
     MemoryCeiling ceiling;        // the policy's limits.memory_bytes, if any
     bool compiler = true;         // the tier the module will run on (it sizes the need)
     uint64_t request_bytes = 0;   // what the run request carries besides the module
+    uint64_t wanted_bytes = 0;    // ModuleNeeds::wanted_bytes (writable directories)
     std::string max_output = "1G";  // total stdout+stderr ("0": no cap)
     bool one_shot = false;        // never snapshotted (SandboxOptions::one_shot)
   };

@@ -59,7 +59,7 @@ absl::StatusOr<uint64_t> ChooseGuestMemory(const ModuleNeeds& needs, const Memor
   }
   // Headroom for what the program allocates once running; whole 2 MiB so
   // one-shot memory is all huge pages.
-  uint64_t chosen = std::max(kDefaultGuestMemory, Add(need, need / 8));
+  uint64_t chosen = std::max(kDefaultGuestMemory, Add(Add(need, need / 8), needs.wanted_bytes));
   chosen = Add(chosen, k2M - 1) / k2M * k2M;
   return std::min(chosen, cap / 4096 * 4096);
 }

@@ -33,6 +33,10 @@ struct ModuleNeeds {
   uint64_t initial_memory_pages = 0;  // linear memory at instantiation
   uint64_t request_bytes = 0;         // what else the run request carries (args, env, directories)
   bool compiler = true;
+  // Room wanted, not needed, on top: what writable directories may come to
+  // hold (their tree, then its change set). Given when there is room under
+  // the ceiling; a module is never refused for it.
+  uint64_t wanted_bytes = 0;
 };
 
 // The least guest memory expected to load and start the module.
@@ -49,8 +53,8 @@ struct MemoryCeiling {
 };
 
 // The guest memory for a module when the caller did not choose: need plus
-// an eighth, at least kDefaultGuestMemory, in whole 2 MiB; cut to the
-// ceiling when the need still fits under it. ResourceExhausted, saying how
+// an eighth plus what is wanted, at least kDefaultGuestMemory, in whole
+// 2 MiB; cut to the ceiling when the need still fits under it. ResourceExhausted, saying how
 // much the module needs and which ceiling stopped it, when it does not.
 absl::StatusOr<uint64_t> ChooseGuestMemory(const ModuleNeeds& needs, const MemoryCeiling& ceiling);
 

@@ -99,6 +99,37 @@ TEST_F(FsTreeTest, ContentsStayInTheImageUntilTheFirstWrite) {
   EXPECT_EQ(Contents(b), std::string("nes\0\0!", 6));
 }
 
+// Writes stamp a pending time rather than read the clock (an exit per
+// write in a micro-VM); the first look resolves it and keeps it, and a
+// change set carries a still-pending time as 0, for the host to stamp.
+TEST_F(FsTreeTest, ChangesStampAPendingTimeThatTheFirstLookResolves) {
+  Build();
+  const uint32_t a = Path(0, "a.txt");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(tree_.Write(a, 0, reinterpret_cast<const uint8_t*>("x"), 1, FsTree::kTimePending), kSuccess);
+  }
+  EXPECT_EQ(tree_.node(a).mtime_ns, FsTree::kTimePending);
+  uint32_t made = kNoParent;
+  ASSERT_EQ(tree_.Create(0, "new", 3, FsType::kFile, FsTree::kTimePending, &made), kSuccess);
+  tree_.ResolveTimes(a, 1234);
+  EXPECT_EQ(tree_.node(a).mtime_ns, 1234u);
+  tree_.ResolveTimes(a, 5678);
+  EXPECT_EQ(tree_.node(a).mtime_ns, 1234u) << "a resolved time stays put";
+  Vec<uint8_t> out;
+  ASSERT_TRUE(ExportFsChanges(tree_, &out));
+  FsChanges set;
+  ASSERT_TRUE(set.Init(out.data(), out.size()));
+  int files = 0;
+  for (uint32_t i = 0; i < set.count(); ++i) {
+    const FsChange& c = set.change(i);
+    if (c.kind != FsChangeKind::kWriteFile) continue;
+    ++files;
+    const std::string path(set.path(i), c.path_size);
+    EXPECT_EQ(c.mtime_ns, path == "a.txt" ? 1234u : 0u) << path;
+  }
+  EXPECT_EQ(files, 2);
+}
+
 TEST_F(FsTreeTest, ReadOnlyRootsRefuseEveryChange) {
   Build();
   const uint32_t c = Path(1, "c.txt");

@@ -57,6 +57,17 @@ TEST(GuestMemoryPlan, ACeilingBelowTheNeedSaysBothNumbersAndWhose) {
                     HasSubstr("policy 'strict' (limits.memory_bytes), 512.0 MiB")));
 }
 
+TEST(GuestMemoryPlan, WantedRoomIsGivenUnderTheCeilingButNeverRequired) {
+  ModuleNeeds n = Needs(1, true);
+  n.wanted_bytes = 1ull << 30;
+  auto roomy = ChooseGuestMemory(n, {});
+  ASSERT_TRUE(roomy.ok());
+  EXPECT_GE(*roomy, GuestMemoryNeed(n) + (1ull << 30));
+  auto capped = ChooseGuestMemory(n, {512ull << 20, "policy 'p'"});
+  ASSERT_TRUE(capped.ok()) << capped.status();
+  EXPECT_EQ(*capped, 512ull << 20);
+}
+
 TEST(GuestMemoryPlan, HostileFootprintsSaturateInsteadOfWrapping) {
   ModuleNeeds n = Needs(0, true, uint64_t{1} << 40);
   n.code_bytes = UINT64_MAX / 3;

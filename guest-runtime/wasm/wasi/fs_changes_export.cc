@@ -122,7 +122,7 @@ class Exporter {
     if (!Add(&files_, root, FsChangeKind::kWriteFile, path_)) return false;
     files_.back().data_offset = data_.size();
     files_.back().size = node.size;
-    files_.back().mtime_ns = node.mtime_ns;
+    files_.back().mtime_ns = node.mtime_ns == FsTree::kTimePending ? 0 : node.mtime_ns;
     return node.size == 0 || data_.append(tree_.Contents(n), node.size);
   }
 

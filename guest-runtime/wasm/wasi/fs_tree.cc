@@ -385,6 +385,12 @@ Errno FsTree::SetSize(uint32_t n, uint64_t size, uint64_t now) {
   return kSuccess;
 }
 
+void FsTree::ResolveTimes(uint32_t n, uint64_t now_ns) {
+  FsNode& node = nodes_[n];
+  if (node.atime_ns == kTimePending) node.atime_ns = now_ns;
+  if (node.mtime_ns == kTimePending) node.mtime_ns = now_ns;
+}
+
 Errno FsTree::SetTimes(uint32_t n, uint64_t atime_ns, uint64_t mtime_ns) {
   if (!Writable(n)) return kRofs;
   nodes_[n].atime_ns = atime_ns;

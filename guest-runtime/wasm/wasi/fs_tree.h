@@ -51,6 +51,14 @@ class FsTree {
   static constexpr uint32_t kMaxPath = 4096;
   static constexpr uint32_t kMaxName = 255;
 
+  // A time nobody has looked at yet. Changes stamp it instead of reading the
+  // clock, which in a micro-VM is a hypercall and so an exit per write; a
+  // stat resolves it (ResolveTimes), and a change set carries it as 0, which
+  // the host applies as the time of the commit.
+  static constexpr uint64_t kTimePending = ~uint64_t{0};
+  // Sets node n's pending times to `now_ns`.
+  void ResolveTimes(uint32_t n, uint64_t now_ns);
+
   FsTree() = default;
   ~FsTree() { Clear(); }
   FsTree(const FsTree&) = delete;

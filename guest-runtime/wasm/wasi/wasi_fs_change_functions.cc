@@ -63,7 +63,7 @@ Trap FdFilestatSetSize(void* c, HostCall&, const uint64_t* args, uint64_t* resul
   if (f == nullptr) return Ok(results, kBadf);
   if (ctx->tree()->IsDir(f->entry)) return Ok(results, kIsdir);
   if (!f->write) return Ok(results, kBadf);
-  return Ok(results, ctx->tree()->SetSize(f->entry, args[1], NowNs(ctx)));
+  return Ok(results, ctx->tree()->SetSize(f->entry, args[1], FsTree::kTimePending));
 }
 
 Trap FdFilestatSetTimes(void* c, HostCall&, const uint64_t* args, uint64_t* results) {
@@ -95,7 +95,8 @@ Trap PathCreateDirectory(void* c, HostCall& call, const uint64_t* args, uint64_t
   Leaf leaf;
   if (Errno e = LeafArg(ctx, m, args, 0, 1, &leaf); e != kSuccess) return Ok(results, e);
   uint32_t node;
-  return Ok(results, ctx->tree()->Create(leaf.parent, leaf.name, leaf.len, FsType::kDirectory, NowNs(ctx), &node));
+  return Ok(results, ctx->tree()->Create(leaf.parent, leaf.name, leaf.len, FsType::kDirectory,
+                                         FsTree::kTimePending, &node));
 }
 
 Trap PathRemoveDirectory(void* c, HostCall& call, const uint64_t* args, uint64_t* results) {

@@ -6,8 +6,12 @@ namespace palisade::wasm::wasi {
 
 namespace {
 
-void PutFilestat(Memory& m, uint32_t buf, const FsTree& tree, uint32_t n) {
+void PutFilestat(Memory& m, uint32_t buf, WasiContext* ctx, uint32_t n) {
+  FsTree& tree = *ctx->tree();
   const FsNode& f = tree.node(n);
+  if (f.atime_ns == FsTree::kTimePending || f.mtime_ns == FsTree::kTimePending) {
+    tree.ResolveTimes(n, NowNs(ctx));
+  }
   __builtin_memset(m.base + buf, 0, kFilestatSize);
   (void)m.PutU64(buf + 8, n + 1);  // inode
   m.base[buf + 16] = f.type == FsType::kDirectory ? kDirectory : kRegularFile;
@@ -68,7 +72,7 @@ Trap PathOpen(void* c, HostCall& call, const uint64_t* args, uint64_t* results) 
     if (e != kSuccess) return Ok(results, e);
     if (!tree.Writable(parent)) return Ok(results, kRofs);
     if (directory || trailing_slash) return Ok(results, kIsdir);  // O_CREAT makes files only
-    e = tree.Create(parent, name, name_len, FsType::kFile, NowNs(ctx), &node);
+    e = tree.Create(parent, name, name_len, FsType::kFile, FsTree::kTimePending, &node);
   }
   if (e != kSuccess) return Ok(results, e);
   if (!tree.Writable(node) && (trunc || write || (fdflags & (kFdflagAppend | kFdflagsSync)) != 0)) {
@@ -77,7 +81,7 @@ Trap PathOpen(void* c, HostCall& call, const uint64_t* args, uint64_t* results) 
   if (directory && !tree.IsDir(node)) return Ok(results, kNotdir);
   if (tree.IsDir(node) && (trunc || write)) return Ok(results, kIsdir);
   if (trunc && tree.node(node).size != 0) {
-    if (Errno t = tree.SetSize(node, 0, NowNs(ctx)); t != kSuccess) return Ok(results, t);
+    if (Errno t = tree.SetSize(node, 0, FsTree::kTimePending); t != kSuccess) return Ok(results, t);
   }
   uint32_t fd;
   if (!ctx->OpenEntry(node, &fd, write, (fdflags & kFdflagAppend) != 0)) return Ok(results, kMfile);
@@ -154,7 +158,7 @@ Trap FdFilestatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* resu
   }
   WasiContext::OpenFile* f = ctx->File(fd);
   if (f == nullptr) return Ok(results, kBadf);
-  PutFilestat(m, buf, *ctx->tree(), f->entry);
+  PutFilestat(m, buf, ctx, f->entry);
   return Ok(results, kSuccess);
 }
 
@@ -170,7 +174,7 @@ Trap PathFilestatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* re
   uint32_t dir, node;
   if (Errno e = DirOf(ctx, Arg32(args, 0), &dir); e != kSuccess) return Ok(results, e);
   if (Errno e = ctx->tree()->Resolve(dir, path, len, &node); e != kSuccess) return Ok(results, e);
-  PutFilestat(m, buf, *ctx->tree(), node);
+  PutFilestat(m, buf, ctx, node);
   return Ok(results, kSuccess);
 }
 
@@ -279,7 +283,7 @@ Errno WriteFile(WasiContext* ctx, uint32_t fd, const uint8_t* buf, uint32_t len)
   if (ctx->tree()->IsDir(f->entry)) return kIsdir;
   if (!f->write) return kBadf;  // not opened for writing (or a read-only root)
   if (f->append) f->pos = ctx->tree()->node(f->entry).size;
-  if (Errno e = ctx->tree()->Write(f->entry, f->pos, buf, len, NowNs(ctx)); e != kSuccess) return e;
+  if (Errno e = ctx->tree()->Write(f->entry, f->pos, buf, len, FsTree::kTimePending); e != kSuccess) return e;
   f->pos += len;
   return kSuccess;
 }

@@ -26,27 +26,18 @@ palisade=$build/cli/palisade bin=$build/tests/programs/bin
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-fastest() {  # fastest IN OUT CMD... : min wall seconds over $runs runs, stdin from IN
-  local in=$1 out=$2; shift 2
-  local best="" s e t
-  for _ in $(seq "$runs"); do
-    s=$(date +%s.%N); "$@" <"$in" >"$out"; e=$(date +%s.%N)
-    t=$(echo "$e - $s" | bc -l)
-    if [[ -z $best ]] || (( $(echo "$t < $best" | bc -l) )); then best=$t; fi
-  done
-  printf '%.3f' "$best"
-}
+source "$here/timing.sh"
 
 # row NAME IN WASM ARGS... : one table row, all five ways, outputs compared.
 row() {
   local name=$1 in=$2 wasm=$3; shift 3
   local native=${wasm%.wasm}.native
   local tn tnode tp tv ti
-  tn=$(fastest "$in" "$work/n.out" "$native" "$@")
-  tnode=$(fastest "$in" "$work/node.out" node --no-warnings "$here/node_wasi_runner.mjs" "$wasm" "$@")
-  tp=$(fastest "$in" "$work/p.out" "$palisade" run --in-process "$wasm" -- "$@")
-  tv=$(fastest "$in" "$work/v.out" "$palisade" run "$wasm" -- "$@")
-  ti=$(fastest "$in" "$work/i.out" "$palisade" run --engine interpreter "$wasm" -- "$@")
+  tn=$(fastest "$runs" --in "$in" --out "$work/n.out" "$native" "$@")
+  tnode=$(fastest "$runs" --in "$in" --out "$work/node.out" node --no-warnings "$here/node_wasi_runner.mjs" "$wasm" "$@")
+  tp=$(fastest "$runs" --in "$in" --out "$work/p.out" "$palisade" run --in-process "$wasm" -- "$@")
+  tv=$(fastest "$runs" --in "$in" --out "$work/v.out" "$palisade" run "$wasm" -- "$@")
+  ti=$(fastest "$runs" --in "$in" --out "$work/i.out" "$palisade" run --engine interpreter "$wasm" -- "$@")
   for o in node p v i; do cmp -s "$work/n.out" "$work/$o.out" || { echo "$name: $o output differs" >&2; exit 1; }; done
   printf '| %s | %s | %s (%.2f×) | %s (%.2f×) | %s (%.2f×) | %s (%.2f×) |\n' "$name" "$tn" \
     "$tnode" "$(echo "$tnode / $tn" | bc -l)" "$tp" "$(echo "$tp / $tn" | bc -l)" \

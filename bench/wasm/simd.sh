@@ -21,16 +21,7 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-fastest() {  # fastest OUTFILE CMD... : min wall seconds over $runs runs
-  local out=$1; shift
-  local best="" s e t
-  for _ in $(seq "$runs"); do
-    s=$(date +%s.%N); "$@" >"$out"; e=$(date +%s.%N)
-    t=$(echo "$e - $s" | bc -l)
-    if [[ -z $best ]] || (( $(echo "$t < $best" | bc -l) )); then best=$t; fi
-  done
-  printf '%.3f' "$best"
-}
+source "$here/timing.sh"
 
 printf '| program | native s | palisade scalar s | palisade SIMD s | SIMD speed-up |\n'
 printf '| --- | ---: | ---: | ---: | ---: |\n'
@@ -39,9 +30,9 @@ for c in "$here"/simd/*.c; do
   clang -O2 "$c" -o "$work/$n.native"
   clang --target=wasm32-wasi -O2 "$c" -o "$work/$n.scalar.wasm"
   clang --target=wasm32-wasi -O2 -msimd128 "$c" -o "$work/$n.simd.wasm"
-  tn=$(fastest "$work/native.out" "$work/$n.native")
-  ts=$(fastest "$work/scalar.out" "$palisade" run --in-process --engine "$engine" "$work/$n.scalar.wasm")
-  tv=$(fastest "$work/simd.out" "$palisade" run --in-process --engine "$engine" "$work/$n.simd.wasm")
+  tn=$(fastest "$runs" --out "$work/native.out" "$work/$n.native")
+  ts=$(fastest "$runs" --out "$work/scalar.out" "$palisade" run --in-process --engine "$engine" "$work/$n.scalar.wasm")
+  tv=$(fastest "$runs" --out "$work/simd.out" "$palisade" run --in-process --engine "$engine" "$work/$n.simd.wasm")
   if ! cmp -s "$work/native.out" "$work/scalar.out" || ! cmp -s "$work/native.out" "$work/simd.out"; then
     echo "$n: outputs differ" >&2
     exit 1

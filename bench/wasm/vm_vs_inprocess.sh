@@ -26,16 +26,7 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-fastest() {  # fastest OUTFILE CMD... : min wall seconds over $runs runs
-  local out=$1; shift
-  local best="" s e t
-  for _ in $(seq "$runs"); do
-    s=$(date +%s.%N); "$@" >"$out"; e=$(date +%s.%N)
-    t=$(echo "$e - $s" | bc -l)
-    if [[ -z $best ]] || (( $(echo "$t < $best" | bc -l) )); then best=$t; fi
-  done
-  printf '%.3f' "$best"
-}
+source "$here/timing.sh"
 
 printf '| program | in process s | micro-VM s | VM / in process |\n| --- | ---: | ---: | ---: |\n'
 log=0 count=0
@@ -44,8 +35,8 @@ for src in "$root"/../shared/bench/*.c "$here"/programs/*.c; do
   n=$(basename "$src" .c)
   if [[ $# -gt 0 ]] && [[ " $* " != *" $n "* ]]; then continue; fi
   clang --target=wasm32-wasi -O2 "$src" -o "$work/$n.wasm"
-  tp=$(fastest "$work/p.out" "$palisade" run --in-process --engine "$engine" "$work/$n.wasm")
-  tv=$(fastest "$work/v.out" "$palisade" run --engine "$engine" "$work/$n.wasm")
+  tp=$(fastest "$runs" --out "$work/p.out" "$palisade" run --in-process --engine "$engine" "$work/$n.wasm")
+  tv=$(fastest "$runs" --out "$work/v.out" "$palisade" run --engine "$engine" "$work/$n.wasm")
   cmp -s "$work/p.out" "$work/v.out" || { echo "$n: outputs differ" >&2; exit 1; }
   r=$(echo "$tv / $tp" | bc -l)
   log=$(echo "$log + l($r)" | bc -l); count=$((count + 1))

@@ -134,7 +134,7 @@ struct OutboxRecord {
   // Then the record's data: a pointer argument names a guest address inside
   // it (the host checks it like any guest pointer).
 };
-inline constexpr uint64_t kOutboxBytes = 16 * 1024;  // header included
+inline constexpr uint64_t kOutboxBytes = 256 * 1024;  // header included
 inline constexpr bool IsDeferrable(uint32_t nr) {
   return nr == static_cast<uint32_t>(Hypercall::kConsoleWrite) ||
          nr == static_cast<uint32_t>(Hypercall::kWasmOutcome) ||

@@ -12,7 +12,7 @@ constexpr int64_t kWasiEbadf = 8;
 constexpr size_t kWriteChunk = 1 << 20;
 // Writes up to this size are queued in the outbox (one exit for many lines);
 // larger ones go straight to the host, which drains the queue first.
-constexpr size_t kQueuedWriteMax = 4096;
+constexpr size_t kQueuedWriteMax = 64 * 1024;
 
 bool Query(uint32_t id, uint64_t which, uint64_t* ns) {
   if (Hypercall(abi::Hypercall::kClockTime, id, which) != 0) return false;

@@ -3,6 +3,7 @@
 #include "abi/hypercall_abi.h"
 #include "lib/hypercall.h"
 #include "lib/outbox.h"
+#include "lib/string.h"
 
 namespace palisade::guest {
 namespace {
@@ -40,7 +41,17 @@ int64_t HypercallWasiSystem::Write(uint32_t fd, const uint8_t* data, size_t len)
 
 int64_t HypercallWasiSystem::Read(uint32_t fd, uint8_t* data, size_t len) {
   if (fd != 0) return -kWasiEbadf;
-  return Hypercall(abi::Hypercall::kStdinRead, reinterpret_cast<uint64_t>(data), len);
+  if (ahead_pos_ == ahead_len_) {
+    if (len >= kReadAhead) return Hypercall(abi::Hypercall::kStdinRead, reinterpret_cast<uint64_t>(data), len);
+    const int64_t got = Hypercall(abi::Hypercall::kStdinRead, reinterpret_cast<uint64_t>(ahead_), kReadAhead);
+    if (got <= 0) return got;
+    ahead_pos_ = 0;
+    ahead_len_ = static_cast<size_t>(got);
+  }
+  const size_t n = len < ahead_len_ - ahead_pos_ ? len : ahead_len_ - ahead_pos_;
+  memcpy(data, ahead_ + ahead_pos_, n);
+  ahead_pos_ += n;
+  return static_cast<int64_t>(n);
 }
 
 bool HypercallWasiSystem::ClockTime(uint32_t id, uint64_t* ns) { return Query(id, 0, ns); }

@@ -23,6 +23,13 @@ class HypercallWasiSystem final : public wasm::wasi::WasiSystem {
 
  private:
   uint32_t terminals_ = 0;
+  // Stdin is read ahead in pieces this big, so a program reading 16 KiB at
+  // a time exits once per piece, not once per read. The host's read returns
+  // what is there, so an interactive stdin never waits for a whole piece.
+  static constexpr size_t kReadAhead = 64 * 1024;
+  uint8_t ahead_[kReadAhead];
+  size_t ahead_pos_ = 0;
+  size_t ahead_len_ = 0;
 };
 
 }  // namespace palisade::guest

@@ -16,6 +16,7 @@
 
 #include "absl/time/clock.h"
 #include "vmm/guest_services.h"
+#include "vmm/module_needs.h"
 #include "vmm/sandbox.h"
 #include "vmm/wasi_runner.h"
 #include "wasm/runtime/trap.h"
@@ -48,9 +49,7 @@ int RunInVm(const RunOptions& o) {
   start.memory = o.memory;
   start.ceiling = {o.memory_ceiling, o.memory_ceiling_name};
   start.compiler = o.engine == "compiler";
-  start.request_bytes = image->size();
-  for (const std::string& s : o.args) start.request_bytes += s.size() + 1;
-  for (const std::string& s : o.env) start.request_bytes += s.size() + 1;
+  start.request_bytes = image->size() + StringBytes(o.args) + StringBytes(o.env);
   start.max_output = o.max_output;
   start.one_shot = true;
   // A writable tree lives in guest memory, and its change set is a second

@@ -110,9 +110,12 @@ std::optional<int> VmSession::Start(const Options& o) {
 }
 
 void VmSession::ExplainOutOfMemory() const {
-  const uint64_t need = GuestMemoryNeed(needs_);
+  // What the guest would have had without --memory (and with no ceiling).
+  const absl::StatusOr<uint64_t> chosen = ChooseGuestMemory(needs_, {});
   std::cerr << command_ << ": the guest had " << (memory_bytes_ >> 20) << " MiB; this module needs "
-            << DescribeNeed(needs_) << ": try --memory " << ((need + need / 8) >> 20) + 1 << "M\n";
+            << DescribeNeed(needs_);
+  if (chosen.ok()) std::cerr << ": try --memory " << (*chosen >> 20) << "M";
+  std::cerr << "\n";
 }
 
 int VmSession::Failed(const absl::Status& status) const {

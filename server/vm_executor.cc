@@ -49,14 +49,6 @@ absl::StatusOr<uint64_t> GuestMemoryFor(std::span<const uint8_t> module, const C
                            {limits.memory_bytes, limits.memory_ceiling_name});
 }
 
-uint64_t RequestBytes(const std::vector<std::string>& args, const std::vector<std::string>& env,
-                      size_t stdin_bytes) {
-  uint64_t n = stdin_bytes;
-  for (const std::string& s : args) n += s.size() + 1;
-  for (const std::string& s : env) n += s.size() + 1;
-  return n;
-}
-
 // A load or link failure reported by the guest is the caller's module's fault.
 absl::Status FromOutcome(const WasmOutcomeReport& r) {
   if (r.kind == abi::WasmOutcome::kLoadFailed || r.kind == abi::WasmOutcome::kLinkFailed) {
@@ -126,7 +118,7 @@ absl::StatusOr<std::shared_ptr<WarmModule>> CreateWarmModule(
     absl::Time deadline) {
   PosixGuestServices services(-1);
   services.Restrict(limits.clocks, limits.random);
-  ASSIGN_OR_RETURN(const uint64_t memory, GuestMemoryFor(module, limits, RequestBytes(args, env, 0)));
+  ASSIGN_OR_RETURN(const uint64_t memory, GuestMemoryFor(module, limits, StringBytes(args) + StringBytes(env)));
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
                    BootGuest(memory, nullptr, &services, limits.max_output_bytes, /*one_shot=*/false, deadline));
   WasiRunSpec spec = ProgramSpec(module, args, env, limits);
@@ -215,7 +207,7 @@ absl::StatusOr<RunResult> RunWasiProgram(std::span<const uint8_t> module,
                                          const CallLimits& limits, ConsoleSink* console,
                                          absl::Time deadline, CallControl* control) {
   ASSIGN_OR_RETURN(const uint64_t memory,
-                   GuestMemoryFor(module, limits, RequestBytes(args, env, stdin_bytes.size())));
+                   GuestMemoryFor(module, limits, StringBytes(args) + StringBytes(env) + stdin_bytes.size()));
   PosixGuestServices services = PosixGuestServices::WithInput(std::move(stdin_bytes));
   services.Restrict(limits.clocks, limits.random);
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,

@@ -19,7 +19,8 @@
 //      segment, lfs/lgs/lss) and no segment override on a memory operand.
 //   4. direct branches stay inside: every jmp, jcc, loop, jrcxz and call with
 //      an immediate target lands on the first byte of an instruction of the
-//      buffer, or on an entry of the runtime's helper table.
+//      buffer, or on an entry of the runtime's helper table; none carries an
+//      operand-size prefix (some CPUs would cut its target to 16 bits).
 //
 // What it does not prove: where indirect branches go (`ret`, `jmp reg`,
 // `call [mem]`, used for call_indirect through the table), nor anything
@@ -28,6 +29,7 @@
 #include "vmm/code_check.h"
 
 #include <capstone/capstone.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <bit>
@@ -39,6 +41,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "vmm/mapping.h"
 
 namespace palisade {
 namespace {
@@ -56,7 +59,7 @@ constexpr Rule kCodeCheckRules[] = {
     {"no segments", "no segment register operand and no segment override on a memory operand"},
     {"direct branches stay inside",
      "every direct jump, conditional jump, loop and call lands on an instruction boundary of the buffer "
-     "or on an entry of the runtime's helper table"},
+     "or on an entry of the runtime's helper table, with no operand-size prefix"},
     {"not proven", "the targets of indirect branches (ret, jmp/call through a register or memory)"},
 };
 
@@ -207,6 +210,17 @@ std::string Text(const cs_insn& i) {
   return std::string(i.mnemonic) + (i.op_str[0] != '\0' ? " " : "") + i.op_str;
 }
 
+// The rules a remembered verdict can name (a byte in its slot).
+constexpr const char* kBranchRule = "direct branches stay inside";
+constexpr const char* kVerdictRules[] = {nullptr, "no segments", "allowed instruction set", kBranchRule};
+
+uint8_t RuleIndex(const char* rule) {
+  for (uint8_t i = 1; i < std::size(kVerdictRules); ++i) {
+    if (rule != nullptr && std::strcmp(rule, kVerdictRules[i]) == 0) return i;
+  }
+  return 0;
+}
+
 // Verdicts already reached, found by an instruction's exact bytes: open
 // addressing over the buffer itself (a slot names where its bytes were
 // first seen). How long the instruction at an offset is cannot be known
@@ -214,11 +228,16 @@ std::string Text(const cs_insn& i) {
 // after it and a lookup tries those; the bytes must match exactly, and at
 // most one length can (a complete instruction is never the start of a
 // longer one).
+//
+// A slot holds its verdict inline (16 bytes), so a lookup touches one cache
+// line of the table, and the table sits on huge pages where it is large:
+// it is as big as the code is distinct, and each of its 4 KiB pages would
+// otherwise fault in on its first touch at a random moment of the check.
 class DecodedInstructions {
  public:
   struct Verdict {
     const char* rule = nullptr;  // the rule it breaks, or nullptr
-    uint64_t target_delta = 0;   // a direct branch's target less its address
+    int64_t target_delta = 0;    // a direct branch's target less its address
     uint8_t length = 0;
     bool direct_branch = false;
   };
@@ -228,44 +247,88 @@ class DecodedInstructions {
     // table stops learning and the check goes on decoding every instruction.
     size_t n = 1024;
     while (n < code.size() / 8 && n < (size_t{1} << 20)) n <<= 1;
-    slots_.resize(n);
-    verdicts_.resize(n);
+    mask_ = n - 1;
+    const size_t bytes = n * sizeof(Slot);
+    if (bytes >= kHugePage) {
+      absl::StatusOr<Mapping> m = Mapping::CreateAligned(bytes, kHugePage, "the code check's table");
+      if (m.ok()) {
+        ::madvise(m->data(), bytes, MADV_HUGEPAGE);  // a hint: 4 KiB pages work too
+        huge_ = *std::move(m);
+        slots_ = reinterpret_cast<Slot*>(huge_.data());  // zero-filled by the kernel
+      }
+    }
+    if (slots_ == nullptr) {
+      small_.resize(n);
+      slots_ = small_.data();
+    }
   }
 
-  const Verdict* Find(size_t offset) const {
+  bool Find(size_t offset, Verdict* out) {
     const size_t left = code_.size() - offset;
     for (unsigned lengths = lengths_[PairAt(offset)]; lengths != 0; lengths &= lengths - 1) {
       const size_t len = static_cast<size_t>(std::countr_zero(lengths));
       if (len > left) break;
       const uint64_t h = Hash(offset, len);
-      for (size_t i = Index(h);; i = (i + 1) & (slots_.size() - 1)) {
+      // Nearby code repeats itself: a small cache of recent finds, with
+      // the bytes inline, answers most lookups without a miss.
+      Recent& r = recent_[Tag(h) & (kRecent - 1)];
+      if (r.slot.length == len && std::memcmp(r.bytes, code_.data() + offset, len) == 0) {
+        Read(r.slot, out);
+        return true;
+      }
+      for (size_t i = Index(h);; i = (i + 1) & mask_) {
         const Slot& s = slots_[i];
         if (s.offset_plus_1 == 0) break;
-        if (s.tag == Tag(h) && verdicts_[i].length == len &&
+        if (s.tag == Tag(h) && s.length == len &&
             std::memcmp(code_.data() + s.offset_plus_1 - 1, code_.data() + offset, len) == 0) {
-          return &verdicts_[i];
+          r.slot = s;
+          std::memcpy(r.bytes, code_.data() + offset, len);
+          Read(s, out);
+          return true;
         }
       }
     }
-    return nullptr;
+    return false;
   }
 
   void Add(size_t offset, const Verdict& v) {
-    if (used_ * 4 >= slots_.size() * 3) return;
+    if (used_ * 4 >= (mask_ + 1) * 3) return;
+    const int64_t rel = v.target_delta - v.length;
+    if (v.direct_branch && rel != static_cast<int32_t>(rel)) return;  // not a rel8/rel32 branch
     const uint64_t h = Hash(offset, v.length);
     size_t i = Index(h);
-    while (slots_[i].offset_plus_1 != 0) i = (i + 1) & (slots_.size() - 1);
-    slots_[i] = Slot{Tag(h), static_cast<uint32_t>(offset + 1)};
-    verdicts_[i] = v;
+    while (slots_[i].offset_plus_1 != 0) i = (i + 1) & mask_;
+    slots_[i] = Slot{Tag(h), static_cast<uint32_t>(offset + 1), static_cast<int32_t>(rel), v.length,
+                     RuleIndex(v.rule), static_cast<uint8_t>(v.direct_branch), 0};
     lengths_[PairAt(offset)] |= static_cast<uint16_t>(1u << v.length);
     ++used_;
   }
 
  private:
+  static constexpr size_t kHugePage = size_t{2} << 20;
   struct Slot {
-    uint32_t tag = 0;
-    uint32_t offset_plus_1 = 0;  // 0: empty
+    uint32_t tag;
+    uint32_t offset_plus_1;  // 0: empty
+    int32_t rel;             // direct branches: target less the instruction's end
+    uint8_t length;
+    uint8_t rule;            // index in kVerdictRules
+    uint8_t direct_branch;
+    uint8_t unused;
   };
+  static_assert(sizeof(Slot) == 16);
+  struct Recent {
+    Slot slot{};  // length 0: empty
+    uint8_t bytes[16];
+  };
+  static constexpr size_t kRecent = 4096;
+
+  static void Read(const Slot& s, Verdict* out) {
+    out->rule = kVerdictRules[s.rule];
+    out->length = s.length;
+    out->direct_branch = s.direct_branch != 0;
+    out->target_delta = int64_t{s.rel} + s.length;
+  }
+
   uint16_t PairAt(size_t offset) const {
     return static_cast<uint16_t>(code_[offset] << 8 | (offset + 1 < code_.size() ? code_[offset + 1] : 0));
   }
@@ -275,11 +338,14 @@ class DecodedInstructions {
     return h;
   }
   static uint32_t Tag(uint64_t h) { return static_cast<uint32_t>(h >> 32); }
-  size_t Index(uint64_t h) const { return ((h ^ (h >> 29)) * 0x9e3779b97f4a7c15ull >> 24) & (slots_.size() - 1); }
+  size_t Index(uint64_t h) const { return ((h ^ (h >> 29)) * 0x9e3779b97f4a7c15ull >> 24) & mask_; }
 
   std::span<const uint8_t> code_;
-  std::vector<Slot> slots_;
-  std::vector<Verdict> verdicts_;   // beside slots_, read only on a match
+  Mapping huge_;
+  std::vector<Slot> small_;
+  Slot* slots_ = nullptr;
+  size_t mask_ = 0;
+  std::vector<Recent> recent_ = std::vector<Recent>(kRecent);
   std::vector<uint16_t> lengths_;   // by the first two bytes: bit n set when an n-byte instruction was seen
   size_t used_ = 0;
 };
@@ -325,8 +391,7 @@ std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code
   while (offset < code.size()) {
     const uint64_t address = target.load_address + offset;
     DecodedInstructions::Verdict v;
-    if (const DecodedInstructions::Verdict* known = reuse_decodes ? seen.Find(offset) : nullptr) {
-      v = *known;
+    if (reuse_decodes && seen.Find(offset, &v)) {
       if (v.rule != nullptr && found.size() < limit) add(offset, text_at(offset), v.rule);
     } else {
       const uint8_t* p = code.data() + offset;
@@ -339,16 +404,18 @@ std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code
       const cs_insn& i = *insn;
       v.length = static_cast<uint8_t>(i.size);
       v.rule = BrokenRule(forbidden, i);
-      if (v.rule != nullptr) {
-        add(offset, Text(i), v.rule);
-      } else if (IsDirectBranch(i)) {
+      if (v.rule == nullptr && IsDirectBranch(i)) {
+        // With an operand-size prefix, some CPUs cut the target to 16
+        // bits: where it goes would depend on the machine.
+        if (i.detail->x86.prefix[2] == 0x66) v.rule = kBranchRule;
         v.direct_branch = true;
-        v.target_delta = static_cast<uint64_t>(i.detail->x86.operands[0].imm) - address;
+        v.target_delta = static_cast<int64_t>(static_cast<uint64_t>(i.detail->x86.operands[0].imm) - address);
       }
+      if (v.rule != nullptr) add(offset, Text(i), v.rule);
       if (reuse_decodes) seen.Add(offset, v);
     }
     starts[offset] = true;
-    if (v.rule == nullptr && v.direct_branch) branches.emplace_back(offset, address + v.target_delta);
+    if (v.rule == nullptr && v.direct_branch) branches.emplace_back(offset, address + static_cast<uint64_t>(v.target_delta));
     offset += v.length;
   }
   // Pass 2: direct branch targets.
@@ -358,7 +425,7 @@ std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code
     const bool inside = to >= target.load_address && to - target.load_address < code.size() &&
                         starts[to - target.load_address];
     if (inside || std::binary_search(helpers.begin(), helpers.end(), to)) continue;
-    add(offset, text_at(offset), "direct branches stay inside");
+    add(offset, text_at(offset), kBranchRule);
   }
   std::sort(found.begin(), found.end(),
             [](const CodeCheckViolation& a, const CodeCheckViolation& b) { return a.offset < b.offset; });

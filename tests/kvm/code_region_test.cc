@@ -97,11 +97,20 @@ TEST(CodeRegion, ReleasedCodeTrapsAndItsRoomIsReused) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again, *at);
   ASSERT_TRUE(Command(**sb, tg::kReleaseCode, static_cast<uint64_t>(*again)).ok());
-  // A stale call into released room meets int3.
+  // A stale call into released room meets int3. From CPL 3 through the
+  // IDT's DPL 0 gate, hardware (and QEMU) raise #GP for it; PVM delivers
+  // the #BP itself. Either way nothing stale runs.
   auto stale = Command(**sb, tg::kCallAddress, static_cast<uint64_t>(*at));
   ASSERT_FALSE(stale.ok());
   ASSERT_TRUE((*sb)->fault().has_value());
-  EXPECT_EQ((*sb)->fault()->vector, 3u);
+  const abi::FaultReport& f = *(*sb)->fault();
+  if (f.vector == 13) {
+    // The error code names an IDT gate (bit 1). QEMU's TCG has been seen
+    // to name a gate other than 3, so only the bit is asserted.
+    EXPECT_NE(f.error_code & 2u, 0u) << "a #GP from an IDT gate, as int3 through a DPL 0 gate raises";
+  } else {
+    EXPECT_EQ(f.vector, 3u);
+  }
 }
 
 TEST(CodeRegion, ResetRollsTheRegionBackToTheSnapshot) {

@@ -64,9 +64,11 @@ TEST(Chaos, SigtermDrainsEveryCallInFlight) {
     std::chrono::steady_clock::time_point at;
   };
   std::map<std::string, std::future<Answer>> in_flight;
-  // `count` loops N times and returns N: about a second of guest work each,
+  // `count` loops N times and returns N: about a second of guest work each
+  // (QEMU's emulation is several times slower: an eighth of the loop there),
   // and the counts differ so an answer cannot be another call's.
-  const std::map<std::string, int32_t> counts = {{"drain-invoke-0", 400'000'000}, {"drain-invoke-1", 400'000'001}};
+  const int32_t loops = testing::KvmIsEmulated() ? 50'000'000 : 400'000'000;
+  const std::map<std::string, int32_t> counts = {{"drain-invoke-0", loops}, {"drain-invoke-1", loops + 1}};
   for (const auto& [id, n] : counts) {
     in_flight[id] = std::async(std::launch::async, [&stub, &sandbox, id = id, n = n] {
       v1::InvokeRequest count;
@@ -151,8 +153,8 @@ TEST(Chaos, SigtermDrainsEveryCallInFlight) {
   ASSERT_TRUE(stub->GetStats(AuthedContext("alice-token").get(), {}, &draining).ok());
   EXPECT_GT(draining.running(), 0u);
 
-  std::map<std::string, std::string> want = {{"drain-invoke-0", "400000000"},
-                                             {"drain-invoke-1", "400000001"},
+  std::map<std::string, std::string> want = {{"drain-invoke-0", std::to_string(loops)},
+                                             {"drain-invoke-1", std::to_string(loops + 1)},
                                              {"drain-run", "slept\nexit 0"},
                                              {"drain-stream", "slept\nexit 0"}};
   for (auto& [id, call] : in_flight) {

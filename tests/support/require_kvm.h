@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "vmm/kvm_backend.h"
 
 #define PALISADE_REQUIRE_KVM()                                                         \
@@ -18,3 +20,15 @@
                       "*_in_qemu test)";                                               \
     }                                                                                  \
   } while (0)
+
+namespace palisade::testing {
+
+// Inside tests/qemu/run-in-qemu.sh's guest, whose KVM is QEMU's emulated
+// SVM: everything runs tens of times slower, so tests that measure load
+// scale it (fewer calls, longer windows) and keep their assertions.
+inline bool KvmIsEmulated() {
+  const char* v = std::getenv("PALISADE_IN_QEMU");
+  return v != nullptr && v[0] == '1';
+}
+
+}  // namespace palisade::testing

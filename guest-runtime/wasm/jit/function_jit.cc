@@ -32,41 +32,45 @@ Mem Ctx(size_t field) { return Mem{kCtx, static_cast<int32_t>(field)}; }
 // Which internal instruction a handler address names.
 class OpIndex {
  public:
+  // Open addressing by handler address, at most a quarter full: every
+  // interpreter word the compiler reads (twice per function) is looked up
+  // here, and a binary search's unpredictable branches were a tenth of
+  // the compile time.
   bool Build(HandlerTable handlers) {
-    if (!pairs_.resize(static_cast<size_t>(Op::kCount))) return false;
-    for (uint32_t i = 0; i < static_cast<uint32_t>(Op::kCount); ++i) {
-      pairs_[i] = {reinterpret_cast<uintptr_t>(handlers[i]), static_cast<Op>(i)};
-    }
-    // Insertion sort: a few hundred entries, once per module.
-    for (size_t i = 1; i < pairs_.size(); ++i) {
-      Pair p = pairs_[i];
-      size_t j = i;
-      for (; j > 0 && pairs_[j - 1].handler > p.handler; --j) pairs_[j] = pairs_[j - 1];
-      pairs_[j] = p;
+    const size_t count = static_cast<size_t>(Op::kCount);
+    size_t n = 64;
+    while (n < count * 4) n <<= 1;
+    if (!slots_.resize(n)) return false;
+    mask_ = n - 1;
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint64_t h = reinterpret_cast<uintptr_t>(handlers[i]);
+      size_t at = Index(h);
+      // Two ops may share a handler: the first keeps the slot, as the
+      // sorted search found the first too.
+      while (slots_[at].handler != 0 && slots_[at].handler != h) at = (at + 1) & mask_;
+      if (slots_[at].handler == 0) slots_[at] = {h, static_cast<Op>(i)};
     }
     return true;
   }
   bool Find(uint64_t handler, Op* op) const {
-    size_t lo = 0, hi = pairs_.size();
-    while (lo < hi) {
-      const size_t mid = (lo + hi) / 2;
-      if (pairs_[mid].handler < handler) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
+    if (handler == 0) return false;
+    for (size_t at = Index(handler);; at = (at + 1) & mask_) {
+      if (slots_[at].handler == handler) {
+        *op = slots_[at].op;
+        return true;
       }
+      if (slots_[at].handler == 0) return false;
     }
-    if (lo == pairs_.size() || pairs_[lo].handler != handler) return false;
-    *op = pairs_[lo].op;
-    return true;
   }
 
  private:
-  struct Pair {
-    uint64_t handler;
+  struct Slot {
+    uint64_t handler;  // 0: empty
     Op op;
   };
-  Vec<Pair> pairs_;
+  size_t Index(uint64_t h) const { return static_cast<size_t>((h * 0x9e3779b97f4a7c15ull) >> 40) & mask_; }
+  Vec<Slot> slots_;
+  size_t mask_ = 0;
 };
 
 struct PendingTrap {

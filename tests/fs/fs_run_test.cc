@@ -85,6 +85,7 @@ TEST_P(FsRunTest, ASuccessfulRunChangesTheHostDirectory) {
   testing::ProcessResult r = Run("apply");
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   std::map<std::string, std::string> want = {
+      {"alloc.bin", std::string("ab\0\0\0\0\0\0\0\0", 10)},
       {"keep.txt", "keep\n"},        {"mod.txt", "mod1\nmore\n"},   {"new.txt", "hello\n"},
       {"newdir", "/"},               {"newdir/deep", "/"},          {"newdir/deep/f.txt", "deep\n"},
       {"renamed.txt", "old\n"},      {"sized.txt", "0XY3"},         {"swap", "/"},

@@ -66,6 +66,21 @@ Trap FdFilestatSetSize(void* c, HostCall&, const uint64_t* args, uint64_t* resul
   return Ok(results, ctx->tree()->SetSize(f->entry, args[1], FsTree::kTimePending));
 }
 
+Trap FdAllocate(void* c, HostCall&, const uint64_t* args, uint64_t* results) {
+  // fd, offset, len: as posix_fallocate, the file grows (with zeros) to
+  // cover [offset, offset + len) and never shrinks.
+  WasiContext* ctx = Ctx(c);
+  WasiContext::OpenFile* f = ctx->File(Arg32(args, 0));
+  if (f == nullptr) return Ok(results, kBadf);
+  if (ctx->tree()->IsDir(f->entry)) return Ok(results, kIsdir);
+  if (!f->write) return Ok(results, kBadf);
+  const uint64_t offset = args[1], len = args[2];
+  if (len == 0 || offset > INT64_MAX || len > INT64_MAX) return Ok(results, kInval);
+  if (offset + len > INT64_MAX) return Ok(results, kFbig);
+  if (offset + len <= ctx->tree()->node(f->entry).size) return Ok(results, kSuccess);
+  return Ok(results, ctx->tree()->SetSize(f->entry, offset + len, FsTree::kTimePending));
+}
+
 Trap FdFilestatSetTimes(void* c, HostCall&, const uint64_t* args, uint64_t* results) {
   // fd, atim, mtim, fst_flags
   WasiContext* ctx = Ctx(c);

@@ -11,6 +11,7 @@ namespace palisade::wasm::wasi {
 
 Trap FdSync(void* c, HostCall& call, const uint64_t* args, uint64_t* results);
 Trap FdFilestatSetSize(void* c, HostCall& call, const uint64_t* args, uint64_t* results);
+Trap FdAllocate(void* c, HostCall& call, const uint64_t* args, uint64_t* results);
 Trap FdFilestatSetTimes(void* c, HostCall& call, const uint64_t* args, uint64_t* results);
 Trap FdFdstatSetFlags(void* c, HostCall& call, const uint64_t* args, uint64_t* results);
 Trap PathCreateDirectory(void* c, HostCall& call, const uint64_t* args, uint64_t* results);

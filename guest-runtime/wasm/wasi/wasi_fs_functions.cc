@@ -122,27 +122,43 @@ Trap FdReaddir(void* c, HostCall& call, const uint64_t* args, uint64_t* results)
   if (Errno e = DirOf(ctx, fd, &dir); e != kSuccess) return Ok(results, e);
   if (!m.Has(buf, buf_len) || !m.Has(used, 4)) return Ok(results, kFault);
   const FsTree& tree = *ctx->tree();
-  // Children in creation order; the cookie counts the ones already
-  // returned (entries removed meanwhile shift it, as on POSIX, where a
-  // directory changed during a listing may show or skip an entry).
+  // "." and ".." first, as POSIX hosts list them (a root's ".." is
+  // itself: nothing above a preopen is visible); then the children in
+  // creation order. The cookie counts the entries already returned
+  // (children removed meanwhile shift it, as on POSIX, where a directory
+  // changed during a listing may show or skip an entry).
   uint32_t count;
   const uint32_t* kids = tree.Children(dir, &count);
+  const uint32_t up = tree.node(dir).parent == kNoParent ? dir : tree.node(dir).parent;
   uint32_t written = 0;
-  for (uint64_t i = cookie; i < count && written < buf_len; ++i) {
-    const FsNode& e = tree.node(kids[i]);
+  for (uint64_t i = cookie; i < uint64_t{count} + 2 && written < buf_len; ++i) {
+    const uint32_t n = i == 0 ? dir : i == 1 ? up : kids[i - 2];
+    const char* name = i == 0 ? "." : i == 1 ? ".." : reinterpret_cast<const char*>(tree.node(n).name.p);
+    const uint32_t name_len = i < 2 ? static_cast<uint32_t>(i + 1) : static_cast<uint32_t>(tree.node(n).name.size);
     uint8_t dirent[kDirentSize] = {};
-    uint64_t next = i + 1, ino = kids[i] + 1;
-    uint32_t name_len = static_cast<uint32_t>(e.name.size);
+    uint64_t next = i + 1, ino = n + 1;
     __builtin_memcpy(dirent, &next, 8);
     __builtin_memcpy(dirent + 8, &ino, 8);
     __builtin_memcpy(dirent + 16, &name_len, 4);
-    dirent[20] = e.type == FsType::kDirectory ? kDirectory : kRegularFile;
+    dirent[20] = tree.node(n).type == FsType::kDirectory ? kDirectory : kRegularFile;
     // Header then name, each cut off where the buffer ends (the caller
     // sees a full buffer and asks again with a bigger one).
     for (uint32_t k = 0; k < kDirentSize && written < buf_len; ++k) m.base[buf + written++] = dirent[k];
-    for (uint32_t k = 0; k < name_len && written < buf_len; ++k) m.base[buf + written++] = e.name.p[k];
+    for (uint32_t k = 0; k < name_len && written < buf_len; ++k) m.base[buf + written++] = name[k];
   }
   (void)m.PutU32(used, written);
+  return Ok(results, kSuccess);
+}
+
+Trap FdAdvise(void* c, HostCall&, const uint64_t* args, uint64_t* results) {
+  // fd, offset, len, advice: a hint about access patterns, which an
+  // in-memory tree has no use for; checked and accepted, as POSIX does.
+  WasiContext* ctx = Ctx(c);
+  const uint32_t fd = Arg32(args, 0);
+  WasiContext::OpenFile* f = ctx->File(fd);
+  if (f == nullptr) return Ok(results, ctx->IsOpen(fd) ? kSpipe : kBadf);
+  if (ctx->tree()->IsDir(f->entry)) return Ok(results, kBadf);
+  if (Arg32(args, 3) > 5 || args[1] > INT64_MAX || args[2] > INT64_MAX) return Ok(results, kInval);
   return Ok(results, kSuccess);
 }
 

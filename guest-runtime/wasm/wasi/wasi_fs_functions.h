@@ -16,6 +16,7 @@ Trap FdPrestatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* resul
 Trap FdPrestatDirName(void* c, HostCall& call, const uint64_t* args, uint64_t* results);
 Trap FdReaddir(void* c, HostCall& call, const uint64_t* args, uint64_t* results);
 Trap FdFilestatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* results);
+Trap FdAdvise(void* c, HostCall& call, const uint64_t* args, uint64_t* results);
 Trap PathFilestatGet(void* c, HostCall& call, const uint64_t* args, uint64_t* results);
 Trap FdTell(void* c, HostCall& call, const uint64_t* args, uint64_t* results);
 Trap PollOneoff(void* c, HostCall& call, const uint64_t* args, uint64_t* results);

@@ -205,6 +205,7 @@ constexpr ValType kIIILI[] = {I32, I32, I32, I64, I32};
 constexpr ValType kPathOpen[] = {I32, I32, I32, I32, I32, I64, I64, I32, I32};
 constexpr ValType kIL[] = {I32, I64};
 constexpr ValType kILLI[] = {I32, I64, I64, I32};
+constexpr ValType kILL[] = {I32, I64, I64};
 constexpr ValType kIIIILLI[] = {I32, I32, I32, I32, I64, I64, I32};
 constexpr ValType kI6[] = {I32, I32, I32, I32, I32, I32};
 constexpr ValType kI7[] = {I32, I32, I32, I32, I32, I32, I32};
@@ -251,6 +252,8 @@ constexpr WasiFunction kFunctions[] = {
     WASI_FN("path_symlink", kIIIII, true, PathSymlink),
     WASI_FN("path_link", kI7, true, PathLink),
     WASI_FN("path_readlink", kI6, true, PathReadlink),
+    WASI_FN("fd_advise", kILLI, true, FdAdvise),
+    WASI_FN("fd_allocate", kILL, true, FdAllocate),
 };
 #undef WASI_FN
 

@@ -81,13 +81,26 @@ static void apply(void) {
   CHECK(stat("/data/mod.txt", &st) == 0 && st.st_size == 10);
   DIR* d = opendir("/data");
   CHECK(d != NULL);
-  int seen_new = 0, seen_gone = 0;
+  int seen_new = 0, seen_gone = 0, seen_dot = 0, seen_dotdot = 0;
   for (struct dirent* e; (e = readdir(d)) != NULL;) {
     seen_new += strcmp(e->d_name, "new.txt") == 0;
     seen_gone += strcmp(e->d_name, "gone.txt") == 0;
+    seen_dot += strcmp(e->d_name, ".") == 0 && e->d_type == DT_DIR;
+    seen_dotdot += strcmp(e->d_name, "..") == 0 && e->d_type == DT_DIR;
   }
   closedir(d);
   CHECK(seen_new == 1 && seen_gone == 0);
+  CHECK(seen_dot == 1 && seen_dotdot == 1);  // as POSIX hosts list them
+  // posix_fallocate grows a file with zeros and never shrinks it;
+  // posix_fadvise is a hint that is accepted.
+  fd = open("/data/alloc.bin", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  CHECK(fd >= 0 && write(fd, "ab", 2) == 2);
+  CHECK(posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL) == 0);
+  CHECK(posix_fallocate(fd, 4, 6) == 0 && fstat(fd, &st) == 0 && st.st_size == 10);
+  CHECK(posix_fallocate(fd, 0, 3) == 0 && fstat(fd, &st) == 0 && st.st_size == 10);
+  CHECK(pread(fd, buf, 4, 0) == 4 && memcmp(buf, "ab\0\0", 4) == 0);
+  CHECK(posix_fallocate(fd, 0, 0) == EINVAL);
+  CHECK(close(fd) == 0);
   // The other writable root changes too.
   put("/other/o.txt", "other\n", "w");
 }

@@ -11,8 +11,8 @@
   (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fd_fdstat_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_open"
     (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "fd_advise"
-    (func $fd_advise (param i32 i64 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_raise"
+    (func $proc_raise (param i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 100) "hello\n")
   (func $iovec (param $buf i32) (param $len i32)
@@ -44,7 +44,7 @@
   (func (export "close") (param i32) (result i32) (call $fd_close (local.get 0)))
   (func (export "fdstat") (param i32 i32) (result i32) (call $fd_fdstat_get (local.get 0) (local.get 1)))
   (func (export "unimplemented") (result i32)
-    (call $fd_advise (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0)))
+    (call $proc_raise (i32.const 0)))
   ;; path_open on a stream: there is no directory to open beneath.
   (func (export "open_on_stream") (result i32)
     (call $path_open (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)

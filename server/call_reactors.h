@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -238,6 +239,24 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
     if (!writing_) WriteNext();
   }
 
+  // After the run, on the worker: `e` is queued once the events before it
+  // are on their way, so a run's changes (up to max_changes_bytes) stream
+  // at the client's pace instead of piling up here. A client that takes
+  // none for kUnreadPatience ends the call as one that stopped reading.
+  // False once the call is broken.
+  bool PushPaced(v1::RunWasiEvent e) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!room_.wait_for(lock, kUnreadPatience, [this] { return broken_ || pending_.empty(); })) {
+      broken_ = unread_ = true;
+      control_.Cancel();
+    }
+    if (broken_) return false;
+    pending_bytes_ += e.ByteSizeLong();
+    pending_.push_back(std::move(e));
+    if (!writing_) WriteNext();
+    return true;
+  }
+
   // The run ended: the last event (if OK) then the status, after every
   // pending write.
   void End(const absl::Status& status) {
@@ -264,8 +283,14 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
     } else if (ended_) {
       FinishOnce();
     }
+    room_.notify_all();
   }
-  void OnCancel() override { control_.Cancel(); }
+  void OnCancel() override {
+    control_.Cancel();
+    std::lock_guard<std::mutex> lock(mu_);
+    broken_ = true;
+    room_.notify_all();
+  }
   void OnDone() override { std::unique_ptr<StreamRunCall> reclaim(this); }
   CallControl& control() { return control_; }
   // The call's place among its tenant's calls in flight, kept until OnDone.
@@ -285,7 +310,10 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
     Finish(status_);
   }
 
+  static constexpr std::chrono::seconds kUnreadPatience{60};
+
   std::mutex mu_;
+  std::condition_variable room_;  // PushPaced waits here for pending_ to empty
   std::deque<v1::RunWasiEvent> pending_;
   v1::RunWasiEvent current_;
   size_t pending_bytes_ = 0;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iostream>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -182,6 +183,34 @@ absl::StatusOr<std::vector<uint8_t>> BuildFsImage(const std::vector<Preopen>& pr
     if (absl::Status s = b.AddTree(i, roots[i].get(), preopens[i].host); !s.ok()) return s;
   }
   return b.Finish();
+}
+
+absl::StatusOr<std::vector<Preopen>> ParsePreopens(const std::vector<std::string>& dirs) {
+  std::vector<Preopen> preopens;
+  for (const std::string& d : dirs) {
+    auto p = ParsePreopen(d);
+    if (!p.ok()) return p.status();
+    preopens.push_back(*p);
+  }
+  return preopens;
+}
+
+absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens,
+                                                   const FsImageLimits& limits) {
+  if (preopens.empty()) return std::vector<uint8_t>();
+  std::vector<std::string> skipped;
+  auto image = BuildFsImage(preopens, limits, &skipped);
+  for (const std::string& path : skipped) {
+    std::cerr << "palisade run: --dir: left out " << path << " (not a regular file or directory)\n";
+  }
+  return image;
+}
+
+bool AnyWritable(const std::vector<Preopen>& preopens) {
+  for (const Preopen& p : preopens) {
+    if (p.writable) return true;
+  }
+  return false;
 }
 
 }  // namespace palisade::cli

@@ -58,34 +58,6 @@ class Deadline {
 
 }  // namespace
 
-absl::StatusOr<std::vector<Preopen>> ParsePreopens(const std::vector<std::string>& dirs) {
-  std::vector<Preopen> preopens;
-  for (const std::string& d : dirs) {
-    auto p = ParsePreopen(d);
-    if (!p.ok()) return p.status();
-    preopens.push_back(*p);
-  }
-  return preopens;
-}
-
-absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens,
-                                                   const FsImageLimits& limits) {
-  if (preopens.empty()) return std::vector<uint8_t>();
-  std::vector<std::string> skipped;
-  auto image = BuildFsImage(preopens, limits, &skipped);
-  for (const std::string& path : skipped) {
-    std::cerr << "palisade run: --dir: left out " << path << " (not a regular file or directory)\n";
-  }
-  return image;
-}
-
-bool AnyWritable(const std::vector<Preopen>& preopens) {
-  for (const Preopen& p : preopens) {
-    if (p.writable) return true;
-  }
-  return false;
-}
-
 bool KeepsChanges(const RunOptions& o, bool exited, int64_t exit_code, bool timed_out) {
   if (timed_out) return false;
   return (exited && exit_code == 0) || o.partial_results;

@@ -44,13 +44,6 @@ struct RunOptions {
 
 int RunRun(const RunOptions& options);
 
-// The --dir options, and the FsImage built from them (empty when there are
-// none; what was left out, such as symbolic links, is named on stderr).
-absl::StatusOr<std::vector<Preopen>> ParsePreopens(const std::vector<std::string>& dirs);
-absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens,
-                                                   const FsImageLimits& limits = FsImageLimits());
-bool AnyWritable(const std::vector<Preopen>& preopens);
-
 // Whether a run's :rw changes are applied: after exit 0 (or _start
 // returning), and with --partial-results after a trap or another exit code
 // too; never after a timeout.

@@ -239,19 +239,32 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
     if (!writing_) WriteNext();
   }
 
-  // After the run, on the worker: `e` is queued once the events before it
-  // are on their way, so a run's changes (up to max_changes_bytes) stream
-  // at the client's pace instead of piling up here. A client that takes
-  // none for kUnreadPatience ends the call as one that stopped reading.
-  // False once the call is broken.
+  // After the run, on the worker: `e` is queued at once if it fits beside
+  // what is pending within kMaxUnreadStreamBytes, else once the events
+  // before it are on their way, so a run's changes (up to
+  // max_changes_bytes) stream at the client's pace instead of piling up
+  // here, and a run without them never waits. A client that takes none for
+  // kUnreadPatience ends the call as one that stopped reading. False once
+  // the call is broken.
   bool PushPaced(v1::RunWasiEvent e) {
+    const size_t size = e.ByteSizeLong();
     std::unique_lock<std::mutex> lock(mu_);
-    if (!room_.wait_for(lock, kUnreadPatience, [this] { return broken_ || pending_.empty(); })) {
-      broken_ = unread_ = true;
-      control_.Cancel();
+    const auto give_up = std::chrono::steady_clock::now() + kUnreadPatience;
+    // Polled as well as notified: OnCancel takes no lock (gRPC may call it
+    // from anywhere), so its notification can come between a check and the
+    // wait.
+    while (!broken_ && !pending_.empty() && pending_bytes_ + size > kMaxUnreadStreamBytes) {
+      if (control_.cancelled()) {
+        broken_ = true;
+      } else if (std::chrono::steady_clock::now() >= give_up) {
+        broken_ = unread_ = true;
+        control_.Cancel();
+      } else {
+        room_.wait_for(lock, std::chrono::milliseconds(100));
+      }
     }
     if (broken_) return false;
-    pending_bytes_ += e.ByteSizeLong();
+    pending_bytes_ += size;
     pending_.push_back(std::move(e));
     if (!writing_) WriteNext();
     return true;
@@ -287,8 +300,6 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
   }
   void OnCancel() override {
     control_.Cancel();
-    std::lock_guard<std::mutex> lock(mu_);
-    broken_ = true;
     room_.notify_all();
   }
   void OnDone() override { std::unique_ptr<StreamRunCall> reclaim(this); }

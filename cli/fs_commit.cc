@@ -80,9 +80,8 @@ class Committer {
   explicit Committer(const Preopen& preopen) : preopen_(preopen) {}
 
   // "" or the reason the entry was not applied.
-  std::string Apply(const FsChanges& set, uint32_t i) {
-    const FsChange& c = set.change(i);
-    const std::string_view path(set.path(i), c.path_size);
+  std::string Apply(const FsChangeRef& c) {
+    const std::string_view path = c.path;
     const size_t slash = path.rfind('/');
     const std::string_view parent = slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
     const std::string leaf(slash == std::string_view::npos ? path : path.substr(slash + 1));
@@ -98,7 +97,8 @@ class Committer {
       case FsChangeKind::kMakeDirectory:
         return MakeDirectory(dir.get(), leaf);
       case FsChangeKind::kWriteFile:
-        return WriteFile(dir.get(), leaf, set.contents(i), c.size, c.mtime_ns);
+        return WriteFile(dir.get(), leaf, reinterpret_cast<const uint8_t*>(c.contents.data()), c.contents.size(),
+                         c.mtime_ns);
     }
     return "unknown change";
   }
@@ -183,27 +183,41 @@ absl::Status ApplyFsChanges(const std::vector<uint8_t>& changes, const std::vect
   if (!set.Init(changes.data(), changes.size())) {
     return absl::InvalidArgumentError("--dir: the run's change set is malformed; nothing was applied");
   }
+  std::vector<FsChangeRef> list;
+  list.reserve(set.count());
   for (uint32_t i = 0; i < set.count(); ++i) {
-    const uint32_t root = set.change(i).root;
-    if (root >= preopens.size() || !preopens[root].writable) {
+    const FsChange& c = set.change(i);
+    list.push_back({c.root, c.kind, std::string_view(set.path(i), c.path_size),
+                    std::string_view(reinterpret_cast<const char*>(set.contents(i)), c.size), c.mtime_ns});
+  }
+  return ApplyFsChangeList(list, preopens);
+}
+
+absl::Status ApplyFsChangeList(const std::vector<FsChangeRef>& changes, const std::vector<Preopen>& preopens) {
+  FsChangeKind last = FsChangeKind::kDelete;
+  for (const FsChangeRef& c : changes) {
+    if (c.root >= preopens.size() || !preopens[c.root].writable) {
       return absl::InvalidArgumentError(
           "--dir: the run's change set names a directory that is not writable; nothing was applied");
     }
+    // Checked here too: a list from a server has not been through FsChanges::Init.
+    if (c.kind < last || c.kind > FsChangeKind::kWriteFile ||
+        !wasm::wasi::IsCleanRelativePath(c.path.data(), c.path.size()) ||
+        (c.kind != FsChangeKind::kWriteFile && !c.contents.empty())) {
+      return absl::InvalidArgumentError("--dir: the run's change set is malformed; nothing was applied");
+    }
+    last = c.kind;
   }
   std::vector<Committer> committers;
   committers.reserve(preopens.size());
   for (const Preopen& p : preopens) committers.emplace_back(p);
   std::vector<std::string> failures;
-  for (uint32_t i = 0; i < set.count(); ++i) {
-    const FsChange& c = set.change(i);
-    std::string why = committers[c.root].Apply(set, i);
-    if (!why.empty()) {
-      failures.push_back(absl::StrCat(preopens[c.root].host, "/", std::string(set.path(i), c.path_size),
-                                      ": ", why));
-    }
+  for (const FsChangeRef& c : changes) {
+    std::string why = committers[c.root].Apply(c);
+    if (!why.empty()) failures.push_back(absl::StrCat(preopens[c.root].host, "/", absl::string_view(c.path.data(), c.path.size()), ": ", why));
   }
   if (failures.empty()) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat("--dir: ", failures.size(), " of ", set.count(),
+  return absl::FailedPreconditionError(absl::StrCat("--dir: ", failures.size(), " of ", changes.size(),
                                                     " changes not applied:\n  ", absl::StrJoin(failures, "\n  ")));
 }
 

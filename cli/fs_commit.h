@@ -16,16 +16,34 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "cli/fs_image_builder.h"
+#include "wasm/wasi/fs_changes.h"
 
 namespace palisade::cli {
 
 // `preopens` are the --dir options in the order the image was built from
 // (a change's root index is its position here).
 absl::Status ApplyFsChanges(const std::vector<uint8_t>& changes, const std::vector<Preopen>& preopens);
+
+// One change wherever it came from: a change set's record, or a palisaded's
+// FileChange (`palisade --server ... run --dir`). Views into the caller's
+// buffers.
+struct FsChangeRef {
+  uint32_t root = 0;  // index into `preopens`
+  wasm::wasi::FsChangeKind kind = wasm::wasi::FsChangeKind::kDelete;
+  std::string_view path;
+  std::string_view contents;  // kWriteFile
+  uint64_t mtime_ns = 0;
+};
+
+// The same checks as ApplyFsChanges (every path clean, every root writable,
+// kinds in the order deletions, directories, files; else nothing is
+// applied), then the same commit.
+absl::Status ApplyFsChangeList(const std::vector<FsChangeRef>& changes, const std::vector<Preopen>& preopens);
 
 // Tests: walk paths one O_NOFOLLOW component at a time, as on kernels
 // without openat2.

@@ -8,17 +8,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iostream>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "common/errno_status.h"
+#include "common/status_macros.h"
 #include "common/unique_fd.h"
-#include "wasm/wasi/fs_image.h"
+#include "wasm/wasi/fs_image_writer.h"
 
 namespace palisade::cli {
-
-using wasm::wasi::FsEntry;
-using wasm::wasi::FsType;
 
 namespace {
 
@@ -47,19 +46,33 @@ absl::StatusOr<std::vector<std::string>> ListNames(int dirfd, const std::string&
   return names;
 }
 
+// Words the shared writer's refusals for `--dir`.
+absl::Status AddStatus(wasm::wasi::FsImageAdd r, const FsImageLimits& limits) {
+  switch (r) {
+    case wasm::wasi::FsImageAdd::kOk:
+      return absl::OkStatus();
+    case wasm::wasi::FsImageAdd::kTooManyEntries:
+      return absl::ResourceExhaustedError(
+          absl::StrCat("--dir: more than ", limits.max_entries, " files and directories"));
+    case wasm::wasi::FsImageAdd::kTooManyBytes:
+      return absl::ResourceExhaustedError(absl::StrCat("--dir: contents exceed ", limits.max_bytes >> 20, " MiB"));
+    case wasm::wasi::FsImageAdd::kOutOfMemory:
+      break;
+  }
+  return absl::ResourceExhaustedError("--dir: out of memory building the image");
+}
+
 class Builder {
  public:
   Builder(const FsImageLimits& limits, std::vector<std::string>* skipped)
-      : limits_(limits), skipped_(skipped) {}
+      : limits_(limits), skipped_(skipped), writer_(limits.max_bytes, limits.max_entries) {}
 
   absl::StatusOr<UniqueFd> AddRoot(const Preopen& p) {
     // HOST itself is the user's own choice of path; below it nothing is
     // followed.
     UniqueFd fd(open(p.host.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd.valid()) return absl::InvalidArgumentError(absl::StrCat("--dir ", p.host, ": not a directory"));
-    auto index = Add(wasm::wasi::kNoParent, p.guest, FsType::kDirectory, 0, 0);
-    if (!index.ok()) return index.status();
-    entries_[*index].flags = p.writable ? wasm::wasi::kFsWritable : 0;
+    RETURN_IF_ERROR(AddStatus(writer_.AddRoot(p.guest.data(), p.guest.size(), p.writable, nullptr), limits_));
     return fd;
   }
 
@@ -78,11 +91,11 @@ class Builder {
           Skip(path);  // replaced by a link (or removed) since the stat
           continue;
         }
-        auto index = Add(dir, name, FsType::kDirectory, 0, MtimeNs(st));
-        if (!index.ok()) return index.status();
-        if (absl::Status s = AddTree(*index, fd.get(), path); !s.ok()) return s;
+        uint32_t index = 0;
+        RETURN_IF_ERROR(AddStatus(writer_.AddDirectory(dir, name.data(), name.size(), MtimeNs(st), &index), limits_));
+        RETURN_IF_ERROR(AddTree(index, fd.get(), path));
       } else if (S_ISREG(st.st_mode)) {
-        if (absl::Status s = AddFile(dir, dirfd, name, path); !s.ok()) return s;
+        RETURN_IF_ERROR(AddFile(dir, dirfd, name, path));
       } else {
         Skip(path);
       }
@@ -90,23 +103,12 @@ class Builder {
     return absl::OkStatus();
   }
 
-  std::vector<uint8_t> Finish(uint32_t roots) const {
-    wasm::wasi::FsImageHeader h{};
-    h.magic = wasm::wasi::kFsImageMagic;
-    h.entry_count = static_cast<uint32_t>(entries_.size());
-    h.root_count = roots;
-    h.names_offset = sizeof(h) + entries_.size() * sizeof(FsEntry);
-    h.names_size = names_.size();
-    h.data_offset = h.names_offset + names_.size();
-    h.data_size = data_.size();
-    h.max_tree_bytes = limits_.max_tree_bytes;
-    h.max_tree_entries = limits_.max_tree_entries;
-    std::vector<uint8_t> out(sizeof(h) + entries_.size() * sizeof(FsEntry));
-    std::memcpy(out.data(), &h, sizeof(h));
-    if (!entries_.empty()) std::memcpy(out.data() + sizeof(h), entries_.data(), entries_.size() * sizeof(FsEntry));
-    out.insert(out.end(), names_.begin(), names_.end());
-    out.insert(out.end(), data_.begin(), data_.end());
-    return out;
+  absl::StatusOr<std::vector<uint8_t>> Finish() const {
+    wasm::Vec<uint8_t> image;
+    if (!writer_.Finish(limits_.max_tree_bytes, limits_.max_tree_entries, &image)) {
+      return AddStatus(wasm::wasi::FsImageAdd::kOutOfMemory, limits_);
+    }
+    return std::vector<uint8_t>(image.begin(), image.end());
   }
 
  private:
@@ -117,21 +119,18 @@ class Builder {
       Skip(path);  // swapped for a link or something else since the listing
       return absl::OkStatus();
     }
-    auto index = Add(dir, name, FsType::kFile, static_cast<uint64_t>(st.st_size), MtimeNs(st));
-    if (!index.ok()) return index.status();
-    const size_t start = data_.size();
-    data_.resize(start + static_cast<size_t>(st.st_size));
+    const size_t size = static_cast<size_t>(st.st_size);
+    uint8_t* contents = nullptr;
+    RETURN_IF_ERROR(AddStatus(writer_.AddFile(dir, name.data(), name.size(), size, MtimeNs(st), &contents), limits_));
     size_t got = 0;
-    while (got < static_cast<size_t>(st.st_size)) {
-      ssize_t n = read(fd.get(), data_.data() + start + got, static_cast<size_t>(st.st_size) - got);
+    while (got < size) {
+      ssize_t n = read(fd.get(), contents + got, size - got);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return ErrnoError(errno, absl::StrCat("--dir: cannot read ", path));
       if (n == 0) break;  // shrank meanwhile: the image keeps what was there
       got += static_cast<size_t>(n);
     }
-    data_.resize(start + got);
-    entries_[*index].data_offset = start;
-    entries_[*index].size = got;
+    writer_.ShrinkLastFile(got);
     return absl::OkStatus();
   }
 
@@ -139,33 +138,9 @@ class Builder {
     if (skipped_ != nullptr) skipped_->push_back(path);
   }
 
-  absl::StatusOr<uint32_t> Add(uint32_t parent, const std::string& name, FsType type, uint64_t size,
-                               uint64_t mtime) {
-    if (entries_.size() >= limits_.max_entries) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("--dir: more than ", limits_.max_entries, " files and directories"));
-    }
-    if (names_.size() + name.size() + data_.size() + size > limits_.max_bytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("--dir: contents exceed ", limits_.max_bytes >> 20, " MiB"));
-    }
-    FsEntry e{};
-    e.parent = parent;
-    e.type = type;
-    e.name_offset = static_cast<uint32_t>(names_.size());
-    e.name_len = static_cast<uint32_t>(name.size());
-    e.size = size;
-    e.mtime_ns = mtime;
-    names_.append(name);
-    entries_.push_back(e);
-    return static_cast<uint32_t>(entries_.size() - 1);
-  }
-
   FsImageLimits limits_;
   std::vector<std::string>* skipped_;
-  std::vector<FsEntry> entries_;
-  std::string names_;
-  std::string data_;
+  wasm::wasi::FsImageWriter writer_;
 };
 
 }  // namespace
@@ -207,7 +182,35 @@ absl::StatusOr<std::vector<uint8_t>> BuildFsImage(const std::vector<Preopen>& pr
   for (uint32_t i = 0; i < preopens.size(); ++i) {
     if (absl::Status s = b.AddTree(i, roots[i].get(), preopens[i].host); !s.ok()) return s;
   }
-  return b.Finish(static_cast<uint32_t>(preopens.size()));
+  return b.Finish();
+}
+
+absl::StatusOr<std::vector<Preopen>> ParsePreopens(const std::vector<std::string>& dirs) {
+  std::vector<Preopen> preopens;
+  for (const std::string& d : dirs) {
+    auto p = ParsePreopen(d);
+    if (!p.ok()) return p.status();
+    preopens.push_back(*p);
+  }
+  return preopens;
+}
+
+absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens,
+                                                   const FsImageLimits& limits) {
+  if (preopens.empty()) return std::vector<uint8_t>();
+  std::vector<std::string> skipped;
+  auto image = BuildFsImage(preopens, limits, &skipped);
+  for (const std::string& path : skipped) {
+    std::cerr << "palisade run: --dir: left out " << path << " (not a regular file or directory)\n";
+  }
+  return image;
+}
+
+bool AnyWritable(const std::vector<Preopen>& preopens) {
+  for (const Preopen& p : preopens) {
+    if (p.writable) return true;
+  }
+  return false;
 }
 
 }  // namespace palisade::cli

@@ -39,4 +39,11 @@ absl::StatusOr<std::vector<uint8_t>> BuildFsImage(const std::vector<Preopen>& pr
                                                   const FsImageLimits& limits = FsImageLimits(),
                                                   std::vector<std::string>* skipped = nullptr);
 
+// The --dir options, and the FsImage built from them (empty when there are
+// none; what was left out, such as symbolic links, is named on stderr).
+absl::StatusOr<std::vector<Preopen>> ParsePreopens(const std::vector<std::string>& dirs);
+absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens,
+                                                   const FsImageLimits& limits = FsImageLimits());
+bool AnyWritable(const std::vector<Preopen>& preopens);
+
 }  // namespace palisade::cli

@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
                       "writable (changes applied to HOST only when the run succeeds); repeatable; "
                       "contents are copied in, up to 256 MiB")
       ->allow_extra_args(false);
+  run_cmd->add_flag("--partial-results", run.partial_results,
+                    "Apply a --dir ...:rw run's changes also after a trap (fuel included) or a non-zero "
+                    "exit, not only after exit 0 (never after a timeout)");
   run_cmd->add_option("--fuel", run.fuel, "Instruction budget (function calls + loop iterations)");
   run_cmd->add_option("--max-memory-pages", run.max_memory_pages, "Cap on linear memory, 64 KiB pages")
       ->check(CLI::Range(1, 65536));

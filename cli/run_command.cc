@@ -58,32 +58,9 @@ class Deadline {
 
 }  // namespace
 
-absl::StatusOr<std::vector<Preopen>> ParsePreopens(const std::vector<std::string>& dirs) {
-  std::vector<Preopen> preopens;
-  for (const std::string& d : dirs) {
-    auto p = ParsePreopen(d);
-    if (!p.ok()) return p.status();
-    preopens.push_back(*p);
-  }
-  return preopens;
-}
-
-absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens,
-                                                   const FsImageLimits& limits) {
-  if (preopens.empty()) return std::vector<uint8_t>();
-  std::vector<std::string> skipped;
-  auto image = BuildFsImage(preopens, limits, &skipped);
-  for (const std::string& path : skipped) {
-    std::cerr << "palisade run: --dir: left out " << path << " (not a regular file or directory)\n";
-  }
-  return image;
-}
-
-bool AnyWritable(const std::vector<Preopen>& preopens) {
-  for (const Preopen& p : preopens) {
-    if (p.writable) return true;
-  }
-  return false;
+bool KeepsChanges(const RunOptions& o, bool exited, int64_t exit_code, bool timed_out) {
+  if (timed_out) return false;
+  return (exited && exit_code == 0) || o.partial_results;
 }
 
 int RunRun(const RunOptions& options) {
@@ -145,9 +122,12 @@ int RunRun(const RunOptions& options) {
     timed_out = deadline != nullptr && deadline->fired();
   }
   ReportDenials(o, wasm::DeniedCalls(&system));
-  const bool succeeded = !timed_out && (trap.ok() || (trap.kind == wasm::TrapKind::kExit && trap.exit_code == 0));
-  if (succeeded && AnyWritable(*preopens)) {
-    // Only a run that succeeded changes the host's directories.
+  const bool exited = trap.ok() || trap.kind == wasm::TrapKind::kExit;
+  const bool keep = KeepsChanges(o, exited, trap.ok() ? 0 : trap.exit_code, timed_out) &&
+                    trap.kind != wasm::TrapKind::kInterrupted;
+  if (keep && AnyWritable(*preopens)) {
+    // Only a run that succeeded (or any that ended on its own, with
+    // --partial-results) changes the host's directories.
     wasm::Vec<uint8_t> changes;
     if (!wasm::wasi::ExportFsChanges(*p.wasi->tree(), &changes)) {
       std::cerr << "palisade run: --dir: out of memory collecting the run's changes; nothing was applied\n";

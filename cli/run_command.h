@@ -30,6 +30,7 @@ struct RunOptions {
   uint64_t memory_ceiling = 0;  // from the policy: at most this much guest memory (0: none)
   std::string memory_ceiling_name;
   std::vector<std::string> dirs; // --dir HOST::GUEST (read-only) or HOST::GUEST:rw
+  bool partial_results = false;  // apply :rw changes after a trap or non-zero exit too
   std::string max_output = "1G"; // cap on stdout+stderr in the micro-VM; "0" = none
   std::string policy;            // --policy FILE (cli/policy_options.h applies it)
   std::string seccomp;           // enforce | log | off; empty: enforce (log in sanitizer builds)
@@ -43,11 +44,9 @@ struct RunOptions {
 
 int RunRun(const RunOptions& options);
 
-// The --dir options, and the FsImage built from them (empty when there are
-// none; what was left out, such as symbolic links, is named on stderr).
-absl::StatusOr<std::vector<Preopen>> ParsePreopens(const std::vector<std::string>& dirs);
-absl::StatusOr<std::vector<uint8_t>> BuildPreopens(const std::vector<Preopen>& preopens,
-                                                   const FsImageLimits& limits = FsImageLimits());
-bool AnyWritable(const std::vector<Preopen>& preopens);
+// Whether a run's :rw changes are applied: after exit 0 (or _start
+// returning), and with --partial-results after a trap or another exit code
+// too; never after a timeout.
+bool KeepsChanges(const RunOptions& o, bool exited, int64_t exit_code, bool timed_out);
 
 }  // namespace palisade::cli

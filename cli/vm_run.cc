@@ -67,6 +67,7 @@ int RunInVm(const RunOptions& o) {
   spec.wasi_denied = o.wasi_denied;
   spec.refuse_denied_imports = o.refuse_denied_imports;
   spec.compiler = o.engine == "compiler";
+  spec.partial_results = o.partial_results;
   for (int fd = 0; fd < 3; ++fd) spec.stdio_terminals[fd] = ::isatty(fd) == 1;
   vm.services().Restrict(o.clocks, o.random);
   std::vector<uint8_t> request = BuildWasiRunRequest(spec);
@@ -90,8 +91,11 @@ int RunInVm(const RunOptions& o) {
   }
   (void)vm.sandbox().Shutdown(0, absl::Now() + absl::Seconds(5));
   const WasmOutcomeReport& r = *vm.services().outcome();
-  if (r.kind == abi::WasmOutcome::kExited && r.code == 0 && commit.has_value()) {
-    // Only a run that succeeded changes the host's directories.
+  const bool ended = r.kind == abi::WasmOutcome::kExited || r.kind == abi::WasmOutcome::kTrapped;
+  if (ended && KeepsChanges(o, r.kind == abi::WasmOutcome::kExited, r.code, false) && commit.has_value()) {
+    // Only a run that succeeded (or, with --partial-results, any that ended
+    // in the guest) changes the host's directories; a timeout never reaches
+    // here.
     if (absl::Status s = commit->Apply(vm.services().fs_changes()); !s.ok()) {
       std::cerr << "palisade run: " << s.message() << "\n";
       return kExitCommitFailed;

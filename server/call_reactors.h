@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -238,6 +239,37 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
     if (!writing_) WriteNext();
   }
 
+  // After the run, on the worker: `e` is queued at once if it fits beside
+  // what is pending within kMaxUnreadStreamBytes, else once the events
+  // before it are on their way, so a run's changes (up to
+  // max_changes_bytes) stream at the client's pace instead of piling up
+  // here, and a run without them never waits. A client that takes none for
+  // kUnreadPatience ends the call as one that stopped reading. False once
+  // the call is broken.
+  bool PushPaced(v1::RunWasiEvent e) {
+    const size_t size = e.ByteSizeLong();
+    std::unique_lock<std::mutex> lock(mu_);
+    const auto give_up = std::chrono::steady_clock::now() + kUnreadPatience;
+    // Polled as well as notified: OnCancel takes no lock (gRPC may call it
+    // from anywhere), so its notification can come between a check and the
+    // wait.
+    while (!broken_ && !pending_.empty() && pending_bytes_ + size > kMaxUnreadStreamBytes) {
+      if (control_.cancelled()) {
+        broken_ = true;
+      } else if (std::chrono::steady_clock::now() >= give_up) {
+        broken_ = unread_ = true;
+        control_.Cancel();
+      } else {
+        room_.wait_for(lock, std::chrono::milliseconds(100));
+      }
+    }
+    if (broken_) return false;
+    pending_bytes_ += size;
+    pending_.push_back(std::move(e));
+    if (!writing_) WriteNext();
+    return true;
+  }
+
   // The run ended: the last event (if OK) then the status, after every
   // pending write.
   void End(const absl::Status& status) {
@@ -264,8 +296,12 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
     } else if (ended_) {
       FinishOnce();
     }
+    room_.notify_all();
   }
-  void OnCancel() override { control_.Cancel(); }
+  void OnCancel() override {
+    control_.Cancel();
+    room_.notify_all();
+  }
   void OnDone() override { std::unique_ptr<StreamRunCall> reclaim(this); }
   CallControl& control() { return control_; }
   // The call's place among its tenant's calls in flight, kept until OnDone.
@@ -285,7 +321,10 @@ class StreamRunCall final : public grpc::ServerWriteReactor<v1::RunWasiEvent>, p
     Finish(status_);
   }
 
+  static constexpr std::chrono::seconds kUnreadPatience{60};
+
   std::mutex mu_;
+  std::condition_variable room_;  // PushPaced waits here for pending_ to empty
   std::deque<v1::RunWasiEvent> pending_;
   v1::RunWasiEvent current_;
   size_t pending_bytes_ = 0;

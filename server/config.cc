@@ -73,6 +73,7 @@ void ApplyDefaults(v1::ServerConfig* c) {
   if (d->max_memory_pages() == 0) d->set_max_memory_pages(16384);  // 1 GiB
   if (d->timeout_ms() == 0) d->set_timeout_ms(10000);
   if (d->max_output_bytes() == 0) d->set_max_output_bytes(16ull << 20);
+  if (d->max_changes_bytes() == 0) d->set_max_changes_bytes(16ull << 20);
   // A tenant's unset limits are the defaults.
   for (v1::Tenant& t : *c->mutable_tenants()) {
     v1::Limits* l = t.mutable_limits();
@@ -81,6 +82,7 @@ void ApplyDefaults(v1::ServerConfig* c) {
     if (l->timeout_ms() == 0) l->set_timeout_ms(d->timeout_ms());
     if (l->fuel() == 0) l->set_fuel(d->fuel());
     if (l->max_output_bytes() == 0) l->set_max_output_bytes(d->max_output_bytes());
+    if (l->max_changes_bytes() == 0) l->set_max_changes_bytes(d->max_changes_bytes());
   }
 }
 

@@ -253,6 +253,8 @@ CallLimits PalisadeService::Clamp(const Tenant& tenant, const v1::Limits& req) c
   l.timeout = absl::Milliseconds(pick(req.timeout_ms(), t.timeout_ms()));
   l.fuel = pick(req.fuel(), t.fuel());
   l.max_output_bytes = pick(req.max_output_bytes(), t.max_output_bytes());
+  l.max_changes_bytes = pick(req.max_changes_bytes(), t.max_changes_bytes());
+  if (l.max_changes_bytes == 0) l.max_changes_bytes = CallLimits().max_changes_bytes;
   if (tenant.policy != nullptr) {
     l.wasi_denied = tenant.policy->wasi_denied;
     l.refuse_denied_imports = tenant.policy->refuse_denied_imports;
@@ -305,6 +307,39 @@ absl::Status PalisadeService::CheckEnvironment(const Tenant& tenant, int env_cou
   (void)Audit({{"request", rid}, {"event", "policy"}, {"method", method}, {"tenant", tenant.name},
                {"decision", "deny"}, {"reason", reason}});
   return absl::PermissionDeniedError(reason);
+}
+
+absl::StatusOr<std::shared_ptr<const RunDirs>> PalisadeService::PrepareDirs(const Tenant& tenant,
+                                                                            const Directories& dirs,
+                                                                            bool partial_results, const char* method,
+                                                                            const std::string& rid) {
+  auto out = std::make_shared<RunDirs>();
+  out->partial_results = partial_results;
+  if (dirs.empty()) return out;
+  DirLimits limits;
+  // A tenant without a policy file is not restricted, as with environment
+  // variables.
+  if (tenant.policy != nullptr) {
+    const v1::WasiPolicy& w = tenant.policy->proto.wasi();
+    std::string reason;
+    if (!w.preopens()) {
+      reason = absl::StrCat("policy '", tenant.policy->proto.name(), "' allows no directories (wasi.preopens)");
+    } else if (AnyWritable(dirs) && !w.writable_preopens()) {
+      reason = absl::StrCat("policy '", tenant.policy->proto.name(),
+                            "' allows no writable directories (wasi.writable_preopens)");
+    }
+    if (!reason.empty()) {
+      (void)Audit({{"request", rid}, {"event", "policy"}, {"method", method}, {"tenant", tenant.name},
+                   {"decision", "deny"}, {"reason", reason}});
+      return absl::PermissionDeniedError(reason);
+    }
+    if (w.max_written_bytes() != 0) limits.max_tree_bytes = w.max_written_bytes();
+    if (w.max_written_entries() != 0) limits.max_tree_entries = w.max_written_entries();
+  }
+  ASSIGN_OR_RETURN(out->image, BuildRequestImage(dirs, limits));
+  out->writable = AnyWritable(dirs);
+  out->max_tree_bytes = limits.max_tree_bytes;
+  return out;
 }
 
 uint64_t PalisadeService::ModuleCapFor(const Tenant& tenant) const {
@@ -724,6 +759,39 @@ class BufferConsole final : public ConsoleSink {
   v1::RunWasiResponse* out_;
 };
 
+// What a finished run returns from its writable directories.
+absl::StatusOr<ReturnedChanges> ChangesOf(const absl::StatusOr<RunResult>& r, const Directories& dirs,
+                                          const CallLimits& limits) {
+  if (!r.ok()) return ReturnedChanges();
+  return ChangesFromGuest(r->fs_changes, dirs, limits.max_changes_bytes);
+}
+
+// RunWasi and Run, once the module is at hand: run it, audit, answer with
+// output, outcome and changes (whole files).
+template <typename Request>
+absl::Status RunToResponse(PalisadeService& service, const Tenant& tenant, const std::string& rid, const char* method,
+                           std::span<const uint8_t> module, const std::string& digest, const Request& request,
+                           const RunDirs& dirs, const CallLimits& limits, absl::Time deadline,
+                           CallControl& control, v1::RunWasiResponse* response) {
+  std::vector<std::string> args = {digest};
+  args.insert(args.end(), request.args().begin(), request.args().end());
+  BufferConsole console(response);
+  RETURN_IF_ERROR(service.AuditRunStart(tenant, rid, digest, method, &request.dirs(), request.partial_results()));
+  auto r = RunWasiProgram(module, args, Strings(request.env()), request.stdin(), dirs, limits, &console, deadline,
+                          &control);
+  absl::StatusOr<ReturnedChanges> changes = ChangesOf(r, request.dirs(), limits);
+  if (absl::Status s = service.AuditRunEnd(tenant, rid, digest, method, r, &changes); !s.ok()) {
+    response->Clear();
+    return s;
+  }
+  if (!r.ok()) return r.status();
+  RETURN_IF_ERROR(changes.status());
+  FillRun(*r, response);
+  response->set_changes_too_large(changes->too_large);
+  for (v1::FileChange& c : changes->changes) *response->add_changes() = std::move(c);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* PalisadeService::RunWasi(grpc::CallbackServerContext* ctx,
@@ -736,26 +804,17 @@ grpc::ServerUnaryReactor* PalisadeService::RunWasi(grpc::CallbackServerContext* 
   auto module = LocateModule(ctx, *tenant, request->module_sha256(), request->module(), rid, "RunWasi");
   if (!module.ok()) return Finished(ctx, module.status());
   if (absl::Status s = CheckEnvironment(*tenant, request->env_size(), "RunWasi", rid); !s.ok()) return Finished(ctx, s);
+  auto dirs = PrepareDirs(*tenant, request->dirs(), request->partial_results(), "RunWasi", rid);
+  if (!dirs.ok()) return Finished(ctx, dirs.status());
   if (absl::Status s = CheckCallRate(*tenant, "RunWasi", rid); !s.ok()) return Finished(ctx, s);
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
   return PooledCall::Start(this, *tenant, "RunWasi", rid,
-                           [this, rid, tenant, request, response, ref = *module, limits,
+                           [this, rid, tenant, request, response, ref = *module, dirs = *dirs, limits,
                             deadline](CallControl& control) -> absl::Status {
     ASSIGN_OR_RETURN(std::shared_ptr<const StoredModule> module, Materialize(*tenant, rid, ref, deadline));
-    std::vector<std::string> args = {module->sha256};
-    args.insert(args.end(), request->args().begin(), request->args().end());
-    BufferConsole console(response);
-    RETURN_IF_ERROR(AuditRunStart(*tenant, rid, module->sha256, "RunWasi"));
-    auto r = RunWasiProgram(module->bytes, args, Strings(request->env()), request->stdin(), limits,
-                            &console, deadline, &control);
-    if (absl::Status s = AuditRunEnd(*tenant, rid, module->sha256, "RunWasi", r); !s.ok()) {
-      response->Clear();
-      return s;
-    }
-    if (!r.ok()) return r.status();
-    FillRun(*r, response);
-    return absl::OkStatus();
+    return RunToResponse(*this, *tenant, rid, "RunWasi", module->bytes, module->sha256, *request, *dirs, limits,
+                         deadline, control, response);
   });
 }
 
@@ -777,7 +836,11 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
     return call;
   }
   absl::Status allowed = CheckEnvironment(*tenant, request->env_size(), "RunWasiStream", rid);
-  if (allowed.ok()) allowed = CheckCallRate(*tenant, "RunWasiStream", rid);
+  absl::StatusOr<std::shared_ptr<const RunDirs>> dirs =
+      allowed.ok() ? PrepareDirs(*tenant, request->dirs(), request->partial_results(), "RunWasiStream", rid)
+                   : allowed;
+  if (dirs.ok()) allowed = CheckCallRate(*tenant, "RunWasiStream", rid);
+  else allowed = dirs.status();
   absl::StatusOr<CallSlot> slot = allowed.ok() ? AdmitCall(*tenant, "RunWasiStream", rid) : allowed;
   if (!slot.ok()) {
     call->End(slot.status());
@@ -786,8 +849,8 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
   call->Hold(*std::move(slot));
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
-  const bool queued = workers_->TrySubmit(tenant->name, [this, rid, call, tenant, request, ref = *module, limits,
-                                           deadline] {
+  const bool queued = workers_->TrySubmit(tenant->name, [this, rid, call, tenant, request, ref = *module,
+                                           dirs = *dirs, limits, deadline] {
     absl::StatusOr<std::shared_ptr<const StoredModule>> module = Materialize(*tenant, rid, ref, deadline);
     if (!module.ok()) {
       call->End(module.status());
@@ -795,22 +858,39 @@ grpc::ServerWriteReactor<v1::RunWasiEvent>* PalisadeService::RunWasiStream(
     }
     std::vector<std::string> args = {(*module)->sha256};
     args.insert(args.end(), request->args().begin(), request->args().end());
-    if (absl::Status s = AuditRunStart(*tenant, rid, (*module)->sha256, "RunWasiStream"); !s.ok()) {
+    if (absl::Status s = AuditRunStart(*tenant, rid, (*module)->sha256, "RunWasiStream", &request->dirs(),
+                                       request->partial_results());
+        !s.ok()) {
       call->End(s);
       return;
     }
-    auto r = RunWasiProgram((*module)->bytes, args, Strings(request->env()), request->stdin(), limits,
+    auto r = RunWasiProgram((*module)->bytes, args, Strings(request->env()), request->stdin(), *dirs, limits,
                             call, deadline, &call->control());
+    absl::StatusOr<ReturnedChanges> changes = ChangesOf(r, request->dirs(), limits);
     // Output already streamed cannot be taken back; the call still ends
     // refused when its end is not on record.
-    if (absl::Status s = AuditRunEnd(*tenant, rid, (*module)->sha256, "RunWasiStream", r); !s.ok()) {
+    if (absl::Status s = AuditRunEnd(*tenant, rid, (*module)->sha256, "RunWasiStream", r, &changes); !s.ok()) {
       call->End(s);
+      return;
+    }
+    if (r.ok() && !changes.ok()) {
+      call->End(changes.status());
       return;
     }
     if (r.ok()) {
+      for (const v1::FileChange& c : changes->changes) {
+        bool sent = true;
+        ForEachPiece(c, kChangePieceBytes, [&](v1::FileChange piece) {
+          v1::RunWasiEvent e;
+          *e.mutable_change() = std::move(piece);
+          sent = sent && call->PushPaced(std::move(e));
+        });
+        if (!sent) break;
+      }
       v1::RunWasiEvent done;
       FillRun(*r, done.mutable_done());
-      call->Push(std::move(done));
+      done.mutable_done()->set_changes_too_large(changes->too_large);
+      call->PushPaced(std::move(done));
     }
     call->End(r.status());
   });
@@ -839,11 +919,13 @@ grpc::ServerUnaryReactor* PalisadeService::Run(grpc::CallbackServerContext* ctx,
                              "module exceeds the ", ModuleCapFor(*tenant), "-byte cap")));
   }
   if (absl::Status s = CheckEnvironment(*tenant, request->env_size(), "Run", rid); !s.ok()) return Finished(ctx, s);
+  auto dirs = PrepareDirs(*tenant, request->dirs(), request->partial_results(), "Run", rid);
+  if (!dirs.ok()) return Finished(ctx, dirs.status());
   if (absl::Status s = CheckCallRate(*tenant, "Run", rid); !s.ok()) return Finished(ctx, s);
   const CallLimits limits = Clamp(*tenant, request->limits());
   const absl::Time deadline = DeadlineFor(ctx, limits);
   return PooledCall::Start(this, *tenant, "Run", rid,
-                           [this, rid, tenant, request, response, stored, limits,
+                           [this, rid, tenant, request, response, stored, dirs = *dirs, limits,
                             deadline](CallControl& control) -> absl::Status {
     std::span<const uint8_t> bytes =
         stored != nullptr ? std::span<const uint8_t>(stored->bytes)
@@ -851,19 +933,8 @@ grpc::ServerUnaryReactor* PalisadeService::Run(grpc::CallbackServerContext* ctx,
                                 reinterpret_cast<const uint8_t*>(request->module_bytes().data()),
                                 request->module_bytes().size());
     const std::string digest = stored != nullptr ? stored->sha256 : Sha256Hex(bytes);
-    std::vector<std::string> args = {digest};
-    args.insert(args.end(), request->args().begin(), request->args().end());
-    BufferConsole console(response);
-    RETURN_IF_ERROR(AuditRunStart(*tenant, rid, digest, "Run"));
-    auto r = RunWasiProgram(bytes, args, Strings(request->env()), request->stdin(), limits, &console,
-                            deadline, &control);
-    if (absl::Status s = AuditRunEnd(*tenant, rid, digest, "Run", r); !s.ok()) {
-      response->Clear();
-      return s;
-    }
-    if (!r.ok()) return r.status();
-    FillRun(*r, response);
-    return absl::OkStatus();
+    return RunToResponse(*this, *tenant, rid, "Run", bytes, digest, *request, *dirs, limits, deadline, control,
+                         response);
   });
 }
 
@@ -881,14 +952,27 @@ absl::Status PalisadeService::AuditDenials(const Tenant& tenant, const std::stri
 }
 
 absl::Status PalisadeService::AuditRunStart(const Tenant& tenant, const std::string& rid,
-                                            const std::string& module, const char* method) {
-  return Audit({{"request", rid}, {"event", "run_start"}, {"method", method}, {"tenant", tenant.name},
-                {"module", module}, {"decision", "allow"}});
+                                            const std::string& module, const char* method,
+                                            const Directories* dirs, bool partial_results) {
+  nlohmann::json event = {{"request", rid}, {"event", "run_start"}, {"method", method}, {"tenant", tenant.name},
+                          {"module", module}, {"decision", "allow"}};
+  if (dirs != nullptr && !dirs->empty()) {
+    // Which directories the program was given, by guest path, and how many
+    // entries each carried: enough to tell what a run could read or change.
+    nlohmann::json given = nlohmann::json::array();
+    for (const v1::Directory& d : *dirs) {
+      given.push_back({{"guest_path", d.guest_path()}, {"writable", d.writable()}, {"files", d.files_size()}});
+    }
+    event["dirs"] = std::move(given);
+    event["partial_results"] = partial_results;
+  }
+  return Audit(std::move(event));
 }
 
 absl::Status PalisadeService::AuditRunEnd(const Tenant& tenant, const std::string& rid,
                                           const std::string& module, const char* method,
-                                          const absl::StatusOr<RunResult>& r) {
+                                          const absl::StatusOr<RunResult>& r,
+                                          const absl::StatusOr<ReturnedChanges>* changes) {
   nlohmann::json event = {{"request", rid}, {"event", "run_end"}, {"method", method},
                           {"tenant", tenant.name}, {"module", module}};
   if (!r.ok()) {
@@ -901,6 +985,14 @@ absl::Status PalisadeService::AuditRunEnd(const Tenant& tenant, const std::strin
     event["outcome"] = r->output_truncated ? "output_limit" : OutcomeName(r->outcome);
     event["exit_code"] = r->outcome.kind == abi::WasmOutcome::kExited ? r->outcome.code : 134;
     if (!r->denials.empty()) event["denied_calls"] = r->denials;
+    if (changes != nullptr && !changes->ok()) {
+      event["changes_error"] = std::string(changes->status().message());
+    } else if (changes != nullptr && ((*changes)->too_large || !(*changes)->changes.empty())) {
+      // What the run returned from its writable directories.
+      event["changes"] = (*changes)->changes.size();
+      event["changed_bytes"] = (*changes)->bytes;
+      if ((*changes)->too_large) event["changes_too_large"] = true;
+    }
   }
   return Audit(std::move(event));
 }

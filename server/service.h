@@ -20,6 +20,8 @@
 #include "server/module_pools.h"
 #include "server/module_store.h"
 #include "server/rate_limiter.h"
+#include "server/request_dirs.h"
+#include "server/run_changes.h"
 #include "server/vm_executor.h"
 #include "server/worker_pool.h"
 
@@ -116,17 +118,28 @@ class PalisadeService final
   absl::Status CheckCallRate(const Tenant& tenant, const char* method, const std::string& rid);
   absl::Status CheckEnvironment(const Tenant& tenant, int env_count, const char* method,
                                 const std::string& rid);
+  // A run's directories: refused (audited) when the tenant's policy withholds
+  // them (wasi.preopens, wasi.writable_preopens), else validated and built
+  // into the image the guest preopens, bounded by the policy's
+  // wasi.max_written_bytes / max_written_entries.
+  absl::StatusOr<std::shared_ptr<const RunDirs>> PrepareDirs(const Tenant& tenant, const Directories& dirs,
+                                                             bool partial_results, const char* method,
+                                                             const std::string& rid);
   // The module-size cap for `tenant`: the server's, or its policy's if lower.
   uint64_t ModuleCapFor(const Tenant& tenant) const;
   // Audit events: each WASI denial, and a run's start and end with its outcome.
   [[nodiscard]] absl::Status AuditDenials(const Tenant& tenant, const std::string& rid,
                                           const std::string& module,
                                           const std::vector<std::string>& functions);
+  // `dirs` adds what the run was given (directories) and `changes` what it
+  // returned from them.
   [[nodiscard]] absl::Status AuditRunStart(const Tenant& tenant, const std::string& rid,
-                                           const std::string& module, const char* method);
+                                           const std::string& module, const char* method,
+                                           const Directories* dirs = nullptr, bool partial_results = false);
   [[nodiscard]] absl::Status AuditRunEnd(const Tenant& tenant, const std::string& rid,
                                          const std::string& module, const char* method,
-                                         const absl::StatusOr<RunResult>& result);
+                                         const absl::StatusOr<RunResult>& result,
+                                         const absl::StatusOr<ReturnedChanges>* changes = nullptr);
   CallLimits Clamp(const Tenant& tenant, const v1::Limits& requested) const;
   // Calls `function` on a warm sandbox of `warm` and fills `response`; the
   // start and end are audited (`sandbox`: the id, or the pool's name).

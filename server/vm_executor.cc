@@ -42,11 +42,13 @@ absl::StatusOr<std::unique_ptr<Sandbox>> BootGuest(uint64_t memory_bytes, Consol
 
 // What the caller asked for, or what the module needs under the tenant's
 // ceiling; a module that cannot fit is the caller's problem (ResourceExhausted).
+// `wanted_bytes`: room for writable directories (ModuleNeeds::wanted_bytes).
 absl::StatusOr<uint64_t> GuestMemoryFor(std::span<const uint8_t> module, const CallLimits& limits,
-                                        uint64_t request_bytes) {
+                                        uint64_t request_bytes, uint64_t wanted_bytes = 0) {
   if (!limits.memory_sized_to_module) return limits.memory_bytes;
-  return ChooseGuestMemory(NeedsOf(module, limits.compiler, request_bytes),
-                           {limits.memory_bytes, limits.memory_ceiling_name});
+  ModuleNeeds needs = NeedsOf(module, limits.compiler, request_bytes);
+  needs.wanted_bytes = wanted_bytes;
+  return ChooseGuestMemory(needs, {limits.memory_bytes, limits.memory_ceiling_name});
 }
 
 // A load or link failure reported by the guest is the caller's module's fault.
@@ -204,15 +206,22 @@ absl::StatusOr<InvokeResult> InvokeWarm(WarmModule& warm, const std::string& fun
 absl::StatusOr<RunResult> RunWasiProgram(std::span<const uint8_t> module,
                                          const std::vector<std::string>& args,
                                          const std::vector<std::string>& env, std::string stdin_bytes,
-                                         const CallLimits& limits, ConsoleSink* console,
+                                         const RunDirs& dirs, const CallLimits& limits, ConsoleSink* console,
                                          absl::Time deadline, CallControl* control) {
+  // A writable tree lives in guest memory, and its change set is a second
+  // copy of what it wrote: room for both where the ceiling allows, as
+  // `palisade run` asks.
   ASSIGN_OR_RETURN(const uint64_t memory,
-                   GuestMemoryFor(module, limits, StringBytes(args) + StringBytes(env) + stdin_bytes.size()));
+                   GuestMemoryFor(module, limits,
+                                  StringBytes(args) + StringBytes(env) + stdin_bytes.size() + dirs.image.size(),
+                                  dirs.writable ? 2 * dirs.max_tree_bytes : 0));
   PosixGuestServices services = PosixGuestServices::WithInput(std::move(stdin_bytes));
   services.Restrict(limits.clocks, limits.random);
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
                    BootGuest(memory, console, &services, limits.max_output_bytes, /*one_shot=*/true, deadline));
   WasiRunSpec spec = ProgramSpec(module, args, env, limits);
+  spec.fs_image = dirs.image;
+  spec.partial_results = dirs.partial_results;
   if (control != nullptr) control->Attach(sandbox.get());
   absl::Status run = RunWasiCommand(*sandbox, BuildWasiRunRequest(spec), deadline);
   if (control != nullptr) control->Detach();
@@ -229,6 +238,10 @@ absl::StatusOr<RunResult> RunWasiProgram(std::span<const uint8_t> module,
   if (!services.outcome()) return absl::InternalError("the guest reported no outcome");
   RETURN_IF_ERROR(FromOutcome(*services.outcome()));
   result.outcome = *services.outcome();
+  // The guest decides when to hand changes over, but it is not trusted to:
+  // a failed run's are dropped unless the caller asked for them.
+  const bool succeeded = result.outcome.kind == abi::WasmOutcome::kExited && result.outcome.code == 0;
+  if (dirs.writable && (succeeded || dirs.partial_results)) result.fs_changes = services.fs_changes();
   return result;
 }
 

@@ -34,6 +34,7 @@ struct CallLimits {
   absl::Duration timeout = absl::Seconds(10);
   uint64_t fuel = 0;
   uint64_t max_output_bytes = 16ull << 20;
+  uint64_t max_changes_bytes = 16ull << 20;  // file contents a run may return (v1::Limits)
   // From the tenant's policy (policy/tenant_policy.h).
   uint64_t wasi_denied = 0;
   bool refuse_denied_imports = false;
@@ -92,10 +93,22 @@ absl::StatusOr<InvokeResult> InvokeWarm(WarmModule& warm, const std::string& fun
                                         std::vector<abi::WasmValue> args, absl::Time deadline,
                                         CallControl* control);
 
+// A run's preopened directories (server/request_dirs.h builds the image).
+struct RunDirs {
+  std::vector<uint8_t> image;   // empty: none
+  bool writable = false;        // some are: the guest gets room for their tree and change set
+  uint64_t max_tree_bytes = 0;  // what that tree may grow to (the image's header says it too)
+  bool partial_results = false; // changes also after a trap or a non-zero exit
+};
+
 struct RunResult {
   WasmOutcomeReport outcome;
   bool output_truncated = false;
   std::vector<std::string> denials;  // WASI functions the policy denied
+  // The writable directories' change set as the guest handed it over
+  // (unvalidated: server/run_changes.h), kept only when the run exited 0 or
+  // RunDirs::partial_results asked for it. Empty otherwise.
+  std::vector<uint8_t> fs_changes;
 };
 
 // Runs a WASI command in a fresh micro-VM; its output goes to `console` as
@@ -103,7 +116,7 @@ struct RunResult {
 absl::StatusOr<RunResult> RunWasiProgram(std::span<const uint8_t> module,
                                          const std::vector<std::string>& args,
                                          const std::vector<std::string>& env, std::string stdin_bytes,
-                                         const CallLimits& limits, ConsoleSink* console,
+                                         const RunDirs& dirs, const CallLimits& limits, ConsoleSink* console,
                                          absl::Time deadline, CallControl* control);
 
 }  // namespace palisade::server

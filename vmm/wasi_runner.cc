@@ -59,7 +59,8 @@ std::vector<uint8_t> BuildWasiRunRequest(const WasiRunSpec& spec) {
                      (spec.compiler ? abi::kEngineCompiler : 0) |
                      (spec.stdio_terminals[0] ? abi::kStdinTerminal : 0) |
                      (spec.stdio_terminals[1] ? abi::kStdoutTerminal : 0) |
-                     (spec.stdio_terminals[2] ? abi::kStderrTerminal : 0);
+                     (spec.stdio_terminals[2] ? abi::kStderrTerminal : 0) |
+                     (spec.partial_results ? abi::kPartialResults : 0);
   std::memcpy(out.data(), &req, sizeof(req));
   return out;
 }

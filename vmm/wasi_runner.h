@@ -31,6 +31,7 @@ struct WasiRunSpec {
   bool coverage = false;              // kInstantiate: compile with coverage probes (fuzzing)
   bool compiler = false;              // the compiler tier where it can (abi::kEngineCompiler)
   bool stdio_terminals[3] = {};       // the host's fd 0/1/2 is a terminal (abi::kStdinTerminal...)
+  bool partial_results = false;       // changes handed over after a failed run too (abi::kPartialResults)
 };
 
 // The request's bytes (header, module, argv, environment).

@@ -227,10 +227,12 @@ absl::StatusOr<v1::Stats> PalisadeClient::GetStats(absl::Time deadline) {
 
 absl::StatusOr<v1::RunWasiResponse> PalisadeClient::RunStreamed(const v1::RunWasiRequest& request,
                                                                 std::span<const uint8_t> module,
-                                                                const OutputFn& output, absl::Time deadline) {
+                                                                const OutputFn& output, absl::Time deadline,
+                                                                const ChangeFn& change) {
   v1::RunWasiResponse done;
   bool have_done = false;
-  RETURN_IF_ERROR(WithModule<v1::RunWasiRequest>(
+  absl::Status changes = absl::OkStatus();
+  absl::Status call = WithModule<v1::RunWasiRequest>(
       request, module, [&](const v1::RunWasiRequest& r, grpc::ClientContext* ctx) {
         Prepare(ctx, deadline);
         auto reader = stub_->RunWasiStream(ctx, r);
@@ -243,11 +245,17 @@ absl::StatusOr<v1::RunWasiResponse> PalisadeClient::RunStreamed(const v1::RunWas
               done = e.done();
               have_done = true;
               break;
+            case v1::RunWasiEvent::kChange:
+              if (change && changes.ok()) changes = change(std::move(*e.mutable_change()));
+              if (!changes.ok()) ctx->TryCancel();
+              break;
             case v1::RunWasiEvent::EVENT_NOT_SET: break;
           }
         }
         return reader->Finish();
-      }));
+      });
+  RETURN_IF_ERROR(changes);  // what made us cancel the call, rather than the cancellation
+  RETURN_IF_ERROR(call);
   if (!have_done) return absl::InternalError("the server ended the run without an outcome");
   return done;
 }

@@ -40,11 +40,13 @@ class PalisadeClient {
   absl::StatusOr<v1::Stats> GetStats(absl::Time deadline = absl::Now() + absl::Seconds(30));
 
   // RunWasiStream: `output(is_stderr, bytes)` for each piece of output as
-  // the server streams it; returns the final outcome.
+  // the server streams it, `change` for each piece of a changed file (if
+  // given; an error from it ends the call); returns the final outcome.
   using OutputFn = std::function<void(bool is_stderr, const std::string& bytes)>;
+  using ChangeFn = std::function<absl::Status(v1::FileChange piece)>;
   absl::StatusOr<v1::RunWasiResponse> RunStreamed(const v1::RunWasiRequest& request,
                                                   std::span<const uint8_t> module, const OutputFn& output,
-                                                  absl::Time deadline);
+                                                  absl::Time deadline, const ChangeFn& change = nullptr);
 
   const std::string& server() const { return server_; }
 

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "cli/remote/palisade_client.h"
 #include "cli/remote/proto_values.h"
+#include "cli/remote/remote_dirs.h"
 #include "cli/remote/remote_errors.h"
 #include "cli/remote/remote_sandbox.h"
 #include "common/sha256.h"
@@ -110,11 +111,11 @@ int RunRemote(const RemoteOptions& remote, const RunOptions& o) {
     std::cerr << kCmd << ": --in-process and --server exclude each other\n";
     return kExitUsage;
   }
-  if (!o.dirs.empty()) {
-    std::cerr << kCmd << ": --dir is not available with --server (the API has no preopened "
-                         "directories); pass data on stdin\n";
-    return kExitUsage;
-  }
+  // --dir: read here exactly as a local run reads it, sent as data.
+  auto preopens = ParsePreopens(o.dirs);
+  if (!preopens.ok()) return ReportRemoteError(kCmd, remote.server, preopens.status());
+  auto image = BuildPreopens(*preopens, o.fs_limits);
+  if (!image.ok()) return ReportRemoteError(kCmd, remote.server, image.status());
   auto limits = LimitsFrom(o.memory, o.timeout, o.fuel, o.max_memory_pages, o.max_output);
   if (!limits.ok()) return ReportRemoteError(kCmd, remote.server, limits.status());
   auto client = PalisadeClient::Connect(remote);
@@ -129,9 +130,14 @@ int RunRemote(const RemoteOptions& remote, const RunOptions& o) {
   for (const std::string& e : o.env) req.add_env(e);
   req.set_stdin(*std::move(input));
   *req.mutable_limits() = *limits;
+  if (absl::Status s = DirectoriesFromImage(*image, req.mutable_dirs()); !s.ok()) {
+    return ReportRemoteError(kCmd, remote.server, s);
+  }
+  req.set_partial_results(o.partial_results);
+  ChangeCollector collected;
   auto done = (*client)->RunStreamed(
       req, *bytes, [](bool is_stderr, const std::string& out) { WriteAll(is_stderr ? 2 : 1, out); },
-      DeadlineFor(*limits));
+      DeadlineFor(*limits), [&collected](v1::FileChange piece) { return collected.Add(std::move(piece)); });
   if (!done.ok()) {
     // A module the server refused is named (its validation error says why).
     if (absl::IsInvalidArgument(done.status())) {
@@ -139,6 +145,17 @@ int RunRemote(const RemoteOptions& remote, const RunOptions& o) {
                                absl::InvalidArgumentError(absl::StrCat(o.module, ": ", done.status().message())));
     }
     return ReportRemoteError(kCmd, remote.server, done.status());
+  }
+  // The server returns changes only when they are to be applied (exit 0,
+  // or --partial-results); they reach the host before the outcome is told.
+  if (done->changes_too_large()) {
+    std::cerr << kCmd << ": --dir: the run's changes exceed the server's max_changes_bytes; nothing was applied\n";
+    if (done->exit_code() == 0 && !done->has_trap()) return kExitCommitFailed;
+  } else if (auto changes = collected.Take(); !changes.ok()) {
+    return ReportRemoteError(kCmd, remote.server, changes.status());
+  } else if (absl::Status s = ApplyReturnedChanges(*changes, *preopens); !s.ok()) {
+    std::cerr << kCmd << ": " << s.message() << "\n";
+    return kExitCommitFailed;
   }
   if (done->has_trap()) return ReportTrap(done->trap());
   if (done->output_truncated()) {

@@ -314,6 +314,10 @@ inline constexpr uint32_t kEngineCompiler = 4;
 inline constexpr uint32_t kStdinTerminal = 8;
 inline constexpr uint32_t kStdoutTerminal = 16;
 inline constexpr uint32_t kStderrTerminal = 32;
+// kStart: hand the writable directories' changes over (kFsChanges) after a
+// trap or a non-zero exit too, not only after exit 0 (`--partial-results`,
+// RunWasiRequest.partial_results).
+inline constexpr uint32_t kPartialResults = 64;
 inline constexpr uint64_t kWasiRunMagic = 0x4e55524953415750ull;  // "PWASIRUN"
 
 // Mailbox: one 4 KiB page of guest RAM at BootInfo::mailbox. The guest fills

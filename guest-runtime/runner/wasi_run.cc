@@ -247,9 +247,10 @@ wasm::FuncInst* ExportedFunction(const Session& s, const char* name, size_t len)
   return static_cast<wasm::FuncInst*>(e.object);
 }
 
-// A run that succeeded hands its writable directories' changes to the host
-// in one hypercall, before its outcome; the host applies them only once that
-// outcome says the run succeeded.
+// A run that succeeded (or any run that ended in the guest, with
+// kPartialResults) hands its writable directories' changes to the host in
+// one hypercall, before its outcome; the host decides from that outcome
+// whether to use them.
 void HandBackChanges(const Session& s) {
   const wasm::wasi::FsTree* tree = s.wasi() != nullptr ? s.wasi()->tree() : nullptr;
   if (tree == nullptr || !tree->AnyWritable()) return;
@@ -269,7 +270,8 @@ void Start(Session& s, const abi::WasiRunRequest* req) {
   }
   if (req->fuel != 0) wasm::SetFuel(s.store(), true, req->fuel);
   const wasm::Trap trap = wasm::Invoke(s.store(), static_cast<wasm::FuncInst*>(start.object), nullptr, 0, nullptr, 0);
-  if (trap.ok() || (trap.kind == wasm::TrapKind::kExit && trap.exit_code == 0)) HandBackChanges(s);
+  const bool succeeded = trap.ok() || (trap.kind == wasm::TrapKind::kExit && trap.exit_code == 0);
+  if (succeeded || (req->policy_flags & abi::kPartialResults) != 0) HandBackChanges(s);
   ReportEnd(trap, s.module());
 }
 

@@ -80,10 +80,32 @@ mkdir -p "$tmp/rwdir"
 expect "a policy without writable_preopens refuses :rw" 2 '' \
   "policy 'ro' .* allows no writable directories \\(wasi.writable_preopens\\): drop :rw" -- \
   "$palisade" run --in-process --policy "$tmp/ro.textproto" --dir "$tmp/rwdir::/w:rw" "$m"
+# --partial-results: a writable directory's changes reach the host after a
+# trap or a non-zero exit only when asked for (dir_changes.c writes
+# /out/partial.txt, then traps or exits 3). `partial_checks FORM [OPTIONS]`.
+partial_checks() {
+  local form=$1
+  shift
+  local mode status
+  for mode in trap:134 fail:3; do
+    status=${mode#*:} mode=${mode%%:*}
+    rm -rf "$tmp/pout" && mkdir -p "$tmp/pout" "$tmp/pin"
+    expect "$form: $mode without --partial-results changes nothing" "$status" '' '' -- \
+      "$palisade" run "$@" --dir "$tmp/pin::/in" --dir "$tmp/pout::/out:rw" "$dir/dir_changes.wasm" -- "$mode"
+    [[ ! -e $tmp/pout/partial.txt ]] || { echo "FAIL $form: $mode applied changes"; failures=$((failures + 1)); }
+    expect "$form: $mode with --partial-results applies its changes" "$status" '' '' -- \
+      "$palisade" run "$@" --partial-results --dir "$tmp/pin::/in" --dir "$tmp/pout::/out:rw" \
+      "$dir/dir_changes.wasm" -- "$mode"
+    [[ $(cat "$tmp/pout/partial.txt" 2>/dev/null) == partial ]] ||
+      { echo "FAIL $form: $mode did not apply partial.txt"; failures=$((failures + 1)); }
+  done
+}
+partial_checks "in process" --in-process
 # Any /dev/kvm, hardware or PVM. (Inside QEMU the script comes along at the same
 # path: palisade_cli_in_qemu passes it with --file.)
 if "$(dirname "$0")/../../scripts/kvm-backend.sh" >/dev/null; then
   expect "in a micro-VM: args, proc_exit code" 3 '^one$' '' -- "$palisade" run "$m" -- one "two words"
+  partial_checks "in a micro-VM"
   expect "in a micro-VM: timeout stops a program blocked on stdin" 134 '' 'timeout' -- \
     timeout 30 "$BASH" -c 'exec "$0" run --timeout 500ms "$1" <&3' "$palisade" "$dir/vm_stdio.wasm"
   expect "invoke in a micro-VM" 0 '^-5$' '' -- "$palisade" invoke "$m" add 7 -12

@@ -3,7 +3,9 @@
 // (/dev/kvm, else inside QEMU via palisade_server_tests_in_qemu).
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 
 #include <gmock/gmock.h>
@@ -71,9 +73,9 @@ TEST_F(RemoteCli, UnreachableServersAndOptionsTheServerCannotHonour) {
       {PALISADE_CLI_PATH, "--server", "unix:/nonexistent/palisade.sock", "--token", "t", "stats"});
   EXPECT_EQ(gone.status, 69);
   EXPECT_THAT(gone.err, HasSubstr("unavailable"));
-  ProcessResult dir = Cli({"run", "--dir", "/tmp::/data", Wasm("vm_stdio")});
+  ProcessResult dir = Cli({"run", "--dir", "/nonexistent::/data", Wasm("vm_stdio")});
   EXPECT_EQ(dir.status, 2);
-  EXPECT_THAT(dir.err, HasSubstr("--dir is not available with --server"));
+  EXPECT_THAT(dir.err, HasSubstr("--dir /nonexistent: not a directory"));
   ProcessResult in_process = Cli({"invoke", "--in-process", Wasm("counter"), "bump"});
   EXPECT_EQ(in_process.status, 2);
   ProcessResult missing = Cli({"run", "/nonexistent.wasm"});
@@ -82,6 +84,55 @@ TEST_F(RemoteCli, UnreachableServersAndOptionsTheServerCannotHonour) {
   ProcessResult local_bench = testing::RunProcess({PALISADE_CLI_PATH, "bench", "invoke", Wasm("counter"), "bump"});
   EXPECT_EQ(local_bench.status, 2);
   EXPECT_THAT(local_bench.err, HasSubstr("needs --server"));
+}
+
+std::string ReadFile(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void WriteFile(const std::filesystem::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+// --dir with --server: the host directories go to the server as data, and
+// what the program changed comes back (a large file in pieces) and is
+// applied here, as a local run would; a trap applies nothing unless
+// --partial-results asks for it.
+TEST_F(RemoteCli, RunDirSendsDirectoriesAndAppliesTheReturnedChanges) {
+  PALISADE_REQUIRE_KVM();
+  char tmpl[] = "/tmp/palisade-remote-dir-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::filesystem::path root = tmpl, in = root / "in", out = root / "out";
+  std::filesystem::create_directories(in);
+  std::filesystem::create_directories(out);
+  WriteFile(in / "input.txt", "from the host\n");
+  WriteFile(out / "old.txt", "old\n");
+  WriteFile(out / "gone.txt", "bye\n");
+  WriteFile(out / "keep.txt", "keep\n");
+  const std::string ro = in.string() + "::/in", rw = out.string() + "::/out:rw";
+  constexpr size_t kBig = 3 << 20;
+  ProcessResult r = Cli({"run", "--dir", ro, "--dir", rw, Wasm("dir_changes"), "--", "apply", std::to_string(kBig)});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(ReadFile(out / "copy.txt"), "from the host\n");
+  EXPECT_EQ(ReadFile(out / "renamed.txt"), "old\n");
+  EXPECT_EQ(ReadFile(out / "sub" / "made.txt"), "made\n");
+  EXPECT_EQ(ReadFile(out / "keep.txt"), "keep\n");
+  EXPECT_FALSE(std::filesystem::exists(out / "old.txt"));
+  EXPECT_FALSE(std::filesystem::exists(out / "gone.txt"));
+  const std::string big = ReadFile(out / "big.bin");
+  ASSERT_EQ(big.size(), kBig);
+  for (size_t i = 0; i < kBig; i += 4093) ASSERT_EQ(static_cast<uint8_t>(big[i]), i * 7 % 251) << i;
+  // The next runs send the directory again: within the server's 1 MiB
+  // max_receive_bytes only without the big file.
+  std::filesystem::remove(out / "big.bin");
+
+  ProcessResult trap = Cli({"run", "--dir", ro, "--dir", rw, Wasm("dir_changes"), "--", "trap"});
+  EXPECT_EQ(trap.status, 134) << trap.err;
+  EXPECT_FALSE(std::filesystem::exists(out / "partial.txt"));
+  ProcessResult partial =
+      Cli({"run", "--partial-results", "--dir", ro, "--dir", rw, Wasm("dir_changes"), "--", "trap"});
+  EXPECT_EQ(partial.status, 134) << partial.err;
+  EXPECT_EQ(ReadFile(out / "partial.txt"), "partial\n");
+  std::filesystem::remove_all(root);
 }
 
 TEST_F(RemoteCli, RunStreamsOutputTakesStdinAndReturnsTheExitStatus) {

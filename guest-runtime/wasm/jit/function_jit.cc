@@ -870,11 +870,12 @@ class Translator final : public JitEmitter {
     forward_target_.clear();
     holding_.clear();
     const size_t words = fn.code_end - fn.code_begin + 1;
-    if (!labels_.resize(words) || !forward_target_.resize(words) || !holding_.resize(words)) {
+    // holding_[w] is written when the pass reaches w, before any jump can
+    // read it (only backward jumps do, from later words).
+    if (!labels_.resize(words) || !forward_target_.resize(words) || !holding_.resize_for_overwrite(words)) {
       oom_ = true;
       return false;
     }
-    for (size_t i = 0; i < words; ++i) forward_target_[i] = false;
     stubs_.clear();
     checks_.clear();
     cache_.Forget();
@@ -916,7 +917,9 @@ class Translator final : public JitEmitter {
         checked_.Forget();
       }
       if (dry_) dead_.Begin(w - begin_);
-      holding_[w - begin_] = cache_.holding();
+      // Only a loop head's is ever read; the dry pass finds which words
+      // those are, so it records every word's.
+      if (dry_ || backward_target_[w - begin_]) holding_[w - begin_] = cache_.holding();
       for (int r = 0; r < SlotCache::kRegisters; ++r) {
         if (cache_.slot(r) != SlotCache::kNone && pending_since_[r] == SlotCache::kNone) pending_since_[r] = w;
       }

@@ -73,6 +73,14 @@ class Vec {
     size_ = n;
     return true;
   }
+  // Grows to n elements, the new ones left as they are: for arrays whose
+  // every element is written before it is read, where zeroing would be a
+  // second pass over memory for nothing.
+  [[nodiscard]] bool resize_for_overwrite(size_t n) {
+    if (!reserve(n)) return false;
+    size_ = n;
+    return true;
+  }
   // Appends n bytes' worth of raw elements.
   [[nodiscard]] bool append(const T* p, size_t n) {
     if (n > SIZE_MAX - size_) return false;

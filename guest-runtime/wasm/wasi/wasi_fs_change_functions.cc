@@ -47,6 +47,17 @@ Errno SetTimes(WasiContext* ctx, uint32_t node, uint64_t atim, uint64_t mtim, ui
   return ctx->tree()->SetTimes(node, a, t);
 }
 
+// The open regular file `fd` names, if it was opened for writing: what
+// changing a file's size needs.
+Errno FileToResize(WasiContext* ctx, uint32_t fd, WasiContext::OpenFile** out) {
+  WasiContext::OpenFile* f = ctx->File(fd);
+  if (f == nullptr) return kBadf;
+  if (ctx->tree()->IsDir(f->entry)) return kIsdir;
+  if (!f->write) return kBadf;
+  *out = f;
+  return kSuccess;
+}
+
 }  // namespace
 
 Trap FdSync(void* c, HostCall&, const uint64_t* args, uint64_t* results) {
@@ -59,10 +70,8 @@ Trap FdSync(void* c, HostCall&, const uint64_t* args, uint64_t* results) {
 
 Trap FdFilestatSetSize(void* c, HostCall&, const uint64_t* args, uint64_t* results) {
   WasiContext* ctx = Ctx(c);
-  WasiContext::OpenFile* f = ctx->File(Arg32(args, 0));
-  if (f == nullptr) return Ok(results, kBadf);
-  if (ctx->tree()->IsDir(f->entry)) return Ok(results, kIsdir);
-  if (!f->write) return Ok(results, kBadf);
+  WasiContext::OpenFile* f;
+  if (Errno e = FileToResize(ctx, Arg32(args, 0), &f); e != kSuccess) return Ok(results, e);
   return Ok(results, ctx->tree()->SetSize(f->entry, args[1], FsTree::kTimePending));
 }
 
@@ -70,10 +79,8 @@ Trap FdAllocate(void* c, HostCall&, const uint64_t* args, uint64_t* results) {
   // fd, offset, len: as posix_fallocate, the file grows (with zeros) to
   // cover [offset, offset + len) and never shrinks.
   WasiContext* ctx = Ctx(c);
-  WasiContext::OpenFile* f = ctx->File(Arg32(args, 0));
-  if (f == nullptr) return Ok(results, kBadf);
-  if (ctx->tree()->IsDir(f->entry)) return Ok(results, kIsdir);
-  if (!f->write) return Ok(results, kBadf);
+  WasiContext::OpenFile* f;
+  if (Errno e = FileToResize(ctx, Arg32(args, 0), &f); e != kSuccess) return Ok(results, e);
   const uint64_t offset = args[1], len = args[2];
   if (len == 0 || offset > INT64_MAX || len > INT64_MAX) return Ok(results, kInval);
   if (offset + len > INT64_MAX) return Ok(results, kFbig);

@@ -54,6 +54,9 @@ class JitVsInterpreter : public ::testing::Test {
     ASSERT_STREQ(CompiledTierStatus(compiled_), "");
   }
   void TearDown() override {
+    for (Cached& c : cached_) {
+      if (c.store != nullptr) FreeStore(c.store);
+    }
     FreeCompiledModule(interpreted_);
     FreeCompiledModule(compiled_);
   }
@@ -64,18 +67,27 @@ class JitVsInterpreter : public ::testing::Test {
     return static_cast<FuncInst*>(e.object);
   }
 
+  // Without fuel, each tier keeps one store and instance for the whole test
+  // (as the spec runner does across traps): tens of thousands of fresh
+  // stores cost minutes under the sanitizers. Both tiers see the same calls
+  // in the same order, so their memories stay alike while they agree.
   Outcome Run(CompiledModule* module, const char* name, const std::vector<Value>& args, uint64_t fuel) {
-    Store* store = NewStore(StoreLimits(), HostMemoryProvider());
-    EXPECT_NE(store, nullptr);
-    if (fuel != 0) SetFuel(store, true, fuel);
-    InstantiateResult ir = Instantiate(store, module, nullptr, 0);
-    EXPECT_EQ(ir.status, InstantiateStatus::kOk);
-    FuncInst* f = Export(ir.instance, name);
+    Cached fresh;
+    Cached& c = fuel != 0 ? fresh : cached_[module == compiled_ ? 1 : 0];
+    if (c.store == nullptr) {
+      c.store = NewStore(StoreLimits(), HostMemoryProvider());
+      EXPECT_NE(c.store, nullptr);
+      if (fuel != 0) SetFuel(c.store, true, fuel);
+      InstantiateResult ir = Instantiate(c.store, module, nullptr, 0);
+      EXPECT_EQ(ir.status, InstantiateStatus::kOk);
+      c.instance = ir.instance;
+    }
+    FuncInst* f = Export(c.instance, name);
     Value results[1];
-    Trap t = Invoke(store, f, args.data(), args.size(), results, 1);
+    Trap t = Invoke(c.store, f, args.data(), args.size(), results, 1);
     Outcome o{t.kind, t.func_index, t.offset, 0, 0};
     if (t.ok() && f->result_count == 1) o.result = results[0].bits[0], o.result_hi = results[0].bits[1];
-    FreeStore(store);
+    if (fuel != 0) FreeStore(c.store);
     return o;
   }
   Outcome Interpret(const char* name, const std::vector<Value>& args, uint64_t fuel = 0) {
@@ -103,6 +115,12 @@ class JitVsInterpreter : public ::testing::Test {
     if (c.kind == TrapKind::kNone && i.kind == TrapKind::kNone && nan(c.result) && nan(i.result)) return;
     EXPECT_EQ(c, i);
   }
+
+  struct Cached {
+    Store* store = nullptr;
+    Instance* instance = nullptr;
+  };
+  Cached cached_[2];  // interpreted, compiled
 
   cli::InProcessCodeSealer sealer_;  // outlives the compiled module
   std::string bytes_;

@@ -15,11 +15,16 @@ int RunInvoke(const InvokeOptions& o) {
     std::cerr << "palisade invoke: " << s.message() << "\n";
     return kExitUsage;
   }
+  if (absl::Status s = CheckPerfMap(o.perf_map, o.in_process); !s.ok()) {
+    std::cerr << "palisade invoke: " << s.message() << "\n";
+    return kExitUsage;
+  }
   if (!o.in_process) return InvokeInVm(o);
   static wasm::HostWasiSystem system;
   LoadOptions lo;
   lo.args.push_back(o.module);
   lo.engine = o.engine;
+  lo.perf_map = o.perf_map;
   auto program = LoadProgram(o.module, &system, lo);
   if (!program.ok()) {
     std::cerr << "palisade invoke: " << program.status().message() << "\n";

@@ -11,6 +11,7 @@ namespace palisade::cli {
 struct InvokeOptions {
   bool in_process = false;
   std::string engine = "compiler";  // compiler | interpreter
+  bool perf_map = false;  // with in_process: name compiled functions for perf (cli/perf_map.h)
   std::string module;
   std::string function;
   std::vector<std::string> args;

@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
                       "interpreter, or compiler (the x86-64 tier, where it can compile the module; in a "
                       "micro-VM the guest compiles and the host checks and seals the code)")
       ->capture_default_str();
+  run_cmd->add_flag("--perf-map", run.perf_map,
+                    "With --in-process: name the compiled Wasm functions for `perf report` "
+                    "(appends to /tmp/perf-PID.map)");
   run_cmd->add_option("--env", run.env, "Environment entry KEY=VALUE (repeatable)")
       ->allow_extra_args(false);
   run_cmd->add_option("--timeout", run.timeout, "Wall-clock limit: seconds, or e.g. 10s, 500ms");
@@ -109,6 +112,9 @@ int main(int argc, char** argv) {
   invoke_cmd->add_flag("--in-process", invoke.in_process, "Run the engine in this process");
   invoke_cmd->add_option("--engine", invoke.engine, "interpreter or compiler")
       ->capture_default_str();
+  invoke_cmd->add_flag("--perf-map", invoke.perf_map,
+                       "With --in-process: name the compiled Wasm functions for `perf report` "
+                       "(appends to /tmp/perf-PID.map)");
   invoke_cmd->add_option("--repeat", invoke.repeat,
                          "Calls to make, each on a freshly instantiated module (micro-VM)")
       ->check(CLI::Range(1u, 1000000u));

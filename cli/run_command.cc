@@ -73,6 +73,10 @@ int RunRun(const RunOptions& options) {
     std::cerr << "palisade run: " << s.message() << "\n";
     return kExitUsage;
   }
+  if (absl::Status s = CheckPerfMap(o.perf_map, o.in_process); !s.ok()) {
+    std::cerr << "palisade run: " << s.message() << "\n";
+    return kExitUsage;
+  }
   if (!o.in_process) return RunInVm(o);
   absl::Duration timeout = absl::InfiniteDuration();
   if (!o.timeout.empty() && (!ParseUserDuration(o.timeout, &timeout) || timeout <= absl::ZeroDuration())) {
@@ -87,6 +91,7 @@ int RunRun(const RunOptions& options) {
   lo.env = o.env;
   lo.policy = {o.wasi_denied, o.refuse_denied_imports};
   lo.engine = o.engine;
+  lo.perf_map = o.perf_map;
   auto preopens = ParsePreopens(o.dirs);
   if (!preopens.ok()) {
     std::cerr << "palisade run: " << preopens.status().message() << "\n";

@@ -20,6 +20,7 @@ constexpr int kExitCommitFailed = 73;  // the run succeeded, its --dir ...:rw ch
 struct RunOptions {
   bool in_process = false;
   std::string engine = "compiler";  // compiler | interpreter
+  bool perf_map = false;  // with in_process: name compiled functions for perf (cli/perf_map.h)
   std::string module;
   std::vector<std::string> args;
   std::vector<std::string> env;

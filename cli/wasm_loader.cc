@@ -1,10 +1,12 @@
 #include "cli/wasm_loader.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include "cli/compiled_code_sealer.h"
+#include "cli/perf_map.h"
 #include "wasm/host/host_memory.h"
 #include "wasm/wasi/wasi_linker.h"
 
@@ -13,6 +15,13 @@ namespace palisade::cli {
 absl::Status CheckEngine(const std::string& engine) {
   if (engine == "interpreter" || engine == "compiler") return absl::OkStatus();
   return absl::InvalidArgumentError("--engine takes interpreter or compiler, not '" + engine + "'");
+}
+
+absl::Status CheckPerfMap(bool perf_map, bool in_process) {
+  if (!perf_map || in_process) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      "--perf-map needs --in-process: in a micro-VM the compiled code lives in guest memory, where "
+      "the host's perf does not name it");
 }
 
 absl::StatusOr<std::unique_ptr<LoadedProgram>> LoadProgram(const std::string& path,
@@ -36,6 +45,10 @@ absl::StatusOr<std::unique_ptr<LoadedProgram>> LoadProgram(const std::string& pa
   if (options.engine == "compiler" && wasm::CompiledTierStatus(cm)[0] != '\0') {
     std::fprintf(stderr, "palisade: %s runs interpreted: the compiler tier: %s\n", path.c_str(),
                  wasm::CompiledTierStatus(cm));
+  }
+  if (options.perf_map) {
+    const std::string name = std::filesystem::path(path).filename().string();
+    if (absl::Status s = AppendPerfMap(*cm, name, PerfMapPath()); !s.ok()) return s;
   }
   p->wasi = std::make_unique<wasm::wasi::WasiContext>(system);
   p->wasi->SetPolicy(options.policy);

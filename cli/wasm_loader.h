@@ -40,7 +40,13 @@ struct LoadOptions {
   // "interpreter" or "compiler" (the compiler tier where it can compile the
   // module; a note on stderr says why when it cannot).
   std::string engine = "interpreter";
+  // Appends the compiled functions' names to /tmp/perf-PID.map for perf
+  // (cli/perf_map.h); nothing when the module runs interpreted.
+  bool perf_map = false;
 };
+
+// --perf-map is for --in-process runs only; the error names the command.
+absl::Status CheckPerfMap(bool perf_map, bool in_process);
 
 // Checks an --engine value; the error names the command.
 absl::Status CheckEngine(const std::string& engine);

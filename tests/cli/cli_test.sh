@@ -68,6 +68,19 @@ expect "compiler: timeout stops a spinning program" 134 '' 'timeout: .* ran past
   "$palisade" run --in-process --engine compiler --timeout 200ms "$dir/spin_command.wasm"
 expect "compiler: fuel stops a spinning program" 134 '' 'trap: fuel exhausted' -- \
   "$palisade" run --in-process --engine compiler --fuel 100000 "$dir/spin_command.wasm"
+# --perf-map: the compiled functions named in /tmp/perf-PID.map for perf.
+"$palisade" invoke --in-process --engine compiler --perf-map "$m" add 1 2 >"$tmp/out" 2>&1 &
+pid=$!
+wait $pid
+if grep -Eq '^[0-9a-f]+ [0-9a-f]+ wasm\[cli_program\.wasm\]::<entry trampoline>$' "/tmp/perf-$pid.map" &&
+   [[ $(grep -c 'wasm\[cli_program\.wasm\]::' "/tmp/perf-$pid.map") -gt 3 ]]; then
+  echo "ok   --perf-map names the compiled functions in /tmp/perf-PID.map"
+else
+  echo "FAIL --perf-map: /tmp/perf-$pid.map"; cat "$tmp/out"; failures=$((failures + 1))
+fi
+rm -f "/tmp/perf-$pid.map"
+expect "--perf-map wants --in-process" 2 '' '--perf-map needs --in-process' -- \
+  "$palisade" run --perf-map "$m"
 expect "bad engine" 2 '' "--engine takes interpreter or compiler, not 'jit'" -- \
   "$palisade" run --in-process --engine jit "$m"
 printf '\0asm\1\0\0\0\1\5' >"$tmp/trunc.wasm"

@@ -119,9 +119,11 @@ class Translator final : public JitEmitter {
       a_.Bind(&func_labels_[f]);
       if (!Function(f)) return !oom_;  // not compiled: the module stays with the interpreter
     }
+    out_->exit = static_cast<uint32_t>(a_.size());
     a_.Bind(&exit_);
     EmitExit();
     if (a_.failed() || oom_) return false;
+    out_->size = static_cast<uint32_t>(a_.size());
     if (!out_->code.append(a_.data(), a_.size())) return false;
     for (const Relocation& r : a_.relocations()) {
       if (!out_->relocations.push_back(r)) return false;

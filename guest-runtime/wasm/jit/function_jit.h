@@ -27,6 +27,10 @@ struct JitModule {
   // Offsets in `code`: the entry trampoline, and each defined function.
   uint32_t trampoline = 0;
   Vec<uint32_t> entries;
+  // The shared trap exit after the last function, and the code's length:
+  // both kept once `code` is released after sealing (perf maps need them).
+  uint32_t exit = 0;
+  uint32_t size = 0;
   // Why the module stays with the interpreter ("" when compiled).
   const char* not_compiled = "";
   uint32_t not_compiled_function = 0;  // defined-function index, with not_compiled

@@ -1014,7 +1014,7 @@ class Translator final : public JitEmitter {
         a_.Lea(k64, rax, Slot(base + cf.frame_slots));
         a_.Op(Alu::kCmp, k64, rax, Ctx(offsetof(JitContext, stack_end)));
         a_.Jcc(kA, Trap(static_cast<uint8_t>(TrapKind::kCallStackExhausted), w));
-        CallWithFrame(w, rax, base, [&] {
+        CallWithFrame(w, base, [&] {
           a_.CallLabel(dry_ ? &dry_call_ : &func_labels_[callee]);  // the scratch pass links nothing
         });
         return 4;
@@ -1167,24 +1167,22 @@ class Translator final : public JitEmitter {
     a_.Jcc(kE, slow);
     a_.Jmp(Trap(kDynamic, w));  // eax: the trap kind
     a_.Bind(&fast);
-    CallWithFrame(w, rcx, ip[5], [&] { a_.CallReg(rax); });
+    CallWithFrame(w, ip[5], [&] { a_.CallReg(rax); });
   }
 
   // A call into compiled code with the callee's frame at slot `base`, after
-  // the interpreter's depth limit (counted in `scratch`): `call` emits the
-  // call instruction itself.
+  // the interpreter's depth limit: taking a frame from `depth_left` borrows
+  // exactly when none is left (the count is dead once the run traps).
+  // `call` emits the call instruction itself.
   template <typename EmitCall>
-  void CallWithFrame(uint32_t w, Reg scratch, uint32_t base, EmitCall call) {
-    a_.Mov(k32, scratch, Ctx(offsetof(JitContext, depth)));
-    a_.Op(Alu::kCmp, k32, scratch, Ctx(offsetof(JitContext, depth_limit)));
-    a_.Jcc(kAE, Trap(static_cast<uint8_t>(TrapKind::kCallStackExhausted), w));
-    a_.OpImm(Alu::kAdd, k32, scratch, 1);
-    a_.Mov(k32, Ctx(offsetof(JitContext, depth)), scratch);
+  void CallWithFrame(uint32_t w, uint32_t base, EmitCall call) {
+    a_.OpImm(Alu::kSub, k32, Ctx(offsetof(JitContext, depth_left)), 1);
+    a_.Jcc(kB, Trap(static_cast<uint8_t>(TrapKind::kCallStackExhausted), w));
     a_.Push(kFrame);
     a_.Lea(k64, kFrame, Slot(base));
     call();
     a_.Pop(kFrame);
-    a_.OpImm(Alu::kSub, k32, Ctx(offsetof(JitContext, depth)), 1);
+    a_.OpImm(Alu::kAdd, k32, Ctx(offsetof(JitContext, depth_left)), 1);
   }
 
   // A helper given the context, the frame and the instruction; its nonzero

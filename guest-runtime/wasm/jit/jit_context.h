@@ -27,7 +27,10 @@ struct JitContext {
   int64_t memory_limit = 0;
   int64_t budget = 0;            // loop back-edges left before a refill (fuel, interrupts)
   uint64_t* stack_end = nullptr; // the store's value stack: frames must end below it
-  uint32_t depth = 0;            // Wasm frames in use, this run's entry included
+  // Wasm frames a call may still add before the store's call_stack_frames
+  // (in use: depth_limit - depth_left, this run's entry included). Counted
+  // down so a compiled call checks and takes a frame in one instruction.
+  uint32_t depth_left = 0;
   uint32_t depth_limit = 0;      // the store's call_stack_frames
   // Written by a trapping instruction before it leaves through the exit.
   uint32_t trap_kind = 0;

@@ -40,8 +40,9 @@ Trap ExecuteCompiled(Store* store, FuncInst* func, uint64_t* args) {
   ctx.memory = func->instance->memory0;
   ctx.globals = func->instance->globals.data();
   ctx.stack_end = store->value_stack + store->value_stack_slots;
-  ctx.depth = static_cast<uint32_t>(store->frame_sp - store->call_stack) + 1;
+  // Below call_stack_frames by the check above, so never negative.
   ctx.depth_limit = static_cast<uint32_t>(store->call_stack_frames);
+  ctx.depth_left = ctx.depth_limit - (static_cast<uint32_t>(store->frame_sp - store->call_stack) + 1);
   const uint32_t defined = static_cast<uint32_t>(f - m->functions.data());
   const auto enter = reinterpret_cast<JitEnter>(reinterpret_cast<uintptr_t>(m->jit_code + m->jit->trampoline));
   if (outermost) store->jit_stack_floor = here > kNativeStack ? here - kNativeStack : 1;

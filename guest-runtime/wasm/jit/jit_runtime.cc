@@ -117,7 +117,7 @@ uint32_t CallFuncInst(JitContext* ctx, FuncInst* callee, uint64_t* callee_fp) {
   ctx->budget = 0;
   CallFrame* const saved_frames = store->frame_sp;
   uint64_t* const saved_values = store->value_sp;
-  store->frame_sp = store->call_stack + ctx->depth;
+  store->frame_sp = store->call_stack + (ctx->depth_limit - ctx->depth_left);
   Trap t;
   if (callee->host != nullptr) {
     uint64_t* results = callee_fp + callee->param_slots;
@@ -130,7 +130,7 @@ uint32_t CallFuncInst(JitContext* ctx, FuncInst* callee, uint64_t* callee_fp) {
     }
     ctx->callee_trap_located = false;  // the call site is where it trapped
   } else {
-    if (callee_fp + callee->code->frame_slots > stack_end || ctx->depth >= ctx->depth_limit) {
+    if (callee_fp + callee->code->frame_slots > stack_end || ctx->depth_left == 0) {
       store->frame_sp = saved_frames;
       return static_cast<uint32_t>(TrapKind::kCallStackExhausted);
     }

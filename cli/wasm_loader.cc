@@ -46,7 +46,9 @@ absl::StatusOr<std::unique_ptr<LoadedProgram>> LoadProgram(const std::string& pa
     std::fprintf(stderr, "palisade: %s runs interpreted: the compiler tier: %s\n", path.c_str(),
                  wasm::CompiledTierStatus(cm));
   }
-  if (options.perf_map) {
+  if (options.perf_map && cm->jit_code == nullptr) {
+    std::fprintf(stderr, "palisade: --perf-map: %s runs interpreted, so there is nothing to name\n", path.c_str());
+  } else if (options.perf_map) {
     const std::string name = std::filesystem::path(path).filename().string();
     if (absl::Status s = AppendPerfMap(*cm, name, PerfMapPath()); !s.ok()) return s;
   }

@@ -79,6 +79,8 @@ else
   echo "FAIL --perf-map: /tmp/perf-$pid.map"; cat "$tmp/out"; failures=$((failures + 1))
 fi
 rm -f "/tmp/perf-$pid.map"
+expect "--perf-map on the interpreter says there is nothing to name" 0 '^3$' 'runs interpreted, so there is nothing to name' -- \
+  "$palisade" invoke --in-process --engine interpreter --perf-map "$m" add 1 2
 expect "--perf-map wants --in-process" 2 '' '--perf-map needs --in-process' -- \
   "$palisade" run --perf-map "$m"
 expect "bad engine" 2 '' "--engine takes interpreter or compiler, not 'jit'" -- \

@@ -39,6 +39,15 @@ uint64_t CodeRegion::bytes_in_use() const {
   return n;
 }
 
+std::optional<CodeRegion::Block> CodeRegion::BlockAt(uint64_t address) const {
+  if (!Contains(address)) return std::nullopt;
+  auto it = blocks_.upper_bound(address - gpa_);
+  if (it == blocks_.begin()) return std::nullopt;
+  --it;
+  if (address - gpa_ - it->first >= it->second) return std::nullopt;
+  return Block{gpa_ + it->first, it->second};
+}
+
 absl::StatusOr<uint64_t> CodeRegion::Seal(GuestMemory& memory, std::span<const uint8_t> code,
                                           std::span<const abi::SealRelocation> relocations) {
   if (code.empty()) return absl::InvalidArgumentError("seal_code: no code");
@@ -86,6 +95,11 @@ absl::StatusOr<uint64_t> CodeRegion::Seal(GuestMemory& memory, std::span<const u
   RETURN_IF_ERROR(checked);
 
   std::memcpy(memory.HostAddress(load, placed.size()), placed.data(), placed.size());
+  // The block's tail past the code traps like released room does, whatever
+  // was there before, should anything ever jump past the end.
+  if (need > placed.size()) {
+    std::memset(memory.HostAddress(load + placed.size(), need - placed.size()), kInt3, need - placed.size());
+  }
   blocks_.emplace(at, need);
   ++figures_.modules;
   figures_.bytes += placed.size();

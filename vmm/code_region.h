@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -50,6 +51,15 @@ class CodeRegion {
   // Gives back the room of the code sealed at `gpa` (which must be one),
   // filling it with int3 so a stale jump into it faults.
   absl::Status Release(GuestMemory& memory, uint64_t gpa);
+
+  // The sealed code holding `address`, for crash reports: where its block
+  // starts (the address Seal returned) and its length in whole blocks.
+  struct Block {
+    uint64_t gpa = 0;
+    uint64_t bytes = 0;
+  };
+  std::optional<Block> BlockAt(uint64_t address) const;
+  bool Contains(uint64_t address) const { return address >= gpa_ && address - gpa_ < bytes_; }
 
   uint64_t gpa() const { return gpa_; }
   uint64_t bytes() const { return bytes_; }

@@ -22,7 +22,15 @@ std::string ShortName(std::string name) {
   return colon == std::string::npos ? s : s.substr(colon + 2);
 }
 
-std::string Symbolize(const ElfImage* image, uint64_t address, bool short_name = false) {
+std::string Symbolize(const ElfImage* image, const CodeRegion* code, uint64_t address,
+                      bool short_name = false) {
+  if (code != nullptr && code->Contains(address)) {
+    const auto block = code->BlockAt(address);
+    if (!block.has_value()) return absl::StrFormat("%#x <code region, no sealed code there>", address);
+    return short_name ? absl::StrFormat("%#x <compiled+%#x>", address, address - block->gpa)
+                      : absl::StrFormat("%#x <compiled Wasm %#x+%#x>", address, block->gpa,
+                                        address - block->gpa);
+  }
   const ElfSymbol* sym = image != nullptr ? image->FindFunction(address) : nullptr;
   if (sym == nullptr) return absl::StrFormat("%#x", address);
   return absl::StrFormat("%#x <%s+%#x>", address, short_name ? ShortName(sym->name) : sym->name,
@@ -40,9 +48,9 @@ std::span<const uint8_t> ReadSome(const GuestMemory& memory, uint64_t gpa, uint6
 }  // namespace
 
 std::string DescribeFault(const abi::FaultReport& f, const ElfImage* image,
-                          const char* region_hint) {
+                          const char* region_hint, const CodeRegion* code) {
   std::string s = absl::StrFormat("%s %s at rip %s", x86::ExceptionMnemonic(f.vector),
-                                  x86::ExceptionName(f.vector), Symbolize(image, f.rip));
+                                  x86::ExceptionName(f.vector), Symbolize(image, code, f.rip));
   if (f.vector == 14) {
     const char* access = (f.error_code & x86::kPfFetch)   ? "instruction fetch from"
                          : (f.error_code & x86::kPfWrite) ? "write to"
@@ -58,18 +66,26 @@ std::string DescribeFault(const abi::FaultReport& f, const ElfImage* image,
 }
 
 std::string DisassembleAround(const GuestMemory& memory, const ElfImage* image, uint64_t rip,
-                              int before, int after) {
+                              int before, int after, const CodeRegion* code) {
   auto dis = Disassembler::Create();
   if (!dis.ok()) return absl::StrCat("  (no disassembly: ", dis.status().message(), ")\n");
 
+  // Decode from a known instruction boundary up to rip, so that the lines
+  // before it are the instructions that really ran: a function's start in
+  // the image, or the start of a block of sealed code (a few MiB at most of
+  // decoding, once, for a report).
+  uint64_t start = rip, most = 0;
+  if (const auto block = code != nullptr ? code->BlockAt(rip) : std::nullopt; block.has_value()) {
+    start = block->gpa, most = 16ull << 20;
+  } else if (const ElfSymbol* fn = image != nullptr ? image->FindFunction(rip) : nullptr; fn != nullptr) {
+    start = fn->address, most = 4096;
+  }
   std::vector<Instruction> lines;
-  const ElfSymbol* fn = image != nullptr ? image->FindFunction(rip) : nullptr;
-  if (fn != nullptr && rip - fn->address <= 4096) {
-    // Decode from the function start so instruction boundaries are real.
-    auto code = ReadSome(memory, fn->address, rip - fn->address);
-    if (code.size() == rip - fn->address) {
-      auto head = dis->Disassemble(code, fn->address, 4096);
-      uint64_t end = head.empty() ? fn->address : head.back().address + head.back().size;
+  if (start < rip && rip - start <= most) {
+    auto bytes = ReadSome(memory, start, rip - start);
+    if (bytes.size() == rip - start) {
+      auto head = dis->Disassemble(bytes, start, rip - start);
+      uint64_t end = head.empty() ? start : head.back().address + head.back().size;
       if (end == rip) {
         size_t skip = head.size() > static_cast<size_t>(before) ? head.size() - before : 0;
         lines.assign(head.begin() + static_cast<std::ptrdiff_t>(skip), head.end());
@@ -88,13 +104,14 @@ std::string DisassembleAround(const GuestMemory& memory, const ElfImage* image, 
   for (size_t i = 0; i < lines.size(); ++i) {
     const Instruction& in = lines[i];
     absl::StrAppendFormat(&out, "%s %-28s  %-30s %s\n", i == at_rip ? "=>" : "  ",
-                          Symbolize(image, in.address, /*short_name=*/true), in.hex, in.text);
+                          Symbolize(image, code, in.address, /*short_name=*/true), in.hex, in.text);
   }
   return out;
 }
 
 std::string FormatCrashReport(const abi::FaultReport& f, const GuestMemory& memory,
-                              const ElfImage* image, const std::string& summary) {
+                              const ElfImage* image, const std::string& summary,
+                              const CodeRegion* code) {
   std::string out = absl::StrCat("guest crash: ", summary, "\n");
   absl::StrAppendFormat(&out, "  vector %d (%s), error code %#x\n", f.vector,
                         x86::ExceptionName(f.vector), f.error_code);
@@ -108,7 +125,7 @@ std::string FormatCrashReport(const abi::FaultReport& f, const GuestMemory& memo
   absl::StrAppendFormat(&out, "  r9  %016x  r10 %016x  r11 %016x  r12 %016x\n", f.r9, f.r10,
                         f.r11, f.r12);
   absl::StrAppendFormat(&out, "  r13 %016x  r14 %016x  r15 %016x\n", f.r13, f.r14, f.r15);
-  absl::StrAppend(&out, "  code:\n", DisassembleAround(memory, image, f.rip, 8, 6));
+  absl::StrAppend(&out, "  code:\n", DisassembleAround(memory, image, f.rip, 8, 6, code));
   return out;
 }
 

@@ -596,7 +596,7 @@ absl::StatusOr<HypercallOutcome> Sandbox::RunLoop(absl::Time deadline) {
             continue;
           case HypercallOutcome::Kind::kFault:
             return Crash(absl::StatusCode::kAborted,
-                         DescribeFault(outcome->fault, image_.get(), RegionHint(outcome->fault.cr2)),
+                         DescribeFault(outcome->fault, image_.get(), RegionHint(outcome->fault.cr2), &code_region_),
                          outcome->fault);
           default:
             return *outcome;
@@ -630,7 +630,7 @@ absl::Status Sandbox::Crash(absl::StatusCode code, const std::string& summary,
                             const abi::FaultReport& report) {
   alive_ = false;
   fault_ = report;
-  crash_report_ = FormatCrashReport(report, memory_, image_.get(), summary);
+  crash_report_ = FormatCrashReport(report, memory_, image_.get(), summary, &code_region_);
   absl::Status status(code, absl::StrCat("guest crashed: ", summary));
   status.SetPayload(kCrashReportPayload, absl::Cord(crash_report_));
   return status;

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_format.h"
+#include "vmm/code_region.h"
 #include "vmm/disassembler.h"
 
 namespace palisade {
@@ -59,6 +61,50 @@ TEST(CrashReport, UnreadableRipIsSaidNotCrashedOn) {
   auto m = GuestMemory::Create(1 << 20);
   ASSERT_TRUE(m.ok());
   EXPECT_THAT(DisassembleAround(*m, nullptr, 0xdeadbeef000, 4, 4), HasSubstr("not readable"));
+}
+
+// A fault in compiled Wasm names the block of sealed code it is in, and the
+// lines before rip are decoded from the block's start, where the code check
+// decoded it from.
+TEST(CrashReport, NamesSealedCompiledCodeAndDecodesItFromTheBlockStart) {
+  constexpr uint64_t kRegion = 0x40000, kRegionBytes = 0x10000;
+  auto m = GuestMemory::Create(1 << 20);
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m->AddRegion(kRegion, kRegionBytes, GuestMemory::Access::kReadOnly, "code region").ok());
+  CodeRegion region(kRegion, kRegionBytes, {});
+  const uint8_t first[] = {0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3};  // mov eax, 42; ret
+  // movabs rax, 0x9090909090909090 (whose immediate decodes as nops from any
+  // other start); mov rax, [0]; ret
+  const uint8_t second[] = {0x48, 0xb8, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+                            0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00, 0xc3};
+  auto a = region.Seal(*m, first, {});
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = region.Seal(*m, second, {});
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_NE(*a, *b);
+
+  abi::FaultReport f{};
+  f.vector = 14;
+  f.rip = *b + 10;
+  f.cr2 = 0;
+  f.error_code = 0x4;  // user read, not present
+  const std::string summary = DescribeFault(f, nullptr, "null page", &region);
+  EXPECT_THAT(summary, HasSubstr(absl::StrFormat("at rip %#x <compiled Wasm %#x+0xa>", f.rip, *b))) << summary;
+  const std::string report = FormatCrashReport(f, *m, nullptr, summary, &region);
+  EXPECT_THAT(report, HasSubstr(absl::StrFormat("   %#x <compiled+0>", *b))) << report;
+  EXPECT_THAT(report, HasSubstr("movabs rax, 0x9090909090909090")) << report;
+  EXPECT_THAT(report, HasSubstr(absl::StrFormat("=> %#x <compiled+0xa>", f.rip))) << report;
+  EXPECT_THAT(report, ::testing::Not(HasSubstr("nop"))) << report;
+  // The block's tail past the code traps.
+  EXPECT_THAT(report, ::testing::ContainsRegex(absl::StrFormat("%#x <compiled\\+0x13> +cc +int3", f.rip + 9)))
+      << report;
+
+  // Room given back: named as the region's, never as another block's.
+  ASSERT_TRUE(region.Release(*m, *b).ok());
+  EXPECT_THAT(DescribeFault(f, nullptr, nullptr, &region), HasSubstr("<code region, no sealed code there>"));
+  // Outside the region: as before.
+  f.rip = 0x1000;
+  EXPECT_EQ(DescribeFault(f, nullptr, nullptr, &region).find("compiled"), std::string::npos);
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ CodeRegion::CodeRegion(uint64_t gpa, uint64_t bytes, std::vector<uint64_t> helpe
 
 uint64_t CodeRegion::bytes_in_use() const {
   uint64_t n = 0;
-  for (const auto& [offset, size] : blocks_) n += size;
+  for (const auto& [offset, block] : blocks_) n += block.bytes;
   return n;
 }
 
@@ -44,23 +44,43 @@ std::optional<CodeRegion::Block> CodeRegion::BlockAt(uint64_t address) const {
   auto it = blocks_.upper_bound(address - gpa_);
   if (it == blocks_.begin()) return std::nullopt;
   --it;
-  if (address - gpa_ - it->first >= it->second) return std::nullopt;
-  return Block{gpa_ + it->first, it->second};
+  const uint64_t in_block = address - gpa_ - it->first;
+  if (in_block >= it->second.bytes) return std::nullopt;
+  Block b{gpa_ + it->first, it->second.bytes, std::nullopt, 0};
+  if (const auto& entries = it->second.entries; entries != nullptr && !entries->empty()) {
+    const auto e = std::upper_bound(entries->begin(), entries->end(), in_block);
+    if (e != entries->begin()) {
+      b.function = it->second.first_function + static_cast<uint32_t>(e - entries->begin() - 1);
+      b.function_gpa = b.gpa + *(e - 1);
+    }
+  }
+  return b;
 }
 
 absl::StatusOr<uint64_t> CodeRegion::Seal(GuestMemory& memory, std::span<const uint8_t> code,
-                                          std::span<const abi::SealRelocation> relocations) {
+                                          std::span<const abi::SealRelocation> relocations,
+                                          std::span<const uint32_t> entries, uint32_t first_function) {
   if (code.empty()) return absl::InvalidArgumentError("seal_code: no code");
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i] >= code.size() || (i > 0 && entries[i] < entries[i - 1])) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "seal_code: function entry %d (offset %d) is out of order or past the %d bytes of code", i,
+          entries[i], code.size()));
+    }
+  }
+  if (entries.size() > UINT32_MAX - uint64_t{first_function}) {
+    return absl::InvalidArgumentError("seal_code: function indices past 2^32");
+  }
   const uint64_t need = (code.size() + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
   // First fit between the blocks in use.
   uint64_t at = 0;
   bool found = false;
-  for (const auto& [offset, size] : blocks_) {
+  for (const auto& [offset, block] : blocks_) {
     if (offset - at >= need) {
       found = true;
       break;
     }
-    at = offset + size;
+    at = offset + block.bytes;
   }
   if (!found && (at > bytes_ || bytes_ - at < need)) return uint64_t{0};
   const uint64_t load = gpa_ + at;
@@ -100,7 +120,10 @@ absl::StatusOr<uint64_t> CodeRegion::Seal(GuestMemory& memory, std::span<const u
   if (need > placed.size()) {
     std::memset(memory.HostAddress(load + placed.size(), need - placed.size()), kInt3, need - placed.size());
   }
-  blocks_.emplace(at, need);
+  blocks_.emplace(at, Sealed{need, first_function,
+                             entries.empty() ? nullptr
+                                             : std::make_shared<const std::vector<uint32_t>>(
+                                                   entries.begin(), entries.end())});
   ++figures_.modules;
   figures_.bytes += placed.size();
   return load;
@@ -112,7 +135,7 @@ absl::Status CodeRegion::Release(GuestMemory& memory, uint64_t gpa) {
     return absl::InvalidArgumentError(
         absl::StrFormat("release_code: 0x%x is not the start of sealed code", gpa));
   }
-  std::memset(memory.HostAddress(gpa, it->second), kInt3, it->second);
+  std::memset(memory.HostAddress(gpa, it->second.bytes), kInt3, it->second.bytes);
   blocks_.erase(it);
   return absl::OkStatus();
 }

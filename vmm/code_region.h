@@ -46,17 +46,25 @@ class CodeRegion {
   // the code or carry a nonzero reserved field are InvalidArgument; code the
   // check refuses is FailedPrecondition naming the first violation. Either
   // ends the sandbox.
+  //
+  // `entries`, optional, name the code's functions in crash reports: each
+  // one's offset in `code`, ascending, the first being Wasm function
+  // `first_function`. Out of order or past the code is InvalidArgument.
   absl::StatusOr<uint64_t> Seal(GuestMemory& memory, std::span<const uint8_t> code,
-                                std::span<const abi::SealRelocation> relocations);
+                                std::span<const abi::SealRelocation> relocations,
+                                std::span<const uint32_t> entries = {}, uint32_t first_function = 0);
   // Gives back the room of the code sealed at `gpa` (which must be one),
   // filling it with int3 so a stale jump into it faults.
   absl::Status Release(GuestMemory& memory, uint64_t gpa);
 
   // The sealed code holding `address`, for crash reports: where its block
   // starts (the address Seal returned) and its length in whole blocks.
+  // With the Wasm function there, when the guest named the entries.
   struct Block {
     uint64_t gpa = 0;
     uint64_t bytes = 0;
+    std::optional<uint32_t> function;
+    uint64_t function_gpa = 0;  // that function's entry
   };
   std::optional<Block> BlockAt(uint64_t address) const;
   bool Contains(uint64_t address) const { return address >= gpa_ && address - gpa_ < bytes_; }
@@ -72,7 +80,13 @@ class CodeRegion {
   // Sorted; shared, because a reset copies the region back from its
   // snapshot on every warm call.
   std::shared_ptr<const std::vector<uint64_t>> helpers_;
-  std::map<uint64_t, uint64_t> blocks_;  // offset -> bytes, of sealed code
+  struct Sealed {
+    uint64_t bytes = 0;
+    uint32_t first_function = 0;
+    // Shared: a reset copies the region back on every warm call.
+    std::shared_ptr<const std::vector<uint32_t>> entries;
+  };
+  std::map<uint64_t, Sealed> blocks_;  // by offset in the region
   CodeSealFigures figures_;
 };
 

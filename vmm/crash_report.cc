@@ -27,6 +27,12 @@ std::string Symbolize(const ElfImage* image, const CodeRegion* code, uint64_t ad
   if (code != nullptr && code->Contains(address)) {
     const auto block = code->BlockAt(address);
     if (!block.has_value()) return absl::StrFormat("%#x <code region, no sealed code there>", address);
+    if (block->function.has_value()) {
+      return short_name ? absl::StrFormat("%#x <func %d+%#x>", address, *block->function,
+                                          address - block->function_gpa)
+                        : absl::StrFormat("%#x <compiled Wasm function %d+%#x, sealed at %#x>", address,
+                                          *block->function, address - block->function_gpa, block->gpa);
+    }
     return short_name ? absl::StrFormat("%#x <compiled+%#x>", address, address - block->gpa)
                       : absl::StrFormat("%#x <compiled Wasm %#x+%#x>", address, block->gpa,
                                         address - block->gpa);

@@ -13,11 +13,17 @@ namespace palisade {
 absl::StatusOr<HypercallOutcome> HypercallDispatcher::SealCode(const abi::Mailbox& req) {
   const uint64_t code_gpa = req.args[0], code_bytes = req.args[1];
   const uint64_t relocs_gpa = req.args[2], relocs = req.args[3];
+  const uint64_t entries_gpa = req.args[4], functions = req.args[5] & 0xffffffffu;
+  const auto first_function = static_cast<uint32_t>(req.args[5] >> 32);
   const uint64_t room = code_region_ != nullptr ? code_region_->bytes() : 0;
   if (code_bytes == 0) return absl::InvalidArgumentError("no code to seal");
   if (relocs > abi::kMaxSealRelocations) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%d relocations; at most %d may be sealed at once", relocs, abi::kMaxSealRelocations));
+  }
+  if (functions > abi::kMaxSealFunctions) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%d function entries; at most %d may be named at once", functions, abi::kMaxSealFunctions));
   }
   if (code_bytes > room) {
     mailbox_->result = abi::kErrTooLarge;
@@ -30,7 +36,13 @@ absl::StatusOr<HypercallOutcome> HypercallDispatcher::SealCode(const abi::Mailbo
   // Copied out: guest memory is no place to keep what is being checked.
   std::vector<abi::SealRelocation> table(relocs);
   if (relocs != 0) std::memcpy(table.data(), reloc_bytes->data(), reloc_bytes->size());
-  auto sealed = code_region_->Seal(*memory_, *code, table);
+  std::vector<uint32_t> entries(functions);
+  if (functions != 0) {
+    auto entry_bytes = memory_->Read(entries_gpa, functions * sizeof(uint32_t));
+    if (!entry_bytes.ok()) return entry_bytes.status();
+    std::memcpy(entries.data(), entry_bytes->data(), entry_bytes->size());
+  }
+  auto sealed = code_region_->Seal(*memory_, *code, table, entries, first_function);
   if (!sealed.ok()) {
     if (absl::IsInvalidArgument(sealed.status())) return sealed.status();
     return absl::Status(sealed.status().code(),

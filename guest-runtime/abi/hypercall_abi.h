@@ -79,6 +79,11 @@ enum class Hypercall : uint32_t {
   // read+execute and can never write. result = the code's guest address,
   // or kErrTooLarge when the region has no room (the module stays with the
   // interpreter). Code that fails the check ends the sandbox.
+  // Optional, for crash reports only: args[4] = the address of the
+  // functions' entry offsets in the code (uint32_t, ascending), args[5] =
+  // their count in the low 32 bits and the Wasm function index of the first
+  // in the high 32 (0: none). A table out of order or past the code ends the
+  // sandbox like a bad relocation.
   kSealCode = 15,
   // The code sealed at args[0] is no longer used: its room in the code
   // region may hold other code. result = 0.
@@ -106,6 +111,7 @@ struct SealRelocation {
 };
 // What one kSealCode may hand over.
 inline constexpr uint64_t kMaxSealRelocations = 1u << 20;
+inline constexpr uint64_t kMaxSealFunctions = 1u << 20;
 
 // The outbox: calls whose answer the guest does not need now (console
 // output, a Wasm call's results and outcome, a policy denial) are queued in

@@ -19,9 +19,13 @@ class HypercallCodeSealer final : public wasm::CodeSealer {
     for (size_t i = 0; i < code.relocations.size(); ++i) {
       relocs[i] = abi::SealRelocation{code.relocations[i].offset, 0, code.relocations[i].target};
     }
+    // The entries only name functions in crash reports; a module too big
+    // for the table still seals, unnamed.
+    const uint64_t functions = code.entries.size() <= abi::kMaxSealFunctions ? code.entries.size() : 0;
     const int64_t at = Hypercall(abi::Hypercall::kSealCode, reinterpret_cast<uintptr_t>(code.code.data()),
                                  code.code.size(), reinterpret_cast<uintptr_t>(relocs.data()),
-                                 relocs.size());
+                                 relocs.size(), reinterpret_cast<uintptr_t>(code.entries.data()),
+                                 functions | uint64_t{code.first_function} << 32);
     if (at <= 0) {
       *error = "the micro-VM's code region is full";
       return nullptr;

@@ -107,5 +107,42 @@ TEST(CrashReport, NamesSealedCompiledCodeAndDecodesItFromTheBlockStart) {
   EXPECT_EQ(DescribeFault(f, nullptr, nullptr, &region).find("compiled"), std::string::npos);
 }
 
+// With the function entries the guest hands over (kSealCode args[4..5]), a
+// fault names the Wasm function and the offset in it.
+TEST(CrashReport, NamesTheWasmFunctionWhenTheEntriesCameWithTheCode) {
+  constexpr uint64_t kRegion = 0x40000, kRegionBytes = 0x10000;
+  auto m = GuestMemory::Create(1 << 20);
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m->AddRegion(kRegion, kRegionBytes, GuestMemory::Access::kReadOnly, "code region").ok());
+  CodeRegion region(kRegion, kRegionBytes, {});
+  // Two functions: mov eax, 42; ret | mov rax, [0]; ret
+  const uint8_t code[] = {0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00, 0xc3};
+  const uint32_t entries[] = {0, 6};
+  auto at = region.Seal(*m, code, {}, entries, /*first_function=*/3);
+  ASSERT_TRUE(at.ok()) << at.status();
+  abi::FaultReport f{};
+  f.vector = 14;
+  f.rip = *at + 6;
+  f.error_code = 0x4;
+  EXPECT_THAT(DescribeFault(f, nullptr, nullptr, &region),
+              HasSubstr(absl::StrFormat("at rip %#x <compiled Wasm function 4+0, sealed at %#x>", f.rip, *at)));
+  const std::string report = FormatCrashReport(f, *m, nullptr, "x", &region);
+  EXPECT_THAT(report, HasSubstr(absl::StrFormat("%#x <func 3+0x5>", *at + 5))) << report;  // the ret before
+  EXPECT_THAT(report, HasSubstr(absl::StrFormat("=> %#x <func 4+0>", f.rip))) << report;
+  f.rip = *at + 2;
+  EXPECT_THAT(DescribeFault(f, nullptr, nullptr, &region), HasSubstr("<compiled Wasm function 3+0x2,"));
+
+  // A table out of order, or past the code, is refused like a bad relocation.
+  const uint32_t backwards[] = {6, 0}, past[] = {0, 15};
+  auto bad = region.Seal(*m, code, {}, backwards, 0);
+  EXPECT_TRUE(absl::IsInvalidArgument(bad.status())) << bad.status();
+  EXPECT_THAT(bad.status().message(), HasSubstr("out of order or past the 15 bytes of code"));
+  bad = region.Seal(*m, code, {}, past, 0);
+  EXPECT_TRUE(absl::IsInvalidArgument(bad.status())) << bad.status();
+  bad = region.Seal(*m, code, {}, entries, UINT32_MAX);
+  EXPECT_TRUE(absl::IsInvalidArgument(bad.status())) << bad.status();
+  EXPECT_EQ(region.figures().modules, 1u);
+}
+
 }  // namespace
 }  // namespace palisade

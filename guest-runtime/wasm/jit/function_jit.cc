@@ -114,6 +114,7 @@ class Translator final : public JitEmitter {
     if (!func_labels_.resize(m_.functions.size())) return false;
     EmitTrampoline();
     if (!out_->entries.resize(m_.functions.size())) return false;
+    out_->first_function = m_.module.imported_funcs;
     for (uint32_t f = 0; f < m_.functions.size(); ++f) {
       out_->entries[f] = static_cast<uint32_t>(a_.size());
       a_.Bind(&func_labels_[f]);

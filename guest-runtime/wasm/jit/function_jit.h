@@ -27,6 +27,7 @@ struct JitModule {
   // Offsets in `code`: the entry trampoline, and each defined function.
   uint32_t trampoline = 0;
   Vec<uint32_t> entries;
+  uint32_t first_function = 0;  // the Wasm index of entries[0] (imports come first)
   // The shared trap exit after the last function, and the code's length:
   // both kept once `code` is released after sealing (perf maps need them).
   uint32_t exit = 0;

@@ -14,7 +14,9 @@
 
 #include "absl/time/clock.h"
 #include "cli/compiled_code_sealer.h"
+#include "vmm/code_check.h"
 #include "vmm/code_check_cache.h"
+#include "vmm/code_check_workers.h"
 #include "vmm/embedded_images.h"
 #include "vmm/guest_services.h"
 #include "vmm/sandbox.h"
@@ -130,6 +132,7 @@ BENCHMARK(BM_CompileInterpreterTier)->Unit(benchmark::kMillisecond);
 void BM_CompileCompilerTier(benchmark::State& state) {
   if (!Have(state)) return;
   TimedSealer sealer;
+  const uint64_t split_before = CodeChecksSplit();
   for (auto _ : state) {
     ForgetCodePasses();
     wasm::CompiledModule* m = Compile(wasm::EngineTier::kCompiler, &sealer);
@@ -141,6 +144,7 @@ void BM_CompileCompilerTier(benchmark::State& state) {
   CodeRate(state);
   state.counters["seal_ms"] = sealer.seal_ms(state.iterations());
   state.counters["x86_MB"] = sealer.generated_mb(state.iterations());
+  state.counters["split"] = static_cast<double>(CodeChecksSplit() - split_before) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_CompileCompilerTier)->Unit(benchmark::kMillisecond);
 
@@ -213,4 +217,18 @@ BENCHMARK(BM_FirstInstructionMicroVm)
 }  // namespace
 }  // namespace palisade
 
-BENCHMARK_MAIN();
+// The code check's workers, as the CLI and palisaded start them (one fewer
+// than the cores), or PALISADE_CHECK_WORKERS of them (0: the check on one
+// thread, as before they existed).
+int main(int argc, char** argv) {
+  const char* want = std::getenv("PALISADE_CHECK_WORKERS");
+  const size_t workers =
+      want != nullptr ? std::strtoul(want, nullptr, 10) : palisade::CodeCheckWorkersForThisMachine();
+  if (workers > 0 && !palisade::StartCodeCheckWorkers(workers).ok()) return 1;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("check_workers", std::to_string(palisade::CodeCheckWorkerCount()));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -23,7 +23,7 @@ const uint8_t* InProcessCodeSealer::Seal(const wasm::JitModule& code, const char
       std::memcpy(dst + r.offset, &v, sizeof v);
     }
     return true;
-  });
+  }, std::span<const uint32_t>(code.entries.data(), code.entries.size()));
   std::lock_guard<std::mutex> lock(mu_);
   if (!sealed.ok()) {
     *error = errors_.insert(std::string(sealed.status().message())).first->c_str();

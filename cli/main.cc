@@ -14,6 +14,7 @@
 #include "cli/run_command.h"
 #include "cli/spec/spec_command.h"
 #include "guest-runtime/abi/hypercall_abi.h"
+#include "vmm/code_check_workers.h"
 
 int main(int argc, char** argv) {
   // The Wasm engine is compiled for SSE4.1 (guest-runtime/wasm/CMakeLists.txt):
@@ -239,6 +240,11 @@ int main(int argc, char** argv) {
   if (stats_cmd->parsed() || bench_cmd->parsed()) {
     std::fprintf(stderr, "palisade: %s needs --server ADDR\n", stats_cmd->parsed() ? "stats" : "bench");
     return 2;
+  }
+  if (run_cmd->parsed() || invoke_cmd->parsed() || spec_cmd->parsed() || fuzz_cmd->parsed()) {
+    // Now, while this process may still make threads: the vCPU thread may
+    // not, once confined. Without them the check only runs on one thread.
+    (void)palisade::StartCodeCheckWorkers(palisade::CodeCheckWorkersForThisMachine());
   }
   if (run_cmd->parsed()) return palisade::cli::RunRun(run);
   if (invoke_cmd->parsed()) return palisade::cli::RunInvoke(invoke);

@@ -8,6 +8,7 @@
 #include "cli/run_command.h"
 #include "common/duration.h"
 #include "policy/confine.h"
+#include "vmm/code_check_workers.h"
 #include "vmm/embedded_images.h"
 #include "vmm/guest_layout.h"
 #include "vmm/module_needs.h"
@@ -21,7 +22,11 @@ std::optional<int> ConfineOrReport(const char* command, const std::string& flag,
     std::cerr << command << ": " << mode.status().message() << "\n";
     return kExitUsage;
   }
-  if (absl::Status s = policy::Confine(policy, *mode, all_threads); !s.ok()) {
+  absl::Status s = policy::Confine(policy, *mode, all_threads);
+  // The code check's workers decode what the guest hands this thread: they
+  // get its filter too (all_threads already covered them).
+  if (s.ok() && !all_threads) s = ConfineCodeCheckWorkers([&] { return policy::Confine(policy, *mode, false); });
+  if (!s.ok()) {
     std::cerr << command << ": cannot confine this process: " << s.message() << " (--seccomp off to run anyway)\n";
     return kExitNoSandbox;
   }

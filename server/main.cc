@@ -31,6 +31,7 @@
 #include "server/config.h"
 #include "server/metrics.h"
 #include "server/service.h"
+#include "vmm/code_check_workers.h"
 #include "vmm/kvm.h"
 
 namespace {
@@ -198,6 +199,9 @@ int Main(int argc, char** argv) {
   if (!absl::StartsWith(bound, "unix:") && port > 0) {
     bound = bound.substr(0, bound.rfind(':') + 1) + std::to_string(port);
   }
+  // The compiled-code check's threads, started like every other before the
+  // filter; without them each check runs on one thread.
+  (void)palisade::StartCodeCheckWorkers(palisade::CodeCheckWorkersForThisMachine());
   // Set up: from here on every thread, and every thread started later,
   // may make only the syscalls policy/seccomp/palisaded.textproto allows.
   if (absl::Status s = palisade::policy::Confine("palisaded", *seccomp_mode, /*all_threads=*/true,

@@ -7,7 +7,12 @@
 //      order and stops at its end, so the same bytes at another offset are
 //      the same instruction and get the same verdict (a direct branch keeps
 //      its target relative to its own address). Compiled code repeats most
-//      of its instructions; Capstone is most of the check's time.
+//      of its instructions; Capstone is most of the check's time. A large
+//      buffer may be decoded in stretches on the workers
+//      (code_check_workers.h), cut where its producer says functions
+//      start; only a pass is decided that way, and only when every stretch
+//      ends exactly where the next begins -- then they are the decode from
+//      the start. Anything else is checked again from the start.
 //   2. allowed instruction set: general-purpose integer instructions, CMOV,
 //      and SSE, SSE2, SSE3, SSSE3 and SSE4.1 -- Capstone's groups for each
 //      instruction must all be among those (plus the branch groups). Nothing
@@ -32,15 +37,18 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "vmm/code_check_workers.h"
 #include "vmm/mapping.h"
 
 namespace palisade {
@@ -242,17 +250,18 @@ class DecodedInstructions {
     bool direct_branch = false;
   };
 
-  explicit DecodedInstructions(std::span<const uint8_t> code) : code_(code), lengths_(1 << 16, 0) {
+  // `bytes`: how much of `code` will be decoded.
+  DecodedInstructions(std::span<const uint8_t> code, size_t bytes) : code_(code), lengths_(1 << 16, 0) {
     // About one distinct instruction per 15 bytes of compiled code; a full
     // table stops learning and the check goes on decoding every instruction.
     size_t n = 1024;
-    while (n < code.size() / 8 && n < (size_t{1} << 20)) n <<= 1;
+    while (n < bytes / 8 && n < (size_t{1} << 20)) n <<= 1;
     mask_ = n - 1;
-    const size_t bytes = n * sizeof(Slot);
-    if (bytes >= kHugePage) {
-      absl::StatusOr<Mapping> m = Mapping::CreateAligned(bytes, kHugePage, "the code check's table");
+    const size_t table = n * sizeof(Slot);
+    if (table >= kHugePage) {
+      absl::StatusOr<Mapping> m = Mapping::CreateAligned(table, kHugePage, "the code check's table");
       if (m.ok()) {
-        ::madvise(m->data(), bytes, MADV_HUGEPAGE);  // a hint: 4 KiB pages work too
+        ::madvise(m->data(), table, MADV_HUGEPAGE);  // a hint: 4 KiB pages work too
         huge_ = *std::move(m);
         slots_ = reinterpret_cast<Slot*>(huge_.data());  // zero-filled by the kernel
       }
@@ -359,85 +368,201 @@ bool IsDirectBranch(const cs_insn& insn) {
   return branch && d.x86.op_count == 1 && d.x86.operands[0].type == X86_OP_IMM;
 }
 
+// Decoding from `begin` until `end` is reached (rules 1-3), noting where
+// each instruction starts and where each direct branch goes (rule 4 is
+// checked once every stretch of the buffer is decoded).
+struct Stretch {
+  size_t begin = 0;
+  size_t end = 0;
+  size_t reached = 0;  // where decoding stopped: `end` when the stretches meet
+  bool undecodable = false;
+  std::vector<bool> starts;                             // by offset - begin
+  std::vector<std::pair<uint64_t, uint64_t>> branches;  // (offset, target address)
+  std::vector<CodeCheckViolation> found;
+
+  Stretch(size_t from, size_t to) : begin(from), end(to), starts(to - from, false) {}
+  bool StartsAt(size_t offset) const { return offset >= begin && offset < end && starts[offset - begin]; }
+};
+
+// One Capstone handle and what the rules need of it: one per thread.
+class Checker {
+ public:
+  Checker()
+      : insn_(cs_.open ? cs_malloc(cs_.handle) : nullptr, [](cs_insn* i) {
+          if (i != nullptr) cs_free(i, 1);
+        }),
+        forbidden_(cs_.handle) {}
+  bool ok() const { return insn_ != nullptr; }
+
+  // The instruction at `offset`, decoded again only to name it.
+  std::string TextAt(std::span<const uint8_t> code, uint64_t load_address, uint64_t offset) {
+    const uint8_t* at = code.data() + offset;
+    size_t n = code.size() - offset;
+    uint64_t addr = load_address + offset;
+    return cs_disasm_iter(cs_.handle, &at, &n, &addr, insn_.get()) ? Text(*insn_) : Bytes(code, offset, 8);
+  }
+
+  // Nothing is formatted unless it breaks a rule: the check sits between a
+  // module and its first run. `seen`: verdicts to reuse, or nullptr.
+  void Decode(std::span<const uint8_t> code, const CodeCheckTarget& target, size_t limit, DecodedInstructions* seen,
+              Stretch& s) {
+    auto add = [&](uint64_t offset, std::string instruction, const char* rule) {
+      if (s.found.size() < limit) s.found.push_back({offset, std::move(instruction), rule});
+    };
+    size_t offset = s.begin;
+    while (offset < s.end) {
+      const uint64_t address = target.load_address + offset;
+      DecodedInstructions::Verdict v;
+      if (seen != nullptr && seen->Find(offset, &v)) {
+        if (v.rule != nullptr && s.found.size() < limit) add(offset, TextAt(code, target.load_address, offset), v.rule);
+      } else {
+        const uint8_t* p = code.data() + offset;
+        size_t left = code.size() - offset;
+        uint64_t next = address;
+        if (!cs_disasm_iter(cs_.handle, &p, &left, &next, insn_.get())) {
+          add(offset, Bytes(code, offset, 8), "decodes");
+          s.undecodable = true;  // nothing after an undecodable byte has a known boundary
+          s.reached = offset;
+          return;
+        }
+        const cs_insn& i = *insn_;
+        v.length = static_cast<uint8_t>(i.size);
+        v.rule = BrokenRule(forbidden_, i);
+        if (v.rule == nullptr && IsDirectBranch(i)) {
+          // With an operand-size prefix, some CPUs cut the target to 16
+          // bits: where it goes would depend on the machine.
+          if (i.detail->x86.prefix[2] == 0x66) v.rule = kBranchRule;
+          v.direct_branch = true;
+          v.target_delta = static_cast<int64_t>(static_cast<uint64_t>(i.detail->x86.operands[0].imm) - address);
+        }
+        if (v.rule != nullptr) add(offset, Text(i), v.rule);
+        if (seen != nullptr) seen->Add(offset, v);
+      }
+      s.starts[offset - s.begin] = true;
+      if (v.rule == nullptr && v.direct_branch) {
+        s.branches.emplace_back(offset, address + static_cast<uint64_t>(v.target_delta));
+      }
+      offset += v.length;
+    }
+    s.reached = offset;
+  }
+
+ private:
+  CapstoneHandle cs_;
+  std::unique_ptr<cs_insn, void (*)(cs_insn*)> insn_;
+  const ForbiddenRegisters forbidden_;
+};
+
+// Rule 4 over decoded stretches that together cover the buffer, in order:
+// calls `refuse` with each branch that lands elsewhere.
+template <typename Refuse>
+void CheckBranchTargets(std::span<const uint8_t> code, const CodeCheckTarget& target,
+                        const std::vector<Stretch>& stretches, Refuse refuse) {
+  std::vector<uint64_t> helpers(target.helper_entries.begin(), target.helper_entries.end());
+  std::sort(helpers.begin(), helpers.end());
+  for (const Stretch& s : stretches) {
+    for (const auto& [offset, to] : s.branches) {
+      bool inside = false;
+      if (to >= target.load_address && to - target.load_address < code.size()) {
+        const size_t at = to - target.load_address;
+        const auto owner = std::upper_bound(stretches.begin(), stretches.end(), at,
+                                            [](size_t a, const Stretch& t) { return a < t.begin; });
+        inside = owner != stretches.begin() && std::prev(owner)->StartsAt(at);
+      }
+      if (!inside && !std::binary_search(helpers.begin(), helpers.end(), to)) refuse(offset);
+    }
+  }
+}
+
+std::atomic<uint64_t> checks_split{0};
+
+// True only when the buffer passes: decoded in stretches cut at boundary
+// hints, one per worker, which must each meet the next exactly. Then the
+// stretches decode to the very instructions decoding from the start does
+// (the first starts at 0; each ends where the next begins, so by induction
+// every cut is a boundary of the whole decode), each instruction gets the
+// verdict it would get there, and rule 4 sees the same starts. False
+// decides nothing: the caller checks the whole buffer from its start.
+bool PassesInStretches(std::span<const uint8_t> code, const CodeCheckTarget& target,
+                       std::span<const uint32_t> hints) {
+  const size_t workers = CodeCheckWorkerCount();
+  if (workers == 0 || code.size() < 2 * kCodeCheckPiece || hints.empty() ||
+      !std::is_sorted(hints.begin(), hints.end())) {
+    return false;
+  }
+  const size_t pieces = std::min(workers + 1, code.size() / kCodeCheckPiece);
+  std::vector<size_t> cuts = {0};
+  for (size_t j = 1; j < pieces; ++j) {
+    const auto it = std::lower_bound(hints.begin(), hints.end(), code.size() * j / pieces);
+    if (it == hints.end() || *it >= code.size()) break;
+    if (*it > cuts.back()) cuts.push_back(*it);
+  }
+  if (cuts.size() < 2) return false;
+  cuts.push_back(code.size());
+  // Everything large is allocated here and freed here, never on a worker:
+  // glibc trims a thread's own arena when a large chunk in it is freed, and
+  // reads /proc the first time it does, which the vCPU thread's filter
+  // (the workers' too, in a micro-VM) refuses. A direct branch takes at
+  // least 2 bytes: the branch lists never grow.
+  std::vector<Stretch> stretches;
+  std::vector<std::unique_ptr<DecodedInstructions>> tables;
+  for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+    stretches.emplace_back(cuts[i], cuts[i + 1]);
+    stretches.back().branches.reserve((cuts[i + 1] - cuts[i]) / 2 + 1);
+    tables.push_back(std::make_unique<DecodedInstructions>(code, cuts[i + 1] - cuts[i]));
+  }
+  std::atomic<bool> unopened{false};
+  ForEachOnCodeCheckWorkers(stretches.size(), [&](size_t i) {
+    Checker checker;  // small: Capstone's handle and one instruction
+    if (!checker.ok()) {
+      unopened = true;
+      return;
+    }
+    checker.Decode(code, target, 1, tables[i].get(), stretches[i]);
+  });
+  if (unopened) return false;
+  for (const Stretch& s : stretches) {
+    if (s.undecodable || !s.found.empty() || s.reached != s.end) return false;
+  }
+  bool refused = false;
+  CheckBranchTargets(code, target, stretches, [&](uint64_t) { refused = true; });
+  if (refused) return false;
+  checks_split.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 }  // namespace
 
 std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code, const CodeCheckTarget& target,
                                                    size_t limit, bool reuse_decodes) {
-  std::vector<CodeCheckViolation> found;
-  auto add = [&](uint64_t offset, std::string instruction, const char* rule) {
-    if (found.size() < limit) found.push_back({offset, std::move(instruction), rule});
-  };
-  CapstoneHandle cs;
-  if (!cs.open) {
-    add(0, "", "Capstone could not be opened: the code cannot be checked");
-    return found;
-  }
-  std::unique_ptr<cs_insn, void (*)(cs_insn*)> insn(cs_malloc(cs.handle), [](cs_insn* i) { cs_free(i, 1); });
-  const ForbiddenRegisters forbidden(cs.handle);
-  // Pass 1: decode end to end, check each instruction, note where each
-  // starts and where each direct branch goes. Nothing is formatted unless
-  // it breaks a rule: the check sits between a module and its first run.
-  std::vector<bool> starts(code.size() + 1, false);
-  std::vector<std::pair<uint64_t, uint64_t>> branches;  // (offset, target address)
-  DecodedInstructions seen(code);
-  // Decoded again only to name it.
-  auto text_at = [&](uint64_t offset) {
-    const uint8_t* at = code.data() + offset;
-    size_t n = code.size() - offset;
-    uint64_t addr = target.load_address + offset;
-    return cs_disasm_iter(cs.handle, &at, &n, &addr, insn.get()) ? Text(*insn) : Bytes(code, offset, 8);
-  };
-  size_t offset = 0;
-  while (offset < code.size()) {
-    const uint64_t address = target.load_address + offset;
-    DecodedInstructions::Verdict v;
-    if (reuse_decodes && seen.Find(offset, &v)) {
-      if (v.rule != nullptr && found.size() < limit) add(offset, text_at(offset), v.rule);
-    } else {
-      const uint8_t* p = code.data() + offset;
-      size_t left = code.size() - offset;
-      uint64_t next = address;
-      if (!cs_disasm_iter(cs.handle, &p, &left, &next, insn.get())) {
-        add(offset, Bytes(code, offset, 8), "decodes");
-        return found;  // nothing after an undecodable byte has a known boundary
-      }
-      const cs_insn& i = *insn;
-      v.length = static_cast<uint8_t>(i.size);
-      v.rule = BrokenRule(forbidden, i);
-      if (v.rule == nullptr && IsDirectBranch(i)) {
-        // With an operand-size prefix, some CPUs cut the target to 16
-        // bits: where it goes would depend on the machine.
-        if (i.detail->x86.prefix[2] == 0x66) v.rule = kBranchRule;
-        v.direct_branch = true;
-        v.target_delta = static_cast<int64_t>(static_cast<uint64_t>(i.detail->x86.operands[0].imm) - address);
-      }
-      if (v.rule != nullptr) add(offset, Text(i), v.rule);
-      if (reuse_decodes) seen.Add(offset, v);
-    }
-    starts[offset] = true;
-    if (v.rule == nullptr && v.direct_branch) branches.emplace_back(offset, address + static_cast<uint64_t>(v.target_delta));
-    offset += v.length;
-  }
-  // Pass 2: direct branch targets.
-  std::vector<uint64_t> helpers(target.helper_entries.begin(), target.helper_entries.end());
-  std::sort(helpers.begin(), helpers.end());
-  for (const auto& [offset, to] : branches) {
-    const bool inside = to >= target.load_address && to - target.load_address < code.size() &&
-                        starts[to - target.load_address];
-    if (inside || std::binary_search(helpers.begin(), helpers.end(), to)) continue;
-    add(offset, text_at(offset), kBranchRule);
-  }
+  Checker checker;
+  if (!checker.ok()) return {{0, "", "Capstone could not be opened: the code cannot be checked"}};
+  std::vector<Stretch> whole;
+  whole.emplace_back(0, code.size());
+  Stretch& s = whole.front();
+  std::optional<DecodedInstructions> seen;
+  if (reuse_decodes) seen.emplace(code, code.size());
+  checker.Decode(code, target, limit, seen.has_value() ? &*seen : nullptr, s);
+  std::vector<CodeCheckViolation> found = std::move(s.found);
+  if (s.undecodable) return found;
+  CheckBranchTargets(code, target, whole, [&](uint64_t offset) {
+    if (found.size() < limit) found.push_back({offset, checker.TextAt(code, target.load_address, offset), kBranchRule});
+  });
   std::sort(found.begin(), found.end(),
             [](const CodeCheckViolation& a, const CodeCheckViolation& b) { return a.offset < b.offset; });
   return found;
 }
 
-absl::Status CheckCompiledCode(std::span<const uint8_t> code, const CodeCheckTarget& target) {
+absl::Status CheckCompiledCode(std::span<const uint8_t> code, const CodeCheckTarget& target,
+                               std::span<const uint32_t> boundary_hints) {
+  if (PassesInStretches(code, target, boundary_hints)) return absl::OkStatus();
   const std::vector<CodeCheckViolation> v = FindCodeViolations(code, target, 1);
   if (v.empty()) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrFormat("compiled code refused at offset 0x%x: `%s`: rule \"%s\"",
                                                        v[0].offset, v[0].instruction, v[0].rule));
 }
+
+uint64_t CodeChecksSplit() { return checks_split.load(std::memory_order_relaxed); }
 
 std::string ExplainCodeCheckRules() {
   std::string out = "compiled code (checked before it may run):\n";

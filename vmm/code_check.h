@@ -41,7 +41,21 @@ std::vector<CodeCheckViolation> FindCodeViolations(std::span<const uint8_t> code
 
 // OK, or FailedPrecondition naming the first violation ("compiled code
 // refused at offset 0x1c: `cpuid`: not in the allowed instruction set").
-absl::Status CheckCompiledCode(std::span<const uint8_t> code, const CodeCheckTarget& target);
+//
+// `boundary_hints`: offsets the producer says start an instruction (a
+// module's function entries), ascending. They only let a large buffer be
+// checked in stretches on the workers (code_check_workers.h), and only a
+// pass is ever decided that way: the stretches must meet exactly where
+// decoding from the start passes, or FindCodeViolations checks the whole
+// buffer from its start. A wrong hint costs time, never a verdict.
+absl::Status CheckCompiledCode(std::span<const uint8_t> code, const CodeCheckTarget& target,
+                               std::span<const uint32_t> boundary_hints = {});
+
+// Buffers passed in pieces on the workers, since the process started.
+uint64_t CodeChecksSplit();
+
+// Below this many bytes a buffer is checked on one thread.
+inline constexpr size_t kCodeCheckPiece = 256 << 10;
 
 // The rules, one line each, and what the check does not prove.
 std::string ExplainCodeCheckRules();

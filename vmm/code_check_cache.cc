@@ -48,16 +48,17 @@ const bool kPrimed = [] {
 
 }  // namespace
 
-absl::Status CheckCompiledCodeOnce(std::span<const uint8_t> code, const CodeCheckTarget& target) {
+absl::Status CheckCompiledCodeOnce(std::span<const uint8_t> code, const CodeCheckTarget& target,
+                                   std::span<const uint32_t> boundary_hints) {
   Digest d;
   (void)kPrimed;
-  if (!DigestOf(code, target, &d)) return CheckCompiledCode(code, target);  // no digest: no memory
+  if (!DigestOf(code, target, &d)) return CheckCompiledCode(code, target, boundary_hints);  // no digest: no memory
   Memory& m = Remembered();
   {
     std::lock_guard<std::mutex> lock(m.mu);
     if (m.passed.count(d) != 0) return absl::OkStatus();
   }
-  absl::Status s = CheckCompiledCode(code, target);
+  absl::Status s = CheckCompiledCode(code, target, boundary_hints);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(m.mu);
   if (m.passed.insert(d).second) {

@@ -17,7 +17,10 @@
 namespace palisade {
 
 // CheckCompiledCode, or the remembered pass of an identical buffer.
-absl::Status CheckCompiledCodeOnce(std::span<const uint8_t> code, const CodeCheckTarget& target);
+// `boundary_hints` as for CheckCompiledCode: they never change a verdict,
+// so a remembered pass does not depend on them.
+absl::Status CheckCompiledCodeOnce(std::span<const uint8_t> code, const CodeCheckTarget& target,
+                                   std::span<const uint32_t> boundary_hints = {});
 
 // Passes remembered (at most kCheckedCodeMemory; the oldest go first).
 inline constexpr size_t kCheckedCodeMemory = 4096;

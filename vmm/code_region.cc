@@ -108,7 +108,7 @@ absl::StatusOr<uint64_t> CodeRegion::Seal(GuestMemory& memory, std::span<const u
 
   const auto start = std::chrono::steady_clock::now();
   const absl::Status checked =
-      CheckCompiledCodeOnce(placed, CodeCheckTarget{.load_address = load, .helper_entries = *helpers_});
+      CheckCompiledCodeOnce(placed, CodeCheckTarget{.load_address = load, .helper_entries = *helpers_}, entries);
   figures_.check_ns += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count());

@@ -86,7 +86,8 @@ class CodeArena {
 }  // namespace
 
 absl::StatusOr<SealedCode> SealedCode::Seal(size_t size, std::span<const uint64_t> helpers,
-                                            const std::function<bool(uint64_t, uint8_t*)>& write) {
+                                            const std::function<bool(uint64_t, uint8_t*)>& write,
+                                            std::span<const uint32_t> functions) {
   if (size == 0) return absl::InvalidArgumentError("no compiled code to seal");
   const size_t mapped = (size + 4095) & ~size_t{4095};
   auto p = CodeArena::Get().Take(mapped);
@@ -95,7 +96,7 @@ absl::StatusOr<SealedCode> SealedCode::Seal(size_t size, std::span<const uint64_
   const uint64_t at = reinterpret_cast<uint64_t>(*p);
   if (!write(at, *p)) return absl::InternalError("the compiled code could not be placed (a helper out of reach)");
   if (absl::Status s = CheckCompiledCodeOnce(std::span<const uint8_t>(*p, size),
-                                         {.load_address = at, .helper_entries = helpers});
+                                         {.load_address = at, .helper_entries = helpers}, functions);
       !s.ok()) {
     return s;
   }

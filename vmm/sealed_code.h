@@ -20,8 +20,11 @@ class SealedCode {
   // `write(load_address, dst)` fills the `size` bytes at `dst`, which will
   // run at `load_address` (apply relocations there); false fails the seal.
   // `helpers`: the helper entries the code may call (the check's rule 4).
+  // `functions`: where functions start, ascending (the check's boundary
+  // hints: they only let it split the work).
   static absl::StatusOr<SealedCode> Seal(size_t size, std::span<const uint64_t> helpers,
-                                         const std::function<bool(uint64_t, uint8_t*)>& write);
+                                         const std::function<bool(uint64_t, uint8_t*)>& write,
+                                         std::span<const uint32_t> functions = {});
 
   SealedCode(SealedCode&& o) noexcept
       : base_(std::exchange(o.base_, nullptr)), mapped_(std::exchange(o.mapped_, 0)), size_(o.size_) {}

@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "cli/compiled_code_sealer.h"
+#include "vmm/code_check.h"
+#include "vmm/code_check_workers.h"
 #include "tests/jit/test_modules.h"
 #include "wasm/compile/compiled_module.h"
 #include "wasm/host/host_memory.h"
@@ -40,8 +42,9 @@ std::ostream& operator<<(std::ostream& os, const Outcome& o) {
 class JitVsInterpreter : public ::testing::Test {
  protected:
   virtual const char* ModuleName() const { return "jit_core"; }
+  virtual std::string Bytes() const { return ModuleBytes(ModuleName()); }
   void SetUp() override {
-    bytes_ = ModuleBytes(ModuleName());
+    bytes_ = Bytes();
     const auto* data = reinterpret_cast<const uint8_t*>(bytes_.data());
     Error e = CompileModule(data, bytes_.size(), &interpreted_);
     ASSERT_TRUE(e.ok()) << e.message;
@@ -413,6 +416,116 @@ TEST_F(JitSimdVsInterpreter, LoopsOverMemoryAgreeAndTrapAtTheEnd) {
   const Outcome c = Compiled("sum_bytes", {Value::I32(65537)});
   EXPECT_EQ(c.kind, TrapKind::kMemoryOutOfBounds) << c;
   EXPECT_EQ(c, Interpret("sum_bytes", {Value::I32(65537)}));
+}
+
+// A module whose x86-64 is large enough for the host's check to split it
+// among its workers at the functions' entries: thousands of functions, each
+// mixing its argument and calling the one before it, so direct calls cross
+// every cut. The check passes it in stretches, and it runs as interpreted.
+constexpr uint32_t kChainFunctions = 5000;
+constexpr int kChainRounds = 6;
+
+void Leb(std::string& out, uint64_t v) {
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    out.push_back(static_cast<char>(v != 0 ? b | 0x80 : b));
+  } while (v != 0);
+}
+void Sleb(std::string& out, int64_t v) {
+  for (bool more = true; more;) {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    more = !((v == 0 && !(b & 0x40)) || (v == -1 && (b & 0x40)));
+    out.push_back(static_cast<char>(more ? b | 0x80 : b));
+  }
+}
+void Section(std::string& module, uint8_t id, const std::string& body) {
+  module.push_back(static_cast<char>(id));
+  Leb(module, body.size());
+  module += body;
+}
+uint32_t RoundConstant(int r) { return 0x9e3779b1u + static_cast<uint32_t>(r) * 0x01000193u; }
+
+std::string ChainModule() {
+  std::string m("\0asm\1\0\0\0", 8), types, funcs, exports, code;
+  Leb(types, 1);
+  types += "\x60\x01\x7f\x01\x7f";  // (func (param i32) (result i32))
+  Leb(funcs, kChainFunctions);
+  for (uint32_t i = 0; i < kChainFunctions; ++i) funcs.push_back(0);
+  const uint32_t exported[] = {0, kChainFunctions / 2, kChainFunctions - 1};
+  Leb(exports, std::size(exported));
+  for (uint32_t f : exported) {
+    const std::string name = std::string(1, 'f').append(std::to_string(f));
+    Leb(exports, name.size());
+    exports += name;
+    exports.push_back(0);
+    Leb(exports, f);
+  }
+  Leb(code, kChainFunctions);
+  for (uint32_t i = 0; i < kChainFunctions; ++i) {
+    std::string body;
+    const auto op = [&](std::initializer_list<uint8_t> bytes) {
+      for (uint8_t b : bytes) body.push_back(static_cast<char>(b));
+    };
+    op({0x00});  // no locals
+    for (int r = 0; r < kChainRounds; ++r) {
+      // x = (x + i + r) * c; x ^= rotl(x, 13)
+      op({0x20, 0x00, 0x41});
+      Sleb(body, static_cast<int32_t>(i + r));
+      op({0x6a, 0x41});
+      Sleb(body, static_cast<int32_t>(RoundConstant(r)));
+      op({0x6c, 0x22, 0x00, 0x20, 0x00, 0x41, 0x0d, 0x77, 0x73, 0x21, 0x00});
+    }
+    op({0x20, 0x00});
+    if (i > 0) {
+      op({0x10});
+      Leb(body, i - 1);
+    }
+    op({0x0b});
+    Leb(code, body.size());
+    code += body;
+  }
+  Section(m, 1, types);
+  Section(m, 3, funcs);
+  Section(m, 7, exports);
+  Section(m, 10, code);
+  return m;
+}
+
+// f(x) = (f - 1)(mix_f(x)), down to function 0.
+uint32_t Chain(uint32_t f, uint32_t x) {
+  for (uint32_t i = f + 1; i-- > 0;) {
+    for (int r = 0; r < kChainRounds; ++r) {
+      x = (x + i + static_cast<uint32_t>(r)) * RoundConstant(r);
+      x ^= (x << 13) | (x >> 19);
+    }
+  }
+  return x;
+}
+
+class JitLargeModule : public JitVsInterpreter {
+ protected:
+  std::string Bytes() const override { return ChainModule(); }
+  void SetUp() override {
+    ASSERT_TRUE(StartCodeCheckWorkers(3).ok());
+    split_before_ = CodeChecksSplit();
+    JitVsInterpreter::SetUp();
+  }
+  uint64_t split_before_ = 0;
+};
+
+TEST_F(JitLargeModule, IsCheckedInStretchesOnTheWorkersAndRunsAsInterpreted) {
+  ASSERT_GE(compiled_->jit->size, 2 * kCodeCheckPiece);
+  EXPECT_EQ(CodeChecksSplit(), split_before_ + 1);
+  for (uint32_t f : {0u, kChainFunctions / 2, kChainFunctions - 1}) {
+    const std::string name = std::string(1, 'f').append(std::to_string(f));
+    for (uint32_t x : {0u, 1u, 0xdeadbeefu}) {
+      const Outcome c = Compiled(name.c_str(), {Value::I32(x)});
+      EXPECT_EQ(c, Interpret(name.c_str(), {Value::I32(x)}));
+      EXPECT_EQ(static_cast<uint32_t>(c.result), Chain(f, x)) << name << "(" << x << ")";
+    }
+  }
 }
 
 }  // namespace

@@ -164,7 +164,11 @@ class Workers {
   // condition variables still counts the parent's waiting workers, and
   // would wait for them forever: the child starts over with a fresh set,
   // and the copy is left alone (destroying it with waiters is undefined).
-  static void AfterForkInChild() { current_.store(std::make_unique<Workers>().release()); }
+  static void AfterForkInChild() {
+    auto fresh = std::make_unique<Workers>();
+    fresh->before_fork_ = current_.load();  // still reachable: leak checkers keep quiet
+    current_.store(fresh.release());
+  }
 
   bool HasWork() {
     while (!jobs_.empty() && jobs_.front()->next.load() >= jobs_.front()->n) jobs_.pop_front();
@@ -177,6 +181,7 @@ class Workers {
   std::condition_variable stepped_;
   std::deque<std::shared_ptr<Job>> jobs_;
   std::vector<std::shared_ptr<Worker>> workers_;
+  Workers* before_fork_ = nullptr;
   static std::atomic<Workers*> current_;
 };
 

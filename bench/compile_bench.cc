@@ -218,12 +218,10 @@ BENCHMARK(BM_FirstInstructionMicroVm)
 }  // namespace palisade
 
 // The code check's workers, as the CLI and palisaded start them (one fewer
-// than the cores), or PALISADE_CHECK_WORKERS of them (0: the check on one
+// than the cores, or PALISADE_CHECK_WORKERS of them: 0 checks on one
 // thread, as before they existed).
 int main(int argc, char** argv) {
-  const char* want = std::getenv("PALISADE_CHECK_WORKERS");
-  const size_t workers =
-      want != nullptr ? std::strtoul(want, nullptr, 10) : palisade::CodeCheckWorkersForThisMachine();
+  const size_t workers = palisade::CodeCheckWorkersForThisMachine();
   if (workers > 0 && !palisade::StartCodeCheckWorkers(workers).ok()) return 1;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

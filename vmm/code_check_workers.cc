@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -192,6 +193,11 @@ std::atomic<Workers*> Workers::current_{nullptr};
 absl::Status StartCodeCheckWorkers(size_t count) { return Workers::Get().Start(count); }
 
 size_t CodeCheckWorkersForThisMachine() {
+  if (const char* want = std::getenv("PALISADE_CHECK_WORKERS"); want != nullptr && *want != '\0') {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(want, &end, 10);
+    if (*end == '\0') return std::min<size_t>(n, kMaxCodeCheckWorkers);
+  }
   const unsigned cores = std::thread::hardware_concurrency();
   return cores <= 1 ? 0 : std::min<size_t>(cores - 1, kMaxCodeCheckWorkers);
 }

@@ -22,7 +22,9 @@ namespace palisade {
 absl::Status StartCodeCheckWorkers(size_t count);
 
 // One worker fewer than the machine has cores (the calling thread is the
-// other), at most kMaxCodeCheckWorkers; 0 on one core.
+// other), at most kMaxCodeCheckWorkers; 0 on one core. The environment
+// variable PALISADE_CHECK_WORKERS=N overrides it (0: the check on the
+// calling thread only).
 size_t CodeCheckWorkersForThisMachine();
 
 inline constexpr size_t kMaxCodeCheckWorkers = 7;

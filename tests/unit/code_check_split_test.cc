@@ -184,6 +184,23 @@ TEST(CodeCheckWorkers, ConfiningRunsOnEveryWorkerOnItsOwnThread) {
   EXPECT_EQ(calls.load(), static_cast<int>(workers));
 }
 
+TEST(CodeCheckWorkers, TheEnvironmentCanSetHowManyStart) {
+  const size_t machine = [] {
+    ::unsetenv("PALISADE_CHECK_WORKERS");
+    return CodeCheckWorkersForThisMachine();
+  }();
+  EXPECT_LE(machine, kMaxCodeCheckWorkers);
+  ::setenv("PALISADE_CHECK_WORKERS", "0", 1);
+  EXPECT_EQ(CodeCheckWorkersForThisMachine(), 0u);
+  ::setenv("PALISADE_CHECK_WORKERS", "3", 1);
+  EXPECT_EQ(CodeCheckWorkersForThisMachine(), 3u);
+  ::setenv("PALISADE_CHECK_WORKERS", "1000", 1);
+  EXPECT_EQ(CodeCheckWorkersForThisMachine(), kMaxCodeCheckWorkers);
+  ::setenv("PALISADE_CHECK_WORKERS", "two", 1);  // not a number: the machine decides
+  EXPECT_EQ(CodeCheckWorkersForThisMachine(), machine);
+  ::unsetenv("PALISADE_CHECK_WORKERS");
+}
+
 // What `palisade run` does: workers started, the process confined, then the
 // vCPU thread and the workers under the vCPU thread's filter. The split
 // check still runs there, and a worker may do no more than that thread.

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace palisade {
@@ -155,9 +156,7 @@ class Workers {
       std::shared_ptr<Job> job = jobs_.front();
       l.unlock();
       job->Work();
-      l.lock();
-      // Every index is taken: nobody else needs to look at it.
-      jobs_.erase(std::remove(jobs_.begin(), jobs_.end(), job), jobs_.end());
+      l.lock();  // HasWork drops the job, now that every index is taken
     }
   }
 
@@ -193,10 +192,9 @@ std::atomic<Workers*> Workers::current_{nullptr};
 absl::Status StartCodeCheckWorkers(size_t count) { return Workers::Get().Start(count); }
 
 size_t CodeCheckWorkersForThisMachine() {
-  if (const char* want = std::getenv("PALISADE_CHECK_WORKERS"); want != nullptr && *want != '\0') {
-    char* end = nullptr;
-    const unsigned long n = std::strtoul(want, &end, 10);
-    if (*end == '\0') return std::min<size_t>(n, kMaxCodeCheckWorkers);
+  size_t n = 0;
+  if (const char* want = std::getenv("PALISADE_CHECK_WORKERS"); want != nullptr && absl::SimpleAtoi(want, &n)) {
+    return std::min(n, kMaxCodeCheckWorkers);
   }
   const unsigned cores = std::thread::hardware_concurrency();
   return cores <= 1 ? 0 : std::min<size_t>(cores - 1, kMaxCodeCheckWorkers);

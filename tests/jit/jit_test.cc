@@ -15,6 +15,7 @@
 #include "vmm/code_check.h"
 #include "vmm/code_check_workers.h"
 #include "tests/jit/test_modules.h"
+#include "tests/wasm/module_builder.h"
 #include "wasm/compile/compiled_module.h"
 #include "wasm/host/host_memory.h"
 #include "wasm/jit/function_jit.h"
@@ -425,72 +426,50 @@ TEST_F(JitSimdVsInterpreter, LoopsOverMemoryAgreeAndTrapAtTheEnd) {
 constexpr uint32_t kChainFunctions = 5000;
 constexpr int kChainRounds = 6;
 
-void Leb(std::string& out, uint64_t v) {
-  do {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    out.push_back(static_cast<char>(v != 0 ? b | 0x80 : b));
-  } while (v != 0);
-}
-void Sleb(std::string& out, int64_t v) {
-  for (bool more = true; more;) {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    more = !((v == 0 && !(b & 0x40)) || (v == -1 && (b & 0x40)));
-    out.push_back(static_cast<char>(more ? b | 0x80 : b));
-  }
-}
-void Section(std::string& module, uint8_t id, const std::string& body) {
-  module.push_back(static_cast<char>(id));
-  Leb(module, body.size());
-  module += body;
-}
 uint32_t RoundConstant(int r) { return 0x9e3779b1u + static_cast<uint32_t>(r) * 0x01000193u; }
 
 std::string ChainModule() {
-  std::string m("\0asm\1\0\0\0", 8), types, funcs, exports, code;
-  Leb(types, 1);
-  types += "\x60\x01\x7f\x01\x7f";  // (func (param i32) (result i32))
-  Leb(funcs, kChainFunctions);
-  for (uint32_t i = 0; i < kChainFunctions; ++i) funcs.push_back(0);
+  using testing::AppendS64;
+  using testing::AppendU32;
+  testing::Bytes m = testing::Header(), types, funcs, exports, code;
+  AppendU32(&types, 1);
+  types.insert(types.end(), {0x60, 0x01, 0x7f, 0x01, 0x7f});  // (func (param i32) (result i32))
+  AppendU32(&funcs, kChainFunctions);
+  funcs.insert(funcs.end(), kChainFunctions, 0x00);
   const uint32_t exported[] = {0, kChainFunctions / 2, kChainFunctions - 1};
-  Leb(exports, std::size(exported));
+  AppendU32(&exports, std::size(exported));
   for (uint32_t f : exported) {
     const std::string name = std::string(1, 'f').append(std::to_string(f));
-    Leb(exports, name.size());
-    exports += name;
-    exports.push_back(0);
-    Leb(exports, f);
+    AppendU32(&exports, name.size());
+    exports.insert(exports.end(), name.begin(), name.end());
+    exports.push_back(0x00);
+    AppendU32(&exports, f);
   }
-  Leb(code, kChainFunctions);
+  AppendU32(&code, kChainFunctions);
   for (uint32_t i = 0; i < kChainFunctions; ++i) {
-    std::string body;
-    const auto op = [&](std::initializer_list<uint8_t> bytes) {
-      for (uint8_t b : bytes) body.push_back(static_cast<char>(b));
-    };
-    op({0x00});  // no locals
+    testing::Bytes body = {0x00};  // no locals
     for (int r = 0; r < kChainRounds; ++r) {
       // x = (x + i + r) * c; x ^= rotl(x, 13)
-      op({0x20, 0x00, 0x41});
-      Sleb(body, static_cast<int32_t>(i + r));
-      op({0x6a, 0x41});
-      Sleb(body, static_cast<int32_t>(RoundConstant(r)));
-      op({0x6c, 0x22, 0x00, 0x20, 0x00, 0x41, 0x0d, 0x77, 0x73, 0x21, 0x00});
+      body.insert(body.end(), {0x20, 0x00, 0x41});
+      AppendS64(&body, static_cast<int32_t>(i + r));
+      body.insert(body.end(), {0x6a, 0x41});
+      AppendS64(&body, static_cast<int32_t>(RoundConstant(r)));
+      body.insert(body.end(), {0x6c, 0x22, 0x00, 0x20, 0x00, 0x41, 0x0d, 0x77, 0x73, 0x21, 0x00});
     }
-    op({0x20, 0x00});
+    body.insert(body.end(), {0x20, 0x00});
     if (i > 0) {
-      op({0x10});
-      Leb(body, i - 1);
+      body.push_back(0x10);
+      AppendU32(&body, i - 1);
     }
-    op({0x0b});
-    Leb(code, body.size());
-    code += body;
+    body.push_back(0x0b);
+    AppendU32(&code, body.size());
+    code.insert(code.end(), body.begin(), body.end());
   }
-  Section(m, 1, types);
-  Section(m, 3, funcs);
-  Section(m, 7, exports);
-  Section(m, 10, code);
-  return m;
+  testing::AppendSection(&m, 1, types);
+  testing::AppendSection(&m, 3, funcs);
+  testing::AppendSection(&m, 7, exports);
+  testing::AppendSection(&m, 10, code);
+  return std::string(m.begin(), m.end());
 }
 
 // f(x) = (f - 1)(mix_f(x)), down to function 0.

@@ -18,6 +18,16 @@ inline void AppendU32(Bytes* b, uint64_t v) {
   } while (v);
 }
 
+// Signed LEB128, as i32.const and i64.const take their immediates.
+inline void AppendS64(Bytes* b, int64_t v) {
+  for (bool more = true; more;) {
+    uint8_t byte = v & 0x7f;
+    v >>= 7;
+    more = !((v == 0 && !(byte & 0x40)) || (v == -1 && (byte & 0x40)));
+    b->push_back(more ? byte | 0x80 : byte);
+  }
+}
+
 inline Bytes Header() { return {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}; }
 
 // Appends section `id` with `payload`, its size encoded as LEB128.
